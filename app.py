@@ -1,7 +1,308 @@
-"""Vanishing Gradient Explorer: the Streamlit page (the only module that imports Streamlit)."""
+"""Vanishing Gradient Explorer: the Streamlit page (the only module that imports Streamlit).
 
+Reads the controls (bound to the URL), calls ``vgcore`` through memoised wrappers and draws the
+charts built in ``vgapp.charts``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-st.set_page_config(page_title="Vanishing Gradient Explorer", layout="wide")
-st.title("Vanishing Gradient Explorer")
-st.write("If the gradient vanishes, is that not the zero gradient of the optimum?")
+from vgapp import views
+from vgapp.controls import PANELS, Control, all_controls, check_query_params
+from vgapp.lessons import LESSON_CONTROL, LESSONS
+
+CONTROLS = all_controls()
+PANEL_TITLES = {
+    "counterexample": "Small gradient, far from the optimum",
+    "chain": "The deep sigmoid chain",
+    "curvature": "A zero gradient is not an optimum",
+    "descent": "Gradient descent finds stationary points",
+    "precision": "Floating point eats small updates",
+}
+EXPANDED_PANELS = ("counterexample", "chain")
+
+
+def init_state() -> None:
+    """Give every control its default once; on a session's first run, read the shared URL."""
+    state = st.session_state
+    if "url_notices" not in state:
+        raw = {key: st.query_params.get(key, "") for key in st.query_params}
+        accepted, notices = check_query_params(raw, {**CONTROLS, "lesson": LESSON_CONTROL})
+        lesson = accepted.get("lesson")
+        if lesson is not None:
+            for key, value in LESSONS[lesson].control_values().items():
+                if key not in accepted:
+                    state[key] = value
+        state.url_notices = notices
+    for key, control in CONTROLS.items():
+        state.setdefault(key, control.default)
+    state.setdefault("lesson", LESSON_CONTROL.default)
+
+
+def apply_lesson() -> None:
+    """Callback of the lesson selector: set every control the chosen lesson names."""
+    lesson = st.session_state.get("lesson")
+    if lesson in LESSONS:
+        st.session_state.update(LESSONS[lesson].control_values())
+
+
+def leave_lesson() -> None:
+    """Callback of every control: a changed control no longer shows the lesson's view."""
+    st.session_state.lesson = None
+
+
+def draw_control(control: Control, *, disabled: bool = False) -> Any:
+    """Draw one control in the current container, bound to the URL under its key."""
+    common = {
+        "label": control.label,
+        "key": control.key,
+        "help": control.help,
+        "disabled": disabled,
+        "on_change": leave_lesson,
+        "bind": "query-params",
+    }
+    if control.widget == "slider":
+        return st.slider(
+            min_value=control.low,
+            max_value=control.high,
+            step=control.step,
+            format=control.format,
+            **common,
+        )
+    if control.widget == "number":
+        return st.number_input(
+            min_value=control.low,
+            max_value=control.high,
+            step=control.step,
+            format=control.format,
+            **common,
+        )
+    if control.widget == "select":
+        return st.selectbox(options=control.options, format_func=control.label_of, **common)
+    if control.widget == "segmented":
+        return st.segmented_control(
+            options=control.options, format_func=control.label_of, required=True, **common
+        )
+    raise ValueError(f"unknown widget {control.widget!r} for control {control.key!r}")
+
+
+def sidebar_controls() -> dict[str, Any]:
+    """Every control, grouped by panel in the sidebar; returns their values by key."""
+    values: dict[str, Any] = {}
+    with st.sidebar:
+        st.header("Controls")
+        for panel, controls in PANELS.items():
+            with st.expander(PANEL_TITLES[panel], expanded=panel in EXPANDED_PANELS):
+                for control in controls:
+                    values[control.key] = draw_control(control, disabled=_inactive(control))
+    return values
+
+
+def _inactive(control: Control) -> bool:
+    mode = st.session_state.get("w_mode")
+    if control.key == "w":
+        return mode != "constant"
+    if control.key in ("w_mean", "w_spread", "seed"):
+        return mode != "random"
+    return False
+
+
+def render_header() -> None:
+    """Title, the student's question, the one-line answer and the lesson selector."""
+    st.markdown("#### Vanishing Gradient Explorer")
+    st.markdown(
+        "**The question:** if the gradient vanishes, isn't that the zero gradient of the "
+        "optimum, so gradient descent may stop?  \n**The answer:** no. A small or even zero "
+        "gradient says nothing about how far the optimum is; it only makes the steps tiny, and "
+        "in floating point they can vanish altogether."
+    )
+    st.pills(
+        LESSON_CONTROL.label,
+        LESSON_CONTROL.options,
+        format_func=LESSON_CONTROL.label_of,
+        help=LESSON_CONTROL.help,
+        key="lesson",
+        on_change=apply_lesson,
+        bind="query-params",
+        label_visibility="collapsed",
+    )
+
+
+def render_url_notices() -> None:
+    """Say which parameters of a shared link were ignored, once per session."""
+    notices = st.session_state.get("url_notices") or []
+    if notices:
+        st.warning(
+            "Some settings in this link could not be used: " + "; ".join(notices) + ".",
+            icon=":material/link_off:",
+        )
+
+
+# ---------------------------------------------------------------- memoised views
+
+CACHE_ENTRIES = 64
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def counterexample_view(
+    c_mant: float, c_exp: int, p_mant: float, p_exp: int, eta_exp: int, eps_exp: int, gatol_exp: int
+) -> views.CounterexampleView:
+    return views.counterexample_view(c_mant, c_exp, p_mant, p_exp, eta_exp, eps_exp, gatol_exp)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def curvature_view(surface: str, x: float, y: float) -> views.CurvatureView:
+    return views.curvature_view(surface, x, y)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def descent_view(
+    surface: str, x0: float, y0: float, rule: str, eta: float, iterations: int
+) -> views.DescentView:
+    return views.descent_view(surface, x0, y0, rule, eta, iterations)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def precision_view(w: float, eta: float, grad_exp: int, dtype: str) -> views.PrecisionView:
+    return views.precision_view(w, eta, grad_exp, dtype)
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def show_metrics(metrics: tuple[views.Metric, ...]) -> None:
+    """A row of metrics, one column each."""
+    for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
+        column.metric(metric.label, metric.value, help=metric.help)
+
+
+def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame, name: str, alt_text: str) -> None:
+    """The chart, its text alternative and a CSV download of the data behind it."""
+    st.altair_chart(chart, width="stretch")
+    st.caption(alt_text)
+    st.download_button(
+        "Download the data (CSV)",
+        data.to_csv(index=False).encode(),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"download_{name}",
+        on_click="ignore",
+    )
+
+
+def render_counterexample(values: dict[str, Any]) -> None:
+    view = counterexample_view(*(values[c.key] for c in PANELS["counterexample"]))
+    st.subheader(PANEL_TITLES["counterexample"], divider="gray")
+    show_chart(
+        view.chart,
+        view.frame,
+        "counterexample",
+        f"f(x_k) stays at {view.metrics[0].value} while descent takes "
+        f"{view.metrics[3].value} steps to reach the minimum.",
+    )
+    show_metrics(view.metrics)
+    if view.source_numbers:
+        st.info(
+            "A small correction to the source: it prints f′(p) = 10⁻⁹⁹, but the derivative of "
+            "max(0, c·x) at p > 0 is c itself, here 10⁻⁹⁰. The argument stands: tiny gradient, "
+            "value 10⁹⁹⁰⁹ above the minimum.",
+            icon=":material/edit_note:",
+        )
+    st.dataframe(view.outcomes, hide_index=True, width="stretch")
+    st.dataframe(view.floats, hide_index=True, width="stretch")
+
+
+def render_curvature(values: dict[str, Any]) -> None:
+    st.subheader(PANEL_TITLES["curvature"], divider="gray")
+    st.markdown(
+        "A zero gradient only says the point is *stationary*. A minimum needs more: the "
+        "Hessian decides when it is definite, and says nothing when it is singular."
+    )
+    view = curvature_view(values["surface"], values["pt_x"], values["pt_y"])
+    left, right = st.columns([3, 2])
+    with left:
+        show_chart(view.chart, view.frame, "surface", view.point.explanation)
+    with right:
+        for metric in view.metrics:
+            st.metric(metric.label, metric.value, help=metric.help)
+        st.info(
+            "A correction to the source: it says a local optimum has a *definite* Hessian. "
+            "Necessary is only positive **semi**definite; definite is the sufficient condition. "
+            "x⁴ has a minimum and x³ none, both with F″ = 0.",
+            icon=":material/edit_note:",
+        )
+
+
+def render_descent(values: dict[str, Any]) -> None:
+    st.subheader(PANEL_TITLES["descent"], divider="gray")
+    st.markdown(
+        "With a suitable step, gradient descent makes ‖∇F‖ → 0, so it converges to a "
+        "stationary point: a minimum, a saddle or even a maximum. It cannot tell them apart."
+    )
+    view = descent_view(
+        values["surface"],
+        values["gd_x0"],
+        values["gd_y0"],
+        values["gd_rule"],
+        values["gd_eta"],
+        values["gd_iters"],
+    )
+    left, right = st.columns(2)
+    with left:
+        show_chart(view.path_chart, view.frame, "descent_path", view.end.explanation)
+    with right:
+        show_chart(
+            view.norm_chart,
+            view.frame,
+            "descent_gradient_norms",
+            "Gradient norm against iteration on a log scale, with the O(1/√k) bound of the "
+            "convergence theorem where it applies.",
+        )
+    show_metrics(view.metrics)
+
+
+def render_precision(values: dict[str, Any]) -> None:
+    st.subheader(PANEL_TITLES["precision"], divider="gray")
+    st.markdown(
+        "In round-to-nearest floating point, w + d == w exactly when |d| is below half the "
+        "spacing of the numbers around w. The threshold is relative to |w|: the source's "
+        '"updates smaller than machine epsilon" is the case |w| ≈ 1.'
+    )
+    view = precision_view(
+        values["fp_w"], values["fp_eta"], values["fp_grad_exp"], values["fp_dtype"]
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        show_chart(
+            view.chart,
+            view.frame,
+            "lost_updates",
+            f"The update η·g = {views.sci(view.delta)} is "
+            f"{'lost' if view.lost else 'applied'} in {values['fp_dtype']}.",
+        )
+    with right:
+        st.dataframe(view.rows, hide_index=True, width="stretch")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Vanishing Gradient Explorer", layout="wide")
+    init_state()
+    render_header()
+    values = sidebar_controls()
+    render_url_notices()
+    left, right = st.columns(2, gap="medium")
+    with left:
+        render_counterexample(values)
+    with right:
+        st.subheader(PANEL_TITLES["chain"], divider="gray")
+    render_curvature(values)
+    render_descent(values)
+    render_precision(values)
+
+
+main()

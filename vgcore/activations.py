@@ -46,7 +46,7 @@ def sigmoid(z: np.ndarray | float) -> np.ndarray:
 
 
 def sigmoid_derivative(z: np.ndarray | float) -> np.ndarray:
-    """``sigma'(z) = sigma(z) (1 - sigma(z)) = e / (1 + e)^2`` with ``e = exp(-|z|)``; in (0, 1/4]."""
+    """``sigma'(z) = sigma(z) (1 - sigma(z)) = e / (1 + e)^2``, ``e = exp(-|z|)``; in (0, 1/4]."""
     z = _float_array(z)
     e = np.exp(-np.abs(z))
     return e / ((1 + e) * (1 + e))

@@ -1,0 +1,145 @@
+"""The page's control specs, lessons, URL parsing and number formatting (no Streamlit needed)."""
+
+import math
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vgapp.controls import (
+    BOOL,
+    CHOICE,
+    FLOAT,
+    INT,
+    PANELS,
+    Control,
+    all_controls,
+    check_query_params,
+    defaults,
+    shown,
+)
+from vgapp.formatting import caret_to_superscript, power_of_ten, sci, sci_from_log10, superscript
+from vgapp.lessons import LESSON_CONTROL, LESSONS
+
+CONTROLS = all_controls()
+HOSTILE = ["nan", "inf", "-inf", "1e309", "-1", "abc", "9" * 400, "<script>alert(1)</script>", ""]
+
+
+def test_keys_are_unique_across_panels():
+    """A URL parameter names exactly one control."""
+    keys = [control.key for panel in PANELS.values() for control in panel]
+    assert len(keys) == len(set(keys))
+    assert "lesson" not in keys
+
+
+@pytest.mark.parametrize("control", CONTROLS.values(), ids=lambda c: c.key)
+def test_every_default_parses_and_lies_in_range(control: Control):
+    """The default written as a URL value reads back as the default."""
+    assert control.help and control.label
+    text = str(control.default).lower() if control.kind == BOOL else str(control.default)
+    assert control.parse(text) == control.default
+    if control.kind in (INT, FLOAT):
+        assert control.low <= control.default <= control.high
+        assert control.parse(str(control.low)) == control.low
+        assert control.parse(str(control.high)) == control.high
+    if control.kind == CHOICE:
+        assert control.default in control.options
+
+
+@pytest.mark.parametrize("control", CONTROLS.values(), ids=lambda c: c.key)
+@pytest.mark.parametrize("raw", HOSTILE)
+def test_hostile_values_are_refused(control: Control, raw: str):
+    """NaN, overflow, garbage, huge numbers and HTML never become a control value."""
+    if control.kind == FLOAT and raw == "-1" and control.low <= -1 <= control.high:
+        assert control.parse(raw) == -1.0
+        return
+    if control.kind == INT and raw == "-1" and control.low <= -1 <= control.high:
+        assert control.parse(raw) == -1
+        return
+    with pytest.raises(ValueError, match=control.key):
+        control.parse(raw)
+
+
+def test_out_of_range_numbers_are_refused_at_both_ends():
+    depth = CONTROLS["depth"]
+    assert depth.parse("10000") == 10_000
+    for raw in ("1", "10001", "50.5", "1e3"):
+        with pytest.raises(ValueError, match="depth"):
+            depth.parse(raw)
+    c_exp = CONTROLS["c_exp"]
+    assert c_exp.parse("-300") == -300
+    with pytest.raises(ValueError, match="between -300 and 0"):
+        c_exp.parse("-301")
+
+
+def test_check_query_params_accepts_valid_and_reports_the_rest():
+    raw = {"depth": "50", "activation": "tanh", "zz": "1", "c_exp": "nan", "w": "<b>8</b>"}
+    accepted, notices = check_query_params(raw, CONTROLS)
+    assert accepted == {"depth": 50, "activation": "tanh"}
+    assert len(notices) == 3
+    assert any("unknown parameter" in notice and "zz" in notice for notice in notices)
+    assert any("using the default -90" in notice for notice in notices)
+    assert all("<" not in notice and ">" not in notice for notice in notices)
+
+
+@given(st.text(max_size=500))
+def test_shown_strips_markup_and_bounds_length(raw):
+    text = shown(raw)
+    assert len(text) <= 25
+    assert not set(text) & set("<>[]()*_`#&;\\|!")
+
+
+def test_lessons_set_only_valid_values_of_known_controls():
+    assert LESSON_CONTROL.options == tuple(LESSONS)
+    for lesson in LESSONS.values():
+        values = lesson.control_values()
+        for panel in lesson.panels:
+            assert set(defaults(panel)) <= set(values)
+        for key, value in values.items():
+            control = CONTROLS[key]
+            text = str(value).lower() if control.kind == BOOL else str(value)
+            assert control.parse(text) == value
+
+
+def test_source_lesson_is_the_default_state():
+    """Opening the page without parameters shows the source's own numbers."""
+    values = LESSONS["source"].control_values()
+    assert values == {k: v for k, v in defaults().items() if k in values}
+    assert (values["c_mant"], values["c_exp"]) == (1.0, -90)
+    assert (values["p_mant"], values["p_exp"]) == (1.0, 9999)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1e-90, "1.00 × 10⁻⁹⁰"),
+        (-2.5e7, "−2.50 × 10⁷"),
+        (3.14159, "3.14"),
+        (0.0, "0 (exactly)"),
+        (math.inf, "+∞ (overflow)"),
+        (-math.inf, "−∞ (overflow)"),
+        (math.nan, "not a number"),
+    ],
+)
+def test_sci(value, text):
+    assert sci(value) == text
+
+
+@given(st.floats(min_value=-400, max_value=400, allow_nan=False))
+def test_sci_from_log10_matches_decimal(log10_value):
+    """The mantissa and exponent agree with Decimal's own power of ten."""
+    text = sci_from_log10(log10_value)
+    mantissa, exponent = text.split(" × 10")
+    exponent = int(exponent.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")))
+    reference = Decimal(10) ** Decimal(repr(log10_value))
+    ref_mantissa, ref_exponent = f"{reference:.2e}".split("e")
+    assert (mantissa, exponent) == (ref_mantissa, int(ref_exponent))
+
+
+def test_powers_and_superscripts():
+    assert superscript(-90) == "⁻⁹⁰"
+    assert power_of_ten(9909) == "10⁹⁹⁰⁹"
+    assert power_of_ten(2.5).startswith("3.16 × 10²")
+    assert caret_to_superscript("1.00 × 10^9909 and 10^-90") == "1.00 × 10⁹⁹⁰⁹ and 10⁻⁹⁰"
+    assert sci_from_log10(-math.inf) == "0 (exactly)"

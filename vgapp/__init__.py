@@ -1,0 +1,1 @@
+"""Page-side code that needs no Streamlit: controls, lessons, formatting, chart builders."""

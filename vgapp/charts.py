@@ -1,0 +1,417 @@
+"""Altair chart builders for the page: pure functions from ``vgcore`` results to charts.
+
+Each chart has a ``*_frame`` function that returns the data behind it (the CSV download) and a
+builder that draws it. Log axes only ever receive positive finite values: zeros (underflow) and
+infinities (overflow) go to their own marked band.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+# Okabe–Ito colours: distinguishable under the common colour-vision deficiencies.
+BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILION, PURPLE = (
+    "#000000",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+)
+SERIES_COLORS = {
+    "exact": BLACK,
+    "float64": BLUE,
+    "float32": ORANGE,
+    "float16": PURPLE,
+}
+DTYPES = ("float16", "float32", "float64")
+CHART_HEIGHT = 250
+MAX_POINTS = 600
+
+
+def color_scale(names: list[str] | tuple[str, ...]) -> alt.Scale:
+    """A fixed colour per series name, from the Okabe–Ito palette."""
+    palette = [BLACK, BLUE, ORANGE, PURPLE, GREEN, VERMILION, SKY, YELLOW]
+    colors = [SERIES_COLORS.get(name) or palette[i % len(palette)] for i, name in enumerate(names)]
+    return alt.Scale(domain=list(names), range=colors)
+
+
+def titled(text: str, subtitle: str | None = None) -> alt.TitleParams:
+    """A chart title that states the finding, with an optional one-line subtitle."""
+    return alt.TitleParams(
+        text=text, subtitle=subtitle or "", anchor="start", fontSize=14, subtitleFontSize=11
+    )
+
+
+def plot_indices(
+    n: int, keep: np.ndarray | None = None, max_points: int = MAX_POINTS
+) -> np.ndarray:
+    """At most about ``max_points`` evenly spread indices of ``range(n)``, always with the first,
+    the last and the indices in ``keep`` (where a series changes state, e.g. underflows)."""
+    if n <= max_points:
+        return np.arange(n)
+    chosen = np.unique(np.linspace(0, n - 1, max_points).round().astype(np.int64))
+    if keep is not None and keep.size:
+        chosen = np.union1d(chosen, np.clip(keep, 0, n - 1))
+    return chosen
+
+
+def state_changes(mask: np.ndarray) -> np.ndarray:
+    """Indices on both sides of every change of a boolean mask."""
+    change = np.flatnonzero(mask[1:] != mask[:-1])
+    return np.unique(np.concatenate([change, change + 1]))
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, stop)`` index pairs (inclusive) of the runs of True in ``mask``."""
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def rule_layer(value: float, text: str, axis: str = "y", color: str = VERMILION) -> alt.LayerChart:
+    """A labelled reference line at ``value`` on the given axis."""
+    frame = pd.DataFrame({"at": [value], "text": [text]})
+    base = alt.Chart(frame)
+    line = base.mark_rule(color=color, strokeDash=[4, 3]).encode(
+        **{axis: alt.X("at:Q") if axis == "x" else alt.Y("at:Q")},
+        tooltip=[alt.Tooltip("text:N", title="")],
+    )
+    label = base.mark_text(align="left", dx=4, dy=-6, color=color, fontSize=11).encode(
+        **{axis: alt.X("at:Q") if axis == "x" else alt.Y("at:Q")}, text="text:N"
+    )
+    return line + label
+
+
+# ---------------------------------------------------------------- precision
+
+
+def lost_update_frame(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """Long table of ``|w|`` and the lost-update threshold ``ulp(w)/2`` per dtype."""
+    parts = [
+        pd.DataFrame({"dtype": name, "abs_w": w, "threshold": threshold})
+        for name, (w, threshold) in curves.items()
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def lost_update_chart(
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    point: tuple[float, float, bool] | None,
+    dtype: str,
+) -> alt.LayerChart:
+    """Threshold ``ulp(w)/2`` against ``|w|`` per dtype (log–log), with the current update."""
+    frame = lost_update_frame(curves)
+    names = list(curves)
+    lines = (
+        alt.Chart(frame)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("abs_w:Q", scale=alt.Scale(type="log"), title="|w| (stored weight)"),
+            y=alt.Y(
+                "threshold:Q",
+                scale=alt.Scale(type="log"),
+                title="largest lost update ulp(w)/2",
+            ),
+            color=alt.Color("dtype:N", scale=color_scale(names), title="precision"),
+            tooltip=[
+                alt.Tooltip("dtype:N"),
+                alt.Tooltip("abs_w:Q", title="|w|", format=".3e"),
+                alt.Tooltip("threshold:Q", title="ulp(w)/2", format=".3e"),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = [lines]
+    if point is not None:
+        abs_w, abs_delta, lost = point
+        marker = pd.DataFrame(
+            {
+                "abs_w": [abs_w],
+                "abs_delta": [abs_delta],
+                "verdict": [f"lost in {dtype}" if lost else f"applied in {dtype}"],
+            }
+        )
+        layers.append(
+            alt.Chart(marker)
+            .mark_point(shape="diamond", size=160, filled=True, color=VERMILION)
+            .encode(
+                x="abs_w:Q",
+                y="abs_delta:Q",
+                tooltip=[
+                    alt.Tooltip("abs_w:Q", title="|w|", format=".3e"),
+                    alt.Tooltip("abs_delta:Q", title="|η·g|", format=".3e"),
+                    alt.Tooltip("verdict:N", title="update"),
+                ],
+            )
+        )
+    verdict = "lost" if point is not None and point[2] else "applied"
+    title = titled(
+        "Updates below the line vanish: w + η·g == w",
+        f"The threshold grows with |w|; the current update (◆) is {verdict} in {dtype}.",
+    )
+    return alt.layer(*layers).properties(title=title, height=CHART_HEIGHT)
+
+
+# ---------------------------------------------------------------- surfaces
+
+
+def surface_frame(xs: np.ndarray, ys: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """Grid cells with their edges and the function value, for a filled-contour heatmap."""
+    dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    return pd.DataFrame(
+        {
+            "x": grid_x.ravel() - dx,
+            "x2": grid_x.ravel() + dx,
+            "y": grid_y.ravel() - dy,
+            "y2": grid_y.ravel() + dy,
+            "cx": grid_x.ravel(),
+            "cy": grid_y.ravel(),
+            "value": values.ravel(),
+        }
+    )
+
+
+def field_frame(
+    grid_x: np.ndarray, grid_y: np.ndarray, u: np.ndarray, v: np.ndarray
+) -> pd.DataFrame:
+    """Arrows of the descent direction −grad F; points where the gradient is 0 get none."""
+    norm = np.hypot(u, v)
+    keep = norm > 1e-12 * max(float(norm.max()), 1e-300)
+    # Screen angle of (−u, −v), clockwise from "up", for Vega's rotated arrow symbol.
+    angle = np.degrees(np.arctan2(-u, -v))
+    return pd.DataFrame(
+        {
+            "x": grid_x[keep],
+            "y": grid_y[keep],
+            "angle": angle[keep],
+            "gradient_norm": norm[keep],
+        }
+    )
+
+
+def surface_chart(
+    surface: pd.DataFrame,
+    field: pd.DataFrame,
+    *,
+    formula: str,
+    title: alt.TitleParams,
+    point: tuple[float, float] | None = None,
+    path: np.ndarray | None = None,
+    axis_names: tuple[str, str] = ("a", "b"),
+) -> alt.LayerChart:
+    """Filled contours of F with the field of descent directions, a point and a descent path."""
+    x_title, y_title = axis_names
+    x_scale = alt.Scale(domain=[float(surface["x"].min()), float(surface["x2"].max())], nice=False)
+    y_scale = alt.Scale(domain=[float(surface["y"].min()), float(surface["y2"].max())], nice=False)
+    heat = (
+        alt.Chart(surface)
+        .mark_rect()
+        .encode(
+            x=alt.X("x:Q", scale=x_scale, title=x_title),
+            x2="x2:Q",
+            y=alt.Y("y:Q", scale=y_scale, title=y_title),
+            y2="y2:Q",
+            color=alt.Color(
+                "value:Q",
+                scale=alt.Scale(scheme="viridis", type="quantize", nice=True),
+                title=formula,
+            ),
+            tooltip=[
+                alt.Tooltip("cx:Q", title=x_title, format=".2f"),
+                alt.Tooltip("cy:Q", title=y_title, format=".2f"),
+                alt.Tooltip("value:Q", title="F", format=".3g"),
+            ],
+        )
+    )
+    arrows = (
+        alt.Chart(field)
+        .mark_point(shape="arrow", filled=True, size=90, color="white", opacity=0.8)
+        .encode(
+            x="x:Q",
+            y="y:Q",
+            angle=alt.Angle("angle:Q", scale=None),
+            tooltip=[alt.Tooltip("gradient_norm:Q", title="‖∇F‖", format=".3g")],
+        )
+    )
+    layers: list[alt.Chart] = [heat, arrows]
+    if path is not None and len(path):
+        steps = pd.DataFrame({"x": path[:, 0], "y": path[:, 1], "k": np.arange(len(path))})
+        layers.append(
+            alt.Chart(steps)
+            .mark_line(color=ORANGE, point=alt.OverlayMarkDef(color=ORANGE, size=18))
+            .encode(
+                x="x:Q",
+                y="y:Q",
+                order="k:Q",
+                tooltip=[
+                    alt.Tooltip("k:Q", title="step"),
+                    alt.Tooltip("x:Q", title=x_title, format=".4g"),
+                    alt.Tooltip("y:Q", title=y_title, format=".4g"),
+                ],
+            )
+        )
+    if point is not None:
+        spot = pd.DataFrame({"x": [point[0]], "y": [point[1]]})
+        layers.append(
+            alt.Chart(spot)
+            .mark_point(shape="diamond", size=200, filled=True, color=VERMILION, stroke="white")
+            .encode(
+                x="x:Q",
+                y="y:Q",
+                tooltip=[
+                    alt.Tooltip("x:Q", title=x_title, format=".3g"),
+                    alt.Tooltip("y:Q", title=y_title, format=".3g"),
+                ],
+            )
+        )
+    return alt.layer(*layers).properties(title=title, height=300, width=340)
+
+
+# ---------------------------------------------------------------- the counterexample
+
+
+def counterexample_steps(steps_to_minimum: int, points: int = 40) -> list[int]:
+    """Step counts to plot: powers of ten up to the minimum, then the last stretch before it
+    (the fractions 1 − 10⁻ᵐ of the way, where the value finally falls), then the minimum."""
+    if steps_to_minimum <= 1:
+        return [0, 1] if steps_to_minimum == 1 else [0]
+    digits = _digit_count(steps_to_minimum) - 1  # floor(log10(steps))
+    exponents = sorted({round(j) for j in np.linspace(0, digits, points)})
+    ks = {10**j for j in exponents if 10**j < steps_to_minimum}
+    for m in range(1, 13):
+        k = steps_to_minimum - (steps_to_minimum + 10**m - 1) // 10**m
+        if 0 < k < steps_to_minimum:
+            ks.add(k)
+    ks.add(steps_to_minimum)
+    return sorted(ks)
+
+
+def _digit_count(n: int) -> int:
+    """Decimal digits of a positive int without converting it to a string (which Python
+    refuses above 4300 digits)."""
+    estimate = max(1, int(n.bit_length() * 0.30102999566398120))
+    while 10**estimate <= n:
+        estimate += 1
+    while estimate > 1 and 10 ** (estimate - 1) > n:
+        estimate -= 1
+    return estimate
+
+
+def counterexample_frame(
+    ks: list[int], log10_k: list[float], log10_values: list[float]
+) -> pd.DataFrame:
+    """Gradient-descent iterates of f_c as powers of ten: step k and value f(x_k)."""
+    frame = pd.DataFrame({"log10_k": log10_k, "log10_value": log10_values})
+    frame["reached_minimum"] = np.isneginf(frame["log10_value"])
+    return frame
+
+
+def counterexample_chart(
+    frame: pd.DataFrame,
+    *,
+    log10_float64_max: float,
+    stop_marks: list[tuple[float, str]],
+    steps_text: str,
+    value_text: str,
+) -> alt.LayerChart:
+    """log₁₀ f(x_k) against log₁₀ k: flat for almost all of the steps descent needs."""
+    finite = frame[~frame["reached_minimum"]]
+    floor = float(min(finite["log10_value"].min(), log10_float64_max)) - 0.08 * float(
+        max(abs(finite["log10_value"].max()), 1.0)
+    )
+    x_title = "step k (log₁₀ k)"
+    line = (
+        alt.Chart(finite)
+        .mark_line(color=BLUE, strokeWidth=2.5, point=alt.OverlayMarkDef(color=BLUE, size=25))
+        .encode(
+            x=alt.X("log10_k:Q", title=x_title),
+            y=alt.Y("log10_value:Q", title="f(x_k) (log₁₀)"),
+            tooltip=[
+                alt.Tooltip("log10_k:Q", title="log₁₀ k", format=".6~f"),
+                alt.Tooltip("log10_value:Q", title="log₁₀ f(x_k)", format=".6~f"),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = [
+        line,
+        rule_layer(log10_float64_max, "float64's largest value, 1.8·10³⁰⁸", color=VERMILION),
+    ]
+    reached = frame[frame["reached_minimum"]].assign(y=floor, text="f = 0: minimum reached")
+    if len(reached):
+        layers.append(
+            alt.Chart(reached)
+            .mark_point(shape="triangle-down", size=120, filled=True, color=GREEN)
+            .encode(
+                x="log10_k:Q",
+                y="y:Q",
+                tooltip=[
+                    alt.Tooltip("text:N", title=""),
+                    alt.Tooltip("log10_k:Q", title="log₁₀ k"),
+                ],
+            )
+        )
+    for at, text in stop_marks:
+        layers.append(rule_layer(at, text, axis="x", color=PURPLE))
+    title = titled(
+        f"The gradient is tiny, the value is {value_text}",
+        f"Gradient descent needs {steps_to_text(steps_text)}; f stays put for almost all of them.",
+    )
+    return alt.layer(*layers).properties(title=title, height=CHART_HEIGHT)
+
+
+def steps_to_text(steps_text: str) -> str:
+    """``10⁹⁹`` steps as a phrase."""
+    return f"{steps_text} steps"
+
+
+# ---------------------------------------------------------------- gradient norms
+
+
+def gradient_norm_chart(frame: pd.DataFrame, lipschitz: float | None) -> alt.LayerChart:
+    """‖∇F(p_k)‖ against k on a log scale, with MATH.md C's bound for η = 1/L."""
+    columns = {"gradient_norm": "‖∇F(p_k)‖", "best_gradient_norm": "min over i ≤ k"}
+    if lipschitz is not None:
+        columns["bound_eta_1_over_L"] = f"bound √(2L(F₀−F*)/(k+1)), L = {lipschitz:.3g}"
+    long = frame.melt(id_vars="k", value_vars=list(columns), var_name="series", value_name="norm")
+    long["series"] = long["series"].map(columns)
+    positive = long[long["norm"] > 0]
+    zeros = long[long["norm"] == 0]
+    names = list(columns.values())
+    lines = (
+        alt.Chart(positive)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("k:Q", title="iteration k"),
+            y=alt.Y("norm:Q", scale=alt.Scale(type="log"), title="gradient norm"),
+            color=alt.Color(
+                "series:N",
+                scale=color_scale(names),
+                title=None,
+                legend=alt.Legend(orient="bottom", columns=1),
+            ),
+            strokeDash=alt.StrokeDash("series:N", legend=None),
+            tooltip=[
+                alt.Tooltip("k:Q"),
+                alt.Tooltip("series:N"),
+                alt.Tooltip("norm:Q", format=".3e"),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = [lines]
+    if len(zeros):
+        layers.append(
+            alt.Chart(zeros.assign(text="exactly 0"))
+            .mark_tick(color=VERMILION, thickness=2)
+            .encode(x="k:Q", tooltip=["k:Q", "text:N"])
+        )
+    final = float(frame["gradient_norm"].iloc[-1])
+    title = titled(
+        "The gradient norm goes to zero: a stationary point, whatever kind",
+        f"‖∇F‖ = {final:.2e} at the end" + ("" if len(zeros) == 0 else "; ticks: exactly 0"),
+    )
+    return alt.layer(*layers).properties(title=title, height=CHART_HEIGHT)

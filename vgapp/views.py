@@ -1,0 +1,298 @@
+"""What each panel shows, computed from ``vgcore`` (no Streamlit): texts, tables and chart data.
+
+``app.py`` memoises these functions on their plain arguments and only draws their results, so
+everything displayed can be tested here against the core.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from vgapp import charts
+from vgapp.formatting import caret_to_superscript, sci
+from vgcore.counterexample import (
+    CounterexampleReport,
+    analyse_counterexample,
+    gd_value_trace,
+    log10_exact,
+)
+from vgcore.counterexample import sci as exact_sci
+from vgcore.curvature import (
+    EXAMPLES,
+    PointReport,
+    describe_point,
+    example_objective,
+    gradient_field,
+    grid_values,
+)
+from vgcore.descent import DescentResult, descent_rate_bound, gradient_descent, running_min
+from vgcore.precision import float_facts, lost_update_curve, lost_update_threshold, update_is_lost
+from vgcore.stopping import RULE_LABELS, StoppingRules
+
+RULE_NAMES = {"eps": "parameter change ≤ ε", "gatol": "gradient ≤ threshold", "fatol": "value"}
+
+
+def exact_text(value, digits: int = 3) -> str:
+    """An exact number (Fraction or int of any size) in scientific notation for the page."""
+    return caret_to_superscript(exact_sci(value, digits))
+
+
+def decimal_string(mantissa: float, exponent: int) -> str:
+    """``mantissa × 10^exponent`` as an exact decimal string (``"1.00e-90"``)."""
+    return f"{mantissa:.2f}e{exponent}"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure on the page: label, value text and the help shown on hover."""
+
+    label: str
+    value: str
+    help: str
+
+
+@dataclass(frozen=True)
+class CounterexampleView:
+    report: CounterexampleReport
+    metrics: tuple[Metric, ...]
+    outcomes: pd.DataFrame
+    floats: pd.DataFrame
+    frame: pd.DataFrame
+    chart: alt.LayerChart
+    source_numbers: bool
+
+
+def counterexample_view(
+    c_mant: float, c_exp: int, p_mant: float, p_exp: int, eta_exp: int, eps_exp: int, gatol_exp: int
+) -> CounterexampleView:
+    """The panel "small gradient, far from the optimum" for f_c(x) = max(0, c x) from p."""
+    report = analyse_counterexample(
+        c=decimal_string(c_mant, c_exp),
+        p=decimal_string(p_mant, p_exp),
+        eta=f"1e{eta_exp}",
+        eps=f"1e{eps_exp}",
+        gatol=f"1e{gatol_exp}",
+    )
+    steps = report.steps_to_minimum
+    metrics = (
+        Metric("f(p) = c·p", exact_text(report.value), "The value at the start p."),
+        Metric(
+            "f′(p) = c",
+            exact_text(report.derivative),
+            "The gradient at p: the slope c itself, however far p is from the minimum.",
+        ),
+        Metric(
+            "distance to the minimiser set x ≤ 0",
+            exact_text(report.distance_to_minimiser),
+            "How far gradient descent still has to go.",
+        ),
+        Metric(
+            "steps to reach it",
+            exact_text(steps),
+            "ceil(p / (η·c)): every step moves x by η·c and lowers f by η·c².",
+        ),
+    )
+    outcomes = pd.DataFrame(
+        {
+            "rule": [RULE_NAMES.get(o.rule, o.rule) for o in report.outcomes],
+            "fires at step": [
+                "never before the minimum" if o.fires_at_step is None else str(o.fires_at_step)
+                for o in report.outcomes
+            ],
+            "value above the minimum there": [exact_text(o.value_at_stop) for o in report.outcomes],
+        }
+    )
+    floats = pd.DataFrame(
+        {
+            "precision": [view.dtype for view in report.floats],
+            "c": [sci(view.c_in_dtype) for view in report.floats],
+            "p": [sci(view.p_in_dtype) for view in report.floats],
+            "f(p)": [_float_value_text(view.value_in_dtype) for view in report.floats],
+            "what happens": [view.verdict for view in report.floats],
+        }
+    )
+    ks = charts.counterexample_steps(steps)
+    values = gd_value_trace(report, ks)
+    frame = pd.DataFrame(
+        {
+            "step k": [exact_sci(k, 6, plain=True) for k in ks],
+            "log10_k": [log10_exact(k) if k > 0 else -math.inf for k in ks],
+            "f(x_k)": [exact_sci(v, 6, plain=True) for v in values],
+            "log10_value": [log10_exact(v) for v in values],
+        }
+    )
+    plotted = frame[frame["log10_k"] > -math.inf]
+    plotted = plotted.assign(reached_minimum=np.isneginf(plotted["log10_value"]))
+    stop_marks = [
+        (0.0, f"{RULE_NAMES[o.rule]} stops here (step 1)")
+        for o in report.outcomes
+        if o.fires_at_step == 1 and o.rule == "eps"
+    ]
+    chart = charts.counterexample_chart(
+        plotted,
+        log10_float64_max=math.log10(float_facts("float64").largest),
+        stop_marks=stop_marks,
+        steps_text=exact_text(steps),
+        value_text=exact_text(report.value),
+    )
+    source = (c_mant, c_exp, p_mant, p_exp) == (1.0, -90, 1.0, 9999)
+    return CounterexampleView(report, metrics, outcomes, floats, frame, chart, source)
+
+
+def _float_value_text(value: float) -> str:
+    if math.isnan(value):
+        return "undefined: 0 × ∞"
+    return sci(value)
+
+
+@dataclass(frozen=True)
+class PrecisionView:
+    delta: float
+    rows: pd.DataFrame
+    lost: bool
+    frame: pd.DataFrame
+    chart: alt.LayerChart
+
+
+def precision_view(w: float, eta: float, grad_exp: int, dtype: str) -> PrecisionView:
+    """The panel "floating point eats small updates": is w − η·g == w in each precision?"""
+    delta = -eta * 10.0**grad_exp
+    rows = []
+    for name in ("float16", "float32", "float64"):
+        overflow = abs(w) > float_facts(name).largest
+        rows.append(
+            {
+                "precision": name,
+                "stored w": "overflows to ∞" if overflow else sci(float(np.array(w, name))),
+                "largest lost update ulp(w)/2": (
+                    "—" if overflow else sci(lost_update_threshold(w, name, direction=-1))
+                ),
+                "w − η·g == w ?": (
+                    "—" if overflow else ("yes: lost" if update_is_lost(w, delta, name) else "no")
+                ),
+            }
+        )
+    lost = update_is_lost(w, delta, dtype) if abs(w) <= float_facts(dtype).largest else False
+    curves = {
+        name: lost_update_curve(name, -8.0, 6.0, 120) for name in ("float16", "float32", "float64")
+    }
+    frame = charts.lost_update_frame(curves)
+    point = (abs(w), abs(delta), lost) if w != 0 else None
+    chart = charts.lost_update_chart(curves, point, dtype)
+    return PrecisionView(delta, pd.DataFrame(rows), lost, frame, chart)
+
+
+@dataclass(frozen=True)
+class CurvatureView:
+    point: PointReport
+    metrics: tuple[Metric, ...]
+    chart: alt.LayerChart
+    frame: pd.DataFrame
+
+
+def _surface_layers(surface: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    xs, ys, values = grid_values(surface, 48)
+    return charts.surface_frame(xs, ys, values), charts.field_frame(*gradient_field(surface, 13))
+
+
+def curvature_view(surface: str, x: float, y: float) -> CurvatureView:
+    """The panel "a zero gradient is not an optimum": gradient, Hessian and verdict at a point."""
+    example = EXAMPLES[surface]
+    point = describe_point(surface, x, y)
+    eigenvalues = ", ".join(f"{e:+.3g}".replace("-", "−") for e in point.eigenvalues)
+    metrics = (
+        Metric("F at the point", sci(point.value), example.formula),
+        Metric("‖∇F‖", sci(point.gradient_norm), "Zero at a stationary point."),
+        Metric("Hessian eigenvalues", eigenvalues, "Their signs decide the second-order test."),
+        Metric("verdict", point.classification, point.explanation),
+    )
+    surface_frame, field = _surface_layers(surface)
+    chart = charts.surface_chart(
+        surface_frame,
+        field,
+        formula=example.formula,
+        title=charts.titled(
+            f"At ({x:g}, {y:g}): {point.classification}",
+            "Arrows point downhill (−∇F); the ◆ is the point you move.",
+        ),
+        point=(x, y),
+    )
+    return CurvatureView(point, metrics, chart, surface_frame)
+
+
+@dataclass(frozen=True)
+class DescentView:
+    result: DescentResult
+    end: PointReport
+    metrics: tuple[Metric, ...]
+    path_chart: alt.LayerChart
+    norm_chart: alt.LayerChart
+    frame: pd.DataFrame
+    lipschitz: float | None
+
+
+DESCENT_GATOL = 1e-10
+
+
+def descent_view(
+    surface: str, x0: float, y0: float, rule: str, eta: float, iterations: int
+) -> DescentView:
+    """The panel "gradient descent finds stationary points": the path and its gradient norms."""
+    example = EXAMPLES[surface]
+    result = gradient_descent(
+        example_objective(surface),
+        np.array([x0, y0]),
+        step=rule,
+        eta=eta,
+        rules=StoppingRules(gatol=DESCENT_GATOL, max_iter=iterations),
+        record_path=True,
+    )
+    end_x, end_y = (float(v) for v in result.x)
+    end = describe_point(surface, end_x, end_y, grad_atol=1e-6)
+    steps = np.arange(result.grad_norm.size)
+    frame = pd.DataFrame(
+        {
+            "k": steps,
+            "x": result.path[:, 0],
+            "y": result.path[:, 1],
+            "F": result.loss,
+            "gradient_norm": result.grad_norm,
+            "best_gradient_norm": running_min(result.grad_norm),
+        }
+    )
+    xmin, xmax, ymin, ymax = example.domain
+    inside = bool(
+        np.all((result.path[:, 0] >= xmin) & (result.path[:, 0] <= xmax))
+        and np.all((result.path[:, 1] >= ymin) & (result.path[:, 1] <= ymax))
+    )
+    lipschitz = example.lipschitz_hint if inside and example.infimum is not None else None
+    if lipschitz is not None:
+        frame["bound_eta_1_over_L"] = descent_rate_bound(
+            float(result.loss[0]), example.infimum, lipschitz, steps
+        )
+    surface_frame, field = _surface_layers(surface)
+    where = f"({end_x:.3g}, {end_y:.3g})"
+    path_chart = charts.surface_chart(
+        surface_frame,
+        field,
+        formula=example.formula,
+        title=charts.titled(
+            f"Descent stops at {where}: {end.classification}",
+            f"{result.n_steps} steps from ({x0:g}, {y0:g}); stopped by "
+            f"{RULE_LABELS.get(result.stopped_by, result.stopped_by)}.",
+        ),
+        path=result.path,
+    )
+    norm_chart = charts.gradient_norm_chart(frame, lipschitz)
+    metrics = (
+        Metric("steps", f"{result.n_steps}", "Gradient-descent steps taken."),
+        Metric("stopped by", result.stopped_by, RULE_LABELS.get(result.stopped_by, "")),
+        Metric("‖∇F‖ at the end", sci(float(result.grad_norm[-1])), "Close to zero."),
+        Metric("end point", end.classification, end.explanation),
+    )
+    return DescentView(result, end, metrics, path_chart, norm_chart, frame, lipschitz)

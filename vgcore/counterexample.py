@@ -1,0 +1,410 @@
+"""The exact counterexample ``f_c(x) = max(0, c x)``, ``c > 0`` (MATH.md B): a gradient as small
+as you like, arbitrarily far from the minimum.
+
+Everything is computed in exact rational arithmetic (``fractions.Fraction``), because the
+source's numbers (``p = 10^9999``, ``f_c(p) = 10^9909``) do not fit in any float; the float
+views show what float16/32/64 make of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
+from fractions import Fraction
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+
+from vgcore._validate import FLOAT_DTYPES, check_int
+
+MAX_EXPONENT = 100_000  # |decimal exponent| allowed in inputs: no billion-digit numbers
+MAX_TRACE_POINTS = 10_000
+_LOG10_2 = math.log10(2)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_exact(
+    value: Any, name: str, *, low: Fraction | int | None = None, low_open: bool = False
+) -> Fraction:
+    """The exact value of a decimal string (``"1e-90"``, ``"2.5e-300"``) or number.
+
+    Ints are taken exactly; floats via ``Decimal(str(x))``, i.e. the shortest decimal that
+    round-trips (``0.1`` means 1/10, not the binary double nearest it); ``Fraction`` and
+    ``Decimal`` exactly. NaN, inf, empty or malformed strings, bools, a decimal exponent
+    beyond ±100000 and (with ``low``) values below ``low`` (or equal, if ``low_open``) raise
+    ValueError naming ``name``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number or a decimal string; got {value!r}")
+    if isinstance(value, Fraction):
+        exact = value
+        _check_magnitude(exact, name)
+    elif isinstance(value, Integral | np.integer):
+        exact = Fraction(int(value))
+        _check_magnitude(exact, name)
+    else:
+        if isinstance(value, str):
+            text = value.strip()
+        elif isinstance(value, float | np.floating):
+            text = str(float(value))
+        elif isinstance(value, Decimal):
+            text = str(value)
+        else:
+            raise ValueError(f"{name} must be a number or a decimal string; got {value!r}")
+        try:
+            decimal = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(
+                f"{name} must be a decimal number such as '1e-90' or '2.5e300'; got {value!r}"
+            ) from None
+        if not decimal.is_finite():
+            raise ValueError(f"{name} must be finite (no NaN or inf); got {value!r}")
+        exponent = int(decimal.as_tuple().exponent)  # an int for every finite decimal
+        if max(abs(exponent), abs(decimal.adjusted())) > MAX_EXPONENT:
+            raise ValueError(
+                f"{name} must have a decimal exponent within ±{MAX_EXPONENT}; got {value!r}"
+            )
+        exact = Fraction(decimal)
+    if low is not None and (exact < low or (low_open and exact == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}; got {value!r}")
+    return exact
+
+
+def _check_magnitude(exact: Fraction, name: str) -> None:
+    # bit_length is a cheap upper bound on the decimal exponent of numerator and denominator.
+    bits = max(exact.numerator.bit_length(), exact.denominator.bit_length())
+    if bits * _LOG10_2 > MAX_EXPONENT + 1:
+        raise ValueError(
+            f"{name} must have a decimal exponent within ±{MAX_EXPONENT}; got a {bits}-bit number"
+        )
+
+
+# ---------------------------------------------------------------- exact display
+
+
+def _as_exact(x: Any, name: str) -> Fraction:
+    if isinstance(x, bool) or not isinstance(x, Fraction | Integral | np.integer):
+        raise ValueError(f"{name} must be an exact number (int or Fraction); got {x!r}")
+    return Fraction(int(x)) if not isinstance(x, Fraction) else x
+
+
+def _floor_log2(a: Fraction) -> int:
+    """Exact ``floor(log2(a))`` for ``a > 0`` (integer shifts: no gcd of huge numbers)."""
+    n, d = a.numerator, a.denominator
+    exponent = n.bit_length() - d.bit_length()
+    if (n < d << exponent) if exponent >= 0 else (n << -exponent < d):
+        exponent -= 1
+    return exponent
+
+
+def _floor_scaled(a: Fraction, base: int, power: int) -> tuple[int, int, int]:
+    """``(q, r, den)`` with ``a * base**power = q + r / den``, ``0 <= r < den``, in integers."""
+    n, d = a.numerator, a.denominator
+    if power >= 0:
+        n *= base**power
+    else:
+        d *= base**-power
+    q, r = divmod(n, d)
+    return q, r, d
+
+
+def _round_scaled(a: Fraction, base: int, power: int) -> int:
+    """``a * base**power`` rounded to the nearest integer, ties to even, exactly."""
+    q, r, d = _floor_scaled(a, base, power)
+    if 2 * r > d or (2 * r == d and q % 2 == 1):
+        q += 1
+    return q
+
+
+def log10_exact(x: Fraction | int) -> float:
+    """``log10(x)`` of an exact ``x >= 0`` to about 15 significant digits, without float
+    overflow (works for ``10^±300000``); ``-inf`` for 0; ValueError for negative ``x``.
+
+    ``x`` is scaled by ``2^s`` and truncated to a 257-bit integer ``q``; then
+    ``log10 x = (ln q - s ln 2) / ln 10`` in 60-digit decimal arithmetic. The truncation
+    changes ``x`` by a relative ``2^-256`` at most, so for ``x`` within ``~10^-60`` of 1 only
+    that absolute accuracy is guaranteed."""
+    a = _as_exact(x, "x")
+    if a < 0:
+        raise ValueError(f"x must be >= 0; got {x!r}")
+    if a == 0:
+        return -math.inf
+    shift = 256 - _floor_log2(a)
+    q = _floor_scaled(a, 2, shift)[0]
+    context = Context(prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN)
+    log_whole = Decimal(q).ln(context)
+    log_scale = context.multiply(shift, Decimal(2).ln(context))
+    return float(context.divide(context.subtract(log_whole, log_scale), Decimal(10).ln(context)))
+
+
+def _decimal_exponent(a: Fraction) -> int:
+    """Exact ``floor(log10(a))`` for ``a > 0``."""
+    guess = math.floor(log10_exact(a))
+    for exponent in (guess - 1, guess, guess + 1):  # the float guess is off by at most one
+        if 1 <= _floor_scaled(a, 10, -exponent)[0] < 10:
+            return exponent
+    raise AssertionError("unreachable: log10 estimate off by more than one")
+
+
+def sci(x: Fraction | int, digits: int = 3, *, plain: bool = False) -> str:
+    """``x`` in scientific notation with ``digits`` significant digits, rounded half to even
+    exactly: ``"1.00 × 10^9909"``, or ``"1.00e+9909"`` with ``plain=True`` (ASCII, for CSV).
+    Zero is ``"0"``; negatives get a leading ``-``."""
+    a = _as_exact(x, "x")
+    count = check_int(digits, "digits", low=1, high=30)
+    if a == 0:
+        return "0"
+    sign = "-" if a < 0 else ""
+    a = abs(a)
+    exponent = _decimal_exponent(a)
+    mantissa = _round_scaled(a, 10, count - 1 - exponent)  # in [10^(count-1), 10^count]
+    if mantissa == 10**count:
+        mantissa //= 10
+        exponent += 1
+    text = str(mantissa)
+    body = text[0] + ("." + text[1:] if count > 1 else "")
+    if plain:
+        return f"{sign}{body}e{exponent:+d}"
+    return f"{sign}{body} × 10^{exponent}"
+
+
+# ---------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True)
+class StoppingOutcome:
+    """What one stopping rule does on gradient descent from ``p``.
+
+    ``fires_at_step`` is the step at which the rule first fires when that is 0 (before any
+    step) or 1 (after the first step). A rule that has not fired by step 1 cannot fire before
+    the minimiser set ``x <= 0`` is reached, since every step until then measures the same;
+    ``None`` then means "fires only at or past the minimum" (``value_at_stop`` is 0)."""
+
+    rule: str
+    threshold: Fraction
+    fires_at_step: int | None
+    value_at_stop: Fraction
+    distance_at_stop: Fraction
+    explanation: str
+
+
+@dataclass(frozen=True)
+class FloatView:
+    """What ``dtype`` makes of the counterexample (values rounded to ``dtype``, arithmetic in
+    ``dtype``, all returned as Python floats/bools)."""
+
+    dtype: str
+    c_in_dtype: float
+    p_in_dtype: float
+    value_in_dtype: float  # max(0, c p) in dtype: may be inf, 0.0 or NaN (0 × inf), see verdict
+    derivative_in_dtype: float
+    update_lost: bool  # the exact step is nonzero, yet p - eta f'(p) == p in dtype
+    verdict: str
+
+
+@dataclass(frozen=True)
+class CounterexampleReport:
+    """Exact facts about ``f_c`` at ``p`` and about gradient descent started there.
+    ``value_drop_per_step = eta c^2`` holds while ``x_k > 0``; the last step may drop less."""
+
+    c: Fraction
+    p: Fraction
+    eta: Fraction
+    value: Fraction
+    derivative: Fraction
+    distance_to_minimiser: Fraction
+    value_above_minimum: Fraction
+    steps_to_minimum: int
+    value_drop_per_step: Fraction
+    outcomes: tuple[StoppingOutcome, ...]
+    floats: tuple[FloatView, ...]
+
+
+def _f(c: Fraction, x: Fraction) -> Fraction:
+    return c * x if x > 0 else Fraction(0)
+
+
+def _derivative(c: Fraction, x: Fraction) -> Fraction:
+    # At the kink x = 0 we take the left derivative 0 (ReLU convention; 0 lies in the
+    # subdifferential [0, c], so x = 0 is a fixed point of gradient descent, as a minimiser).
+    return c if x > 0 else Fraction(0)
+
+
+def analyse_counterexample(
+    c: Any = "1e-90",
+    p: Any = "1e9999",
+    eta: Any = "1",
+    eps: Any = "1e-8",
+    gatol: Any = "1e-6",
+    fatol: Any = "0",
+) -> CounterexampleReport:
+    """Exact value, derivative, distance to the minimiser set ``x <= 0``, steps of gradient
+    descent ``x_{k+1} = x_k - eta f_c'(x_k)`` to reach it (``ceil(p / (eta c))``), and what
+    the stopping rules "parameter change <= eps", "gradient <= gatol" and "value change <=
+    fatol" do, for ``f_c(x) = max(0, c x)``.
+
+    ``f_c`` has a kink at ``x = 0``; there the reported derivative is 0 (the left derivative,
+    the ReLU convention), so ``p = 0`` is treated as the minimiser it is. Inputs are parsed
+    by ``parse_exact``: ``c, eta > 0``; ``eps, gatol, fatol >= 0``; ``p`` any real."""
+    c_exact = parse_exact(c, "c", low=0, low_open=True)
+    p_exact = parse_exact(p, "p")
+    eta_exact = parse_exact(eta, "eta", low=0, low_open=True)
+    thresholds = {
+        "eps": parse_exact(eps, "eps", low=0),
+        "gatol": parse_exact(gatol, "gatol", low=0),
+        "fatol": parse_exact(fatol, "fatol", low=0),
+    }
+    step = eta_exact * c_exact
+    steps = -((-p_exact) // step) if p_exact > 0 else 0  # ceil(p / (eta c)), an exact int
+    value = _f(c_exact, p_exact)
+    return CounterexampleReport(
+        c=c_exact,
+        p=p_exact,
+        eta=eta_exact,
+        value=value,
+        derivative=_derivative(c_exact, p_exact),
+        distance_to_minimiser=max(Fraction(0), p_exact),
+        value_above_minimum=value,
+        steps_to_minimum=int(steps),
+        value_drop_per_step=eta_exact * c_exact**2,
+        outcomes=tuple(
+            _outcome(rule, threshold, c_exact, p_exact, eta_exact, int(steps))
+            for rule, threshold in thresholds.items()
+        ),
+        floats=tuple(_float_view(name, c_exact, p_exact, eta_exact) for name in FLOAT_DTYPES),
+    )
+
+
+_RULE_TEXT = {
+    "eps": ("parameter change |x_{k+1} − x_k|", "ε"),
+    "gatol": ("gradient |f′(x_k)|", "gatol"),
+    "fatol": ("value change f(x_k) − f(x_{k+1})", "fatol"),
+}
+
+
+def _rule_quantity(rule: str, c: Fraction, x_before: Fraction, x_after: Fraction) -> Fraction:
+    """What ``rule`` compares with its threshold once the step ``x_before -> x_after`` is made."""
+    if rule == "eps":
+        return abs(x_before - x_after)
+    if rule == "gatol":
+        return _derivative(c, x_after)
+    return _f(c, x_before) - _f(c, x_after)
+
+
+def _outcome(
+    rule: str, threshold: Fraction, c: Fraction, p: Fraction, eta: Fraction, steps: int
+) -> StoppingOutcome:
+    x1 = p - eta * _derivative(c, p)
+    # Step 0: only the gradient can be checked before any step. Step 1: every rule. Later
+    # steps repeat step 1's quantities until the minimiser set is entered.
+    checks = [(1, p, x1)] if rule != "gatol" else [(0, p, p), (1, p, x1)]
+    what, symbol = _RULE_TEXT[rule]
+    for step, x_before, x_stop in checks:
+        quantity = _rule_quantity(rule, c, x_before, x_stop)
+        if quantity <= threshold:
+            value_at_stop = _f(c, x_stop)
+            where = "before any step" if step == 0 else "after step 1"
+            if value_at_stop > 0:
+                verdict = f"{sci(value_at_stop)} above the minimum, at distance {sci(x_stop)}"
+            else:
+                verdict = "at the minimum"
+            explanation = (
+                f"{what} = {sci(quantity)} ≤ {symbol} = {sci(threshold)}: stops {where}, {verdict}."
+            )
+            distance = max(Fraction(0), x_stop)
+            return StoppingOutcome(rule, threshold, step, value_at_stop, distance, explanation)
+    explanation = (
+        f"{what} = {sci(quantity)} > {symbol} = {sci(threshold)}: does not stop before gradient "
+        f"descent reaches the minimum (after {sci(steps)} steps)."
+    )
+    return StoppingOutcome(rule, threshold, None, Fraction(0), Fraction(0), explanation)
+
+
+# ---------------------------------------------------------------- float views
+
+
+def _round_to_dtype(x: Fraction, dtype: np.dtype) -> np.floating:
+    """``x`` rounded to nearest even in ``dtype`` directly from the exact value (no double
+    rounding through float64); ±inf beyond the overflow threshold."""
+    if x == 0:
+        return dtype.type(0)
+    info = np.finfo(dtype)
+    precision = int(info.nmant) + 1
+    a = abs(x)
+    exponent = max(_floor_log2(a), int(info.minexp))
+    significand = _round_scaled(a, 2, precision - 1 - exponent)
+    rounded = Fraction(significand) * Fraction(2) ** (exponent - precision + 1)
+    if rounded > Fraction(float(info.max)):
+        magnitude = dtype.type(np.inf)
+    else:
+        magnitude = dtype.type(float(rounded))  # exact: rounded is a value of dtype
+    return magnitude if x > 0 else -magnitude
+
+
+def _float_view(name: str, c: Fraction, p: Fraction, eta: Fraction) -> FloatView:
+    dtype = np.dtype(name)
+    c_d, p_d, eta_d = (_round_to_dtype(v, dtype) for v in (c, p, eta))
+    zero = dtype.type(0)
+    with np.errstate(all="ignore"):  # overflow to inf and 0 × inf = NaN are what we show
+        product = c_d * p_d
+        value_d = product if np.isnan(product) else np.maximum(zero, product)
+        derivative_d = c_d if p_d > 0 else zero
+        x1 = p_d - eta_d * derivative_d
+    update_lost = bool(p > 0 and x1 == p_d)
+    notes = []
+    if np.isinf(p_d):
+        notes.append("p overflows to inf")
+    elif p_d == 0 and p != 0:
+        notes.append("p underflows to 0")
+    if c_d == 0:
+        notes.append("c underflows to 0")
+    elif np.isinf(c_d):
+        notes.append("c overflows to inf")
+    if np.isinf(eta_d):
+        notes.append("η overflows to inf")
+    elif eta_d == 0:
+        notes.append("η underflows to 0")
+    if np.isnan(value_d):
+        notes.append("f(p) = 0 × inf is NaN")
+    elif np.isinf(value_d):
+        notes.append("f(p) overflows to inf")
+    elif value_d == 0 and p > 0:
+        notes.append("f(p) underflows to 0")
+    if p > 0 and derivative_d == 0:
+        notes.append("f′(p) is exactly 0: the vanishing gradient became a zero gradient")
+    if update_lost:
+        notes.append("the update is lost: p − η f′(p) rounds back to p")
+    verdict = "; ".join(notes) if notes else "all values finite; the update changes p"
+    return FloatView(
+        dtype=name,
+        c_in_dtype=float(c_d),
+        p_in_dtype=float(p_d),
+        value_in_dtype=float(value_d),
+        derivative_in_dtype=float(derivative_d),
+        update_lost=update_lost,
+        verdict=verdict,
+    )
+
+
+# ---------------------------------------------------------------- the trace
+
+
+def gd_value_trace(report: CounterexampleReport, k: Iterable[Any]) -> list[Fraction]:
+    """Exact ``f_c(x_k)`` with ``x_k = p - k eta c`` (clipped at the minimiser: once
+    ``x_k <= 0`` the gradient is 0 and the value stays 0), for chart points at step counts
+    ``k`` (non-negative integers of any size, e.g. ``10**j``; at most 10000 of them)."""
+    if not isinstance(report, CounterexampleReport):
+        raise ValueError(f"report must be a CounterexampleReport; got {type(report).__name__}")
+    if isinstance(k, str | bytes) or not isinstance(k, Iterable):
+        raise ValueError(f"k must be a list or array of non-negative integers; got {k!r}")
+    steps = list(np.asarray(k, dtype=object).ravel()) if isinstance(k, np.ndarray) else list(k)
+    if len(steps) > MAX_TRACE_POINTS:
+        raise ValueError(f"k must have at most {MAX_TRACE_POINTS} entries; got {len(steps)}")
+    counts = [check_int(step, "k", low=0) for step in steps]
+    if report.p <= 0:  # the gradient is 0 on the minimiser set: gradient descent stays put
+        return [Fraction(0)] * len(counts)
+    return [_f(report.c, report.p - count * report.eta * report.c) for count in counts]

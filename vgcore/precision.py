@@ -1,0 +1,201 @@
+"""Floating-point facts behind "updates smaller than epsilon are lost" (MATH.md D1).
+
+In IEEE round-to-nearest-even arithmetic ``w + d == w`` exactly when ``|d|`` is below half the
+gap from ``w`` to its neighbour in the direction of ``d`` (at exactly half, the tie goes to the
+neighbour with an even significand). The threshold is relative to ``|w|``: about
+``eps_mach * |w| / 2``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from vgcore._validate import FLOAT_DTYPES, as_float_dtype, check_int, check_real
+
+
+@dataclass(frozen=True)
+class FloatFacts:
+    """The numbers of one IEEE binary format; ``mantissa_bits`` counts the stored fraction bits
+    (10, 23, 52), so the precision is ``mantissa_bits + 1`` bits."""
+
+    dtype: str
+    bits: int
+    eps: float
+    smallest_normal: float
+    smallest_subnormal: float
+    largest: float
+    mantissa_bits: int
+
+
+def float_facts(dtype: Any) -> FloatFacts:
+    """Machine epsilon, smallest normal/subnormal and largest finite value of ``dtype``
+    (from ``np.finfo``, as Python floats)."""
+    resolved = as_float_dtype(dtype)
+    info = np.finfo(resolved)
+    return FloatFacts(
+        dtype=resolved.name,
+        bits=int(info.bits),
+        eps=float(info.eps),
+        smallest_normal=float(info.smallest_normal),
+        smallest_subnormal=float(info.smallest_subnormal),
+        largest=float(info.max),
+        mantissa_bits=int(info.nmant),
+    )
+
+
+def float_facts_table() -> list[FloatFacts]:
+    """``float_facts`` for float16, float32 and float64, in that order."""
+    return [float_facts(name) for name in FLOAT_DTYPES]
+
+
+def _to_dtype(value: float, dtype: np.dtype, name: str) -> np.floating:
+    """``value`` rounded to ``dtype``; ValueError if it overflows to inf there."""
+    with np.errstate(over="ignore"):
+        rounded = dtype.type(value)
+    if not np.isfinite(rounded):
+        largest = float(np.finfo(dtype).max)
+        raise ValueError(
+            f"{name} must lie within ±{largest:g} so that it is finite in {dtype.name}; "
+            f"got {value!r}"
+        )
+    return rounded
+
+
+def _gap(stored: np.floating, toward_zero: bool) -> Fraction:
+    """Exact distance from the finite ``stored`` to its neighbour in magnitude.
+
+    Away from zero, beyond the largest finite value, the gap is taken as the spacing of the
+    top binade (rounding then overflows to inf at half of it, as IEEE prescribes)."""
+    dtype = stored.dtype
+    magnitude = abs(stored)
+    if toward_zero:
+        neighbour = np.nextafter(magnitude, dtype.type(0))
+        return Fraction(float(magnitude)) - Fraction(float(neighbour))
+    with np.errstate(over="ignore"):
+        above = np.nextafter(magnitude, dtype.type(np.inf))
+    if np.isfinite(above):
+        return Fraction(float(above)) - Fraction(float(magnitude))
+    below = np.nextafter(magnitude, dtype.type(0))
+    return Fraction(float(magnitude)) - Fraction(float(below))
+
+
+def ulp(w: float, dtype: Any = "float64") -> float:
+    """Spacing from ``|w|`` to the next larger representable magnitude in ``dtype``.
+
+    ``w`` is first rounded to ``dtype``; ``ulp(0)`` is the smallest subnormal; at the largest
+    finite value the spacing of its binade is returned (the next magnitude up is inf).
+    ValueError for non-finite ``w`` or ``w`` that overflows ``dtype``."""
+    resolved = as_float_dtype(dtype)
+    stored = _to_dtype(check_real(w, "w"), resolved, "w")
+    return float(_gap(stored, toward_zero=False))
+
+
+def lost_update_threshold(w: float, dtype: Any = "float64", direction: int = +1) -> float:
+    """Half the gap from ``w`` (rounded to ``dtype``) to its neighbour in the direction of
+    ``direction`` (+1 up, -1 down): every update ``d`` of that sign with ``|d|`` below it is
+    lost, every one above it is not.
+
+    The boundary itself is a tie: it is lost when ``w``'s significand is even (e.g. ``w = 1``)
+    and not lost when it is odd (ties to even), so for odd ``w`` this is a supremum, not a
+    maximum. Below a power of two the gap is half the gap above, so for ``w = 1.0`` and
+    ``direction = -1`` the threshold is ``ulp(1)/4``. The result is exact as a float64 except
+    for float64 where half the gap is 2**-1075 (``|w|`` at most the smallest normal, moving
+    toward zero, or ``w`` subnormal/zero): that is not a float64 and rounds to 0.0, which is
+    also the largest float64 update that is lost there.
+    """
+    resolved = as_float_dtype(dtype)
+    stored = _to_dtype(check_real(w, "w"), resolved, "w")
+    step = check_int(direction, "direction")
+    if step not in (1, -1):
+        raise ValueError(f"direction must be +1 or -1; got {direction!r}")
+    toward_zero = stored != 0 and (stored > 0) != (step > 0)
+    # Fraction -> float rounds to nearest even, so 2**-1075 becomes exactly 0.0.
+    return float(_gap(stored, toward_zero) / 2)
+
+
+def update_is_lost(w: float, delta: float, dtype: Any = "float64") -> bool:
+    """True when ``w + delta`` rounds back to ``w`` in ``dtype`` (round-to-nearest-even, ties
+    included).
+
+    Both ``w`` and ``delta`` are first rounded to ``dtype`` (as the stored weight and the
+    computed update would be), then added in ``dtype``. ``delta = 0`` and a ``delta`` that
+    underflows to 0 give True. A ``delta`` that overflows to inf in ``dtype``, or a sum that
+    overflows, gives False: that update is not lost, it destroys ``w``. ValueError for
+    non-finite ``w``/``delta`` or a ``w`` that overflows ``dtype``."""
+    resolved = as_float_dtype(dtype)
+    stored = _to_dtype(check_real(w, "w"), resolved, "w")
+    delta_value = check_real(delta, "delta")
+    with np.errstate(over="ignore"):
+        update = resolved.type(delta_value)
+        if not np.isfinite(update):
+            return False
+        updated = stored + update
+    return bool(updated == stored)
+
+
+def smallest_update_that_counts(w: float, dtype: Any = "float64") -> float:
+    """The smallest positive ``delta`` representable in ``dtype`` with ``w + delta != w``
+    (``w`` rounded to ``dtype``; the sum rounded to nearest even, as in ``update_is_lost``)."""
+    resolved = as_float_dtype(dtype)
+    stored = _to_dtype(check_real(w, "w"), resolved, "w")
+    half_gap = _gap(stored, toward_zero=stored < 0) / 2
+    tiny = Fraction(float(np.finfo(resolved).smallest_subnormal))
+    # Gaps are powers of two, so half a gap is representable unless it is below the subnormals.
+    candidate = resolved.type(float(max(half_gap, tiny)))
+    while update_is_lost(float(stored), float(candidate), resolved):  # at most one step: ties
+        candidate = np.nextafter(candidate, resolved.type(np.inf))
+    return float(candidate)
+
+
+def lost_update_curve(
+    dtype: Any, w_min_exp10: float, w_max_exp10: float, n: int = 200
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(w, ulp(w)/2)`` on ``n`` log-spaced weights from ``10**w_min_exp10`` to
+    ``10**w_max_exp10``, for the lost-update chart.
+
+    The exponents are clipped to the dtype's normal range, from twice the smallest normal
+    (so that half the spacing is still a nonzero float64 in all three dtypes) to the largest
+    finite value; below the normal range the threshold stops scaling with ``w`` (it is half
+    the constant subnormal spacing). ``w`` is returned rounded to ``dtype`` (as float64), so
+    ``threshold`` is exactly half the spacing above each returned ``w``.
+    ValueError if the clipped range is empty."""
+    resolved = as_float_dtype(dtype)
+    low = check_real(w_min_exp10, "w_min_exp10")
+    high = check_real(w_max_exp10, "w_max_exp10")
+    count = check_int(n, "n", low=2, high=100_000)
+    if low >= high:
+        raise ValueError(f"w_min_exp10 must be < w_max_exp10; got {low!r} and {high!r}")
+    info = np.finfo(resolved)
+    floor = math.log10(2 * float(info.smallest_normal))
+    ceiling = math.log10(float(info.max))
+    clip_low, clip_high = low <= floor, high >= ceiling
+    low, high = max(low, floor), min(high, ceiling)
+    if low >= high:
+        raise ValueError(
+            f"w_min_exp10 .. w_max_exp10 must overlap [{floor:.3f}, {ceiling:.3f}], the "
+            f"normal range of {resolved.name}; got {w_min_exp10!r} .. {w_max_exp10!r}"
+        )
+    with np.errstate(over="ignore"):
+        grid = np.logspace(low, high, count)
+    grid = np.clip(grid, 2 * float(info.smallest_normal), float(info.max))
+    # A clipped end is the range's end itself, not 10**log10(end) with its rounding error.
+    if clip_low:
+        grid[0] = 2 * float(info.smallest_normal)
+    if clip_high:
+        grid[-1] = float(info.max)
+    stored = grid.astype(resolved)
+    with np.errstate(over="ignore"):
+        above = np.nextafter(stored, resolved.type(np.inf))
+    below = np.nextafter(stored, resolved.type(0))
+    # Only the largest value has no finite neighbour above; its binade spacing is the gap below.
+    spacing = np.where(
+        np.isfinite(above),
+        above.astype(np.float64) - stored.astype(np.float64),
+        stored.astype(np.float64) - below.astype(np.float64),
+    )
+    return stored.astype(np.float64), spacing / 2
