@@ -84,6 +84,10 @@ def draw_control(control: Control, *, disabled: bool = False) -> Any:
         )
     if control.widget == "select":
         return st.selectbox(options=control.options, format_func=control.label_of, **common)
+    if control.widget == "select_slider":
+        return st.select_slider(options=control.options, format_func=control.label_of, **common)
+    if control.widget == "toggle":
+        return st.toggle(**common)
     if control.widget == "segmented":
         return st.segmented_control(
             options=control.options, format_func=control.label_of, required=True, **common
@@ -114,12 +118,11 @@ def _inactive(control: Control) -> bool:
 
 def render_header() -> None:
     """Title, the student's question, the one-line answer and the lesson selector."""
-    st.markdown("#### Vanishing Gradient Explorer")
+    st.markdown("### Vanishing Gradient Explorer")
     st.markdown(
-        "**The question:** if the gradient vanishes, isn't that the zero gradient of the "
-        "optimum, so gradient descent may stop?  \n**The answer:** no. A small or even zero "
-        "gradient says nothing about how far the optimum is; it only makes the steps tiny, and "
-        "in floating point they can vanish altogether."
+        "**If the gradient vanishes, isn't that the zero gradient of the optimum, so gradient "
+        "descent may stop?** No: a small, even a zero gradient says nothing about how far the "
+        "optimum is. It makes the steps tiny, and in floating point they vanish."
     )
     st.pills(
         LESSON_CONTROL.label,
@@ -156,6 +159,20 @@ def counterexample_view(
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def chain_view(
+    depth: int,
+    activation: str,
+    w_mode: str,
+    w: float | None,
+    w_mean: float | None,
+    w_spread: float | None,
+    seed: int | None,
+    quantity: str,
+) -> views.ChainView:
+    return views.chain_view(depth, activation, w_mode, w, w_mean, w_spread, seed, quantity)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def curvature_view(surface: str, x: float, y: float) -> views.CurvatureView:
     return views.curvature_view(surface, x, y)
 
@@ -181,10 +198,14 @@ def show_metrics(metrics: tuple[views.Metric, ...]) -> None:
         column.metric(metric.label, metric.value, help=metric.help)
 
 
-def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame, name: str, alt_text: str) -> None:
-    """The chart, its text alternative and a CSV download of the data behind it."""
-    st.altair_chart(chart, width="stretch")
+def show_chart(chart: alt.TopLevelMixin, alt_text: str) -> None:
+    """The chart with its text alternative (for screen readers and as a visible caption)."""
+    st.altair_chart(chart, width="stretch", alt=alt_text)
     st.caption(alt_text)
+
+
+def download(data: pd.DataFrame, name: str) -> None:
+    """A CSV download of the data behind a chart."""
     st.download_button(
         "Download the data (CSV)",
         data.to_csv(index=False).encode(),
@@ -198,23 +219,50 @@ def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame, name: str, alt_text
 def render_counterexample(values: dict[str, Any]) -> None:
     view = counterexample_view(*(values[c.key] for c in PANELS["counterexample"]))
     st.subheader(PANEL_TITLES["counterexample"], divider="gray")
-    show_chart(
-        view.chart,
-        view.frame,
-        "counterexample",
-        f"f(x_k) stays at {view.metrics[0].value} while descent takes "
-        f"{view.metrics[3].value} steps to reach the minimum.",
+    st.caption(
+        "f(x) = max(0, c·x) has gradient c at every x > 0, however far x is from its minimum "
+        "at x ≤ 0. Exact arithmetic holds the source's numbers; float64 cannot."
     )
+    show_chart(view.chart, view.alt_text)
     show_metrics(view.metrics)
     if view.source_numbers:
         st.info(
             "A small correction to the source: it prints f′(p) = 10⁻⁹⁹, but the derivative of "
-            "max(0, c·x) at p > 0 is c itself, here 10⁻⁹⁰. The argument stands: tiny gradient, "
-            "value 10⁹⁹⁰⁹ above the minimum.",
+            "max(0, c·x) at p > 0 is c itself, here 10⁻⁹⁰. The argument stands.",
             icon=":material/edit_note:",
         )
+    st.markdown("**What the stopping rules do** (exact arithmetic)")
     st.dataframe(view.outcomes, hide_index=True, width="stretch")
+    st.markdown("**What floating point makes of the same numbers**")
     st.dataframe(view.floats, hide_index=True, width="stretch")
+    download(view.frame, "counterexample")
+
+
+def render_chain(values: dict[str, Any]) -> None:
+    constant = values["w_mode"] == "constant"
+    view = chain_view(
+        values["depth"],
+        values["activation"],
+        values["w_mode"],
+        values["w"] if constant else None,
+        None if constant else values["w_mean"],
+        None if constant else values["w_spread"],
+        None if constant else values["seed"],
+        values["quantity"],
+    )
+    st.subheader(PANEL_TITLES["chain"], divider="gray")
+    st.caption(
+        "o₁ = w₁, oᵢ = σ(wᵢ·oᵢ₋₁): by the chain rule dF/dw₁ = Π wᵢ · Π σ′(zᵢ), and σ′ ≤ 1/4 "
+        "shrinks it at least 4× per layer until each precision flushes it to exactly 0."
+    )
+    show_chart(view.chart, view.alt_text)
+    show_metrics(view.metrics)
+    st.info(
+        "A correction to the source: it bounds σ′ by [0, 1]. The sharp range is (0, 1/4]: "
+        "σ′ is never 0, and at most 1/4 (at z = 0), hence |dF/dw₁| ≤ 4^−(L−1)·Π|wᵢ|.",
+        icon=":material/edit_note:",
+    )
+    download(view.frame, "chain")
 
 
 def render_curvature(values: dict[str, Any]) -> None:
@@ -226,7 +274,8 @@ def render_curvature(values: dict[str, Any]) -> None:
     view = curvature_view(values["surface"], values["pt_x"], values["pt_y"])
     left, right = st.columns([3, 2])
     with left:
-        show_chart(view.chart, view.frame, "surface", view.point.explanation)
+        show_chart(view.chart, view.point.explanation)
+        download(view.frame, "surface")
     with right:
         for metric in view.metrics:
             st.metric(metric.label, metric.value, help=metric.help)
@@ -254,15 +303,15 @@ def render_descent(values: dict[str, Any]) -> None:
     )
     left, right = st.columns(2)
     with left:
-        show_chart(view.path_chart, view.frame, "descent_path", view.end.explanation)
+        show_chart(view.path_chart, view.end.explanation)
+        download(view.frame, "descent_path")
     with right:
         show_chart(
             view.norm_chart,
-            view.frame,
-            "descent_gradient_norms",
             "Gradient norm against iteration on a log scale, with the O(1/√k) bound of the "
             "convergence theorem where it applies.",
         )
+        download(view.frame, "descent_gradient_norms")
     show_metrics(view.metrics)
 
 
@@ -280,11 +329,10 @@ def render_precision(values: dict[str, Any]) -> None:
     with left:
         show_chart(
             view.chart,
-            view.frame,
-            "lost_updates",
             f"The update η·g = {views.sci(view.delta)} is "
             f"{'lost' if view.lost else 'applied'} in {values['fp_dtype']}.",
         )
+        download(view.frame, "lost_updates")
     with right:
         st.dataframe(view.rows, hide_index=True, width="stretch")
 
@@ -296,13 +344,16 @@ def main() -> None:
     values = sidebar_controls()
     render_url_notices()
     left, right = st.columns(2, gap="medium")
-    with left:
+    with left, st.container(key="panel-counterexample"):
         render_counterexample(values)
-    with right:
-        st.subheader(PANEL_TITLES["chain"], divider="gray")
-    render_curvature(values)
-    render_descent(values)
-    render_precision(values)
+    with right, st.container(key="panel-chain"):
+        render_chain(values)
+    with st.container(key="panel-curvature"):
+        render_curvature(values)
+    with st.container(key="panel-descent"):
+        render_descent(values)
+    with st.container(key="panel-precision"):
+        render_precision(values)
 
 
 main()

@@ -40,6 +40,23 @@ def color_scale(names: list[str] | tuple[str, ...]) -> alt.Scale:
     return alt.Scale(domain=list(names), range=colors)
 
 
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (steps of 1, 2 or 5 × 10^k) covering ``[low, high]``."""
+    span = max(high - low, 1e-12)
+    raw = span / count
+    base = 10 ** np.floor(np.log10(raw))
+    step = next(m * base for m in (1, 2, 5, 10) if m * base >= raw)
+    first = np.ceil(low / step) * step
+    return [float(v) for v in np.arange(first, high + step * 1e-9, step)]
+
+
+def finish(chart: alt.TopLevelMixin, height: int = CHART_HEIGHT) -> alt.TopLevelMixin:
+    """Fixed plot height, width fitted to the column (title and legends outside the plot)."""
+    return chart.properties(
+        height=height, autosize=alt.AutoSizeParams(type="fit-x", contains="padding")
+    )
+
+
 def titled(text: str, subtitle: str | None = None) -> alt.TitleParams:
     """A chart title that states the finding, with an optional one-line subtitle."""
     return alt.TitleParams(
@@ -153,7 +170,7 @@ def lost_update_chart(
         "Updates below the line vanish: w + η·g == w",
         f"The threshold grows with |w|; the current update (◆) is {verdict} in {dtype}.",
     )
-    return alt.layer(*layers).properties(title=title, height=CHART_HEIGHT)
+    return finish(alt.layer(*layers).properties(title=title))
 
 
 # ---------------------------------------------------------------- surfaces
@@ -269,7 +286,7 @@ def surface_chart(
                 ],
             )
         )
-    return alt.layer(*layers).properties(title=title, height=300, width=340)
+    return finish(alt.layer(*layers).properties(title=title), height=300)
 
 
 # ---------------------------------------------------------------- the counterexample
@@ -361,7 +378,7 @@ def counterexample_chart(
         f"The gradient is tiny, the value is {value_text}",
         f"Gradient descent needs {steps_to_text(steps_text)}; f stays put for almost all of them.",
     )
-    return alt.layer(*layers).properties(title=title, height=CHART_HEIGHT)
+    return finish(alt.layer(*layers).properties(title=title))
 
 
 def steps_to_text(steps_text: str) -> str:
@@ -414,4 +431,162 @@ def gradient_norm_chart(frame: pd.DataFrame, lipschitz: float | None) -> alt.Lay
         "The gradient norm goes to zero: a stationary point, whatever kind",
         f"‖∇F‖ = {final:.2e} at the end" + ("" if len(zeros) == 0 else "; ticks: exactly 0"),
     )
-    return alt.layer(*layers).properties(title=title, height=CHART_HEIGHT)
+    return finish(alt.layer(*layers).properties(title=title))
+
+
+# ---------------------------------------------------------------- the deep chain
+
+QUANTITY_SYMBOLS = {"weight": "dF/dw_k", "backprop": "dF/do_k"}
+
+
+def chain_frames(
+    layers: np.ndarray,
+    exact_log10: np.ndarray,
+    dtype_values: dict[str, np.ndarray],
+    guides: dict[str, np.ndarray],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The chain's data: a wide table for the CSV, a long table of log₁₀|value| for the lines
+    (finite, nonzero values only) and the runs of layers where a dtype gave exactly 0 or ±inf.
+
+    ``guides`` are further log₁₀ series (bound, weight product, derivative product)."""
+    wide = pd.DataFrame({"layer": layers, "log10_abs_exact": exact_log10})
+    with np.errstate(divide="ignore"):
+        for name, values in dtype_values.items():
+            wide[name] = values
+            wide[f"log10_abs_{name}"] = np.log10(np.abs(values))
+    for name, values in guides.items():
+        wide[name] = values
+    keep = [np.flatnonzero(np.isfinite(exact_log10[1:]) != np.isfinite(exact_log10[:-1]))]
+    for values in dtype_values.values():
+        keep.append(state_changes((values == 0) | ~np.isfinite(values)))
+    rows = plot_indices(len(layers), np.concatenate(keep) if keep else None)
+    series = {"exact": exact_log10, **guides}
+    series.update({name: wide[f"log10_abs_{name}"].to_numpy() for name in dtype_values})
+    parts = []
+    for name, values in series.items():
+        part = pd.DataFrame({"layer": layers[rows], "log10_abs": values[rows], "series": name})
+        parts.append(part[np.isfinite(part["log10_abs"])])
+    lines = pd.concat(parts, ignore_index=True)
+    bands = []
+    for name, values in dtype_values.items():
+        for kind, mask in (
+            ("exactly 0 (underflow)", values == 0),
+            ("±inf (overflow)", np.isinf(values)),
+        ):
+            for start, stop in runs(mask):
+                bands.append(
+                    {
+                        "dtype": name,
+                        "kind": kind,
+                        "from_layer": float(layers[start]) - 0.5,
+                        "to_layer": float(layers[stop]) + 0.5,
+                        "layers": f"{layers[start]}–{layers[stop]}",
+                    }
+                )
+    band_columns = ["dtype", "kind", "from_layer", "to_layer", "layers"]
+    return wide, lines, pd.DataFrame(bands, columns=band_columns)
+
+
+def chain_chart(
+    lines: pd.DataFrame,
+    bands: pd.DataFrame,
+    *,
+    depth: int,
+    quantity: str,
+    title: alt.TitleParams,
+    guide_labels: dict[str, str],
+) -> alt.LayerChart:
+    """log₁₀|gradient| against layer for the exact value and each dtype, with guides; below the
+    lowest value, one band per dtype marks the layers where it computed exactly 0 or ±inf."""
+    symbol = QUANTITY_SYMBOLS[quantity]
+    labels = {"exact": f"exact {symbol}", **{name: name for name in DTYPES}, **guide_labels}
+    present = set(lines["series"])
+    keys = [key for key in ("exact", *DTYPES, *guide_labels) if key in present]
+    order = [labels[key] for key in keys]
+    style = {
+        "exact": (BLACK, [1, 0]),
+        "float16": (PURPLE, [1, 0]),
+        "float32": (ORANGE, [1, 0]),
+        "float64": (BLUE, [1, 0]),
+    }
+    guide_styles = [(VERMILION, [6, 3]), (GREEN, [2, 2]), (SKY, [2, 2])]
+    for key, guide_style in zip(guide_labels, guide_styles, strict=False):
+        style[key] = guide_style
+    named = lines.assign(series=lines["series"].map(labels))
+    low = float(lines["log10_abs"].min()) if len(lines) else -1.0
+    high = float(lines["log10_abs"].max()) if len(lines) else 1.0
+    span = max(high - low, 1.0)
+    ticks = [
+        float(v)
+        for v in np.unique(np.round(np.linspace(low, high, 5), -int(np.floor(np.log10(span))) + 1))
+    ]
+    row = span * 0.07
+    lanes = {name: low - row * (1.5 + 1.2 * i) for i, name in enumerate(reversed(DTYPES))}
+    x_scale = alt.Scale(domain=[0.5, depth + 0.5], nice=False)
+    y_scale = alt.Scale(
+        domain=[low - row * (1.5 + 1.2 * len(DTYPES)), high + row * 0.5], nice=False
+    )
+    curves = (
+        alt.Chart(named)
+        .mark_line(strokeWidth=2, clip=True)
+        .encode(
+            x=alt.X("layer:Q", scale=x_scale, title="layer k (input → output)"),
+            y=alt.Y(
+                "log10_abs:Q",
+                scale=y_scale,
+                title=f"|{symbol}| (log₁₀)",
+                axis=alt.Axis(values=ticks),
+            ),
+            color=alt.Color(
+                "series:N",
+                scale=alt.Scale(domain=order, range=[style[k][0] for k in keys]),
+                legend=alt.Legend(title=None, orient="bottom", columns=4, labelLimit=220),
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                scale=alt.Scale(domain=order, range=[style[k][1] for k in keys]),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("series:N", title="series"),
+                alt.Tooltip("layer:Q", title="layer k"),
+                alt.Tooltip("log10_abs:Q", title="log₁₀|value|", format=".4f"),
+            ],
+        )
+    )
+    lane_frame = pd.DataFrame(
+        {"dtype": list(lanes), "y": [lanes[n] for n in lanes], "x": 0.5 + depth * 0.005}
+    )
+    lane_labels = (
+        alt.Chart(lane_frame)
+        .mark_text(align="left", baseline="middle", fontSize=10, color="#555555", dx=2)
+        .encode(x="x:Q", y="y:Q", text="dtype:N")
+    )
+    layers: list[alt.Chart] = [curves, lane_labels]
+    if len(bands):
+        placed = bands.assign(
+            y=bands["dtype"].map(lanes) - row * 0.45, y2=bands["dtype"].map(lanes) + row * 0.45
+        )
+        layers.append(
+            alt.Chart(placed)
+            .mark_rect(opacity=0.55)
+            .encode(
+                x=alt.X("from_layer:Q", scale=x_scale),
+                x2="to_layer:Q",
+                y="y:Q",
+                y2="y2:Q",
+                fill=alt.Fill(
+                    "kind:N",
+                    scale=alt.Scale(
+                        domain=["exactly 0 (underflow)", "±inf (overflow)"], range=[SKY, VERMILION]
+                    ),
+                    legend=alt.Legend(title=None, orient="bottom"),
+                ),
+                tooltip=[
+                    alt.Tooltip("dtype:N"),
+                    alt.Tooltip("kind:N", title="value"),
+                    alt.Tooltip("layers:N", title="layers"),
+                ],
+            )
+        )
+    return finish(alt.layer(*layers).resolve_scale(color="independent").properties(title=title))

@@ -32,7 +32,7 @@ class Control:
     step: float | None = None
     options: tuple[str, ...] = ()
     option_labels: Mapping[str, str] = field(default_factory=dict)
-    widget: str = "slider"  # slider | number | select | radio | segmented | toggle
+    widget: str = "slider"  # slider | number | select | select_slider | segmented | toggle
     format: str | None = None
 
     def label_of(self, option: str) -> str:

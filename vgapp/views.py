@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from vgapp import charts
-from vgapp.formatting import caret_to_superscript, sci
+from vgapp.formatting import caret_to_superscript, sci, sci_from_log10
+from vgcore.activations import ACTIVATIONS
+from vgcore.chain import ChainReport, chain_report, make_weights
 from vgcore.counterexample import (
     CounterexampleReport,
     analyse_counterexample,
@@ -34,12 +37,20 @@ from vgcore.descent import DescentResult, descent_rate_bound, gradient_descent, 
 from vgcore.precision import float_facts, lost_update_curve, lost_update_threshold, update_is_lost
 from vgcore.stopping import RULE_LABELS, StoppingRules
 
+DTYPE_NAMES = ("float16", "float32", "float64")
 RULE_NAMES = {"eps": "parameter change ≤ ε", "gatol": "gradient ≤ threshold", "fatol": "value"}
 
 
-def exact_text(value, digits: int = 3) -> str:
-    """An exact number (Fraction or int of any size) in scientific notation for the page."""
-    return caret_to_superscript(exact_sci(value, digits))
+def exact_text(value: Fraction | int, digits: int = 3) -> str:
+    """An exact number (Fraction or int of any size) in scientific notation for the page; a
+    mantissa that is exact is written without trailing zeros (``10⁹⁹⁰⁹``, ``2.5 × 10⁻⁹⁰``)."""
+    text = exact_sci(value, digits)
+    mantissa, sep, exponent = text.partition(" × 10^")
+    if sep:
+        trimmed = mantissa.rstrip("0").rstrip(".")
+        if Fraction(trimmed.replace("−", "-")) * Fraction(10) ** int(exponent) == value:
+            text = f"10^{exponent}" if trimmed == "1" else f"{trimmed} × 10^{exponent}"
+    return caret_to_superscript(text)
 
 
 def decimal_string(mantissa: float, exponent: int) -> str:
@@ -64,6 +75,7 @@ class CounterexampleView:
     floats: pd.DataFrame
     frame: pd.DataFrame
     chart: alt.LayerChart
+    alt_text: str
     source_numbers: bool
 
 
@@ -80,21 +92,22 @@ def counterexample_view(
     )
     steps = report.steps_to_minimum
     metrics = (
-        Metric("f(p) = c·p", exact_text(report.value), "The value at the start p."),
+        Metric("f(p)", exact_text(report.value), "f(p) = c·p: the value at the start p."),
         Metric(
             "f′(p) = c",
             exact_text(report.derivative),
             "The gradient at p: the slope c itself, however far p is from the minimum.",
         ),
         Metric(
-            "distance to the minimiser set x ≤ 0",
+            "distance to min",
             exact_text(report.distance_to_minimiser),
-            "How far gradient descent still has to go.",
+            "Distance from p to the minimiser set x ≤ 0: how far gradient descent has to go.",
         ),
         Metric(
-            "steps to reach it",
+            "steps needed",
             exact_text(steps),
-            "ceil(p / (η·c)): every step moves x by η·c and lowers f by η·c².",
+            "Steps gradient descent needs to reach x ≤ 0: ceil(p / (η·c)), since every step "
+            "moves x by η·c and lowers f by η·c².",
         ),
     )
     outcomes = pd.DataFrame(
@@ -141,7 +154,11 @@ def counterexample_view(
         value_text=exact_text(report.value),
     )
     source = (c_mant, c_exp, p_mant, p_exp) == (1.0, -90, 1.0, 9999)
-    return CounterexampleView(report, metrics, outcomes, floats, frame, chart, source)
+    alt_text = (
+        f"Gradient descent on max(0, c·x) from p: f stays at {exact_text(report.value)} for "
+        f"almost all of the {exact_text(steps)} steps it needs to reach the minimum."
+    )
+    return CounterexampleView(report, metrics, outcomes, floats, frame, chart, alt_text, source)
 
 
 def _float_value_text(value: float) -> str:
@@ -296,3 +313,125 @@ def descent_view(
         Metric("end point", end.classification, end.explanation),
     )
     return DescentView(result, end, metrics, path_chart, norm_chart, frame, lipschitz)
+
+
+@dataclass(frozen=True)
+class ChainView:
+    report: ChainReport
+    metrics: tuple[Metric, ...]
+    frame: pd.DataFrame
+    chart: alt.VConcatChart
+    alt_text: str
+
+
+def chain_weights(
+    depth: int, w_mode: str, w: float, w_mean: float, w_spread: float, seed: int
+) -> np.ndarray:
+    """The chain's weights from the controls: all equal ``w``, or normal(mean, spread)."""
+    if w_mode == "constant":
+        return make_weights(depth, "constant", w=w)
+    return make_weights(depth, "normal", mean=w_mean, spread=w_spread, seed=seed)
+
+
+def chain_view(
+    depth: int,
+    activation: str,
+    w_mode: str,
+    w: float,
+    w_mean: float,
+    w_spread: float,
+    seed: int,
+    quantity: str,
+) -> ChainView:
+    """The panel "the deep sigmoid chain": |dF/dw_k| or |dF/do_k| per layer, exact and per dtype."""
+    report = chain_report(chain_weights(depth, w_mode, w, w_mean, w_spread, seed), activation)
+    split = _suffix_split(report)
+    exact = report.log10_abs_gradient if quantity == "weight" else report.log10_abs_backprop
+    values = report.gradients if quantity == "weight" else report.backprops
+    layers = np.arange(1, depth + 1)
+    act_symbol = {"sigmoid": "σ'", "tanh": "tanh'", "relu": "relu'", "leaky_relu": "leaky'"}[
+        activation
+    ]
+    guides = {
+        "log10_bound": split.log10_bound,
+        "log10_weight_product": split.log10_abs_weight_product,
+        "log10_derivative_product": split.log10_derivative_product,
+    }
+    guide_labels = {
+        "log10_bound": f"bound {_bound_text(report)}·Π_(i>k)|w_i|",
+        "log10_weight_product": "Π_(i>k) |w_i|",
+        "log10_derivative_product": f"Π_(i>k) {act_symbol}(z_i)",
+    }
+    wide, lines, bands = charts.chain_frames(layers, exact, dict(values), guides)
+    first = float(report.log10_abs_gradient[0])
+    metrics = [
+        Metric(
+            "dF/dw₁ exact",
+            sci_from_log10(first),
+            "Computed in log space, so it never underflows: Π w_i · Π act'(z_i) over layers 2..L.",
+        )
+    ]
+    for name in DTYPE_NAMES:
+        zero_from = report.underflow_depths[name]
+        g1 = float(report.gradients[name][0])
+        metrics.append(
+            Metric(
+                f"dF/dw₁ {name}",
+                sci(g1),
+                f"The same gradient computed entirely in {name}. "
+                + (
+                    f"It is exactly 0 for every depth from {zero_from} on (with these weights)."
+                    if zero_from is not None
+                    else "It does not become exactly 0 at any depth up to L."
+                ),
+            )
+        )
+    symbol = charts.QUANTITY_SYMBOLS[quantity]
+    zero_text = ", ".join(
+        f"{name} from L = {report.underflow_depths[name]}"
+        for name in DTYPE_NAMES
+        if report.underflow_depths[name] is not None
+    )
+    if first < -1:
+        headline = f"|dF/dw₁| = {sci_from_log10(first)}: the gradient shrinks toward the input"
+    elif first > 1:
+        headline = f"|dF/dw₁| = {sci_from_log10(first)}: the gradient explodes toward the input"
+    else:
+        headline = f"|dF/dw₁| = {sci_from_log10(first)} after {depth} layers"
+    title = charts.titled(
+        headline,
+        f"dF/dw₁ is exactly 0 in {zero_text}."
+        if zero_text
+        else "No precision flushes dF/dw₁ to 0.",
+    )
+    chart = charts.chain_chart(
+        lines, bands, depth=depth, quantity=quantity, title=title, guide_labels=guide_labels
+    )
+    alt_text = (
+        f"{symbol} per layer for a {depth}-layer {activation} chain: exact value and float16, "
+        f"float32, float64; bands mark layers where a precision computed exactly 0 or overflowed. "
+        + (f"dF/dw₁ becomes exactly 0 in {zero_text}." if zero_text else "")
+    )
+    return ChainView(report, tuple(metrics), wide, chart, alt_text)
+
+
+def _bound_text(report: ChainReport) -> str:
+    bound = ACTIVATIONS[report.activation].derivative_bound
+    return "4^−(L−k)" if bound == 0.25 else f"{bound:g}^(L−k)"
+
+
+@dataclass(frozen=True)
+class _Split:
+    log10_abs_weight_product: np.ndarray
+    log10_derivative_product: np.ndarray
+    log10_bound: np.ndarray
+
+
+def _suffix_split(report: ChainReport) -> _Split:  # TODO move into vgcore.chain
+    d = report.decomposition
+    w = np.concatenate([[0.0], d.log10_abs_weight_product])
+    a = np.concatenate([[0.0], d.log10_derivative_product])
+    ws, as_ = w[-1] - w, a[-1] - a
+    n = np.arange(report.depth - 1, -1, -1)
+    bound = ws + n * np.log10(ACTIVATIONS[report.activation].derivative_bound)
+    return _Split(ws, as_, bound)
