@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -198,17 +197,20 @@ def show_metrics(metrics: tuple[views.Metric, ...]) -> None:
         column.metric(metric.label, metric.value, help=metric.help)
 
 
-def show_chart(chart: alt.TopLevelMixin, alt_text: str) -> None:
-    """The chart with its text alternative (for screen readers and as a visible caption)."""
-    st.altair_chart(chart, width="stretch", alt=alt_text)
-    st.caption(alt_text)
+def show_chart(spec: dict, alt_text: str, *, caption: bool = True) -> None:
+    """A Vega-Lite chart (built by ``vgapp.charts``) with its text alternative for screen
+    readers, also shown as a caption unless the caller shows it elsewhere (the headline panels
+    do, below their metrics)."""
+    st.vega_lite_chart(spec=spec, width="stretch", alt=alt_text)
+    if caption:
+        st.caption(alt_text)
 
 
 def download(data: pd.DataFrame, name: str) -> None:
     """A CSV download of the data behind a chart."""
     st.download_button(
         "Download the data (CSV)",
-        data.to_csv(index=False).encode(),
+        lambda: data.to_csv(index=False),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"download_{name}",
@@ -223,8 +225,9 @@ def render_counterexample(values: dict[str, Any]) -> None:
         "f(x) = max(0, c·x) has gradient c at every x > 0, however far x is from its minimum "
         "at x ≤ 0. Exact arithmetic holds the source's numbers; float64 cannot."
     )
-    show_chart(view.chart, view.alt_text)
+    show_chart(view.chart, view.alt_text, caption=False)
     show_metrics(view.metrics)
+    st.caption(view.alt_text)
     if view.source_numbers:
         st.info(
             "A small correction to the source: it prints f′(p) = 10⁻⁹⁹, but the derivative of "
@@ -255,8 +258,9 @@ def render_chain(values: dict[str, Any]) -> None:
         "o₁ = w₁, oᵢ = σ(wᵢ·oᵢ₋₁): by the chain rule dF/dw₁ = Π wᵢ · Π σ′(zᵢ), and σ′ ≤ 1/4 "
         "shrinks it at least 4× per layer until each precision flushes it to exactly 0."
     )
-    show_chart(view.chart, view.alt_text)
+    show_chart(view.chart, view.alt_text, caption=False)
     show_metrics(view.metrics)
+    st.caption(view.alt_text)
     st.info(
         "A correction to the source: it bounds σ′ by [0, 1]. The sharp range is (0, 1/4]: "
         "σ′ is never 0, and at most 1/4 (at z = 0), hence |dF/dw₁| ≤ 4^−(L−1)·Π|wᵢ|.",

@@ -30,7 +30,8 @@ SERIES_COLORS = {
 }
 DTYPES = ("float16", "float32", "float64")
 CHART_HEIGHT = 250
-MAX_POINTS = 600
+HEADLINE_HEIGHT = 200
+MAX_POINTS = 300
 
 
 def color_scale(names: list[str] | tuple[str, ...]) -> alt.Scale:
@@ -55,6 +56,42 @@ def finish(chart: alt.TopLevelMixin, height: int = CHART_HEIGHT) -> alt.TopLevel
     return chart.properties(
         height=height, autosize=alt.AutoSizeParams(type="fit-x", contains="padding")
     )
+
+
+_VIEW_KEYS = ("mark", "encoding", "transform", "params", "projection")
+
+
+def to_spec(chart: alt.TopLevelMixin, *, validate: bool = False) -> dict:
+    """The chart's Vega-Lite spec with every dataset inlined into the layer that uses it.
+
+    Built (and schema-validated) once per set of controls, so a rerun that hits the memo sends
+    it without running Altair again; inlined per layer, the rows travel as JSON inside the
+    spec instead of being converted to Arrow tables on every rerun. Schema validation costs
+    more than building the chart, so the page skips it; the tests validate every builder."""
+    with alt.data_transformers.enable("default", max_rows=None):
+        spec = chart.to_dict(validate=validate)
+    datasets = spec.pop("datasets", {})
+    shared = spec.pop("data", None)
+    if "layer" not in spec and any(key in spec for key in _VIEW_KEYS):
+        spec["layer"] = [{key: spec.pop(key) for key in _VIEW_KEYS if key in spec}]
+    _inline(spec, datasets, shared)
+    return spec
+
+
+def _inline(node: dict, datasets: dict, inherited: dict | None) -> None:
+    """Give every unit view its own ``data: {values: rows}`` (resolving named datasets)."""
+    own = node.get("data", inherited)
+    if isinstance(own, dict) and "name" in own and own["name"] in datasets:
+        own = {"values": datasets[own["name"]]}
+    children = [
+        child for key in ("layer", "vconcat", "hconcat", "concat") for child in node.get(key, [])
+    ]
+    if children:
+        node.pop("data", None)
+        for child in children:
+            _inline(child, datasets, own)
+    elif own is not None:
+        node["data"] = own
 
 
 def titled(text: str, subtitle: str | None = None) -> alt.TitleParams:
@@ -128,11 +165,17 @@ def lost_update_chart(
         alt.Chart(frame)
         .mark_line(strokeWidth=2)
         .encode(
-            x=alt.X("abs_w:Q", scale=alt.Scale(type="log"), title="|w| (stored weight)"),
+            x=alt.X(
+                "abs_w:Q",
+                scale=alt.Scale(type="log"),
+                title="|w| (stored weight)",
+                axis=alt.Axis(format="~e"),
+            ),
             y=alt.Y(
                 "threshold:Q",
                 scale=alt.Scale(type="log"),
                 title="largest lost update ulp(w)/2",
+                axis=alt.Axis(format="~e"),
             ),
             color=alt.Color("dtype:N", scale=color_scale(names), title="precision"),
             tooltip=[
@@ -176,21 +219,15 @@ def lost_update_chart(
 # ---------------------------------------------------------------- surfaces
 
 
+def rounded(values: np.ndarray, significant: int = 4) -> np.ndarray:
+    """Values cut to ``significant`` digits for the browser (shorter JSON); the CSV keeps all."""
+    return np.array([float(f"{v:.{significant}g}") for v in np.asarray(values, dtype=float)])
+
+
 def surface_frame(xs: np.ndarray, ys: np.ndarray, values: np.ndarray) -> pd.DataFrame:
-    """Grid cells with their edges and the function value, for a filled-contour heatmap."""
-    dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    """Grid cell centres and the function value, for a filled-contour heatmap."""
     grid_x, grid_y = np.meshgrid(xs, ys)
-    return pd.DataFrame(
-        {
-            "x": grid_x.ravel() - dx,
-            "x2": grid_x.ravel() + dx,
-            "y": grid_y.ravel() - dy,
-            "y2": grid_y.ravel() + dy,
-            "cx": grid_x.ravel(),
-            "cy": grid_y.ravel(),
-            "value": values.ravel(),
-        }
-    )
+    return pd.DataFrame({"x": grid_x.ravel(), "y": grid_y.ravel(), "value": values.ravel()})
 
 
 def field_frame(
@@ -223,24 +260,33 @@ def surface_chart(
 ) -> alt.LayerChart:
     """Filled contours of F with the field of descent directions, a point and a descent path."""
     x_title, y_title = axis_names
-    x_scale = alt.Scale(domain=[float(surface["x"].min()), float(surface["x2"].max())], nice=False)
-    y_scale = alt.Scale(domain=[float(surface["y"].min()), float(surface["y2"].max())], nice=False)
+    xs, ys = np.unique(surface["x"]), np.unique(surface["y"])
+    half_x, half_y = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    x_scale = alt.Scale(domain=[xs[0] - half_x, xs[-1] + half_x], nice=False)
+    y_scale = alt.Scale(domain=[ys[0] - half_y, ys[-1] + half_y], nice=False)
+    cells = surface.assign(value=rounded(surface["value"].to_numpy(), 3))
     heat = (
-        alt.Chart(surface)
-        .mark_rect()
+        alt.Chart(cells)
+        .transform_calculate(
+            x0=f"datum.x - {half_x!r}",
+            x1=f"datum.x + {half_x!r}",
+            y0=f"datum.y - {half_y!r}",
+            y1=f"datum.y + {half_y!r}",
+        )
+        .mark_rect(strokeWidth=0)
         .encode(
-            x=alt.X("x:Q", scale=x_scale, title=x_title),
-            x2="x2:Q",
-            y=alt.Y("y:Q", scale=y_scale, title=y_title),
-            y2="y2:Q",
+            x=alt.X("x0:Q", scale=x_scale, title=x_title, axis=alt.Axis(grid=False)),
+            x2="x1:Q",
+            y=alt.Y("y0:Q", scale=y_scale, title=y_title, axis=alt.Axis(grid=False)),
+            y2="y1:Q",
             color=alt.Color(
                 "value:Q",
                 scale=alt.Scale(scheme="viridis", type="quantize", nice=True),
                 title=formula,
             ),
             tooltip=[
-                alt.Tooltip("cx:Q", title=x_title, format=".2f"),
-                alt.Tooltip("cy:Q", title=y_title, format=".2f"),
+                alt.Tooltip("x:Q", title=x_title, format=".2f"),
+                alt.Tooltip("y:Q", title=y_title, format=".2f"),
                 alt.Tooltip("value:Q", title="F", format=".3g"),
             ],
         )
@@ -378,7 +424,7 @@ def counterexample_chart(
         f"The gradient is tiny, the value is {value_text}",
         f"Gradient descent needs {steps_to_text(steps_text)}; f stays put for almost all of them.",
     )
-    return finish(alt.layer(*layers).properties(title=title))
+    return finish(alt.layer(*layers).properties(title=title), height=HEADLINE_HEIGHT)
 
 
 def steps_to_text(steps_text: str) -> str:
@@ -404,7 +450,12 @@ def gradient_norm_chart(frame: pd.DataFrame, lipschitz: float | None) -> alt.Lay
         .mark_line(strokeWidth=2)
         .encode(
             x=alt.X("k:Q", title="iteration k"),
-            y=alt.Y("norm:Q", scale=alt.Scale(type="log"), title="gradient norm"),
+            y=alt.Y(
+                "norm:Q",
+                scale=alt.Scale(type="log"),
+                title="gradient norm ‖∇F‖",
+                axis=alt.Axis(format="~e"),
+            ),
             color=alt.Color(
                 "series:N",
                 scale=color_scale(names),
@@ -464,7 +515,9 @@ def chain_frames(
     series.update({name: wide[f"log10_abs_{name}"].to_numpy() for name in dtype_values})
     parts = []
     for name, values in series.items():
-        part = pd.DataFrame({"layer": layers[rows], "log10_abs": values[rows], "series": name})
+        part = pd.DataFrame(
+            {"layer": layers[rows], "log10_abs": np.round(values[rows], 3), "series": name}
+        )
         parts.append(part[np.isfinite(part["log10_abs"])])
     lines = pd.concat(parts, ignore_index=True)
     bands = []
@@ -502,7 +555,6 @@ def chain_chart(
     labels = {"exact": f"exact {symbol}", **{name: name for name in DTYPES}, **guide_labels}
     present = set(lines["series"])
     keys = [key for key in ("exact", *DTYPES, *guide_labels) if key in present]
-    order = [labels[key] for key in keys]
     style = {
         "exact": (BLACK, [1, 0]),
         "float16": (PURPLE, [1, 0]),
@@ -512,14 +564,16 @@ def chain_chart(
     guide_styles = [(VERMILION, [6, 3]), (GREEN, [2, 2]), (SKY, [2, 2])]
     for key, guide_style in zip(guide_labels, guide_styles, strict=False):
         style[key] = guide_style
-    named = lines.assign(series=lines["series"].map(labels))
+    # Short codes in the rows keep the spec small; the legend and tooltip spell them out.
+    codes = {key: f"s{i}" for i, key in enumerate(keys)}
+    coded = lines.assign(series=lines["series"].map(codes))
+    label_expr = (
+        " : ".join(f"datum.label == {codes[k]!r} ? {labels[k]!r}" for k in keys) + " : datum.label"
+    )
     low = float(lines["log10_abs"].min()) if len(lines) else -1.0
     high = float(lines["log10_abs"].max()) if len(lines) else 1.0
     span = max(high - low, 1.0)
-    ticks = [
-        float(v)
-        for v in np.unique(np.round(np.linspace(low, high, 5), -int(np.floor(np.log10(span))) + 1))
-    ]
+    ticks = nice_ticks(low, high)
     row = span * 0.07
     lanes = {name: low - row * (1.5 + 1.2 * i) for i, name in enumerate(reversed(DTYPES))}
     x_scale = alt.Scale(domain=[0.5, depth + 0.5], nice=False)
@@ -527,7 +581,8 @@ def chain_chart(
         domain=[low - row * (1.5 + 1.2 * len(DTYPES)), high + row * 0.5], nice=False
     )
     curves = (
-        alt.Chart(named)
+        alt.Chart(coded)
+        .transform_calculate(name=label_expr.replace("datum.label", "datum.series"))
         .mark_line(strokeWidth=2, clip=True)
         .encode(
             x=alt.X("layer:Q", scale=x_scale, title="layer k (input → output)"),
@@ -539,16 +594,18 @@ def chain_chart(
             ),
             color=alt.Color(
                 "series:N",
-                scale=alt.Scale(domain=order, range=[style[k][0] for k in keys]),
-                legend=alt.Legend(title=None, orient="bottom", columns=4, labelLimit=220),
+                scale=alt.Scale(domain=list(codes.values()), range=[style[k][0] for k in keys]),
+                legend=alt.Legend(
+                    title=None, orient="bottom", columns=3, labelLimit=200, labelExpr=label_expr
+                ),
             ),
             strokeDash=alt.StrokeDash(
                 "series:N",
-                scale=alt.Scale(domain=order, range=[style[k][1] for k in keys]),
+                scale=alt.Scale(domain=list(codes.values()), range=[style[k][1] for k in keys]),
                 legend=None,
             ),
             tooltip=[
-                alt.Tooltip("series:N", title="series"),
+                alt.Tooltip("name:N", title="series"),
                 alt.Tooltip("layer:Q", title="layer k"),
                 alt.Tooltip("log10_abs:Q", title="log₁₀|value|", format=".4f"),
             ],
@@ -580,7 +637,7 @@ def chain_chart(
                     scale=alt.Scale(
                         domain=["exactly 0 (underflow)", "±inf (overflow)"], range=[SKY, VERMILION]
                     ),
-                    legend=alt.Legend(title=None, orient="bottom"),
+                    legend=alt.Legend(title=None, orient="top", direction="horizontal"),
                 ),
                 tooltip=[
                     alt.Tooltip("dtype:N"),
@@ -589,4 +646,7 @@ def chain_chart(
                 ],
             )
         )
-    return finish(alt.layer(*layers).resolve_scale(color="independent").properties(title=title))
+    return finish(
+        alt.layer(*layers).resolve_scale(color="independent").properties(title=title),
+        height=HEADLINE_HEIGHT,
+    )

@@ -10,7 +10,6 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
@@ -74,7 +73,7 @@ class CounterexampleView:
     outcomes: pd.DataFrame
     floats: pd.DataFrame
     frame: pd.DataFrame
-    chart: alt.LayerChart
+    chart: dict  # Vega-Lite spec, built once per set of controls
     alt_text: str
     source_numbers: bool
 
@@ -158,7 +157,9 @@ def counterexample_view(
         f"Gradient descent on max(0, c·x) from p: f stays at {exact_text(report.value)} for "
         f"almost all of the {exact_text(steps)} steps it needs to reach the minimum."
     )
-    return CounterexampleView(report, metrics, outcomes, floats, frame, chart, alt_text, source)
+    return CounterexampleView(
+        report, metrics, outcomes, floats, frame, charts.to_spec(chart), alt_text, source
+    )
 
 
 def _float_value_text(value: float) -> str:
@@ -173,7 +174,7 @@ class PrecisionView:
     rows: pd.DataFrame
     lost: bool
     frame: pd.DataFrame
-    chart: alt.LayerChart
+    chart: dict  # Vega-Lite spec, built once per set of controls
 
 
 def precision_view(w: float, eta: float, grad_exp: int, dtype: str) -> PrecisionView:
@@ -186,10 +187,10 @@ def precision_view(w: float, eta: float, grad_exp: int, dtype: str) -> Precision
             {
                 "precision": name,
                 "stored w": "overflows to ∞" if overflow else sci(float(np.array(w, name))),
-                "largest lost update ulp(w)/2": (
+                "lost below (ulp/2)": (
                     "—" if overflow else sci(lost_update_threshold(w, name, direction=-1))
                 ),
-                "w − η·g == w ?": (
+                "update lost?": (
                     "—" if overflow else ("yes: lost" if update_is_lost(w, delta, name) else "no")
                 ),
             }
@@ -201,19 +202,19 @@ def precision_view(w: float, eta: float, grad_exp: int, dtype: str) -> Precision
     frame = charts.lost_update_frame(curves)
     point = (abs(w), abs(delta), lost) if w != 0 else None
     chart = charts.lost_update_chart(curves, point, dtype)
-    return PrecisionView(delta, pd.DataFrame(rows), lost, frame, chart)
+    return PrecisionView(delta, pd.DataFrame(rows), lost, frame, charts.to_spec(chart))
 
 
 @dataclass(frozen=True)
 class CurvatureView:
     point: PointReport
     metrics: tuple[Metric, ...]
-    chart: alt.LayerChart
+    chart: dict  # Vega-Lite spec, built once per set of controls
     frame: pd.DataFrame
 
 
 def _surface_layers(surface: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    xs, ys, values = grid_values(surface, 48)
+    xs, ys, values = grid_values(surface, 33)
     return charts.surface_frame(xs, ys, values), charts.field_frame(*gradient_field(surface, 13))
 
 
@@ -239,7 +240,7 @@ def curvature_view(surface: str, x: float, y: float) -> CurvatureView:
         ),
         point=(x, y),
     )
-    return CurvatureView(point, metrics, chart, surface_frame)
+    return CurvatureView(point, metrics, charts.to_spec(chart), surface_frame)
 
 
 @dataclass(frozen=True)
@@ -247,8 +248,8 @@ class DescentView:
     result: DescentResult
     end: PointReport
     metrics: tuple[Metric, ...]
-    path_chart: alt.LayerChart
-    norm_chart: alt.LayerChart
+    path_chart: dict
+    norm_chart: dict
     frame: pd.DataFrame
     lipschitz: float | None
 
@@ -312,7 +313,15 @@ def descent_view(
         Metric("‖∇F‖ at the end", sci(float(result.grad_norm[-1])), "Close to zero."),
         Metric("end point", end.classification, end.explanation),
     )
-    return DescentView(result, end, metrics, path_chart, norm_chart, frame, lipschitz)
+    return DescentView(
+        result,
+        end,
+        metrics,
+        charts.to_spec(path_chart),
+        charts.to_spec(norm_chart),
+        frame,
+        lipschitz,
+    )
 
 
 @dataclass(frozen=True)
@@ -320,7 +329,7 @@ class ChainView:
     report: ChainReport
     metrics: tuple[Metric, ...]
     frame: pd.DataFrame
-    chart: alt.VConcatChart
+    chart: dict  # Vega-Lite spec, built once per set of controls
     alt_text: str
 
 
@@ -358,9 +367,9 @@ def chain_view(
         "log10_derivative_product": split.log10_derivative_product,
     }
     guide_labels = {
-        "log10_bound": f"bound {_bound_text(report)}·Π_(i>k)|w_i|",
-        "log10_weight_product": "Π_(i>k) |w_i|",
-        "log10_derivative_product": f"Π_(i>k) {act_symbol}(z_i)",
+        "log10_bound": f"bound {_bound_text(report)}·Π|wᵢ|",
+        "log10_weight_product": "Π|wᵢ| (i > k)",
+        "log10_derivative_product": f"Π {act_symbol}(zᵢ) (i > k)",
     }
     wide, lines, bands = charts.chain_frames(layers, exact, dict(values), guides)
     first = float(report.log10_abs_gradient[0])
@@ -376,7 +385,7 @@ def chain_view(
         g1 = float(report.gradients[name][0])
         metrics.append(
             Metric(
-                f"dF/dw₁ {name}",
+                f"in {name}",
                 sci(g1),
                 f"The same gradient computed entirely in {name}. "
                 + (
@@ -412,7 +421,7 @@ def chain_view(
         f"float32, float64; bands mark layers where a precision computed exactly 0 or overflowed. "
         + (f"dF/dw₁ becomes exactly 0 in {zero_text}." if zero_text else "")
     )
-    return ChainView(report, tuple(metrics), wide, chart, alt_text)
+    return ChainView(report, tuple(metrics), wide, charts.to_spec(chart), alt_text)
 
 
 def _bound_text(report: ChainReport) -> str:
