@@ -307,7 +307,7 @@ def render_descent(values: dict[str, Any]) -> None:
     )
     left, right = st.columns(2)
     with left:
-        show_chart(view.path_chart, view.end.explanation)
+        show_chart(view.path_chart, view.explanation)
         download(view.frame, "descent_path")
     with right:
         show_chart(

@@ -306,7 +306,7 @@ def surface_chart(
         steps = pd.DataFrame({"x": path[:, 0], "y": path[:, 1], "k": np.arange(len(path))})
         layers.append(
             alt.Chart(steps)
-            .mark_line(color=ORANGE, point=alt.OverlayMarkDef(color=ORANGE, size=18))
+            .mark_line(color=ORANGE, clip=True, point=alt.OverlayMarkDef(color=ORANGE, size=18))
             .encode(
                 x="x:Q",
                 y="y:Q",
@@ -365,15 +365,6 @@ def _digit_count(n: int) -> int:
     return estimate
 
 
-def counterexample_frame(
-    ks: list[int], log10_k: list[float], log10_values: list[float]
-) -> pd.DataFrame:
-    """Gradient-descent iterates of f_c as powers of ten: step k and value f(x_k)."""
-    frame = pd.DataFrame({"log10_k": log10_k, "log10_value": log10_values})
-    frame["reached_minimum"] = np.isneginf(frame["log10_value"])
-    return frame
-
-
 def counterexample_chart(
     frame: pd.DataFrame,
     *,
@@ -404,7 +395,9 @@ def counterexample_chart(
         line,
         rule_layer(log10_float64_max, "float64's largest value, 1.8·10³⁰⁸", color=VERMILION),
     ]
-    reached = frame[frame["reached_minimum"]].assign(y=floor, text="f = 0: minimum reached")
+    reached = frame.loc[frame["reached_minimum"], ["log10_k"]].assign(
+        y=floor, text="f = 0: minimum reached"
+    )
     if len(reached):
         layers.append(
             alt.Chart(reached)
@@ -422,14 +415,9 @@ def counterexample_chart(
         layers.append(rule_layer(at, text, axis="x", color=PURPLE))
     title = titled(
         f"The gradient is tiny, the value is {value_text}",
-        f"Gradient descent needs {steps_to_text(steps_text)}; f stays put for almost all of them.",
+        f"Gradient descent needs {steps_text} steps; f stays put for almost all of them.",
     )
     return finish(alt.layer(*layers).properties(title=title), height=HEADLINE_HEIGHT)
-
-
-def steps_to_text(steps_text: str) -> str:
-    """``10⁹⁹`` steps as a phrase."""
-    return f"{steps_text} steps"
 
 
 # ---------------------------------------------------------------- gradient norms
@@ -515,10 +503,17 @@ def chain_frames(
     series.update({name: wide[f"log10_abs_{name}"].to_numpy() for name in dtype_values})
     parts = []
     for name, values in series.items():
-        part = pd.DataFrame(
-            {"layer": layers[rows], "log10_abs": np.round(values[rows], 3), "series": name}
+        picked = values[rows]
+        finite = np.isfinite(picked)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "layer": layers[rows][finite],
+                    "log10_abs": np.round(picked[finite], 3),
+                    "series": name,
+                }
+            )
         )
-        parts.append(part[np.isfinite(part["log10_abs"])])
     lines = pd.concat(parts, ignore_index=True)
     bands = []
     for name, values in dtype_values.items():

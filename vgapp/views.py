@@ -246,7 +246,8 @@ def curvature_view(surface: str, x: float, y: float) -> CurvatureView:
 @dataclass(frozen=True)
 class DescentView:
     result: DescentResult
-    end: PointReport
+    verdict: str
+    explanation: str
     metrics: tuple[Metric, ...]
     path_chart: dict
     norm_chart: dict
@@ -271,7 +272,20 @@ def descent_view(
         record_path=True,
     )
     end_x, end_y = (float(v) for v in result.x)
-    end = describe_point(surface, end_x, end_y, grad_atol=1e-6)
+    xmin, xmax, ymin, ymax = example.domain
+    if xmin <= end_x <= xmax and ymin <= end_y <= ymax:
+        end = describe_point(surface, end_x, end_y, grad_atol=1e-6)
+        verdict, explanation = end.classification, end.explanation
+    else:
+        verdict = "diverged"
+        explanation = (
+            f"the iterates left the plotted square and reached ({end_x:.3g}, {end_y:.3g}): "
+            + (
+                "F is unbounded below there"
+                if example.infimum is None
+                else "the step size is too large for this curvature (η > 2/L)"
+            )
+        )
     steps = np.arange(result.grad_norm.size)
     frame = pd.DataFrame(
         {
@@ -283,7 +297,6 @@ def descent_view(
             "best_gradient_norm": running_min(result.grad_norm),
         }
     )
-    xmin, xmax, ymin, ymax = example.domain
     inside = bool(
         np.all((result.path[:, 0] >= xmin) & (result.path[:, 0] <= xmax))
         and np.all((result.path[:, 1] >= ymin) & (result.path[:, 1] <= ymax))
@@ -300,7 +313,7 @@ def descent_view(
         field,
         formula=example.formula,
         title=charts.titled(
-            f"Descent stops at {where}: {end.classification}",
+            f"Descent stops at {where}: {verdict}",
             f"{result.n_steps} steps from ({x0:g}, {y0:g}); stopped by "
             f"{RULE_LABELS.get(result.stopped_by, result.stopped_by)}.",
         ),
@@ -311,11 +324,12 @@ def descent_view(
         Metric("steps", f"{result.n_steps}", "Gradient-descent steps taken."),
         Metric("stopped by", result.stopped_by, RULE_LABELS.get(result.stopped_by, "")),
         Metric("‖∇F‖ at the end", sci(float(result.grad_norm[-1])), "Close to zero."),
-        Metric("end point", end.classification, end.explanation),
+        Metric("end point", verdict, explanation),
     )
     return DescentView(
         result,
-        end,
+        verdict,
+        explanation,
         metrics,
         charts.to_spec(path_chart),
         charts.to_spec(norm_chart),
@@ -440,7 +454,10 @@ def _suffix_split(report: ChainReport) -> _Split:  # TODO move into vgcore.chain
     d = report.decomposition
     w = np.concatenate([[0.0], d.log10_abs_weight_product])
     a = np.concatenate([[0.0], d.log10_derivative_product])
-    ws, as_ = w[-1] - w, a[-1] - a
+    with np.errstate(invalid="ignore"):
+        ws, as_ = w[-1] - w, a[-1] - a
+    ws = np.where(np.isnan(ws), -np.inf, ws)
+    as_ = np.where(np.isnan(as_), -np.inf, as_)
     n = np.arange(report.depth - 1, -1, -1)
     bound = ws + n * np.log10(ACTIVATIONS[report.activation].derivative_bound)
     return _Split(ws, as_, bound)

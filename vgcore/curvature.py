@@ -336,10 +336,14 @@ def gradient_field(
 
 def example_objective(example_key: str) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
     """``x -> (F(x), grad F(x))`` of a built-in example, for ``vgcore.descent.gradient_descent``
-    (evaluated in the dtype of ``x``)."""
+    (evaluated in the dtype of ``x``). A diverging run overflows to inf, which the descent loop
+    reports as ``non_finite``; the overflow itself is expected and silenced."""
     example = _example(example_key)
 
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        return float(example.f(x[0], x[1])), np.asarray(example.grad(x[0], x[1]), dtype=x.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = float(example.f(x[0], x[1]))
+            gradient = np.asarray(example.grad(x[0], x[1]), dtype=x.dtype)
+        return value, gradient
 
     return objective

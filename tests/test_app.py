@@ -1,0 +1,184 @@
+"""The page under Streamlit's AppTest: the values shown are the ones the core computes, every
+lesson and every control setting runs, and shared URLs open the state they name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from vgapp import views
+from vgapp.controls import CHOICE, PANELS, all_controls, defaults
+from vgapp.lessons import LESSONS
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+CONTROLS = all_controls()
+CHARTS_ON_PAGE = 6
+NOTICE = "Some settings in this link could not be used"
+
+
+def run_app(query: dict[str, str] | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def widget(app: AppTest, key: str):
+    """The widget bound to control ``key``, whatever its kind."""
+    for kind in ("slider", "number_input", "selectbox", "button_group", "select_slider", "toggle"):
+        found = [w for w in getattr(app, kind) if w.key == key]
+        if found:
+            return found[0]
+    raise LookupError(key)
+
+
+def control_values(app: AppTest) -> dict[str, Any]:
+    return {key: widget(app, key).value for key in CONTROLS}
+
+
+def shown_metrics(app: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in app.metric}
+
+
+def expected_metrics(values: dict[str, Any]) -> dict[str, str]:
+    """What the page must show for these control values, computed by the views (which call
+    ``vgcore``) independently of the page."""
+    constant = values["w_mode"] == "constant"
+    panels = [
+        views.counterexample_view(*(values[c.key] for c in PANELS["counterexample"])),
+        views.chain_view(
+            values["depth"],
+            values["activation"],
+            values["w_mode"],
+            values["w"] if constant else None,
+            None if constant else values["w_mean"],
+            None if constant else values["w_spread"],
+            None if constant else values["seed"],
+            values["quantity"],
+        ),
+        views.curvature_view(values["surface"], values["pt_x"], values["pt_y"]),
+        views.descent_view(
+            values["surface"],
+            values["gd_x0"],
+            values["gd_y0"],
+            values["gd_rule"],
+            values["gd_eta"],
+            values["gd_iters"],
+        ),
+    ]
+    return {m.label: m.value for panel in panels for m in panel.metrics}
+
+
+def test_default_page_shows_the_cores_values():
+    """No exception, every chart drawn, and each metric equals what vgcore computes."""
+    app = run_app()
+    assert control_values(app) == defaults()
+    assert len(app.get("vega_lite_chart")) == CHARTS_ON_PAGE
+    shown = shown_metrics(app)
+    for label, value in expected_metrics(defaults()).items():
+        assert shown[label] == value, label
+    assert not app.warning
+
+
+def test_source_numbers_and_the_correction_are_on_the_default_page():
+    app = run_app()
+    shown = shown_metrics(app)
+    assert shown["f(p)"] == "10⁹⁹⁰⁹"
+    assert shown["f′(p) = c"] == "10⁻⁹⁰"
+    assert any("10⁻⁹⁹" in info.value and "10⁻⁹⁰" in info.value for info in app.info)
+
+
+@pytest.mark.parametrize("lesson", list(LESSONS))
+def test_each_lesson_sets_its_controls_and_the_metrics_follow(lesson):
+    app = run_app()
+    widget(app, "lesson").set_value(lesson).run()
+    assert not app.exception
+    values = control_values(app)
+    for key, value in LESSONS[lesson].control_values().items():
+        assert values[key] == value, key
+    shown = shown_metrics(app)
+    for label, value in expected_metrics(values).items():
+        assert shown[label] == value, (lesson, label)
+
+
+def test_changing_a_control_leaves_the_lesson():
+    app = run_app()
+    widget(app, "depth").set_value(40).run()
+    assert widget(app, "lesson").value is None
+    assert (
+        shown_metrics(app)["dF/dw₁ exact"] == expected_metrics(control_values(app))["dF/dw₁ exact"]
+    )
+
+
+def settings_to_try() -> list[tuple[str, Any]]:
+    """Every option of every choice control and both ends of every numeric one."""
+    settings = []
+    for key, control in CONTROLS.items():
+        if control.kind == CHOICE:
+            settings += [(key, option) for option in control.options]
+        else:
+            settings += [(key, control.low), (key, control.high)]
+    return settings
+
+
+def test_every_option_and_every_slider_extreme_runs():
+    """One session walks through all settings; each rerun shows every chart and no error."""
+    app = run_app()
+    for key, value in settings_to_try():
+        if key in ("w", "w_mean", "w_spread", "seed"):
+            widget(app, "w_mode").set_value("constant" if key == "w" else "random").run()
+        widget(app, key).set_value(value).run()
+        assert not app.exception, (key, value, [e.value for e in app.exception])
+        assert widget(app, key).value == value
+        assert len(app.get("vega_lite_chart")) == CHARTS_ON_PAGE, (key, value)
+        text = " ".join(m.value for m in app.metric)
+        assert "nan" not in text.lower(), (key, value)
+        widget(app, key).set_value(CONTROLS[key].default).run()
+
+
+def test_url_parameters_open_that_state():
+    query = {"depth": "50", "activation": "tanh", "w": "0.5", "c_exp": "-20", "fp_dtype": "float16"}
+    app = run_app(query)
+    values = control_values(app)
+    assert (values["depth"], values["activation"], values["w"]) == (50, "tanh", 0.5)
+    assert (values["c_exp"], values["fp_dtype"]) == (-20, "float16")
+    assert not app.warning
+    shown = shown_metrics(app)
+    for label, value in expected_metrics(values).items():
+        assert shown[label] == value, label
+
+
+def test_a_lesson_in_the_url_applies_under_explicit_parameters():
+    app = run_app({"lesson": "saturated", "depth": "30"})
+    values = control_values(app)
+    assert values["w"] == LESSONS["saturated"].values["w"]
+    assert values["depth"] == 30
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["nan", "1e309", "-1", "abc", "9" * 400, "<script>alert(1)</script>", "inf", ""],
+)
+def test_hostile_url_values_give_defaults_and_a_notice(raw):
+    keys = ("depth", "c_exp", "activation", "fp_w")
+    app = run_app(dict.fromkeys(keys, raw))
+    values = control_values(app)
+    # -1 is a valid c_exp and fp_w; every other value must fall back to the default.
+    valid = {"c_exp": -1, "fp_w": -1.0} if raw == "-1" else {}
+    for key in keys:
+        assert values[key] == valid.get(key, CONTROLS[key].default), key
+    notices = [w.value for w in app.warning]
+    assert len(notices) == 1 and notices[0].startswith(NOTICE)
+    assert "<script>" not in notices[0]
+    assert len(app.get("vega_lite_chart")) == CHARTS_ON_PAGE
+
+
+def test_unknown_url_parameters_are_named_in_the_notice():
+    app = run_app({"zz": "1", "depth": "20"})
+    assert widget(app, "depth").value == 20
+    assert "unknown parameter “zz”" in app.warning[0].value
