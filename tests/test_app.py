@@ -111,7 +111,8 @@ def test_changing_a_control_leaves_the_lesson():
     widget(app, "depth").set_value(40).run()
     assert widget(app, "lesson").value is None
     assert (
-        shown_metrics(app)["dF/dw₁ exact"] == expected_metrics(control_values(app))["dF/dw₁ exact"]
+        shown_metrics(app)["|dF/dw₁| exact"]
+        == expected_metrics(control_values(app))["|dF/dw₁| exact"]
     )
 
 

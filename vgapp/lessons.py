@@ -45,18 +45,21 @@ LESSONS: dict[str, Lesson] = {
         ),
         Lesson(
             "exploding",
-            "Exploding gradients (|w| = 8)",
-            "w = −8 keeps z near −1.5 where |w|·σ'(z) ≈ 1.2 > 1: the product grows layer by layer.",
+            "Exploding gradients (w = 8)",
+            "With ReLU and w = 8 every layer multiplies the gradient by |w|·relu′ = 8 > 1: it "
+            "overflows float16 after a few layers, float32 after about 40. (With the sigmoid, "
+            "w = 8 saturates instead: see the previous lesson.)",
             ("chain",),
-            {"w": -8.0, "depth": 600},
+            {"activation": "relu", "w": 8.0, "depth": 100},
         ),
         Lesson(
             "relu",
             "ReLU instead of sigmoid",
-            "ReLU's derivative is 1 or 0: no shrinking factor, but a negative weight kills the "
-            "unit and the gradient below it is exactly zero.",
+            "ReLU's derivative is 1 for z > 0: with w = 1 the gradient is exactly 1 at every "
+            "layer, in every precision. A negative weight, though, kills the unit: its "
+            "derivative is exactly 0 (try random weights with a larger spread).",
             ("chain",),
-            {"activation": "relu", "w_mode": "random", "w_mean": 1.0, "w_spread": 0.5},
+            {"activation": "relu", "w": 1.0},
         ),
         Lesson(
             "float16",

@@ -375,6 +375,7 @@ def chain_view(
     act_symbol = {"sigmoid": "σ'", "tanh": "tanh'", "relu": "relu'", "leaky_relu": "leaky'"}[
         activation
     ]
+    sharp_bound = ACTIVATIONS[activation].derivative_bound < 1
     guides = {
         "log10_bound": split.log10_bound,
         "log10_weight_product": split.log10_abs_weight_product,
@@ -385,11 +386,13 @@ def chain_view(
         "log10_weight_product": "Π|wᵢ| (i > k)",
         "log10_derivative_product": f"Π {act_symbol}(zᵢ) (i > k)",
     }
+    if not sharp_bound:  # with sup|act'| = 1 the bound is Π|w_i| itself: draw it once
+        del guides["log10_bound"], guide_labels["log10_bound"]
     wide, lines, bands = charts.chain_frames(layers, exact, dict(values), guides)
     first = float(report.log10_abs_gradient[0])
     metrics = [
         Metric(
-            "dF/dw₁ exact",
+            "|dF/dw₁| exact",
             sci_from_log10(first),
             "Computed in log space, so it never underflows: Π w_i · Π act'(z_i) over layers 2..L.",
         )
@@ -415,7 +418,9 @@ def chain_view(
         for name in DTYPE_NAMES
         if report.underflow_depths[name] is not None
     )
-    if first < -1:
+    if first == -math.inf:
+        headline = "dF/dw₁ = 0 exactly: a zero derivative (a dead unit) cuts the chain"
+    elif first < -1:
         headline = f"|dF/dw₁| = {sci_from_log10(first)}: the gradient shrinks toward the input"
     elif first > 1:
         headline = f"|dF/dw₁| = {sci_from_log10(first)}: the gradient explodes toward the input"
