@@ -1,0 +1,41 @@
+"""The public contract of ``vgcore`` that other checks call: names and exact signatures."""
+
+import inspect
+import subprocess
+import sys
+
+import vgcore
+
+CONTRACT = {
+    "chain_gradient": ["weights", "activation='sigmoid'", "dtype='float64'"],
+    "chain_log10_abs_gradient": ["weights", "activation='sigmoid'"],
+    "mlp_loss_and_grads": ["params", "X", "y", "activation='sigmoid'", "loss='mse'"],
+    "mlp_backprop_norms": ["params", "X", "y", "activation='sigmoid'", "loss='mse'"],
+    "init_mlp": ["sizes", "scheme='standard'", "seed=0"],
+    "update_is_lost": ["w", "delta", "dtype='float64'"],
+    "classify_stationary_point": ["hessian"],
+}
+
+
+def test_contract_names_and_positional_signatures():
+    """Each contract function takes exactly these leading parameters (extras are keyword-only)."""
+    for name, expected in CONTRACT.items():
+        assert name in vgcore.__all__
+        parameters = inspect.signature(getattr(vgcore, name)).parameters.values()
+        leading = [
+            str(p).split(":")[0].strip() + (f"={p.default!r}" if p.default is not p.empty else "")
+            for p in parameters
+            if p.kind is p.POSITIONAL_OR_KEYWORD
+        ]
+        assert leading == expected, name
+        extras = [p for p in parameters if p.kind is not p.POSITIONAL_OR_KEYWORD]
+        assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in extras), name
+
+
+def test_vgcore_never_imports_streamlit():
+    """The core is plain numpy: importing all of it pulls in neither Streamlit nor Altair."""
+    code = "import sys, vgcore; print('streamlit' in sys.modules, 'altair' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "False"]
