@@ -226,3 +226,19 @@ def test_descent_view_reports_divergence_instead_of_failing():
 def test_chain_view_is_browser_ready_for_any_constant_weight(activation, w, depth):
     view = views.chain_view(depth, activation, "constant", w, None, None, None, "backprop")
     assert_browser_ready(view.chart)
+
+
+def test_chain_guides_are_suffix_sums_over_the_layers_above():
+    """Π|w_i| and the bound over i > k, checked against sums written here, also above a dead
+    ReLU unit (where a prefix-difference shortcut would wrongly give -inf)."""
+    weights = make_weights(300, "normal", mean=1.0, spread=1.0, seed=3)
+    assert np.any(weights < 0)
+    view = views.chain_view(300, "relu", "random", None, 1.0, 1.0, 3, "backprop")
+    log_w = np.log10(np.abs(weights))
+    above = np.array([log_w[k + 1 :].sum() for k in range(300)])
+    np.testing.assert_allclose(view.frame["log10_weight_product"], above, rtol=1e-10, atol=1e-10)
+    assert np.all(np.isfinite(view.frame["log10_weight_product"]))
+    sigmoid = views.chain_view(300, "sigmoid", "random", None, 1.0, 1.0, 3, "backprop")
+    bound = above + np.arange(299, -1, -1) * math.log10(0.25)
+    np.testing.assert_allclose(sigmoid.frame["log10_bound"], bound, rtol=1e-10, atol=1e-10)
+    assert np.all(sigmoid.frame["log10_abs_exact"] <= sigmoid.frame["log10_bound"] + 1e-9)

@@ -368,18 +368,16 @@ def chain_view(
 ) -> ChainView:
     """The panel "the deep sigmoid chain": |dF/dw_k| or |dF/do_k| per layer, exact and per dtype."""
     report = chain_report(chain_weights(depth, w_mode, w, w_mean, w_spread, seed), activation)
-    split = _suffix_split(report)
+    split = report.decomposition
     exact = report.log10_abs_gradient if quantity == "weight" else report.log10_abs_backprop
     values = report.gradients if quantity == "weight" else report.backprops
     layers = np.arange(1, depth + 1)
-    act_symbol = {"sigmoid": "σ'", "tanh": "tanh'", "relu": "relu'", "leaky_relu": "leaky'"}[
-        activation
-    ]
+    act_symbol = {"sigmoid": "σ′", "tanh": "tanh′", "relu": "relu′"}.get(activation, "act′")
     sharp_bound = ACTIVATIONS[activation].derivative_bound < 1
     guides = {
-        "log10_bound": split.log10_bound,
-        "log10_weight_product": split.log10_abs_weight_product,
-        "log10_derivative_product": split.log10_derivative_product,
+        "log10_bound": split.log10_suffix_bound,
+        "log10_weight_product": split.log10_abs_weight_suffix,
+        "log10_derivative_product": split.log10_derivative_suffix,
     }
     guide_labels = {
         "log10_bound": f"bound {_bound_text(report)}·Π|wᵢ|",
@@ -446,23 +444,3 @@ def chain_view(
 def _bound_text(report: ChainReport) -> str:
     bound = ACTIVATIONS[report.activation].derivative_bound
     return "4^−(L−k)" if bound == 0.25 else f"{bound:g}^(L−k)"
-
-
-@dataclass(frozen=True)
-class _Split:
-    log10_abs_weight_product: np.ndarray
-    log10_derivative_product: np.ndarray
-    log10_bound: np.ndarray
-
-
-def _suffix_split(report: ChainReport) -> _Split:  # TODO move into vgcore.chain
-    d = report.decomposition
-    w = np.concatenate([[0.0], d.log10_abs_weight_product])
-    a = np.concatenate([[0.0], d.log10_derivative_product])
-    with np.errstate(invalid="ignore"):
-        ws, as_ = w[-1] - w, a[-1] - a
-    ws = np.where(np.isnan(ws), -np.inf, ws)
-    as_ = np.where(np.isnan(as_), -np.inf, as_)
-    n = np.arange(report.depth - 1, -1, -1)
-    bound = ws + n * np.log10(ACTIVATIONS[report.activation].derivative_bound)
-    return _Split(ws, as_, bound)

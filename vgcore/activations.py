@@ -49,7 +49,8 @@ def sigmoid_derivative(z: np.ndarray | float) -> np.ndarray:
     """``sigma'(z) = sigma(z) (1 - sigma(z)) = e / (1 + e)^2``, ``e = exp(-|z|)``; in (0, 1/4]."""
     z = _float_array(z)
     e = np.exp(-np.abs(z))
-    return e / ((1 + e) * (1 + e))
+    # clamped to the sharp bound: near z = 0 rounding can otherwise exceed 1/4 by an ulp
+    return np.minimum(e / ((1 + e) * (1 + e)), 0.25)
 
 
 def log_sigmoid_derivative(z: np.ndarray | float) -> np.ndarray:
@@ -69,15 +70,17 @@ def tanh_derivative(z: np.ndarray | float) -> np.ndarray:
     z = _float_array(z)
     half = np.exp(-np.abs(z))
     e = half * half
-    return 4 * e / ((1 + e) * (1 + e))
+    return np.minimum(4 * e / ((1 + e) * (1 + e)), 1)  # never above the bound, as for sigma'
 
 
 def log_tanh_derivative(z: np.ndarray | float) -> np.ndarray:
-    """``log tanh'(z) = 2 (log 2 - |z| - log1p(exp(-2|z|)))``."""
+    """``log tanh'(z) = 2 (log 2 - |z| - log1p(exp(-2|z|)))``; ``-inf`` where ``-2|z|`` is
+    beyond the dtype's range (float16: |z| > 32752), the value being unrepresentable there."""
     z = _float_array(z)
     magnitude = np.abs(z)
     half = np.exp(-magnitude)
-    return 2 * (_LOG_2 - magnitude - np.log1p(half * half))
+    with np.errstate(over="ignore"):  # the doubling overflows to -inf only past the range
+        return 2 * (_LOG_2 - magnitude - np.log1p(half * half))
 
 
 def relu(z: np.ndarray | float) -> np.ndarray:
