@@ -7,21 +7,17 @@ repeats, the two timed in alternation so that they share the machine's noise; th
 (cold) call is reported separately, since it also builds the float16 look-up tables once per
 process. Per-part times come from the module's private steps, run as chain_report runs them.
 
-Run: ``python bench/bench_chain.py``.
+Run: ``python -m bench.bench_chain``.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vgcore import chain
 from vgcore.activations import get_activation

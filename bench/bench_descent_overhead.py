@@ -7,19 +7,15 @@ descent loop additionally computes three 2-norms per step (gradient, step, itera
 applied change x_{k+1} - x_k, the stopping rules and the trace. Figures are medians of
 interleaved repeats (this machine is noisy).
 
-Run: ``python bench/bench_descent_overhead.py``.
+Run: ``python -m bench.bench_descent_overhead``.
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vgcore.descent import gradient_descent, quadratic
 from vgcore.stopping import StoppingRules

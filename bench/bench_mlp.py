@@ -11,7 +11,7 @@ Threads: OpenBLAS (numpy) uses one thread per core unless OPENBLAS_NUM_THREADS s
 torch.set_num_threads is set to that same number. If OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is
 set, the benchmark runs twice: as configured, and in a subprocess with both unset.
 
-Run: ``python bench/bench_mlp.py``.
+Run: ``python -m bench.bench_mlp``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vgcore.mlp import flatten_params, init_mlp, mlp_loss_and_grads, mlp_objective
 
@@ -175,7 +173,12 @@ def main() -> None:
     if CHILD_FLAG not in sys.argv and any(name in os.environ for name in OPENBLAS_VARS):
         print("\nagain in a subprocess with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset:")
         environment = {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARS}
-        subprocess.run([sys.executable, __file__, CHILD_FLAG], env=environment, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "bench.bench_mlp", CHILD_FLAG],
+            env=environment,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
 
 
 if __name__ == "__main__":

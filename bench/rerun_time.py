@@ -73,9 +73,12 @@ def main() -> None:
         floor_first, floor_rerun, _ = measure(floor_path, "depth", new_values)
     app_first, app_rerun, reruns = measure(ROOT / "app.py", "depth", new_values)
     _, cached_rerun, _ = measure(ROOT / "app.py", "depth", [601, 600] * 8)
-    print(f"floor app     first run {floor_first * 1e3:7.1f} ms   rerun median {floor_rerun * 1e3:6.1f} ms")
-    print(f"explorer app  first run {app_first * 1e3:7.1f} ms   rerun median {app_rerun * 1e3:6.1f} ms"
-          f"   (new depth each time; min {min(reruns) * 1e3:.1f}, max {max(reruns) * 1e3:.1f})")
+    ms = 1e3
+    print(f"floor app     first run {floor_first * ms:7.1f} ms   rerun {floor_rerun * ms:6.1f} ms")
+    print(
+        f"explorer app  first run {app_first * ms:7.1f} ms   rerun {app_rerun * ms:6.1f} ms"
+        f"   (median; new depth each time; min {min(reruns) * ms:.1f}, max {max(reruns) * ms:.1f})"
+    )
     print(f"explorer app  rerun median with every view memoised: {cached_rerun * 1e3:6.1f} ms")
     print(f"ratio explorer / floor rerun: {app_rerun / floor_rerun:.1f}x")
     if "--profile" in sys.argv:
