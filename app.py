@@ -255,8 +255,8 @@ def render_chain(values: dict[str, Any]) -> None:
     )
     st.subheader(PANEL_TITLES["chain"], divider="gray")
     st.caption(
-        "o₁ = w₁, oᵢ = σ(wᵢ·oᵢ₋₁): by the chain rule dF/dw₁ = Π wᵢ · Π σ′(zᵢ), and σ′ ≤ 1/4 "
-        "shrinks it at least 4× per layer until each precision flushes it to exactly 0."
+        "o₁ = w₁, oᵢ = σ(wᵢ·oᵢ₋₁): by the chain rule dF/dw₁ = Π wᵢ · Π σ′(zᵢ). With |wᵢ| ≤ 1, "
+        "σ′ ≤ 1/4 shrinks it at least 4× per layer, until each precision flushes it to 0."
     )
     show_chart(view.chart, view.alt_text, caption=False)
     show_metrics(view.metrics)
