@@ -242,17 +242,7 @@ def render_counterexample(values: dict[str, Any]) -> None:
 
 
 def render_chain(values: dict[str, Any]) -> None:
-    constant = values["w_mode"] == "constant"
-    view = chain_view(
-        values["depth"],
-        values["activation"],
-        values["w_mode"],
-        values["w"] if constant else None,
-        None if constant else values["w_mean"],
-        None if constant else values["w_spread"],
-        None if constant else values["seed"],
-        values["quantity"],
-    )
+    view = chain_view(*views.chain_arguments(values))
     st.subheader(PANEL_TITLES["chain"], divider="gray")
     st.caption(
         "o₁ = w₁, oᵢ = σ(wᵢ·oᵢ₋₁): by the chain rule dF/dw₁ = Π wᵢ · Π σ′(zᵢ). With |wᵢ| ≤ 1, "

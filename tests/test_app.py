@@ -48,19 +48,9 @@ def shown_metrics(app: AppTest) -> dict[str, str]:
 def expected_metrics(values: dict[str, Any]) -> dict[str, str]:
     """What the page must show for these control values, computed by the views (which call
     ``vgcore``) independently of the page."""
-    constant = values["w_mode"] == "constant"
     panels = [
         views.counterexample_view(*(values[c.key] for c in PANELS["counterexample"])),
-        views.chain_view(
-            values["depth"],
-            values["activation"],
-            values["w_mode"],
-            values["w"] if constant else None,
-            None if constant else values["w_mean"],
-            None if constant else values["w_spread"],
-            None if constant else values["seed"],
-            values["quantity"],
-        ),
+        views.chain_view(*views.chain_arguments(values)),
         views.curvature_view(values["surface"], values["pt_x"], values["pt_y"]),
         views.descent_view(
             values["surface"],

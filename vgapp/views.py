@@ -7,8 +7,10 @@ everything displayed can be tested here against the core.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -345,6 +347,22 @@ class ChainView:
     frame: pd.DataFrame
     chart: dict  # Vega-Lite spec, built once per set of controls
     alt_text: str
+
+
+def chain_arguments(values: Mapping[str, Any]) -> tuple:
+    """``chain_view``'s arguments from the control values, with the weight controls that do not
+    apply set to None (so that the memo does not recompute when only those change)."""
+    constant = values["w_mode"] == "constant"
+    return (
+        values["depth"],
+        values["activation"],
+        values["w_mode"],
+        values["w"] if constant else None,
+        None if constant else values["w_mean"],
+        None if constant else values["w_spread"],
+        None if constant else values["seed"],
+        values["quantity"],
+    )
 
 
 def chain_weights(
