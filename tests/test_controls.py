@@ -3,6 +3,7 @@
 import math
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -143,3 +144,43 @@ def test_powers_and_superscripts():
     assert power_of_ten(2.5).startswith("3.16 × 10²")
     assert caret_to_superscript("1.00 × 10^9909 and 10^-90") == "1.00 × 10⁹⁹⁰⁹ and 10⁻⁹⁰"
     assert sci_from_log10(-math.inf) == "0 (exactly)"
+
+
+def test_lesson_notes_state_what_the_core_computes():
+    """The figures quoted in lesson notes, recomputed with vgcore."""
+    from vgcore.activations import sigmoid_derivative
+    from vgcore.chain import chain_backprop, make_weights, underflow_depth
+    from vgcore.precision import update_is_lost
+
+    saturated = LESSONS["saturated"].control_values()
+    assert float(sigmoid_derivative(8.0)) == pytest.approx(3.35e-4, rel=1e-2)
+    assert float(sigmoid_derivative(64.0)) == pytest.approx(1.6e-28, rel=1e-1)
+    assert saturated["w"] == 8.0 and saturated["activation"] == "sigmoid"
+
+    exploding = LESSONS["exploding"].control_values()
+    weights = make_weights(exploding["depth"], "constant", w=exploding["w"])
+    backprop16 = chain_backprop(weights, "relu", "float16")
+    backprop32 = chain_backprop(weights, "relu", "float32")
+    first_inf16 = exploding["depth"] - np.flatnonzero(np.isinf(backprop16)).max()
+    first_inf32 = exploding["depth"] - np.flatnonzero(np.isinf(backprop32)).max()
+    assert first_inf16 <= 10  # "within a few layers"
+    assert 10 < first_inf32 <= 60  # "within a few dozen"
+    assert not np.any(np.isinf(chain_backprop(weights, "relu", "float64")))
+
+    float16 = LESSONS["float16"].control_values()
+    assert underflow_depth(np.ones(float16["depth"]), "sigmoid", "float16") == 13
+    assert update_is_lost(1.0, -1e-4, "float16")
+    update = float16["fp_eta"] * 10.0 ** float16["fp_grad_exp"]
+    assert update == pytest.approx(1e-4) and update_is_lost(float16["fp_w"], -update, "float16")
+
+    relu = LESSONS["relu"].control_values()
+    ones = chain_backprop(make_weights(relu["depth"], "constant", w=1.0), "relu", "float16")
+    assert np.all(ones == 1.0)
+
+
+def test_precision_correction_figure():
+    """The page's correction: on a float64 weight of 1000 an update of 1e-14 vanishes."""
+    from vgcore.precision import update_is_lost
+
+    assert update_is_lost(1000.0, -1e-14, "float64")
+    assert np.finfo(np.float64).eps < 1e-14

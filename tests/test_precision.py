@@ -333,3 +333,14 @@ def test_bad_curve_arguments_are_rejected() -> None:
         lost_update_curve("float64", 0.0, 1.0, n=1)
     with pytest.raises(ValueError, match="n must be an integer"):
         lost_update_curve("float64", 0.0, 1.0, n=10.0)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_lost_update_curve_toward_zero_matches_the_scalar_threshold(dtype):
+    """The downward curve is lost_update_threshold(w, direction=-1) at every grid point: a
+    quarter ulp at powers of two, half an ulp elsewhere."""
+    w, threshold = lost_update_curve(dtype, -3.0, 4.0, 57, toward_zero=True)
+    expected = [lost_update_threshold(float(v), dtype, direction=-1) for v in w]
+    np.testing.assert_array_equal(threshold, expected)
+    _, upward = lost_update_curve(dtype, 0.0, 0.0 + 1e-9, 2, toward_zero=False)
+    assert upward[0] == 2 * lost_update_threshold(1.0, dtype, direction=-1)

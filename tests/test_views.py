@@ -205,15 +205,28 @@ def test_descent_view_reaches_the_saddle_from_the_anti_diagonal():
     np.testing.assert_array_equal(
         view.frame["best_gradient_norm"], running_min(reference.grad_norm)
     )
-    assert "bound_eta_1_over_L" in view.frame
+    assert "bound" not in view.frame  # eta = 0.1 > 1/L = 1/26: the theorem says nothing
     assert describe_point("two_weight_net", 0.0, 0.0).classification == "saddle"
+
+
+def test_descent_rate_bound_is_drawn_only_where_the_theorem_applies_and_holds_there():
+    """MATH.md C: for a constant step eta <= 1/L,
+    min_{i<=k} ||grad F|| <= sqrt(2 (F0 - F*) / (eta (k + 1)))."""
+    view = views.descent_view("two_weight_net", 0.6, -0.6, "constant", 0.035, 500)
+    assert view.verdict == "saddle" and view.result.stopped_by == "gatol"
+    assert np.all(view.frame["best_gradient_norm"] <= view.frame["bound"])
+    f0 = (1 - 0.6 * -0.6) ** 2
+    k = view.frame["k"].to_numpy()
+    np.testing.assert_allclose(view.frame["bound"], np.sqrt(2 * f0 / (0.035 * (k + 1))))
+    armijo = views.descent_view("two_weight_net", 0.6, -0.6, "armijo", 0.035, 500)
+    assert "bound" not in armijo.frame
 
 
 def test_descent_view_reports_divergence_instead_of_failing():
     view = views.descent_view("saddle", 0.5, 0.5, "constant", 2.0, 5000)
     assert view.verdict == "diverged"
     assert "unbounded below" in view.explanation
-    assert "bound_eta_1_over_L" not in view.frame  # F has no infimum: no rate bound drawn
+    assert "bound" not in view.frame  # F has no infimum: no rate bound drawn
     assert_browser_ready(view.norm_chart)
 
 

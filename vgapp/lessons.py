@@ -39,18 +39,20 @@ LESSONS: dict[str, Lesson] = {
         Lesson(
             "saturated",
             "Saturated sigmoid",
-            "w = 8 drives every sigmoid into its flat tail: σ'(z) ≈ 3·10⁻⁴ per layer.",
+            "w = 8 drives the sigmoids into their flat tail: z ≈ 8 and σ′(8) ≈ 3·10⁻⁴ at almost "
+            "every layer (σ′(64) ≈ 10⁻²⁸ at the second), so the gradient vanishes much faster.",
             ("chain",),
             {"w": 8.0, "depth": 60},
         ),
         Lesson(
             "exploding",
             "Exploding gradients (w = 8)",
-            "With ReLU and w = 8 every layer multiplies the gradient by |w|·relu′ = 8 > 1: it "
-            "overflows float16 after a few layers, float32 after about 40. (With the sigmoid, "
-            "w = 8 saturates instead: see the previous lesson.)",
+            "With ReLU and w = 8 every layer multiplies the back-propagated gradient by "
+            "|w|·relu′ = 8 > 1: dF/do_k = 8^(L−k) grows toward the input and overflows float16 "
+            "within a few layers, float32 within a few dozen. (With the sigmoid, w = 8 "
+            "saturates instead: see the previous lesson.)",
             ("chain",),
-            {"activation": "relu", "w": 8.0, "depth": 100},
+            {"activation": "relu", "w": 8.0, "depth": 100, "quantity": "backprop"},
         ),
         Lesson(
             "relu",

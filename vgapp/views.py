@@ -27,6 +27,7 @@ from vgcore.counterexample import (
 )
 from vgcore.counterexample import sci as exact_sci
 from vgcore.curvature import (
+    COORDINATE_LIMIT,
     EXAMPLES,
     PointReport,
     describe_point,
@@ -39,7 +40,11 @@ from vgcore.precision import float_facts, lost_update_curve, lost_update_thresho
 from vgcore.stopping import RULE_LABELS, StoppingRules
 
 DTYPE_NAMES = ("float16", "float32", "float64")
-RULE_NAMES = {"eps": "parameter change ≤ ε", "gatol": "gradient ≤ threshold", "fatol": "value"}
+RULE_NAMES = {
+    "eps": "parameter change ≤ ε",
+    "gatol": "gradient ≤ threshold",
+    "fatol": "value change ≤ 0",
+}
 
 
 def exact_text(value: Fraction | int, digits: int = 3) -> str:
@@ -153,11 +158,15 @@ def counterexample_view(
         stop_marks=stop_marks,
         steps_text=exact_text(steps),
         value_text=exact_text(report.value),
+        gradient_text=exact_text(report.derivative),
+        drop_text=exact_text(report.value_drop_per_step),
     )
     source = (c_mant, c_exp, p_mant, p_exp) == (1.0, -90, 1.0, 9999)
     alt_text = (
-        f"Gradient descent on max(0, c·x) from p: f stays at {exact_text(report.value)} for "
-        f"almost all of the {exact_text(steps)} steps it needs to reach the minimum."
+        f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: each step lowers f "
+        f"by only η·c² = {exact_text(report.value_drop_per_step)}, so it takes "
+        f"{exact_text(steps)} steps to reach the minimum; on the log-k axis f is flat until "
+        "the last decade."
     )
     return CounterexampleView(
         report, metrics, outcomes, floats, frame, charts.to_spec(chart), alt_text, source
@@ -180,31 +189,44 @@ class PrecisionView:
 
 
 def precision_view(w: float, eta: float, grad_exp: int, dtype: str) -> PrecisionView:
-    """The panel "floating point eats small updates": is w − η·g == w in each precision?"""
+    """The panel "floating point eats small updates": is w − η·g == w in each precision?
+
+    The update ``−η·g`` (g > 0) moves ``w`` toward −∞: toward zero for ``w > 0``, so the gap
+    that matters is the one below ``|w|`` (a quarter ulp at powers of two)."""
     delta = -eta * 10.0**grad_exp
     rows = []
-    for name in ("float16", "float32", "float64"):
-        overflow = abs(w) > float_facts(name).largest
+    for name in DTYPE_NAMES:
+        with np.errstate(over="ignore"):
+            stored = np.array(w, name)
+        if not np.isfinite(stored):
+            rows.append(
+                {
+                    "precision": name,
+                    "stored w": "overflows to ∞",
+                    "lost if |η·g| <": "—",
+                    "update lost?": "—",
+                }
+            )
+            continue
         rows.append(
             {
                 "precision": name,
-                "stored w": "overflows to ∞" if overflow else sci(float(np.array(w, name))),
-                "lost below (ulp/2)": (
-                    "—" if overflow else sci(lost_update_threshold(w, name, direction=-1))
-                ),
-                "update lost?": (
-                    "—" if overflow else ("yes: lost" if update_is_lost(w, delta, name) else "no")
-                ),
+                "stored w": sci(float(stored)),
+                "lost if |η·g| <": sci(lost_update_threshold(w, name, direction=-1)),
+                "update lost?": "yes: lost" if update_is_lost(w, delta, name) else "no",
             }
         )
-    lost = update_is_lost(w, delta, dtype) if abs(w) <= float_facts(dtype).largest else False
+    table = pd.DataFrame(rows)
+    lost = bool((table.set_index("precision").loc[dtype, "update lost?"]) == "yes: lost")
+    toward_zero = w > 0
     curves = {
-        name: lost_update_curve(name, -8.0, 6.0, 120) for name in ("float16", "float32", "float64")
+        name: lost_update_curve(name, -8.0, 6.0, 120, toward_zero=toward_zero)
+        for name in DTYPE_NAMES
     }
     frame = charts.lost_update_frame(curves)
     point = (abs(w), abs(delta), lost) if w != 0 else None
     chart = charts.lost_update_chart(curves, point, dtype)
-    return PrecisionView(delta, pd.DataFrame(rows), lost, frame, charts.to_spec(chart))
+    return PrecisionView(delta, table, lost, frame, charts.to_spec(chart))
 
 
 @dataclass(frozen=True)
@@ -254,10 +276,15 @@ class DescentView:
     path_chart: dict
     norm_chart: dict
     frame: pd.DataFrame
-    lipschitz: float | None
 
 
 DESCENT_GATOL = 1e-10
+STOP_TEXT = {
+    "gatol": "‖∇F‖ ≤ 10⁻¹⁰",
+    "max_iter": "the iteration limit",
+    "non_finite": "overflow (∞)",
+    "stagnation": "no change in floating point",
+}
 
 
 def descent_view(
@@ -275,19 +302,22 @@ def descent_view(
     )
     end_x, end_y = (float(v) for v in result.x)
     xmin, xmax, ymin, ymax = example.domain
-    if xmin <= end_x <= xmax and ymin <= end_y <= ymax:
+    lipschitz = example.lipschitz_hint
+    too_long = rule == "constant" and lipschitz is not None and eta > 2 / lipschitz
+    if result.stopped_by == "non_finite" or max(abs(end_x), abs(end_y)) > COORDINATE_LIMIT:
+        verdict = "diverged"
+        reason = (
+            "F is unbounded below"
+            if example.infimum is None
+            else ("the step η exceeds 2/L" if too_long else "the steps grew without bound")
+        )
+        explanation = f"the iterates grew without bound (last point ({end_x:.3g}, {end_y:.3g})): "
+        explanation += reason
+    else:
         end = describe_point(surface, end_x, end_y, grad_atol=1e-6)
         verdict, explanation = end.classification, end.explanation
-    else:
-        verdict = "diverged"
-        explanation = (
-            f"the iterates left the plotted square and reached ({end_x:.3g}, {end_y:.3g}): "
-            + (
-                "F is unbounded below there"
-                if example.infimum is None
-                else "the step size is too large for this curvature (η > 2/L)"
-            )
-        )
+        if not (xmin <= end_x <= xmax and ymin <= end_y <= ymax):
+            explanation += " (outside the plotted square)"
     steps = np.arange(result.grad_norm.size)
     frame = pd.DataFrame(
         {
@@ -303,29 +333,47 @@ def descent_view(
         np.all((result.path[:, 0] >= xmin) & (result.path[:, 0] <= xmax))
         and np.all((result.path[:, 1] >= ymin) & (result.path[:, 1] <= ymax))
     )
-    lipschitz = example.lipschitz_hint if inside and example.infimum is not None else None
-    if lipschitz is not None:
-        frame["bound_eta_1_over_L"] = descent_rate_bound(
-            float(result.loss[0]), example.infimum, lipschitz, steps
+    # MATH.md C: with a constant step eta <= 1/L (L: the gradient's Lipschitz constant on the
+    # square the path stays in) min_{i<=k} ||grad F(p_i)|| <= sqrt(2 (F_0 - F_inf) / (eta (k+1))),
+    # which is sqrt(2 L (F_0 - F_inf) / (k+1)) at eta = 1/L.
+    bound_label = None
+    if example.infimum is None:
+        bound_note = "F is unbounded below, so the convergence theorem does not apply."
+    elif not inside:
+        bound_note = "The path left the square where L is known, so no bound is drawn."
+    elif rule != "constant" or eta > 1 / lipschitz:
+        bound_note = f"The rate bound needs a constant step η ≤ 1/L = {1 / lipschitz:.3g}; " + (
+            "this run uses Armijo steps." if rule != "constant" else f"here η = {eta:g}."
         )
+    else:
+        frame["bound"] = descent_rate_bound(float(result.loss[0]), example.infimum, 1 / eta, steps)
+        bound_label = f"bound √(2(F₀−F*)/(η(k+1))), valid for η ≤ 1/L = {1 / lipschitz:.3g}"
+        bound_note = "The dashed line is the theorem's bound on min ‖∇F(pᵢ)‖ over i ≤ k."
     surface_frame, field = _surface_layers(surface)
     where = f"({end_x:.3g}, {end_y:.3g})"
+    stop_text = STOP_TEXT.get(result.stopped_by, result.stopped_by)
     path_chart = charts.surface_chart(
         surface_frame,
         field,
         formula=example.formula,
         title=charts.titled(
             f"Descent stops at {where}: {verdict}",
-            f"{result.n_steps} steps from ({x0:g}, {y0:g}); stopped by "
-            f"{RULE_LABELS.get(result.stopped_by, result.stopped_by)}.",
+            f"{result.n_steps} steps from ({x0:g}, {y0:g}); stopped by {stop_text}.",
         ),
         path=result.path,
     )
-    norm_chart = charts.gradient_norm_chart(frame, lipschitz)
+    final = float(result.grad_norm[-1])
+    if verdict == "diverged":
+        headline = "The iterates diverge: there is no stationary point to converge to here"
+    elif final <= DESCENT_GATOL:
+        headline = "‖∇F‖ → 0: a stationary point, whatever its kind"
+    else:
+        headline = f"‖∇F‖ = {sci(final)} after {result.n_steps} steps: not yet stationary"
+    norm_chart = charts.gradient_norm_chart(frame, bound_label, charts.titled(headline, bound_note))
     metrics = (
         Metric("steps", f"{result.n_steps}", "Gradient-descent steps taken."),
-        Metric("stopped by", result.stopped_by, RULE_LABELS.get(result.stopped_by, "")),
-        Metric("‖∇F‖ at the end", sci(float(result.grad_norm[-1])), "Close to zero."),
+        Metric("stopped by", stop_text, RULE_LABELS.get(result.stopped_by, "")),
+        Metric("‖∇F‖ at the end", sci(final), "The gradient norm where the run stopped."),
         Metric("end point", verdict, explanation),
     )
     return DescentView(
@@ -336,7 +384,6 @@ def descent_view(
         charts.to_spec(path_chart),
         charts.to_spec(norm_chart),
         frame,
-        lipschitz,
     )
 
 
@@ -398,7 +445,7 @@ def chain_view(
         "log10_derivative_product": split.log10_derivative_suffix,
     }
     guide_labels = {
-        "log10_bound": f"bound {_bound_text(report)}·Π|wᵢ|",
+        "log10_bound": f"bound on |dF/do_k|: {_bound_text(report)}·Π|wᵢ|",
         "log10_weight_product": "Π|wᵢ| (i > k)",
         "log10_derivative_product": f"Π {act_symbol}(zᵢ) (i > k)",
     }
@@ -422,39 +469,40 @@ def chain_view(
                 sci(g1),
                 f"The same gradient computed entirely in {name}. "
                 + (
-                    f"It is exactly 0 for every depth from {zero_from} on (with these weights)."
+                    f"With these weights it is first exactly 0 at depth L = {zero_from}."
                     if zero_from is not None
-                    else "It does not become exactly 0 at any depth up to L."
+                    else "It is not exactly 0 at any depth up to L."
                 ),
             )
         )
     symbol = charts.QUANTITY_SYMBOLS[quantity]
     zero_text = ", ".join(
-        f"{name} from L = {report.underflow_depths[name]}"
+        f"{name} at L = {report.underflow_depths[name]}"
         for name in DTYPE_NAMES
         if report.underflow_depths[name] is not None
     )
     if first == -math.inf:
-        headline = "dF/dw₁ = 0 exactly: a zero derivative (a dead unit) cuts the chain"
+        headline = "dF/dw₁ = 0 exactly: a zero factor (zero weight or dead ReLU) cuts the chain"
     elif first < -1:
-        headline = f"|dF/dw₁| = {sci_from_log10(first)}: the gradient shrinks toward the input"
+        headline = f"|dF/dw₁| = {sci_from_log10(first)}: vanishing"
     elif first > 1:
-        headline = f"|dF/dw₁| = {sci_from_log10(first)}: the gradient explodes toward the input"
+        headline = f"|dF/dw₁| = {sci_from_log10(first)}: exploding"
     else:
         headline = f"|dF/dw₁| = {sci_from_log10(first)} after {depth} layers"
     title = charts.titled(
         headline,
-        f"dF/dw₁ is exactly 0 in {zero_text}."
+        f"dF/dw₁ is first exactly 0 in {zero_text}."
         if zero_text
-        else "No precision flushes dF/dw₁ to 0.",
+        else "No precision flushes dF/dw₁ to 0 at any depth up to L.",
     )
     chart = charts.chain_chart(
         lines, bands, depth=depth, quantity=quantity, title=title, guide_labels=guide_labels
     )
     alt_text = (
-        f"{symbol} per layer for a {depth}-layer {activation} chain: exact value and float16, "
+        f"{symbol} per layer for a {depth}-layer {ACTIVATIONS[activation].label} chain: exact "
+        "value and float16, "
         f"float32, float64; bands mark layers where a precision computed exactly 0 or overflowed. "
-        + (f"dF/dw₁ becomes exactly 0 in {zero_text}." if zero_text else "")
+        + (f"dF/dw₁ is first exactly 0 in {zero_text}." if zero_text else "")
     )
     return ChainView(report, tuple(metrics), wide, charts.to_spec(chart), alt_text)
 

@@ -377,7 +377,10 @@ def _float_view(name: str, c: Fraction, p: Fraction, eta: Fraction) -> FloatView
     if p > 0 and derivative_d == 0:
         notes.append("f′(p) is exactly 0: the vanishing gradient became a zero gradient")
     if update_lost:
-        notes.append("the update is lost: p − η f′(p) rounds back to p")
+        if np.isinf(p_d):
+            notes.append("the update is lost: inf − η f′(p) is still inf")
+        else:
+            notes.append("the update is lost: p − η f′(p) rounds back to p")
     verdict = "; ".join(notes) if notes else "all values finite; the update changes p"
     return FloatView(
         dtype=name,

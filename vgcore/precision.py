@@ -153,10 +153,17 @@ def smallest_update_that_counts(w: float, dtype: Any = "float64") -> float:
 
 
 def lost_update_curve(
-    dtype: Any, w_min_exp10: float, w_max_exp10: float, n: int = 200
+    dtype: Any,
+    w_min_exp10: float,
+    w_max_exp10: float,
+    n: int = 200,
+    *,
+    toward_zero: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(w, ulp(w)/2)`` on ``n`` log-spaced weights from ``10**w_min_exp10`` to
-    ``10**w_max_exp10``, for the lost-update chart.
+    """``(w, half gap)`` on ``n`` log-spaced weights from ``10**w_min_exp10`` to
+    ``10**w_max_exp10``, for the lost-update chart: half the gap to the next larger magnitude
+    (``ulp(w)/2``), or with ``toward_zero`` to the next smaller one (an update that shrinks
+    ``|w|``; a quarter ulp at powers of two).
 
     The exponents are clipped to the dtype's normal range, from twice the smallest normal
     (so that half the spacing is still a nonzero float64 in all three dtypes) to the largest
@@ -193,9 +200,10 @@ def lost_update_curve(
         above = np.nextafter(stored, resolved.type(np.inf))
     below = np.nextafter(stored, resolved.type(0))
     # Only the largest value has no finite neighbour above; its binade spacing is the gap below.
+    gap_below = stored.astype(np.float64) - below.astype(np.float64)
+    if toward_zero:
+        return stored.astype(np.float64), gap_below / 2
     spacing = np.where(
-        np.isfinite(above),
-        above.astype(np.float64) - stored.astype(np.float64),
-        stored.astype(np.float64) - below.astype(np.float64),
+        np.isfinite(above), above.astype(np.float64) - stored.astype(np.float64), gap_below
     )
     return stored.astype(np.float64), spacing / 2
