@@ -6,23 +6,17 @@ charts built in ``vgapp.charts``.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from vgapp import views
-from vgapp.controls import PANELS, Control, all_controls, check_query_params
-from vgapp.lessons import LESSON_CONTROL, LESSONS
+from vgapp import lab, views
+from vgapp.controls import Control, check_query_params
+from vgapp.page import CONTROLS, LESSON_CONTROL, LESSONS, PANEL_TITLES, PANELS, lesson_values
 
-CONTROLS = all_controls()
-PANEL_TITLES = {
-    "counterexample": "Small gradient, far from the optimum",
-    "chain": "The deep sigmoid chain",
-    "curvature": "A zero gradient is not an optimum",
-    "descent": "Gradient descent finds stationary points",
-    "precision": "Floating point eats small updates",
-}
 EXPANDED_PANELS = ("counterexample", "chain")
 
 
@@ -34,7 +28,7 @@ def init_state() -> None:
         accepted, notices = check_query_params(raw, {**CONTROLS, "lesson": LESSON_CONTROL})
         lesson = accepted.get("lesson")
         if lesson is not None:
-            for key, value in LESSONS[lesson].control_values().items():
+            for key, value in lesson_values(lesson).items():
                 if key not in accepted:
                     state[key] = value
         state.url_notices = notices
@@ -47,7 +41,7 @@ def apply_lesson() -> None:
     """Callback of the lesson selector: set every control the chosen lesson names."""
     lesson = st.session_state.get("lesson")
     if lesson in LESSONS:
-        st.session_state.update(LESSONS[lesson].control_values())
+        st.session_state.update(lesson_values(lesson))
 
 
 def leave_lesson() -> None:
@@ -107,11 +101,17 @@ def sidebar_controls() -> dict[str, Any]:
 
 
 def _inactive(control: Control) -> bool:
-    mode = st.session_state.get("w_mode")
+    """Controls that do not apply in the current state are shown disabled (never hidden, so
+    that their values stay in the URL)."""
+    state = st.session_state
     if control.key == "w":
-        return mode != "constant"
+        return state.get("w_mode") != "constant"
     if control.key in ("w_mean", "w_spread", "seed"):
-        return mode != "random"
+        return state.get("w_mode") != "random"
+    if control.key == "lab_init_scale":
+        return state.get("lab_init") != "custom"
+    if control.key == "lab_loss_scale":
+        return state.get("lab_dtype") != "float16"
     return False
 
 
@@ -343,6 +343,65 @@ def render_precision(values: dict[str, Any]) -> None:
         )
 
 
+LAB_CACHE_ENTRIES = 8  # the longest run's view holds a few MB of traces
+
+
+@st.cache_resource
+def lab_memo() -> tuple[threading.Lock, OrderedDict]:
+    """One bounded LRU of training-lab views shared by all sessions (views are read-only)."""
+    return threading.Lock(), OrderedDict()
+
+
+def lab_view(values: dict[str, Any]) -> lab.LabView:
+    """The lab view memoised on its control values, with a progress bar while it trains.
+
+    Memoised by hand rather than with st.cache_data: st.cache_data replays the element calls
+    made inside a cached function and refuses to update a progress bar created outside it, and
+    a long run must show its progress."""
+    key = tuple((name, values[name]) for name in lab.LAB_KEYS)
+    lock, memo = lab_memo()
+    with lock:
+        if key in memo:
+            memo.move_to_end(key)
+            return memo[key]
+    bar = st.progress(0.0, text="Training…")
+    view = lab.lab_view(**dict(key), _progress=lambda share, text: bar.progress(share, text=text))
+    bar.empty()
+    with lock:
+        memo[key] = view
+        while len(memo) > LAB_CACHE_ENTRIES:
+            memo.popitem(last=False)
+    return view
+
+
+def render_lab(values: dict[str, Any]) -> None:
+    st.subheader(PANEL_TITLES["lab"], divider="gray")
+    st.markdown(
+        "Does it happen in a real network, during training, and what fixes it? Your network "
+        "trains with the same gradient descent and stopping rules as above; the comparison "
+        "trains beside it with one remedy, on the same data, with the same budget and rules."
+    )
+    view = lab_view(values)
+    st.markdown(f"**{view.verdict}**")
+    show_chart(view.loss_chart, view.verdict, caption=False)
+    download(view.loss_frame, "lab_loss")
+    panels = (("yours", view.main), ("remedy", view.comparison))
+    for column, (name, panel) in zip(st.columns(2, gap="medium"), panels, strict=True):
+        with column:
+            if name == "remedy" and view.same_run:
+                st.info("This remedy changes nothing for your run: pick another one.")
+                continue
+            st.markdown(f"**{panel.run.label}**: {panel.run.spec.describe()}")
+            show_metrics(panel.metrics[:3])
+            show_metrics(panel.metrics[3:])
+            show_chart(panel.heatmap_chart, panel.heatmap_text)
+            download(panel.heatmap_frame, f"lab_gradient_norms_{name}")
+            show_chart(panel.saturation_chart, panel.saturation_text)
+            download(panel.saturation_frame, f"lab_saturation_{name}")
+            show_chart(panel.fit_chart, panel.fit_text)
+            download(panel.fit_frame, f"lab_fit_{name}")
+
+
 def main() -> None:
     st.set_page_config(page_title="Vanishing Gradient Explorer", layout="wide")
     init_state()
@@ -360,6 +419,8 @@ def main() -> None:
         render_descent(values)
     with st.container(key="panel-precision"):
         render_precision(values)
+    with st.container(key="panel-lab"):
+        render_lab(values)
 
 
 main()

@@ -7,20 +7,29 @@ give the whole view and your run alone.
 
 Baseline, measured in the same run: the same number of bare ``mlp_objective`` calls (forward and
 backward pass at fixed weights; no descent loop, no trace, no charts), so the ratio is the price
-of everything around the core's network arithmetic. Default case: medians of interleaved
-repeats. Longest case: one view (it takes minutes on this machine); its baseline is the median
-per-call time of blocks of calls times the number of calls the view made. float16: one call of
-the longest network, extrapolated (numpy has no BLAS kernel for float16 matrix products).
+of everything around the core's network arithmetic. Figures are medians of interleaved repeats.
+The longest network is timed at 500 steps and extrapolated (every run goes to its budget, so the
+cost is linear in the steps), then measured once at 5,000 steps (minutes on a busy machine;
+``--quick`` skips that). float16: one call of the longest network, extrapolated (numpy has no
+BLAS kernel for float16 matrix products).
 
-Run from the repository root: ``python -m bench.bench_lab`` (``--quick`` skips the longest).
+Threads: on a busy 2-core machine OpenBLAS's second thread is often descheduled and every
+matrix product waits for it (measured: one 20 x 128 objective call 7.5 ms with one thread, 182 ms
+with two, under a load average of 6); compare ``OPENBLAS_NUM_THREADS=1 python -m
+bench.bench_lab``.
+
+Run from the repository root: ``python -m bench.bench_lab``.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
+
+import numpy as np
 
 from vgapp.lab import (
     LAB_CONTROLS,
@@ -36,6 +45,8 @@ from vgcore.mlp import flatten_params, init_mlp
 DEFAULTS = {control.key: control.default for control in LAB_CONTROLS}
 LONGEST = {**DEFAULTS, "lab_depth": 20, "lab_width": 128, "lab_steps": 5000}
 REPEATS = 5
+SHORT_STEPS = 500
+SHORT_REPEATS = 3
 
 
 def seconds(call: Callable[[], object]) -> float:
@@ -107,46 +118,54 @@ def default_case() -> None:
     )
 
 
-def longest_case() -> None:
+def longest_case(full: bool) -> None:
+    steps = LONGEST["lab_steps"]
+    short = {**LONGEST, "lab_steps": SHORT_STEPS}
     print(
-        f"longest ({LONGEST['lab_depth']} x {LONGEST['lab_width']}, {LONGEST['lab_steps']:,} "
-        f"steps, {LONGEST['lab_dtype']}), one view:"
+        f"longest ({LONGEST['lab_depth']} x {LONGEST['lab_width']}, {steps:,} steps, "
+        f"{LONGEST['lab_dtype']}):"
     )
-    shown = [-1]
-
-    def progress(fraction: float, text: str) -> None:
-        tenth = int(fraction * 10)
-        if tenth != shown[0]:
-            shown[0] = tenth
-            print(f"  {fraction:4.0%}  {text}", file=sys.stderr, flush=True)
-
-    start = time.perf_counter()
-    view = lab_view(**LONGEST, _progress=progress)
-    view_s = time.perf_counter() - start
-    counts = evaluations(view)
-    per_call = [per_call_seconds(LONGEST, 0), per_call_seconds(LONGEST, 1)]
-    base_s = sum(c * t for c, t in zip(counts, per_call, strict=True))
-    first_run_s = counts[0] * per_call[0]
-    print(f"  whole view (both runs + charts): {view_s:7.1f} s   target < 60 s")
-    print(f"  baseline for your run alone ({counts[0]:,} calls): {first_run_s:7.1f} s")
+    view = lab_view(**short)
+    baseline = bare_calls(short, evaluations(view))
+    view_times, base_times = [], []
+    for _ in range(SHORT_REPEATS):
+        view_times.append(seconds(lambda: lab_view(**short)))
+        base_times.append(seconds(baseline))
+    view_s, base_s = statistics.median(view_times), statistics.median(base_times)
+    scale = steps / SHORT_STEPS  # every run goes to the budget (run_past_stop): linear in steps
     print(
-        f"  baseline, {sum(counts):,} bare objective calls "
-        f"({per_call[0] * 1e3:.1f} and {per_call[1] * 1e3:.1f} ms each): {base_s:7.1f} s   "
-        f"ratio view / baseline {view_s / base_s:.2f}"
+        f"  {SHORT_STEPS} steps, medians of {SHORT_REPEATS} interleaved: view {view_s:.2f} s, "
+        f"baseline ({sum(evaluations(view)):,} bare calls) {base_s:.2f} s, ratio "
+        f"{view_s / base_s:.2f}"
     )
+    print(
+        f"  extrapolated to {steps:,} steps: whole view (both runs + charts) "
+        f"{view_s * scale:.0f} s, your run alone about {view_s * scale / 2:.0f} s   target < 60 s"
+    )
+    if full:
+        shown = [-1]
+
+        def progress(fraction: float, text: str) -> None:
+            tenth = int(fraction * 10)
+            if tenth != shown[0]:
+                shown[0] = tenth
+                print(f"    {fraction:4.0%}  {text}", file=sys.stderr, flush=True)
+
+        full_s = seconds(lambda: lab_view(**LONGEST, _progress=progress))
+        print(f"  measured once, all {steps:,} steps: whole view {full_s:.0f} s")
     float16 = {**LONGEST, "lab_dtype": "float16"}
     one = per_call_seconds(float16, 0, calls=1)
     print(
-        f"  float16, one objective call of the same network: {one:.2f} s, so "
-        f"{LONGEST['lab_steps']:,} steps would take about {one * LONGEST['lab_steps'] / 60:.0f} "
-        "min per run"
+        f"  float16, one objective call of the same network: {one:.2f} s, so {steps:,} steps "
+        f"would take about {one * steps / 60:.0f} min per run"
     )
 
 
 def main() -> None:
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset (one per core)")
+    print(f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={threads}, {os.cpu_count()} cores")
     default_case()
-    if "--quick" not in sys.argv[1:]:
-        longest_case()
+    longest_case(full="--quick" not in sys.argv[1:])
 
 
 if __name__ == "__main__":

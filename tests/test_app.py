@@ -9,18 +9,17 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from vgapp import views
-from vgapp.controls import CHOICE, PANELS, all_controls, defaults
-from vgapp.lessons import LESSONS
+from vgapp import lab, views
+from vgapp.controls import BOOL, CHOICE
+from vgapp.page import CONTROLS, LESSONS, PANELS, defaults, lesson_values
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-CONTROLS = all_controls()
-CHARTS_ON_PAGE = 6
+CHARTS_ON_PAGE = 13  # six for the argument, seven for the training lab (loss + 3 per run)
 NOTICE = "Some settings in this link could not be used"
 
 
 def run_app(query: dict[str, str] | None = None) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120)
+    app = AppTest.from_file(APP, default_timeout=300)
     for key, value in (query or {}).items():
         app.query_params[key] = value
     app.run()
@@ -41,11 +40,12 @@ def control_values(app: AppTest) -> dict[str, Any]:
     return {key: widget(app, key).value for key in CONTROLS}
 
 
-def shown_metrics(app: AppTest) -> dict[str, str]:
-    return {metric.label: metric.value for metric in app.metric}
+def shown_metrics(app: AppTest) -> list[tuple[str, str]]:
+    """Every metric on the page, in page order."""
+    return [(metric.label, metric.value) for metric in app.metric]
 
 
-def expected_metrics(values: dict[str, Any]) -> dict[str, str]:
+def expected_metrics(values: dict[str, Any], *, with_lab: bool = False) -> list[tuple[str, str]]:
     """What the page must show for these control values, computed by the views (which call
     ``vgcore``) independently of the page."""
     panels = [
@@ -61,7 +61,21 @@ def expected_metrics(values: dict[str, Any]) -> dict[str, str]:
             values["gd_iters"],
         ),
     ]
-    return {m.label: m.value for panel in panels for m in panel.metrics}
+    expected = [(m.label, m.value) for panel in panels for m in panel.metrics]
+    if with_lab:
+        view = lab.lab_view(**{key: values[key] for key in lab.LAB_KEYS})
+        runs = [view.main] if view.same_run else [view.main, view.comparison]
+        expected += [(m.label, m.value) for run in runs for m in run.metrics]
+    return expected
+
+
+def assert_page_shows(app: AppTest, values: dict[str, Any], *, with_lab: bool = False) -> None:
+    """The page's metrics, in order, are exactly the ones the views compute from the core."""
+    expected = expected_metrics(values, with_lab=with_lab)
+    shown = shown_metrics(app)
+    assert shown[: len(expected)] == expected
+    if with_lab:
+        assert len(shown) == len(expected)
 
 
 def test_default_page_shows_the_cores_values():
@@ -69,15 +83,13 @@ def test_default_page_shows_the_cores_values():
     app = run_app()
     assert control_values(app) == defaults()
     assert len(app.get("vega_lite_chart")) == CHARTS_ON_PAGE
-    shown = shown_metrics(app)
-    for label, value in expected_metrics(defaults()).items():
-        assert shown[label] == value, label
+    assert_page_shows(app, defaults(), with_lab=True)
     assert not app.warning
 
 
 def test_source_numbers_and_the_correction_are_on_the_default_page():
     app = run_app()
-    shown = shown_metrics(app)
+    shown = dict(shown_metrics(app)[:4])
     assert shown["f(p)"] == "10⁹⁹⁰⁹"
     assert shown["f′(p) = c"] == "10⁻⁹⁰"
     assert any("10⁻⁹⁹" in info.value and "10⁻⁹⁰" in info.value for info in app.info)
@@ -89,47 +101,72 @@ def test_each_lesson_sets_its_controls_and_the_metrics_follow(lesson):
     widget(app, "lesson").set_value(lesson).run()
     assert not app.exception
     values = control_values(app)
-    for key, value in LESSONS[lesson].control_values().items():
+    for key, value in lesson_values(lesson).items():
         assert values[key] == value, key
-    shown = shown_metrics(app)
-    for label, value in expected_metrics(values).items():
-        assert shown[label] == value, (lesson, label)
+    assert_page_shows(app, values, with_lab=lesson.startswith("lab_"))
 
 
 def test_changing_a_control_leaves_the_lesson():
     app = run_app()
     widget(app, "depth").set_value(40).run()
     assert widget(app, "lesson").value is None
-    assert (
-        shown_metrics(app)["|dF/dw₁| exact"]
-        == expected_metrics(control_values(app))["|dF/dw₁| exact"]
-    )
+    assert_page_shows(app, control_values(app))
 
 
-def settings_to_try() -> list[tuple[str, Any]]:
+def settings_to_try(panels: tuple[str, ...]) -> list[tuple[str, Any]]:
     """Every option of every choice control and both ends of every numeric one."""
     settings = []
-    for key, control in CONTROLS.items():
+    for key, control in ((c.key, c) for p in panels for c in PANELS[p]):
         if control.kind == CHOICE:
             settings += [(key, option) for option in control.options]
+        elif control.kind == BOOL:
+            settings += [(key, not control.default), (key, control.default)]
         else:
             settings += [(key, control.low), (key, control.high)]
     return settings
 
 
-def test_every_option_and_every_slider_extreme_runs():
+# Controls shown disabled until another control makes them apply (a visitor must switch first).
+ENABLED_BY = {
+    "w": ("w_mode", "constant"),
+    "w_mean": ("w_mode", "random"),
+    "w_spread": ("w_mode", "random"),
+    "seed": ("w_mode", "random"),
+    "lab_init_scale": ("lab_init", "custom"),
+    "lab_loss_scale": ("lab_dtype", "float16"),
+}
+ARGUMENT_PANELS = ("counterexample", "chain", "curvature", "descent", "precision")
+
+
+@pytest.mark.parametrize(
+    ("panels", "start"),
+    [
+        (ARGUMENT_PANELS, {}),
+        # The lab's extremes with a short budget (the longest run is timed in bench/bench_lab.py).
+        (("lab",), {"lab_steps": "10"}),
+    ],
+    ids=["argument", "lab"],
+)
+def test_every_option_and_every_slider_extreme_runs(panels, start):
     """One session walks through all settings; each rerun shows every chart and no error."""
-    app = run_app()
-    for key, value in settings_to_try():
-        if key in ("w", "w_mean", "w_spread", "seed"):
-            widget(app, "w_mode").set_value("constant" if key == "w" else "random").run()
+    app = run_app(start)
+    for key, value in settings_to_try(panels):
+        if key == "lab_steps" and value == CONTROLS[key].high:
+            continue
+        if key in ENABLED_BY:
+            switch, on = ENABLED_BY[key]
+            widget(app, switch).set_value(on).run()
         widget(app, key).set_value(value).run()
         assert not app.exception, (key, value, [e.value for e in app.exception])
         assert widget(app, key).value == value
         assert len(app.get("vega_lite_chart")) == CHARTS_ON_PAGE, (key, value)
         text = " ".join(m.value for m in app.metric)
         assert "nan" not in text.lower(), (key, value)
-        widget(app, key).set_value(CONTROLS[key].default).run()
+        widget(app, key).set_value(start_value(key, start)).run()
+
+
+def start_value(key: str, start: dict[str, str]) -> Any:
+    return CONTROLS[key].parse(start[key]) if key in start else CONTROLS[key].default
 
 
 def test_url_parameters_open_that_state():
@@ -139,9 +176,7 @@ def test_url_parameters_open_that_state():
     assert (values["depth"], values["activation"], values["w"]) == (50, "tanh", 0.5)
     assert (values["c_exp"], values["fp_dtype"]) == (-20, "float16")
     assert not app.warning
-    shown = shown_metrics(app)
-    for label, value in expected_metrics(values).items():
-        assert shown[label] == value, label
+    assert_page_shows(app, values)
 
 
 def test_a_lesson_in_the_url_applies_under_explicit_parameters():

@@ -13,17 +13,13 @@ from vgapp.controls import (
     CHOICE,
     FLOAT,
     INT,
-    PANELS,
     Control,
-    all_controls,
     check_query_params,
-    defaults,
     shown,
 )
 from vgapp.formatting import caret_to_superscript, power_of_ten, sci, sci_from_log10, superscript
-from vgapp.lessons import LESSON_CONTROL, LESSONS
+from vgapp.page import CONTROLS, LESSON_CONTROL, LESSONS, PANELS, defaults, lesson_values
 
-CONTROLS = all_controls()
 HOSTILE = ["nan", "inf", "-inf", "1e309", "-1", "abc", "9" * 400, "<script>alert(1)</script>", ""]
 
 
@@ -94,7 +90,7 @@ def test_shown_strips_markup_and_bounds_length(raw):
 def test_lessons_set_only_valid_values_of_known_controls():
     assert LESSON_CONTROL.options == tuple(LESSONS)
     for lesson in LESSONS.values():
-        values = lesson.control_values()
+        values = lesson_values(lesson.key)
         for panel in lesson.panels:
             assert set(defaults(panel)) <= set(values)
         for key, value in values.items():
@@ -105,7 +101,7 @@ def test_lessons_set_only_valid_values_of_known_controls():
 
 def test_source_lesson_is_the_default_state():
     """Opening the page without parameters shows the source's own numbers."""
-    values = LESSONS["source"].control_values()
+    values = lesson_values("source")
     assert values == {k: v for k, v in defaults().items() if k in values}
     assert (values["c_mant"], values["c_exp"]) == (1.0, -90)
     assert (values["p_mant"], values["p_exp"]) == (1.0, 9999)
@@ -152,12 +148,12 @@ def test_lesson_notes_state_what_the_core_computes():
     from vgcore.chain import chain_backprop, make_weights, underflow_depth
     from vgcore.precision import update_is_lost
 
-    saturated = LESSONS["saturated"].control_values()
+    saturated = lesson_values("saturated")
     assert float(sigmoid_derivative(8.0)) == pytest.approx(3.35e-4, rel=1e-2)
     assert float(sigmoid_derivative(64.0)) == pytest.approx(1.6e-28, rel=1e-1)
     assert saturated["w"] == 8.0 and saturated["activation"] == "sigmoid"
 
-    exploding = LESSONS["exploding"].control_values()
+    exploding = lesson_values("exploding")
     weights = make_weights(exploding["depth"], "constant", w=exploding["w"])
     backprop16 = chain_backprop(weights, "relu", "float16")
     backprop32 = chain_backprop(weights, "relu", "float32")
@@ -167,13 +163,13 @@ def test_lesson_notes_state_what_the_core_computes():
     assert 10 < first_inf32 <= 60  # "within a few dozen"
     assert not np.any(np.isinf(chain_backprop(weights, "relu", "float64")))
 
-    float16 = LESSONS["float16"].control_values()
+    float16 = lesson_values("float16")
     assert underflow_depth(np.ones(float16["depth"]), "sigmoid", "float16") == 13
     assert update_is_lost(1.0, -1e-4, "float16")
     update = float16["fp_eta"] * 10.0 ** float16["fp_grad_exp"]
     assert update == pytest.approx(1e-4) and update_is_lost(float16["fp_w"], -update, "float16")
 
-    relu = LESSONS["relu"].control_values()
+    relu = lesson_values("relu")
     ones = chain_backprop(make_weights(relu["depth"], "constant", w=1.0), "relu", "float16")
     assert np.all(ones == 1.0)
 

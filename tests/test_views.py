@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vgapp import charts, views
-from vgapp.controls import defaults
+from vgapp.page import defaults
 from vgcore.chain import chain_gradient, chain_report, make_weights
 from vgcore.counterexample import analyse_counterexample, gd_value_trace, log10_exact
 from vgcore.curvature import describe_point
@@ -255,3 +255,12 @@ def test_chain_guides_are_suffix_sums_over_the_layers_above():
     bound = above + np.arange(299, -1, -1) * math.log10(0.25)
     np.testing.assert_allclose(sigmoid.frame["log10_bound"], bound, rtol=1e-10, atol=1e-10)
     assert np.all(sigmoid.frame["log10_abs_exact"] <= sigmoid.frame["log10_bound"] + 1e-9)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300))
+def test_rounded_keeps_four_significant_digits(value):
+    (cut,) = charts.rounded(np.array([value]))
+    if value == 0:
+        assert cut == 0
+    else:
+        assert abs(cut - value) <= 5.0001e-4 * abs(value)

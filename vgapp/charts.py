@@ -220,8 +220,18 @@ def lost_update_chart(
 
 
 def rounded(values: np.ndarray, significant: int = 4) -> np.ndarray:
-    """Values cut to ``significant`` digits for the browser (shorter JSON); the CSV keeps all."""
-    return np.array([float(f"{v:.{significant}g}") for v in np.asarray(values, dtype=float)])
+    """Values cut to ``significant`` digits for the browser (shorter JSON); the CSV keeps all.
+    Zeros and non-finite values pass unchanged."""
+    a = np.array(values, dtype=float)
+    shift = np.zeros_like(a)
+    chosen = np.isfinite(a) & (a != 0)
+    shift[chosen] = significant - 1 - np.floor(np.log10(np.abs(a[chosen])))
+    # Multiply or divide by an exact power of ten, never by an inexact 10**-k.
+    up = chosen & (shift >= 0) & (shift < 300)
+    down = chosen & (shift < 0)
+    a[up] = np.round(a[up] * 10.0 ** shift[up]) / 10.0 ** shift[up]
+    a[down] = np.round(a[down] / 10.0 ** -shift[down]) * 10.0 ** -shift[down]
+    return a
 
 
 def surface_frame(xs: np.ndarray, ys: np.ndarray, values: np.ndarray) -> pd.DataFrame:

@@ -385,17 +385,6 @@ PANELS: dict[str, tuple[Control, ...]] = {
 }
 
 
-def all_controls() -> dict[str, Control]:
-    """Every control by key, in page order."""
-    return {control.key: control for panel in PANELS.values() for control in panel}
-
-
-def defaults(panel: str | None = None) -> dict[str, Any]:
-    """Default values of one panel's controls, or of all of them."""
-    controls = PANELS[panel] if panel else tuple(all_controls().values())
-    return {control.key: control.default for control in controls}
-
-
 def shown(raw: str, limit: int = 24) -> str:
     """A URL value made safe to quote in a notice: printable, short, no markdown."""
     text = "".join(ch for ch in raw if ch.isalnum() or ch in "+-.e ")

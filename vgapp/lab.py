@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from vgapp import lab_charts
-from vgapp.charts import titled
+from vgapp.charts import titled, to_spec
 from vgapp.controls import ACTIVATION_LABELS, BOOL, CHOICE, DTYPE_OPTIONS, FLOAT, INT, Control
 from vgapp.formatting import sci, superscript
 from vgapp.lessons import Lesson
@@ -50,7 +50,7 @@ LAB_NOISE = 0.1
 REMEDY_LOSS_SCALE = 1024.0
 """Loss scale of the "loss scale" remedy: 2^10 rescues float16 gradients down to about
 6e-8 / 2^10 per entry without overflowing the summed weight gradients of a 256-sample batch."""
-BOUNDARY_GRID = 40
+BOUNDARY_GRID = 30
 CURVE_POINTS = 200
 
 OFF = "off"
@@ -536,13 +536,13 @@ class RunPanel:
     run: LabRun
     metrics: tuple[Metric, ...]
     heatmap_frame: pd.DataFrame
-    heatmap_chart: alt.LayerChart
+    heatmap_chart: dict  # Vega-Lite specs, built once per set of controls
     heatmap_text: str
     saturation_frame: pd.DataFrame
-    saturation_chart: alt.LayerChart
+    saturation_chart: dict
     saturation_text: str
     fit_frame: pd.DataFrame
-    fit_chart: alt.LayerChart
+    fit_chart: dict
     fit_text: str
 
 
@@ -553,7 +553,7 @@ class LabView:
     verdict: str
     loss_frame: pd.DataFrame
     markers: pd.DataFrame
-    loss_chart: alt.LayerChart
+    loss_chart: dict  # Vega-Lite spec
     main: RunPanel
     comparison: RunPanel
     same_run: bool
@@ -589,17 +589,16 @@ def lab_view(
 ) -> LabView:
     """Train the student's network and the remedy beside it; the verdict, charts and metrics.
 
-    ``_progress(fraction, text)`` (ignored by ``st.cache_data``, hence the underscore) is called
-    about every 1% of each run's steps with the share of both runs done, in [0, 1]."""
+    ``_progress(fraction, text)`` is called about every 1% of each run's steps with the share
+    of both runs done, in [0, 1], and once with 1 when the charts are drawn (underscored: it is
+    not part of a memo key)."""
     values = {key: value for key, value in locals().items() if key in _LAB}
-    for key, value in values.items():
-        _check_value(_LAB[key], value)
     if _progress is not None and not callable(_progress):
         raise ValueError(f"_progress must be callable or None; got {_progress!r}")
     spec = spec_from_controls(values)
     remedy = remedy_spec(spec, lab_remedy)
     data = lab_data(lab_dataset, lab_seed)
-    main = train(spec, data, "your run: " + spec.describe(), _reporter(_progress, 0, spec))
+    main = train(spec, data, "your run", _reporter(_progress, 0, spec))
     same = remedy == spec
     label = "remedy: " + REMEDIES[lab_remedy]
     comparison = (
@@ -607,6 +606,8 @@ def lab_view(
         if same
         else train(remedy, data, label, _reporter(_progress, 1, remedy))
     )
+    if _progress is not None:
+        _progress(1.0, "Training done: drawing the charts")
     return _compose(main, comparison, data, lab_remedy, same)
 
 
@@ -627,8 +628,13 @@ def _threshold(text: str) -> float | None:
     return None if text == OFF else float(text)
 
 
-def spec_from_controls(values: dict[str, Any]) -> RunSpec:
-    """The student's run from the (checked) control values by key."""
+def spec_from_controls(values: Mapping[str, Any]) -> RunSpec:
+    """The student's run from the control values by key, each checked against its control."""
+    missing = [key for key in LAB_KEYS if key not in values]
+    if missing:
+        raise ValueError(f"values must give every lab control; missing {', '.join(missing)}")
+    for key in LAB_KEYS:
+        _check_value(_LAB[key], values[key])
     rules = StoppingRules(
         eps=_threshold(values["lab_eps"]),
         gatol=_threshold(values["lab_gatol"]),
@@ -691,7 +697,7 @@ def loss_text(value: float | None) -> str:
     """A mean loss for the page: 3 significant digits, tiny values in scientific notation."""
     if value is None:
         return "not finite"
-    if value == 0 or value >= 1e-3:
+    if value == 0 or 1e-3 <= value < 1e4:
         return f"{value:.3g}"
     return sci(value)
 
@@ -758,7 +764,8 @@ def _compose(main: LabRun, comparison: LabRun, data: Dataset, remedy: str, same:
         callout = (
             main.stop_step,
             float(main.loss_at_stop),
-            f"{_short_reason(main)} at step {main.stop_step:,}: loss {loss_text(main.loss_at_stop)}",
+            f"stop ({_short_reason(main)}) at step {main.stop_step:,}: loss "
+            f"{loss_text(main.loss_at_stop)}",
         )
     keep = tuple(int(k) for k in markers["step"])
     title = titled(
@@ -766,7 +773,9 @@ def _compose(main: LabRun, comparison: LabRun, data: Dataset, remedy: str, same:
         "Mean loss per sample F/n (log) against step (symlog). Dots: where each enabled rule "
         "first holds; the dashed line: where the rules stopped your run.",
     )
-    chart = lab_charts.loss_chart(frame, markers, callout, title=title, keep_steps=keep)
+    chart = lab_charts.loss_chart(
+        frame, markers, callout, names=[run.label for run in runs], title=title, keep_steps=keep
+    )
     domain = lab_charts.positive_range(
         *(run.figure("backprop_norms", len(run.sizes) - 1) for run in (main, comparison))
     )
@@ -774,7 +783,7 @@ def _compose(main: LabRun, comparison: LabRun, data: Dataset, remedy: str, same:
         verdict=verdict(main, comparison, remedy, same),
         loss_frame=frame,
         markers=markers,
-        loss_chart=chart,
+        loss_chart=to_spec(chart),
         main=_panel(main, data, domain),
         comparison=_panel(comparison, data, domain),
         same_run=same,
@@ -782,19 +791,20 @@ def _compose(main: LabRun, comparison: LabRun, data: Dataset, remedy: str, same:
 
 
 def _short_reason(run: LabRun) -> str:
+    """``"‖Δx‖ ≤ ε"``, ``"step limit"``, ``"overflow"``, ``"all rules at once"``."""
     reason = run.result.stopped_by
-    if reason == "max_iter":
-        return "step limit"
-    return "stopped by " + RULE_SHORT.get(reason, RULE_PHRASES[reason])
+    return {"max_iter": "step limit", "all": "all rules at once"}.get(reason) or RULE_SHORT[reason]
 
 
 def _loss_title(main: LabRun, comparison: LabRun, remedy: str, same: bool) -> str:
     mine = f"{ACTIVATION_LABELS[main.spec.activation]} ({main.spec.dtype})"
-    stop = (
-        f"{mine} overflowed at step {main.stop_step:,}"
-        if main.result.stopped_by == "non_finite"
-        else f"{mine} stopped at step {main.stop_step:,} with loss {loss_text(main.loss_at_stop)}"
-    )
+    reason, loss = main.result.stopped_by, loss_text(main.loss_at_stop)
+    if reason == "non_finite":
+        stop = f"{mine} overflowed at step {main.stop_step:,}"
+    elif reason == "max_iter":
+        stop = f"{mine} ran all {main.stop_step:,} steps to loss {loss}"
+    else:
+        stop = f"{mine} stopped at step {main.stop_step:,} with loss {loss}"
     if same:
         return stop
     return f"{stop}; {REMEDIES[remedy]}: {loss_text(comparison.loss_at_stop)}"
@@ -817,11 +827,13 @@ def _markers(runs: tuple[LabRun, ...]) -> pd.DataFrame:
                     "text": f"{RULE_PHRASES[rule]} first holds at step {step:,}",
                 }
             )
-    return pd.DataFrame(rows, columns=["run", "rule", "step", "loss_mean", "text"])
+    columns = {"run": str, "rule": str, "step": np.int64, "loss_mean": float, "text": str}
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
 
 
 def _panel(run: LabRun, data: Dataset, domain: tuple[float, float] | None) -> RunPanel:
     n_layers = len(run.sizes) - 1
+    who = f"{run.label}: {run.spec.describe()}"
     norms = run.figure("backprop_norms", n_layers)
     saturation = run.figure("saturation", n_layers - 1)
     stop = run.stop_step if run.recorded else None
@@ -829,13 +841,13 @@ def _panel(run: LabRun, data: Dataset, domain: tuple[float, float] | None) -> Ru
     heatmap = lab_charts.gradient_heatmap(
         lab_charts.heatmap_data(norms, keep_steps=(run.stop_step,)),
         n_layers,
-        title=titled(heat_title, run.label),
+        title=titled(heat_title, who),
         domain=domain,
         stop_step=stop,
     )
     sat_title, sat_axis = _saturation_finding(run, saturation)
     saturation_chart = lab_charts.saturation_chart(
-        saturation, title=titled(sat_title, run.label), y_title=sat_axis, stop_step=stop
+        saturation, title=titled(sat_title, who), y_title=sat_axis, stop_step=stop
     )
     fit_frame, fit_chart, fit_text, fit_metric = _fit(run, data)
     metrics = (
@@ -862,13 +874,13 @@ def _panel(run: LabRun, data: Dataset, domain: tuple[float, float] | None) -> Ru
         run=run,
         metrics=metrics,
         heatmap_frame=lab_charts.heatmap_frame(norms),
-        heatmap_chart=heatmap,
+        heatmap_chart=to_spec(heatmap),
         heatmap_text=heat_text,
         saturation_frame=lab_charts.saturation_frame(saturation),
-        saturation_chart=saturation_chart,
+        saturation_chart=to_spec(saturation_chart),
         saturation_text=f"{sat_title}. {sat_axis} of each hidden layer against step.",
         fit_frame=fit_frame,
-        fit_chart=fit_chart,
+        fit_chart=to_spec(fit_chart),
         fit_text=fit_text,
     )
 
@@ -876,7 +888,7 @@ def _panel(run: LabRun, data: Dataset, domain: tuple[float, float] | None) -> Ru
 def _heatmap_finding(run: LabRun, norms: np.ndarray) -> tuple[str, str]:
     """The heatmap's title (the finding at step 0) and its text alternative."""
     if not norms.size:
-        return "No gradient: the loss overflowed at step 0", "No finite step was recorded."
+        return "No gradient: it overflowed at step 0", "No finite step was recorded."
     first = norms[0]
     zeros = [i + 1 for i in np.flatnonzero(first == 0)]
     if zeros:
@@ -884,9 +896,6 @@ def _heatmap_finding(run: LabRun, norms: np.ndarray) -> tuple[str, str]:
     elif np.isfinite(first).all() and first[0] > 0:
         ratio = first[-1] / first[0]
         if ratio >= 10:
-            title = f"‖dF/dz‖ shrinks {ratio:.0e}-fold from the output to layer 1".replace(
-                "e+0", "e"
-            )
             title = f"‖dF/dz‖ shrinks {_fold(ratio)} from the output down to layer 1"
         elif ratio <= 0.1:
             title = f"‖dF/dz‖ grows {_fold(1 / ratio)} from the output down to layer 1"

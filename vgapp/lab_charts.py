@@ -14,12 +14,16 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from vgapp.charts import BLACK, BLUE, CHART_HEIGHT, ORANGE, SKY, VERMILION, titled
+from vgapp.charts import BLACK, BLUE, CHART_HEIGHT, ORANGE, SKY, VERMILION, finish, rounded
 
-MAX_LOSS_POINTS = 600
-MAX_HEATMAP_CELLS = 3000
+MAX_LOSS_POINTS = 400
+MAX_HEATMAP_CELLS = 2000
 MAX_HEATMAP_COLUMNS = 300
-MAX_SATURATION_POINTS = 4000
+MAX_SATURATION_POINTS = 1500
+FIT_HEIGHT = 280
+BOUNDARY_DIGITS = 4
+CHART_DIGITS = 4
+"""Significant digits of the values in a chart's data (the CSV frames keep every digit)."""
 ZERO_TEXT = "exactly 0 (underflow)"
 INF_TEXT = "∞ (overflow)"
 STATE_COLORS = {ZERO_TEXT: VERMILION, INF_TEXT: BLACK}
@@ -35,13 +39,15 @@ def sample_steps(n: int, max_points: int, keep: tuple[int, ...] = ()) -> np.ndar
     half = max_points // 2
     linear = np.linspace(0, n - 1, half)
     logarithmic = np.geomspace(1, n - 1, max_points - half)
-    chosen = np.unique(np.concatenate([[0.0], linear, logarithmic]).round().astype(np.int64))
+    ends = [0.0, n - 1.0]
+    chosen = np.unique(np.concatenate([ends, linear, logarithmic]).round().astype(np.int64))
     extra = np.array([k for k in keep if 0 <= k < n], dtype=np.int64)
     return np.union1d(chosen, extra)
 
 
 def _value_state(values: np.ndarray) -> np.ndarray:
-    """ "finite" for positive finite values, else ZERO_TEXT or INF_TEXT (norms are never < 0)."""
+    """Each norm's state: "finite" (positive and finite), ZERO_TEXT or INF_TEXT (a norm is
+    never negative)."""
     state = np.full(values.shape, "finite", dtype=object)
     state[values == 0] = ZERO_TEXT
     state[np.isinf(values)] = INF_TEXT
@@ -80,20 +86,22 @@ def loss_chart(
     markers: pd.DataFrame,
     callout: tuple[int, float, str] | None,
     *,
+    names: list[str],
     title: alt.TitleParams,
     keep_steps: tuple[int, ...] = (),
 ) -> alt.LayerChart:
     """Mean loss per sample against step, log y (zeros as ticks at the bottom), with a marker
     where each enabled stopping rule first holds and a callout where the rules stopped the run.
 
-    ``markers`` has columns run, rule, step, loss_mean, text; ``callout = (step, loss, text)``."""
-    names = list(dict.fromkeys(frame["run"]))
+    ``names`` are the runs in legend order; ``markers`` has columns run, rule, step,
+    loss_mean, text; ``callout = (step, loss, text)``."""
     colors = alt.Scale(domain=names, range=[VERMILION, BLUE][: len(names)])
-    thinned = []
+    thinned = [frame.iloc[:0]]
     for name in names:
         part = frame[frame["run"] == name]
         thinned.append(part.iloc[sample_steps(len(part), MAX_LOSS_POINTS, keep_steps)])
     shown = pd.concat(thinned, ignore_index=True)[["run", "step", "loss_mean"]]
+    shown["loss_mean"] = rounded(shown["loss_mean"].to_numpy(), 5)
     positive = shown[(shown["loss_mean"] > 0) & np.isfinite(shown["loss_mean"])]
     zeros = shown[shown["loss_mean"] == 0]
     x = alt.X("step:Q", scale=STEP_SCALE, title=STEP_TITLE)
@@ -122,7 +130,8 @@ def loss_chart(
             .mark_tick(thickness=2, color=BLACK)
             .encode(x=x, tooltip=["run:N", "step:Q", "text:N"])
         )
-    marked = markers[(markers["loss_mean"] > 0) & np.isfinite(markers["loss_mean"])]
+    loss_at = markers["loss_mean"].to_numpy(dtype=float)
+    marked = markers[(loss_at > 0) & np.isfinite(loss_at)]
     if len(marked):
         layers.append(
             alt.Chart(marked)
@@ -153,7 +162,9 @@ def loss_chart(
                     x=x, y="loss_mean:Q", text="text:N", color=alt.value(VERMILION)
                 )
             )
-    return alt.layer(*layers).properties(title=title, height=CHART_HEIGHT + 50)
+    if not len(positive) and not len(zeros):
+        layers = [_empty_note("no finite loss was recorded: it overflowed at step 0")]
+    return finish(alt.layer(*layers).properties(title=title), height=CHART_HEIGHT + 50)
 
 
 # ---------------------------------------------------------------- layer x step heatmap
@@ -172,14 +183,14 @@ def heatmap_data(norms: np.ndarray, keep_steps: tuple[int, ...] = ()) -> pd.Data
     columns = max(2, min(MAX_HEATMAP_COLUMNS, MAX_HEATMAP_CELLS // max(n_layers, 1)))
     steps = sample_steps(n_steps, columns, keep_steps)
     ends = np.append(steps[1:], steps[-1] + 1) if steps.size else steps
-    values = norms[steps]  # (columns, layers)
+    values = norms[steps].reshape(-1)  # (columns x layers), row-major
     return pd.DataFrame(
         {
             "step": np.repeat(steps, n_layers),
             "step_end": np.repeat(ends, n_layers),
             "layer": np.tile(np.arange(1, n_layers + 1), steps.size),
-            "norm": values.reshape(-1),
-            "state": _value_state(values.reshape(-1)),
+            "norm": rounded(values, CHART_DIGITS),
+            "state": _value_state(values),
         }
     )
 
@@ -215,7 +226,7 @@ def gradient_heatmap(
         alt.Tooltip("layer:O"),
         alt.Tooltip("norm:Q", title="‖dF/dz‖", format=".3e"),
     ]
-    finite = cells[cells["state"] == "finite"]
+    finite = cells[cells["state"] == "finite"].drop(columns="state")
     special = cells[cells["state"] != "finite"]
     layers: list[alt.Chart] = []
     if len(finite) and domain is not None:
@@ -259,11 +270,8 @@ def gradient_heatmap(
         layers.append(_stop_rule(stop_step))
     if not layers:
         layers.append(_empty_note("no finite gradient was recorded"))
-    return (
-        alt.layer(*layers)
-        .resolve_scale(color="independent")
-        .properties(title=title, height=max(CHART_HEIGHT - 50, 14 * n_layers))
-    )
+    chart = alt.layer(*layers).resolve_scale(color="independent").properties(title=title)
+    return finish(chart, height=max(CHART_HEIGHT - 50, 14 * n_layers))
 
 
 def _stop_rule(step: int) -> alt.Chart:
@@ -304,7 +312,7 @@ def saturation_chart(
         {
             "step": np.repeat(steps, n_hidden),
             "layer": np.tile(np.arange(1, n_hidden + 1), steps.size),
-            "share": saturation[steps].reshape(-1),
+            "share": np.round(saturation[steps].reshape(-1), 4),
         }
     )
     lines = (
@@ -336,7 +344,7 @@ def saturation_chart(
         layers.append(
             _stop_rule(stop_step).mark_rule(color=VERMILION, strokeDash=[4, 3], strokeWidth=1.5)
         )
-    return alt.layer(*layers).properties(title=title, height=CHART_HEIGHT - 50)
+    return finish(alt.layer(*layers).properties(title=title), height=CHART_HEIGHT - 50)
 
 
 # ---------------------------------------------------------------- the fit at the stop
@@ -369,8 +377,12 @@ def boundary_chart(
     ``points`` has columns x1, x2, class (0 or 1)."""
     x_scale = alt.Scale(domain=[float(cells["x"].min()), float(cells["x2"].max())], nice=False)
     y_scale = alt.Scale(domain=[float(cells["y"].min()), float(cells["y2"].max())], nice=False)
+    compact = cells[["x", "x2", "y", "y2", "p_class_1"]].apply(
+        lambda column: rounded(column.to_numpy(), BOUNDARY_DIGITS)
+    )
     heat = (
-        alt.Chart(cells)
+        alt.Chart(compact)
+        .transform_calculate(cx="(datum.x + datum.x2) / 2", cy="(datum.y + datum.y2) / 2")
         .mark_rect(opacity=0.75)
         .encode(
             x=alt.X("x:Q", scale=x_scale, title="input x₁"),
@@ -390,8 +402,15 @@ def boundary_chart(
         )
     )
     classes = alt.Scale(domain=["class 0", "class 1"], range=[VERMILION, BLUE])
+    labelled = pd.DataFrame(
+        {
+            "x1": np.round(points["x1"].to_numpy(), 3),
+            "x2": np.round(points["x2"].to_numpy(), 3),
+            "label": np.where(points["class"] == 1, "class 1", "class 0"),
+        }
+    )
     dots = (
-        alt.Chart(points.assign(label=np.where(points["class"] == 1, "class 1", "class 0")))
+        alt.Chart(labelled)
         .mark_point(filled=True, size=22, stroke=BLACK, strokeWidth=0.4, opacity=0.9)
         .encode(
             x="x1:Q",
@@ -405,11 +424,8 @@ def boundary_chart(
             ],
         )
     )
-    return (
-        alt.layer(heat, dots)
-        .resolve_scale(color="independent")
-        .properties(title=title, height=300, width=320)
-    )
+    chart = alt.layer(heat, dots).resolve_scale(color="independent").properties(title=title)
+    return finish(chart, height=FIT_HEIGHT)
 
 
 def regression_frame(x: np.ndarray, prediction: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
@@ -460,4 +476,4 @@ def regression_chart(
             ],
         )
     )
-    return alt.layer(dots, lines).properties(title=title, height=300, width=320)
+    return finish(alt.layer(dots, lines).properties(title=title), height=FIT_HEIGHT)

@@ -5,26 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vgapp.controls import CHOICE, Control, defaults
-
 
 @dataclass(frozen=True)
 class Lesson:
-    """A preset: the panels it resets to their defaults, then the values it names."""
+    """A preset: the panels it resets to their defaults, then the values it names
+    (``vgapp.page.lesson_values`` merges the two)."""
 
     key: str
     label: str
     note: str
     panels: tuple[str, ...]
     values: dict[str, Any] = field(default_factory=dict)
-
-    def control_values(self) -> dict[str, Any]:
-        """Every control value this lesson sets."""
-        merged: dict[str, Any] = {}
-        for panel in self.panels:
-            merged.update(defaults(panel))
-        merged.update(self.values)
-        return merged
 
 
 LESSONS: dict[str, Lesson] = {
@@ -83,13 +74,3 @@ LESSONS: dict[str, Lesson] = {
 }
 
 LESSON_KEYS: tuple[str, ...] = tuple(LESSONS)
-
-LESSON_CONTROL = Control(
-    "lesson",
-    "Lesson",
-    CHOICE,
-    LESSON_KEYS[0],
-    "Presets in the order of the argument; each sets every control of the panels it is about.",
-    options=LESSON_KEYS,
-    option_labels={key: lesson.label for key, lesson in LESSONS.items()},
-)

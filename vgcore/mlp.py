@@ -385,6 +385,15 @@ def _frobenius(values: np.ndarray) -> float:
     return largest * math.sqrt(float(np.dot(rescaled, rescaled)))
 
 
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` in a's dtype. numpy has no BLAS kernel for float16: it multiplies and adds in
+    float32 element by element and rounds once; the float32 BLAS product rounded once gives the
+    same values (up to the order of the float32 additions), hundreds of times faster."""
+    if a.dtype == np.float16:
+        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(np.float16)
+    return np.matmul(a, b)
+
+
 def _forward_backward(
     params: Params,
     X: np.ndarray,
@@ -413,7 +422,7 @@ def _forward_backward(
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         a = X
         for layer, (weights, bias) in enumerate(params):
-            z = np.matmul(a, weights)
+            z = _matmul(a, weights)
             z += bias
             if layer == n_layers - 1:
                 break
@@ -434,15 +443,17 @@ def _forward_backward(
                 np.matmul(ones, delta, out=bias_grad)
             else:
                 # Unscale in the gradient dtype (float32 for float16 work), never in float16.
-                np.divide(inputs[layer].T @ delta, loss_scale, out=weight_grad, dtype=gdtype)
-                np.divide(ones @ delta, loss_scale, out=bias_grad, dtype=gdtype)
+                np.divide(
+                    _matmul(inputs[layer].T, delta), loss_scale, out=weight_grad, dtype=gdtype
+                )
+                np.divide(_matmul(ones, delta), loss_scale, out=bias_grad, dtype=gdtype)
             if backprop_norms is not None:
                 backprop_norms[layer] = _frobenius(delta) / loss_scale
             if weight_grad_norms is not None:
                 weight_grad_norms[layer] = _frobenius(weight_grad)
             if layer > 0:
                 previous = derivatives[layer - 1]
-                np.multiply(delta @ params[layer][0].T, previous, out=previous)
+                np.multiply(_matmul(delta, params[layer][0].T), previous, out=previous)
                 delta = previous
     return loss_value
 
@@ -551,7 +562,7 @@ def mlp_predict(
     params = _cast_params(params, resolved)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for layer, (weights, bias) in enumerate(params):
-            z = np.matmul(a, weights)
+            z = _matmul(a, weights)
             z += bias
             if layer < len(params) - 1:
                 a = np.empty_like(z)
