@@ -21,20 +21,22 @@ EXPANDED_PANELS = ("counterexample", "chain")
 
 
 def init_state() -> None:
-    """Give every control its default once; on a session's first run, read the shared URL."""
+    """On a session's first run, read the shared URL: a lesson sets its controls, explicit
+    parameters override them, and whatever cannot be used becomes a notice.
+
+    Accepted values are also put into the session state, so that a value Streamlit's own URL
+    binding would drop (a choice written as its key rather than its label) still applies."""
     state = st.session_state
-    if "url_notices" not in state:
-        raw = {key: st.query_params.get(key, "") for key in st.query_params}
-        accepted, notices = check_query_params(raw, {**CONTROLS, "lesson": LESSON_CONTROL})
-        lesson = accepted.get("lesson")
-        if lesson is not None:
-            for key, value in lesson_values(lesson).items():
-                if key not in accepted:
-                    state[key] = value
-        state.url_notices = notices
-    for key, control in CONTROLS.items():
-        state.setdefault(key, control.default)
-    state.setdefault("lesson", LESSON_CONTROL.default)
+    if "url_notices" in state:
+        return
+    raw = {key: st.query_params.get(key, "") for key in st.query_params}
+    accepted, notices = check_query_params(raw, {**CONTROLS, "lesson": LESSON_CONTROL})
+    lesson = accepted.pop("lesson", None)
+    if lesson is not None:
+        state.update(lesson_values(lesson))
+        state["lesson"] = lesson
+    state.update(accepted)
+    state.url_notices = notices
 
 
 def apply_lesson() -> None:
@@ -51,6 +53,8 @@ def leave_lesson() -> None:
 
 def draw_control(control: Control, *, disabled: bool = False) -> Any:
     """Draw one control in the current container, bound to the URL under its key."""
+    # The default is passed to the widget (not only put in the session state) so that the URL
+    # binding leaves out exactly the default values and keeps every other one, minima included.
     common = {
         "label": control.label,
         "key": control.key,
@@ -59,32 +63,26 @@ def draw_control(control: Control, *, disabled: bool = False) -> Any:
         "on_change": leave_lesson,
         "bind": "query-params",
     }
-    if control.widget == "slider":
-        return st.slider(
+    if control.widget in ("slider", "number"):
+        widget = st.slider if control.widget == "slider" else st.number_input
+        return widget(
             min_value=control.low,
             max_value=control.high,
+            value=control.default,
             step=control.step,
             format=control.format,
             **common,
         )
-    if control.widget == "number":
-        return st.number_input(
-            min_value=control.low,
-            max_value=control.high,
-            step=control.step,
-            format=control.format,
-            **common,
-        )
+    choices = {"options": control.options, "format_func": control.label_of}
     if control.widget == "select":
-        return st.selectbox(options=control.options, format_func=control.label_of, **common)
+        index = control.options.index(control.default)
+        return st.selectbox(index=index, **choices, **common)
     if control.widget == "select_slider":
-        return st.select_slider(options=control.options, format_func=control.label_of, **common)
+        return st.select_slider(value=control.default, **choices, **common)
     if control.widget == "toggle":
-        return st.toggle(**common)
+        return st.toggle(value=control.default, **common)
     if control.widget == "segmented":
-        return st.segmented_control(
-            options=control.options, format_func=control.label_of, required=True, **common
-        )
+        return st.segmented_control(default=control.default, required=True, **choices, **common)
     raise ValueError(f"unknown widget {control.widget!r} for control {control.key!r}")
 
 
@@ -103,15 +101,18 @@ def sidebar_controls() -> dict[str, Any]:
 def _inactive(control: Control) -> bool:
     """Controls that do not apply in the current state are shown disabled (never hidden, so
     that their values stay in the URL)."""
-    state = st.session_state
+
+    def current(key: str) -> Any:
+        return st.session_state.get(key, CONTROLS[key].default)
+
     if control.key == "w":
-        return state.get("w_mode") != "constant"
+        return current("w_mode") != "constant"
     if control.key in ("w_mean", "w_spread", "seed"):
-        return state.get("w_mode") != "random"
+        return current("w_mode") != "random"
     if control.key == "lab_init_scale":
-        return state.get("lab_init") != "custom"
+        return current("lab_init") != "custom"
     if control.key == "lab_loss_scale":
-        return state.get("lab_dtype") != "float16"
+        return current("lab_dtype") != "float16"
     return False
 
 
@@ -126,6 +127,7 @@ def render_header() -> None:
     st.pills(
         LESSON_CONTROL.label,
         LESSON_CONTROL.options,
+        default=LESSON_CONTROL.default,
         format_func=LESSON_CONTROL.label_of,
         help=LESSON_CONTROL.help,
         key="lesson",
@@ -383,7 +385,7 @@ def render_lab(values: dict[str, Any]) -> None:
     )
     view = lab_view(values)
     st.markdown(f"**{view.verdict}**")
-    show_chart(view.loss_chart, view.verdict, caption=False)
+    show_chart(view.loss_chart, view.verdict)
     download(view.loss_frame, "lab_loss")
     panels = (("yours", view.main), ("remedy", view.comparison))
     for column, (name, panel) in zip(st.columns(2, gap="medium"), panels, strict=True):

@@ -113,10 +113,12 @@ def test_changing_a_control_leaves_the_lesson():
     assert_page_shows(app, control_values(app))
 
 
-def settings_to_try(panels: tuple[str, ...]) -> list[tuple[str, Any]]:
+def settings_to_try(panels: tuple[str, ...], *, choices: bool = True) -> list[tuple[str, Any]]:
     """Every option of every choice control and both ends of every numeric one."""
     settings = []
     for key, control in ((c.key, c) for p in panels for c in PANELS[p]):
+        if control.kind in (CHOICE, BOOL) and not choices:
+            continue
         if control.kind == CHOICE:
             settings += [(key, option) for option in control.options]
         elif control.kind == BOOL:
@@ -139,18 +141,19 @@ ARGUMENT_PANELS = ("counterexample", "chain", "curvature", "descent", "precision
 
 
 @pytest.mark.parametrize(
-    ("panels", "start"),
+    ("panels", "start", "choices"),
     [
-        (ARGUMENT_PANELS, {}),
-        # The lab's extremes with a short budget (the longest run is timed in bench/bench_lab.py).
-        (("lab",), {"lab_steps": "10"}),
+        (ARGUMENT_PANELS, {}, True),
+        # The lab's numeric extremes with a short budget: every lab choice option is run by
+        # tests/test_lab.py on the view itself, and the longest run is timed in bench/bench_lab.py.
+        (("lab",), {"lab_steps": "10"}, False),
     ],
     ids=["argument", "lab"],
 )
-def test_every_option_and_every_slider_extreme_runs(panels, start):
+def test_every_option_and_every_slider_extreme_runs(panels, start, choices):
     """One session walks through all settings; each rerun shows every chart and no error."""
     app = run_app(start)
-    for key, value in settings_to_try(panels):
+    for key, value in settings_to_try(panels, choices=choices):
         if key == "lab_steps" and value == CONTROLS[key].high:
             continue
         if key in ENABLED_BY:
@@ -175,6 +178,22 @@ def test_url_parameters_open_that_state():
     values = control_values(app)
     assert (values["depth"], values["activation"], values["w"]) == (50, "tanh", 0.5)
     assert (values["c_exp"], values["fp_dtype"]) == (-20, "float16")
+    assert not app.warning
+    assert_page_shows(app, values)
+
+
+def test_urls_as_streamlit_writes_them_and_minimum_values_round_trip():
+    """Choices by label (as the URL binding writes them), by key (hand-written links), and
+    values equal to a control's minimum all open exactly that state."""
+    query = {"activation": "ReLU", "w_mode": "random", "quantity": "dF/do_k", "depth": "2"}
+    app = run_app({**query, "c_exp": "-300", "gd_eta": "0.001"})
+    values = control_values(app)
+    assert (values["activation"], values["w_mode"], values["quantity"]) == (
+        "relu",
+        "random",
+        "backprop",
+    )
+    assert (values["depth"], values["c_exp"], values["gd_eta"]) == (2, -300, 0.001)
     assert not app.warning
     assert_page_shows(app, values)
 

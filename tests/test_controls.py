@@ -180,3 +180,13 @@ def test_precision_correction_figure():
 
     assert update_is_lost(1000.0, -1e-14, "float64")
     assert np.finfo(np.float64).eps < 1e-14
+
+
+def test_choices_parse_from_their_labels_as_streamlit_writes_them():
+    """Streamlit writes a choice into the URL by its label; a hand-written link may use the key."""
+    assert CONTROLS["w_mode"].parse("random normal") == "random"
+    assert CONTROLS["w_mode"].parse("random") == "random"
+    assert CONTROLS["activation"].parse("ReLU") == "relu"
+    assert LESSON_CONTROL.parse("Saturated sigmoid") == "saturated"
+    with pytest.raises(ValueError, match="activation"):
+        CONTROLS["activation"].parse("Relu")

@@ -278,10 +278,10 @@ def surface_chart(
     heat = (
         alt.Chart(cells)
         .transform_calculate(
-            x0=f"datum.x - {half_x!r}",
-            x1=f"datum.x + {half_x!r}",
-            y0=f"datum.y - {half_y!r}",
-            y1=f"datum.y + {half_y!r}",
+            x0=f"datum.x - {float(half_x)!r}",
+            x1=f"datum.x + {float(half_x)!r}",
+            y0=f"datum.y - {float(half_y)!r}",
+            y1=f"datum.y + {float(half_y)!r}",
         )
         .mark_rect(strokeWidth=0)
         .encode(
@@ -468,7 +468,8 @@ def gradient_norm_chart(
             strokeDash=alt.StrokeDash(
                 "series:N",
                 scale=alt.Scale(domain=names, range=[[1, 0], [4, 2], [6, 3]][: len(names)]),
-                legend=None,
+                title=None,
+                legend=alt.Legend(orient="bottom", columns=1, labelLimit=400),
             ),
             tooltip=[
                 alt.Tooltip("k:Q"),
@@ -579,6 +580,10 @@ def chain_chart(
     label_expr = (
         " : ".join(f"datum.label == {codes[k]!r} ? {labels[k]!r}" for k in keys) + " : datum.label"
     )
+    # One legend for colour and dash (same field): Vega-Lite merges them.
+    legend = alt.Legend(
+        title=None, orient="bottom", columns=3, labelLimit=200, labelExpr=label_expr
+    )
     low = float(lines["log10_abs"].min()) if len(lines) else -1.0
     high = float(lines["log10_abs"].max()) if len(lines) else 1.0
     span = max(high - low, 1.0)
@@ -604,14 +609,12 @@ def chain_chart(
             color=alt.Color(
                 "series:N",
                 scale=alt.Scale(domain=list(codes.values()), range=[style[k][0] for k in keys]),
-                legend=alt.Legend(
-                    title=None, orient="bottom", columns=3, labelLimit=200, labelExpr=label_expr
-                ),
+                legend=legend,
             ),
             strokeDash=alt.StrokeDash(
                 "series:N",
                 scale=alt.Scale(domain=list(codes.values()), range=[style[k][1] for k in keys]),
-                legend=None,
+                legend=legend,
             ),
             tooltip=[
                 alt.Tooltip("name:N", title="series"),

@@ -43,9 +43,14 @@ class Control:
         """The value a URL string stands for; ValueError when it is unparsable or out of range."""
         text = raw.strip()
         if self.kind == CHOICE:
-            if text not in self.options:
-                raise ValueError(f"{self.key} must be one of {', '.join(self.options)}")
-            return text
+            # Streamlit writes a choice into the URL by its label; a hand-written link may use
+            # the key. Both name the same option.
+            by_label = {self.label_of(option): option for option in self.options}
+            if text in self.options:
+                return text
+            if text in by_label:
+                return by_label[text]
+            raise ValueError(f"{self.key} must be one of {', '.join(self.options)}")
         if self.kind == BOOL:
             if text.lower() not in ("true", "false"):
                 raise ValueError(f"{self.key} must be true or false")
