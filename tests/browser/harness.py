@@ -1,0 +1,292 @@
+"""Serve a Streamlit script on a free local port and drive it in headless Chromium.
+
+Shared by the browser tests (``tests/browser``) and the benchmarks (``bench/``). Readiness is
+always read from the server (``/_stcore/health``) or from the page itself (the ``stApp``
+element's ``data-test-*`` attributes, the changed content), never from fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP_SCRIPT = REPO_ROOT / "app.py"
+
+CHROMIUM_ENV = "VG_CHROMIUM"
+"""Environment variable naming a Chromium/Chrome executable to use instead of the defaults."""
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+# No sandbox as root; the rest keeps Chromium from making any connection of its own.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+
+VIEWPORT = {"width": 1440, "height": 900}
+
+APP = "[data-testid='stApp']"
+RUN_FINISHED = f"{APP}[data-test-connection-state='CONNECTED'][data-test-script-state='notRunning']"
+
+SERVER_START_TIMEOUT_S = 60.0
+PAGE_TIMEOUT_MS = 30_000
+
+
+# ----------------------------------------------------------------------------- the browser
+
+
+def find_chromium() -> str | None:
+    """A Chromium executable: ``$VG_CHROMIUM``, else the first of CHROMIUM_NAMES on PATH.
+
+    None when neither exists; the caller may still try Playwright's own downloaded browser.
+    """
+    override = os.environ.get(CHROMIUM_ENV)
+    if override:
+        return override if Path(override).is_file() else None
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def bundled_chromium(playwright: Any) -> str | None:
+    """Playwright's own Chromium (``playwright install chromium``) when it is installed."""
+    try:
+        path = playwright.chromium.executable_path
+    except Exception:  # Playwright raises its plain Error when it has no browser
+        return None
+    return path if path and Path(path).is_file() else None
+
+
+def launch_chromium(playwright: Any, executable: str | None) -> Any:
+    """Headless Chromium with the offline flags; ``executable`` None means Playwright's own."""
+    return playwright.chromium.launch(
+        executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
+    )
+
+
+# ----------------------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    """A TCP port that was free on 127.0.0.1 a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class StreamlitServer:
+    """A ``streamlit run`` child process serving one script on 127.0.0.1."""
+
+    script: Path
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def is_local(self, url: str) -> bool:
+        """Whether ``url`` points at this server (any path, http or ws)."""
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob", "about"):
+            return True
+        return parts.hostname in ("127.0.0.1", "localhost") and parts.port == self.port
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server process (Linux ``/proc``)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("VmRSS not found")
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the server process so far (Linux ``/proc``)."""
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_streamlit(
+    script: Path = APP_SCRIPT,
+    *,
+    cwd: Path = REPO_ROOT,
+    extra_args: tuple[str, ...] = (),
+    timeout_s: float = SERVER_START_TIMEOUT_S,
+    attempts: int = 3,
+) -> StreamlitServer:
+    """Start ``streamlit run script`` on a free port and return once ``/_stcore/health`` is ok.
+
+    ``cwd`` is the repository root so the project's ``.streamlit/config.toml`` applies. A
+    specific ``server.address`` also keeps Streamlit from looking up the machine's external IP.
+    """
+    last_log = ""
+    for _ in range(attempts):
+        port = free_port()
+        log_fd, log_name = tempfile.mkstemp(prefix="streamlit-", suffix=".log")
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--server.fileWatcherType=none",
+            *extra_args,
+        ]
+        try:
+            process = subprocess.Popen(
+                command, cwd=cwd, stdout=log_fd, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        finally:
+            os.close(log_fd)  # the child holds its own copy
+        server = StreamlitServer(Path(script), port, process, Path(log_name))
+        if _wait_healthy(server, timeout_s):
+            return server
+        last_log = server.log()
+        server.stop()
+        if "is not available" not in last_log:  # anything but a lost race for the port
+            break
+    raise RuntimeError(f"streamlit did not become healthy; its log:\n{last_log}")
+
+
+def _wait_healthy(server: StreamlitServer, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    health = f"{server.url}_stcore/health"
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(health, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)  # polling interval of the health check, not a readiness guess
+    return False
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def wait_for_run(page: Any, timeout_ms: int = PAGE_TIMEOUT_MS) -> None:
+    """Wait until the page is connected, no script run is in progress and nothing is stale.
+
+    Right after an interaction the page may still show the previous, finished run: wait for
+    the changed content first, then call this.
+    """
+    page.wait_for_selector(RUN_FINISHED, state="attached", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid='stElementContainer'][data-stale='true']\")",
+        timeout=timeout_ms,
+    )
+
+
+def open_app(page: Any, base_url: str, query: str = "", timeout_ms: int = PAGE_TIMEOUT_MS) -> None:
+    """Load the page (``query`` without the leading ``?``) and wait for its first run."""
+    page.goto(base_url + (f"?{query}" if query else ""), timeout=timeout_ms)
+    wait_for_run(page, timeout_ms)
+
+
+# ----------------------------------------------------------------------------- timing (benches)
+
+# Installed before the page's own scripts: counts WebSocket bytes and the times of the first and
+# last message since the last key press, the last time anything inside a chart changed, and
+# (as ``data-vg-first-draw`` on each chart) when each chart was first drawn.
+INSTRUMENT_JS = """
+(() => {
+  const vg = window.__vg = {t0: 0, bytes: 0, messages: 0, firstMsg: null, lastMsg: null,
+                            chartChange: -1, errors: []};
+  window.addEventListener('error', e => vg.errors.push(String(e.message)));
+  window.addEventListener('unhandledrejection', e => vg.errors.push(String(e.reason)));
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', e => {
+        const now = performance.now();
+        vg.bytes += e.data.byteLength ?? e.data.size ?? e.data.length ?? 0;
+        vg.messages += 1;
+        if (vg.firstMsg === null) vg.firstMsg = now;
+        vg.lastMsg = now;
+      });
+    }
+  };
+  document.addEventListener('keydown', () => Object.assign(vg, {
+    t0: performance.now(), bytes: 0, messages: 0, firstMsg: null, lastMsg: null}), true);
+  new MutationObserver(records => {
+    const seen = new Set();
+    for (const r of records) {
+      const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      const chart = el && el.closest("[data-testid='stVegaLiteChart']");
+      if (!chart || seen.has(chart)) continue;
+      seen.add(chart);
+      vg.chartChange = performance.now();
+      if (!chart.dataset.vgFirstDraw && chart.querySelector('svg, canvas'))
+        chart.dataset.vgFirstDraw = String(Math.round(vg.chartChange));
+    }
+  }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+})();
+"""
+
+# Polled once per animation frame: truthy (the timings) once the run has finished, nothing is
+# stale or loading, ``scope`` shows the metric ``label`` = ``value`` (any metric when label is
+# null), every chart is drawn (or a page error says one never will be) and, when ``changed`` is
+# true, a chart inside ``scope`` was redrawn after the key press.
+DRAWN_JS = """
+({scope, label, value, changed}) => {
+  const vg = window.__vg;
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning'
+      || app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  if (document.querySelector("[data-stale='true'], [data-testid='stSkeleton']")) return false;
+  const root = document.querySelector(scope);
+  if (!root) return false;
+  const text = (m, id) => m.querySelector(`[data-testid='${id}']`)?.textContent.trim();
+  const metrics = [...root.querySelectorAll("[data-testid='stMetric']")];
+  if (!metrics.some(m => label === null
+                    || (text(m, 'stMetricLabel') === label && text(m, 'stMetricValue') === value)))
+    return false;
+  const charts = [...document.querySelectorAll("[data-testid='stVegaLiteChart']")];
+  const undrawn = charts.filter(c => !c.querySelector('svg, canvas')).length;
+  if (undrawn && !vg.errors.length) return false;
+  if (changed && root.querySelector("[data-testid='stVegaLiteChart']") && !(vg.chartChange > vg.t0))
+    return false;
+  return {now: performance.now(), t0: vg.t0, bytes: vg.bytes, messages: vg.messages,
+          firstMsg: vg.firstMsg, lastMsg: vg.lastMsg, undrawn, errors: vg.errors.slice(0, 3)};
+}
+"""
