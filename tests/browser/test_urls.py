@@ -50,12 +50,6 @@ def test_shared_link_opens_that_state(app: AppPage) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: the page draws its widgets without value=, so Streamlit takes min_value "
-    "as their default and drops a URL value equal to it (depth=2, w=-10, gd_eta=0.001) without "
-    "a notice; the control keeps the page's default",
-)
 def test_link_with_controls_at_their_lower_bound(app: AppPage) -> None:
     """A link may set a control to its lower bound, like any other value in range."""
     lowest = {"depth": 2, "w": -10.0, "gd_eta": 0.001}
@@ -64,13 +58,6 @@ def test_link_with_controls_at_their_lower_bound(app: AppPage) -> None:
     assert app.controls_show({**default_values(), **lowest})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: Streamlit writes choice widgets to the URL by their labels "
-    "(w_mode=random+normal) while vgapp.controls.Control.parse "
-    "accepts only option keys, so a link copied from the address bar shows the "
-    "'could not be used' notice",
-)
 def test_link_copied_from_the_address_bar_reopens_the_same_page(
     app: AppPage, browser, app_server
 ) -> None:
