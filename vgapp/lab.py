@@ -50,7 +50,7 @@ LAB_NOISE = 0.1
 REMEDY_LOSS_SCALE = 1024.0
 """Loss scale of the "loss scale" remedy: 2^10 rescues float16 gradients down to about
 6e-8 / 2^10 per entry without overflowing the summed weight gradients of a 256-sample batch."""
-BOUNDARY_GRID = 30
+BOUNDARY_GRID = 24
 CURVE_POINTS = 200
 
 OFF = "off"
