@@ -558,9 +558,13 @@ def chain_chart(
     quantity: str,
     title: alt.TitleParams,
     guide_labels: dict[str, str],
-) -> alt.LayerChart:
+) -> dict:
     """log₁₀|gradient| against layer for the exact value and each dtype, with guides; below the
-    lowest value, one band per dtype marks the layers where it computed exactly 0 or ±inf."""
+    lowest value, one band per dtype marks the layers where it computed exactly 0 or ±inf.
+
+    Written as a Vega-Lite spec directly rather than through Altair: this chart is rebuilt on
+    every move of the depth slider, and building it with Altair took most of that rerun. The
+    tests validate it against the Vega-Lite schema like every other chart."""
     symbol = QUANTITY_SYMBOLS[quantity]
     labels = {"exact": f"exact {symbol}", **{name: name for name in DTYPES}, **guide_labels}
     present = set(lines["series"])
@@ -576,89 +580,134 @@ def chain_chart(
         style[key] = guide_style
     # Short codes in the rows keep the spec small; the legend and tooltip spell them out.
     codes = {key: f"s{i}" for i, key in enumerate(keys)}
-    coded = lines.assign(series=lines["series"].map(codes))
     label_expr = (
         " : ".join(f"datum.label == {codes[k]!r} ? {labels[k]!r}" for k in keys) + " : datum.label"
     )
     # One legend for colour and dash (same field): Vega-Lite merges them.
-    legend = alt.Legend(
-        title=None, orient="bottom", columns=3, labelLimit=200, labelExpr=label_expr
-    )
+    legend = {
+        "title": None,
+        "orient": "bottom",
+        "columns": 3,
+        "labelLimit": 200,
+        "labelExpr": label_expr,
+    }
     low = float(lines["log10_abs"].min()) if len(lines) else -1.0
     high = float(lines["log10_abs"].max()) if len(lines) else 1.0
     span = max(high - low, 1.0)
-    ticks = nice_ticks(low, high)
     row = span * 0.07
     lanes = {name: low - row * (1.5 + 1.2 * i) for i, name in enumerate(reversed(DTYPES))}
-    x_scale = alt.Scale(domain=[0.5, depth + 0.5], nice=False)
-    y_scale = alt.Scale(
-        domain=[low - row * (1.5 + 1.2 * len(DTYPES)), high + row * 0.5], nice=False
-    )
-    curves = (
-        alt.Chart(coded)
-        .transform_calculate(name=label_expr.replace("datum.label", "datum.series"))
-        .mark_line(strokeWidth=2, clip=True)
-        .encode(
-            x=alt.X("layer:Q", scale=x_scale, title="layer k (input → output)"),
-            y=alt.Y(
-                "log10_abs:Q",
-                scale=y_scale,
-                title=f"|{symbol}| (log₁₀)",
-                axis=alt.Axis(values=ticks),
-            ),
-            color=alt.Color(
-                "series:N",
-                scale=alt.Scale(domain=list(codes.values()), range=[style[k][0] for k in keys]),
-                legend=legend,
-            ),
-            strokeDash=alt.StrokeDash(
-                "series:N",
-                scale=alt.Scale(domain=list(codes.values()), range=[style[k][1] for k in keys]),
-                legend=legend,
-            ),
-            tooltip=[
-                alt.Tooltip("name:N", title="series"),
-                alt.Tooltip("layer:Q", title="layer k"),
-                alt.Tooltip("log10_abs:Q", title="log₁₀|value|", format=".4f"),
+    x_scale = {"domain": [0.5, depth + 0.5], "nice": False}
+    y_scale = {"domain": [low - row * (1.5 + 1.2 * len(DTYPES)), high + row * 0.5], "nice": False}
+    domain = list(codes.values())
+    curve_rows = [
+        {"layer": int(layer), "log10_abs": float(value), "series": codes[series]}
+        for layer, value, series in zip(
+            lines["layer"], lines["log10_abs"], lines["series"], strict=True
+        )
+    ]
+    curves = {
+        "data": {"values": curve_rows},
+        "transform": [
+            {"calculate": label_expr.replace("datum.label", "datum.series"), "as": "name"}
+        ],
+        "mark": {"type": "line", "clip": True, "strokeWidth": 2},
+        "encoding": {
+            "x": {
+                "field": "layer",
+                "type": "quantitative",
+                "scale": x_scale,
+                "title": "layer k (input → output)",
+            },
+            "y": {
+                "field": "log10_abs",
+                "type": "quantitative",
+                "scale": y_scale,
+                "title": f"|{symbol}| (log₁₀)",
+                "axis": {"values": nice_ticks(low, high)},
+            },
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "legend": legend,
+                "scale": {"domain": domain, "range": [style[k][0] for k in keys]},
+            },
+            "strokeDash": {
+                "field": "series",
+                "type": "nominal",
+                "legend": legend,
+                "scale": {"domain": domain, "range": [style[k][1] for k in keys]},
+            },
+            "tooltip": [
+                {"field": "name", "type": "nominal", "title": "series"},
+                {"field": "layer", "type": "quantitative", "title": "layer k"},
+                {
+                    "field": "log10_abs",
+                    "type": "quantitative",
+                    "title": "log₁₀|value|",
+                    "format": ".4f",
+                },
             ],
-        )
-    )
-    lane_frame = pd.DataFrame(
-        {"dtype": list(lanes), "y": [lanes[n] for n in lanes], "x": 0.5 + depth * 0.005}
-    )
-    lane_labels = (
-        alt.Chart(lane_frame)
-        .mark_text(align="left", baseline="middle", fontSize=10, color="#555555", dx=2)
-        .encode(x="x:Q", y="y:Q", text="dtype:N")
-    )
-    layers: list[alt.Chart] = [curves, lane_labels]
+        },
+    }
+    lane_labels = {
+        "data": {
+            "values": [{"dtype": n, "y": y, "x": 0.5 + depth * 0.005} for n, y in lanes.items()]
+        },
+        "mark": {
+            "type": "text",
+            "align": "left",
+            "baseline": "middle",
+            "color": "#555555",
+            "dx": 2,
+            "fontSize": 10,
+        },
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative"},
+            "y": {"field": "y", "type": "quantitative"},
+            "text": {"field": "dtype", "type": "nominal"},
+        },
+    }
+    layers = [curves, lane_labels]
     if len(bands):
-        placed = bands.assign(
-            y=bands["dtype"].map(lanes) - row * 0.45, y2=bands["dtype"].map(lanes) + row * 0.45
-        )
+        band_rows = [
+            {
+                **band,
+                "y": lanes[band["dtype"]] - row * 0.45,
+                "y2": lanes[band["dtype"]] + row * 0.45,
+            }
+            for band in bands.to_dict("records")
+        ]
         layers.append(
-            alt.Chart(placed)
-            .mark_rect(opacity=0.55)
-            .encode(
-                x=alt.X("from_layer:Q", scale=x_scale),
-                x2="to_layer:Q",
-                y="y:Q",
-                y2="y2:Q",
-                fill=alt.Fill(
-                    "kind:N",
-                    scale=alt.Scale(
-                        domain=["exactly 0 (underflow)", "±inf (overflow)"], range=[SKY, VERMILION]
-                    ),
-                    legend=alt.Legend(title=None, orient="top", direction="horizontal"),
-                ),
-                tooltip=[
-                    alt.Tooltip("dtype:N"),
-                    alt.Tooltip("kind:N", title="value"),
-                    alt.Tooltip("layers:N", title="layers"),
-                ],
-            )
+            {
+                "data": {"values": band_rows},
+                "mark": {"type": "rect", "opacity": 0.55},
+                "encoding": {
+                    "x": {"field": "from_layer", "type": "quantitative", "scale": x_scale},
+                    "x2": {"field": "to_layer"},
+                    "y": {"field": "y", "type": "quantitative"},
+                    "y2": {"field": "y2"},
+                    "fill": {
+                        "field": "kind",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": ["exactly 0 (underflow)", "±inf (overflow)"],
+                            "range": [SKY, VERMILION],
+                        },
+                        "legend": {"title": None, "orient": "top", "direction": "horizontal"},
+                    },
+                    "tooltip": [
+                        {"field": "dtype", "type": "nominal"},
+                        {"field": "kind", "type": "nominal", "title": "value"},
+                        {"field": "layers", "type": "nominal", "title": "layers"},
+                    ],
+                },
+            }
         )
-    return finish(
-        alt.layer(*layers).resolve_scale(color="independent").properties(title=title),
-        height=HEADLINE_HEIGHT,
-    )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "title": title.to_dict(),
+        "height": HEADLINE_HEIGHT,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "resolve": {"scale": {"color": "independent"}},
+        "layer": layers,
+    }

@@ -504,7 +504,7 @@ def chain_view(
         f"float32, float64; bands mark layers where a precision computed exactly 0 or overflowed. "
         + (f"dF/dw₁ is first exactly 0 in {zero_text}." if zero_text else "")
     )
-    return ChainView(report, tuple(metrics), wide, charts.to_spec(chart), alt_text)
+    return ChainView(report, tuple(metrics), wide, chart, alt_text)
 
 
 def _bound_text(report: ChainReport) -> str:
