@@ -135,6 +135,9 @@ def render_header() -> None:
         bind="query-params",
         label_visibility="collapsed",
     )
+    lesson = st.session_state.get("lesson")
+    if lesson in LESSONS:
+        st.caption(LESSONS[lesson].note)
 
 
 def render_url_notices() -> None:
@@ -247,9 +250,8 @@ def render_chain(values: dict[str, Any]) -> None:
     view = chain_view(*views.chain_arguments(values))
     st.subheader(PANEL_TITLES["chain"], divider="gray")
     st.caption(
-        "o₁ = w₁, oᵢ = act(wᵢ·oᵢ₋₁): by the chain rule dF/dw₁ = Π wᵢ · Π act′(zᵢ) over "
-        "i = 2..L. For the sigmoid σ′ ≤ 1/4, so with |wᵢ| ≤ 1 it shrinks at least 4× per "
-        "layer, until each precision flushes it to exactly 0."
+        "oᵢ = act(wᵢ·oᵢ₋₁), so dF/dw₁ = Π wᵢ · Π act′(zᵢ) over i = 2..L. The sigmoid's "
+        "σ′ ≤ 1/4 shrinks it ≥ 4× per layer when |wᵢ| ≤ 1, until each precision gives 0."
     )
     show_chart(view.chart, view.alt_text, caption=False)
     show_metrics(view.metrics)

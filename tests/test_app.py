@@ -104,6 +104,7 @@ def test_each_lesson_sets_its_controls_and_the_metrics_follow(lesson):
     for key, value in lesson_values(lesson).items():
         assert values[key] == value, key
     assert_page_shows(app, values, with_lab=lesson.startswith("lab_"))
+    assert LESSONS[lesson].note in [caption.value for caption in app.caption]
 
 
 def test_changing_a_control_leaves_the_lesson():

@@ -588,3 +588,15 @@ def test_bad_progress_and_helpers_raise():
         parameters_at(spec, lab_data("moons", 0), -1)
     with pytest.raises(ValueError, match="missing lab_seed"):
         spec_from_controls({key: value for key, value in small().items() if key != "lab_seed"})
+
+
+def test_deep_sigmoid_lesson_note_shrink_factor():
+    """The lesson note says each of the 8 sigmoid layers shrinks ||dF/dz|| six- to eightfold:
+    the ratios of neighbouring layers' norms at the start, from the view's own data."""
+    lesson = next(lesson for lesson in LAB_LESSONS if lesson.key == "lab_deep_sigmoid")
+    assert "six- to eightfold" in lesson.note
+    values = page.lesson_values(lesson.key)
+    view = lab_view(**{key: values[key] for key in LAB_KEYS})
+    norms = view.main.heatmap_frame.iloc[0, 1:].to_numpy(dtype=float)  # layer 1 .. output
+    ratios = norms[1:] / norms[:-1]
+    assert np.all((ratios >= 6) & (ratios <= 8)), ratios

@@ -30,7 +30,7 @@ SERIES_COLORS = {
 }
 DTYPES = ("float16", "float32", "float64")
 CHART_HEIGHT = 250
-HEADLINE_HEIGHT = 200
+HEADLINE_HEIGHT = 165
 MAX_POINTS = 300
 
 
@@ -583,12 +583,11 @@ def chain_chart(
     label_expr = (
         " : ".join(f"datum.label == {codes[k]!r} ? {labels[k]!r}" for k in keys) + " : datum.label"
     )
-    # One legend for colour and dash (same field): Vega-Lite merges them.
     legend = {
         "title": None,
         "orient": "bottom",
         "columns": 3,
-        "labelLimit": 200,
+        "labelLimit": 150,
         "labelExpr": label_expr,
     }
     low = float(lines["log10_abs"].min()) if len(lines) else -1.0
@@ -634,7 +633,7 @@ def chain_chart(
             "strokeDash": {
                 "field": "series",
                 "type": "nominal",
-                "legend": legend,
+                "legend": None,  # the colour legend names the series
                 "scale": {"domain": domain, "range": [style[k][1] for k in keys]},
             },
             "tooltip": [

@@ -12,15 +12,6 @@ def superscript(exponent: int | str) -> str:
     return str(exponent).translate(_SUPERSCRIPT)
 
 
-def power_of_ten(exponent: int | float, digits: int = 3) -> str:
-    """``10^e`` written out: ``10⁹⁹⁰⁹`` for an integer exponent, else mantissa × 10^k."""
-    if float(exponent).is_integer():
-        return f"10{superscript(int(exponent))}"
-    whole = math.floor(exponent)
-    mantissa = 10 ** (exponent - whole)
-    return f"{mantissa:.{digits - 1}f} × 10{superscript(whole)}"
-
-
 def sci(value: float, digits: int = 3) -> str:
     """A float in scientific notation with ``digits`` significant digits: ``1.00 × 10⁻⁹⁰``.
 

@@ -337,7 +337,7 @@ LAB_LESSONS: tuple[Lesson, ...] = (
         "lab_deep_sigmoid",
         "Deep sigmoid stops early",
         "8 sigmoid layers with the standard initialisation: each layer shrinks the "
-        "back-propagated gradient about eightfold, the steps become tiny, and the "
+        "back-propagated gradient six- to eightfold, the steps become tiny, and the "
         "parameter-change rule stops the run while the loss is still ln 2 ≈ 0.69, a coin "
         "flip. ReLU + He, same budget and rules, fits the data.",
         ("lab",),

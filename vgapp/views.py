@@ -445,7 +445,7 @@ def chain_view(
         "log10_derivative_product": split.log10_derivative_suffix,
     }
     guide_labels = {
-        "log10_bound": f"bound on |dF/do_k|: {_bound_text(report)}·Π|wᵢ|",
+        "log10_bound": f"bound {_bound_text(report)}·Π|wᵢ| on |dF/do_k|",
         "log10_weight_product": "Π|wᵢ| (i > k)",
         "log10_derivative_product": f"Π {act_symbol}(zᵢ) (i > k)",
     }
