@@ -2,23 +2,19 @@
 
 Targets (issue #5): the default run (6 hidden layers of 32, 2,000 steps, 256 samples) in under
 1 s; the longest (20 hidden layers of 128, 5,000 steps) in under 60 s, with a progress bar. The
-lab view trains TWO networks (yours and the comparison) and builds the charts; the figures below
-give the whole view and your run alone.
+lab view trains TWO networks (yours, here, and the comparison, in a worker process at the same
+time: ``vgapp.workers``) and builds the charts; the figures give the whole view, and your run
+alone for the default.
 
-Baseline, measured in the same run: the same number of bare ``mlp_objective`` calls (forward and
-backward pass at fixed weights; no descent loop, no trace, no charts), so the ratio is the price
-of everything around the core's network arithmetic. Figures are medians of interleaved repeats.
-The longest network is timed at 500 steps and extrapolated (every run goes to its budget, so the
-cost is linear in the steps), then measured once at 5,000 steps (minutes on a busy machine;
-``--quick`` skips that). float16: one call of the longest network, extrapolated (numpy has no
-BLAS kernel for float16 matrix products).
+Baseline, measured in the same run: the same number of bare ``mlp_objective`` calls as both runs
+made, one after the other in this process (forward and backward pass at fixed weights; no
+descent loop, no trace, no charts, BLAS threads as configured). A ratio below 1 is the two cores
+working at once; above 1, the price of everything around the network arithmetic. Figures are
+medians of interleaved repeats. The longest network is timed at 500 steps (100 for float16 and
+float64) and extrapolated (every run goes to its budget, so the cost is linear in the steps);
+float32 is then measured once at 5,000 steps (``--quick`` skips that).
 
-Threads: on a busy 2-core machine OpenBLAS's second thread is often descheduled and every
-matrix product waits for it (measured: one 20 x 128 objective call 7.5 ms with one thread, 182 ms
-with two, under a load average of 6); compare ``OPENBLAS_NUM_THREADS=1 python -m
-bench.bench_lab``.
-
-Run from the repository root: ``python -m bench.bench_lab``.
+Run from the repository root: ``python -m bench.bench_lab [--quick]``.
 """
 
 from __future__ import annotations
@@ -75,20 +71,6 @@ def bare_calls(values: dict, evaluations: tuple[int, int]) -> Callable[[], None]
     return call
 
 
-def per_call_seconds(values: dict, index: int, calls: int = 10) -> float:
-    """Median time of one bare objective call of run ``index`` (0: yours, 1: the remedy)."""
-    spec = spec_from_controls(values)
-    if index == 1:
-        spec = remedy_spec(spec, values["lab_remedy"])
-    data = lab_data(values["lab_dataset"], values["lab_seed"])
-    objective = run_objective(spec, data)
-    x = flatten_params(init_mlp(spec.sizes(data.X.shape[1]), spec.init, 0, dtype=spec.dtype))
-    objective(x)
-    return statistics.median(
-        seconds(lambda: [objective(x) for _ in range(calls)]) / calls for _ in range(REPEATS)
-    )
-
-
 def evaluations(view) -> tuple[int, int]:
     comparison = 0 if view.same_run else view.comparison.run.result.n_evaluations
     return view.main.run.result.n_evaluations, comparison
@@ -118,13 +100,13 @@ def default_case() -> None:
     )
 
 
-def longest_case(full: bool) -> None:
-    steps = LONGEST["lab_steps"]
-    short = {**LONGEST, "lab_steps": SHORT_STEPS}
-    print(
-        f"longest ({LONGEST['lab_depth']} x {LONGEST['lab_width']}, {steps:,} steps, "
-        f"{LONGEST['lab_dtype']}):"
-    )
+def longest_case(dtype: str, short_steps: int, full: bool) -> None:
+    """The longest network in ``dtype``: the view at ``short_steps`` against the same number of
+    bare objective calls, extrapolated to the budget, and (``full``) measured once at it."""
+    values = {**LONGEST, "lab_dtype": dtype}
+    steps = values["lab_steps"]
+    short = {**values, "lab_steps": short_steps}
+    print(f"longest ({values['lab_depth']} x {values['lab_width']}, {steps:,} steps, {dtype}):")
     view = lab_view(**short)
     baseline = bare_calls(short, evaluations(view))
     view_times, base_times = [], []
@@ -132,15 +114,15 @@ def longest_case(full: bool) -> None:
         view_times.append(seconds(lambda: lab_view(**short)))
         base_times.append(seconds(baseline))
     view_s, base_s = statistics.median(view_times), statistics.median(base_times)
-    scale = steps / SHORT_STEPS  # every run goes to the budget (run_past_stop): linear in steps
+    scale = steps / short_steps  # every run goes to the budget (run_past_stop): linear in steps
     print(
-        f"  {SHORT_STEPS} steps, medians of {SHORT_REPEATS} interleaved: view {view_s:.2f} s, "
-        f"baseline ({sum(evaluations(view)):,} bare calls) {base_s:.2f} s, ratio "
-        f"{view_s / base_s:.2f}"
+        f"  {short_steps} steps, medians of {SHORT_REPEATS} interleaved: view {view_s:.2f} s, "
+        f"baseline ({sum(evaluations(view)):,} bare calls, one after the other) {base_s:.2f} s, "
+        f"ratio {view_s / base_s:.2f}"
     )
     print(
         f"  extrapolated to {steps:,} steps: whole view (both runs + charts) "
-        f"{view_s * scale:.0f} s, your run alone about {view_s * scale / 2:.0f} s   target < 60 s"
+        f"{view_s * scale:.0f} s   target < 60 s"
     )
     if full:
         shown = [-1]
@@ -151,21 +133,18 @@ def longest_case(full: bool) -> None:
                 shown[0] = tenth
                 print(f"    {fraction:4.0%}  {text}", file=sys.stderr, flush=True)
 
-        full_s = seconds(lambda: lab_view(**LONGEST, _progress=progress))
-        print(f"  measured once, all {steps:,} steps: whole view {full_s:.0f} s")
-    float16 = {**LONGEST, "lab_dtype": "float16"}
-    one = per_call_seconds(float16, 0, calls=1)
-    print(
-        f"  float16, one objective call of the same network: {one:.2f} s, so {steps:,} steps "
-        f"would take about {one * steps / 60:.0f} min per run"
-    )
+        full_s = seconds(lambda: lab_view(**values, _progress=progress))
+        print(f"  measured once, all {steps:,} steps: whole view {full_s:.0f} s   target < 60 s")
 
 
 def main() -> None:
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset (one per core)")
     print(f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={threads}, {os.cpu_count()} cores")
+    quick = "--quick" in sys.argv[1:]
     default_case()
-    longest_case(full="--quick" not in sys.argv[1:])
+    longest_case("float32", SHORT_STEPS, full=not quick)
+    longest_case("float16", SHORT_STEPS // 5, full=False)
+    longest_case("float64", SHORT_STEPS // 5, full=False)
 
 
 if __name__ == "__main__":

@@ -333,6 +333,8 @@ def test_run_past_stop_records_every_rule():
     assert result.stop_iter == 3
     assert result.n_steps == 20
     assert result.loss.tolist() == [0.5 * 4.0**-k for k in range(21)]
+    # x_k = 2^-k exactly: x_stop is the iterate at the stop, x the last one.
+    assert (result.x_stop.item(), result.x.item()) == (2.0**-3, 2.0**-20)
 
 
 def test_without_run_past_stop_only_the_stopping_rule_fired():
@@ -533,6 +535,24 @@ def test_run_past_stop_keeps_earlier_reason_at_non_finite():
     assert (result.stopped_by, result.stop_iter) == ("gatol", 0)
     assert result.first_fired["non_finite"] == 16
     assert result.n_steps == 15
+    assert result.x_stop.tolist() == [1.0]  # x_0, where gatol held
+
+
+def test_x_stop_is_the_iterate_where_the_rules_stopped():
+    """x_stop of a run past its stop equals x of the same run stopped there, bit for bit;
+    without run_past_stop (and at a non-finite stop) it is x itself."""
+    target = quadratic([1.0, 3.0, 0.1])
+    rules = StoppingRules(eps=1e-3, max_iter=400)
+    past = gradient_descent(target, [1.0, -2.0, 5.0], eta=0.3, rules=rules, run_past_stop=True)
+    stopped = gradient_descent(target, [1.0, -2.0, 5.0], eta=0.3, rules=rules)
+    assert past.stopped_by == stopped.stopped_by == "eps"
+    assert 0 < past.stop_iter == stopped.n_steps < past.n_steps == 400
+    assert past.x_stop.tobytes() == stopped.x.tobytes() == stopped.x_stop.tobytes()
+    assert past.x_stop.tobytes() != past.x.tobytes()
+    diverged = gradient_descent(target, [1.0, 1.0, 1.0], eta=3.0, rules=rules)
+    assert diverged.stopped_by == "non_finite"
+    assert diverged.x_stop.tobytes() == diverged.x.tobytes()
+    assert diverged.x_stop is not diverged.x
 
 
 # --- extras, path shape, progress, read-only iterate ------------------------------------

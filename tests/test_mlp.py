@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from vgcore.activations import ACTIVATION_NAMES, get_activation
 from vgcore.mlp import (
+    FIGURES,
     MLPPass,
     flatten_params,
     init_mlp,
@@ -469,6 +470,42 @@ def test_objective_in_float16_returns_float32_gradient():
     assert total == reference.loss
     np.testing.assert_allclose(gradient, flatten_params(reference.grads), rtol=SAME_PATH_RTOL)
     assert extras["saturation"].shape == (3,)
+
+
+def test_objective_returns_the_figures_asked_for():
+    """``figures`` selects the extras; the values are those of the full pass."""
+    params, X, y = problem(SMALL_SIZES, seed=5)
+    flat = flatten_params(params)
+    full = mlp_objective(SMALL_SIZES, X, y, "sigmoid")(flat)[2]
+    chosen = mlp_objective(SMALL_SIZES, X, y, "sigmoid", figures=("saturation",))(flat)[2]
+    assert list(chosen) == ["saturation"]
+    np.testing.assert_array_equal(chosen["saturation"], full["saturation"])
+    every = mlp_objective(SMALL_SIZES, X, y, "sigmoid", figures=FIGURES)(flat)[2]
+    reference = mlp_forward_backward(params, X, y, "sigmoid")
+    for name in FIGURES:
+        np.testing.assert_array_equal(every[name], getattr(reference, name))
+    assert mlp_objective(SMALL_SIZES, X, y, figures=())(flat)[2] == {}
+    for bad in ("saturation", ["saturation", "gradient"], 3):
+        with pytest.raises(ValueError, match="figures"):
+            mlp_objective(SMALL_SIZES, X, y, figures=bad)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_float16_activation_is_the_rounded_exact_value(activation):
+    """In float16 the activation is computed once and rounded to float16: within half an ulp
+    of the float64 value at the float16 pre-activation (one ulp where float32 sits on a tie).
+    Read through an identity output layer, whose float32 product is exact."""
+    z = np.linspace(-20.0, 20.0, 4001).astype(np.float16).astype(np.float64)
+    X = np.stack([z, np.zeros_like(z)], axis=1)
+    hidden = (np.array([[1.0], [0.0]], dtype=np.float16), np.zeros(1, dtype=np.float16))
+    identity = (np.ones((1, 1), dtype=np.float16), np.zeros(1, dtype=np.float16))
+    shown = mlp_predict([hidden, identity], X, activation).astype(np.float64).ravel()
+    exact = get_activation(activation).value(z)
+    ulp = np.spacing(np.abs(exact).astype(np.float16)).astype(np.float64)
+    error = np.abs(shown - exact) / ulp
+    assert np.all(error <= 1.0)
+    assert np.mean(error <= 0.5) > 0.999
+    assert np.all(shown[exact > 0] >= 0)
 
 
 def test_objective_drives_gradient_descent():

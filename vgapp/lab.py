@@ -19,12 +19,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
-from vgapp import lab_charts
-from vgapp.charts import titled, to_spec
+from vgapp import lab_charts, workers
+from vgapp.charts import titled
 from vgapp.controls import ACTIVATION_LABELS, BOOL, CHOICE, DTYPE_OPTIONS, FLOAT, INT, Control
 from vgapp.formatting import sci, superscript
 from vgapp.lessons import Lesson
@@ -467,8 +466,12 @@ def loss_of(data: Dataset) -> str:
     return "bce" if data.task == "classification" else "mse"
 
 
+LAB_FIGURES = ("backprop_norms", "saturation")
+"""The per-layer figures the lab draws at every step (the heatmap and saturation charts)."""
+
+
 def run_objective(spec: RunSpec, data: Dataset) -> Objective:
-    """The core's ``mlp_objective`` for ``spec`` on ``data``."""
+    """The core's ``mlp_objective`` for ``spec`` on ``data``, returning ``LAB_FIGURES``."""
     return mlp_objective(
         spec.sizes(data.X.shape[1]),
         data.X,
@@ -477,25 +480,8 @@ def run_objective(spec: RunSpec, data: Dataset) -> Objective:
         loss_of(data),
         dtype=spec.dtype,
         loss_scale=spec.loss_scale,
+        figures=LAB_FIGURES,
     )
-
-
-def parameters_at(spec: RunSpec, data: Dataset, k: int) -> np.ndarray:
-    """The flat iterate x_k of the run ``spec`` (the core's descent replayed for k steps; the
-    stopping rules do not change the iterates, so only the step limit k is kept)."""
-    k = check_int(k, "k", low=0)
-    x0 = initial_parameters(spec, data.X.shape[1])
-    if k == 0:
-        return x0
-    result = gradient_descent(
-        run_objective(spec, data),
-        x0,
-        step=spec.step_rule,
-        eta=spec.eta,
-        rules=StoppingRules(stagnation=False, max_iter=k),
-        dtype=spec.dtype,
-    )
-    return result.x
 
 
 def train(
@@ -505,8 +491,7 @@ def train(
     progress: Callable[[int, int], None] | None = None,
 ) -> LabRun:
     """Train ``spec`` with the core's gradient descent to the step budget (``run_past_stop``),
-    then fetch the parameters where the rules stopped it (replaying the descent to that step
-    when it lies before the end of the trace)."""
+    keeping the parameters where the rules stopped it."""
     x0 = initial_parameters(spec, data.X.shape[1])
     result = gradient_descent(
         run_objective(spec, data),
@@ -520,9 +505,15 @@ def train(
     )
     last = max(result.loss.size - 1, 0)
     stop_step = last if result.stopped_by == "non_finite" else min(result.stop_iter, last)
-    x_stop = result.x if stop_step == last else parameters_at(spec, data, stop_step)
     return LabRun(
-        spec, label, spec.sizes(data.X.shape[1]), loss_of(data), result, x0, x_stop, stop_step
+        spec,
+        label,
+        spec.sizes(data.X.shape[1]),
+        loss_of(data),
+        result,
+        x0,
+        result.x_stop,
+        stop_step,
     )
 
 
@@ -587,7 +578,8 @@ def lab_view(
     lab_remedy: str,
     _progress: Progress | None = None,
 ) -> LabView:
-    """Train the student's network and the remedy beside it; the verdict, charts and metrics.
+    """Train the student's network here and the remedy beside it, at the same time in a worker
+    process (``vgapp.workers``); the verdict, charts and metrics.
 
     ``_progress(fraction, text)`` is called about every 1% of each run's steps with the share
     of both runs done, in [0, 1], and once with 1 when the charts are drawn (underscored: it is
@@ -598,14 +590,19 @@ def lab_view(
     spec = spec_from_controls(values)
     remedy = remedy_spec(spec, lab_remedy)
     data = lab_data(lab_dataset, lab_seed)
-    main = train(spec, data, "your run", _reporter(_progress, 0, spec))
     same = remedy == spec
     label = "remedy: " + REMEDIES[lab_remedy]
-    comparison = (
-        dataclasses.replace(main, label=label)
-        if same
-        else train(remedy, data, label, _reporter(_progress, 1, remedy))
-    )
+    if same:
+        main = train(spec, data, "your run", _Reporter(_progress, (spec,)).report(0))
+        comparison = dataclasses.replace(main, label=label)
+    else:
+        reporter = _Reporter(_progress, (spec, remedy))
+        main, comparison = workers.beside(
+            lambda poll: train(spec, data, "your run", reporter.report(0, poll)),
+            train_remote,
+            (remedy, label),
+            reporter.report(1),
+        )
     if _progress is not None:
         _progress(1.0, "Training done: drawing the charts")
     return _compose(main, comparison, data, lab_remedy, same)
@@ -673,21 +670,43 @@ def remedy_spec(spec: RunSpec, remedy: str) -> RunSpec:
     return dataclasses.replace(spec, loss_scale=REMEDY_LOSS_SCALE)
 
 
-def _reporter(
-    progress: Progress | None, index: int, spec: RunSpec
-) -> Callable[[int, int], None] | None:
-    """Map the core's ``progress(k, max_iter)`` of run ``index`` (0 or 1) to the page's bar."""
-    if progress is None:
-        return None
-    name = ("your run", "the comparison")[index]
+class _Reporter:
+    """The page's progress bar for runs trained at the same time: the share of all their steps
+    done, and each run's step count."""
 
-    def report(k: int, total: int) -> None:
-        progress(
-            min(1.0, (index + k / total) / 2),
-            f"Training {name} ({spec.describe()}): step {k:,} of {total:,}",
+    def __init__(self, progress: Progress | None, specs: tuple[RunSpec, ...]) -> None:
+        self.progress = progress
+        self.specs = specs
+        self.done = [0] * len(specs)
+
+    def report(
+        self, index: int, poll: Callable[[], None] | None = None
+    ) -> Callable[[int, int], None] | None:
+        """The core's ``progress(k, max_iter)`` for run ``index``; ``poll`` is called first."""
+        if self.progress is None and poll is None:
+            return None
+
+        def report(k: int, total: int) -> None:
+            if poll is not None:
+                poll()
+            self.done[index] = k
+            if self.progress is not None:
+                self._show(total)
+
+        return report
+
+    def _show(self, total: int) -> None:
+        names = ("your run", "the comparison")
+        counts = "; ".join(
+            f"{names[i]} ({spec.describe()}): step {self.done[i]:,} of {total:,}"
+            for i, spec in enumerate(self.specs)
         )
+        self.progress(min(1.0, sum(self.done) / (total * len(self.specs))), f"Training {counts}")
 
-    return report
+
+def train_remote(spec: RunSpec, label: str, *, progress: Callable[[int, int], None]) -> LabRun:
+    """``train`` on the lab's data for ``spec`` (for a worker process: only ``spec`` travels)."""
+    return train(spec, lab_data(spec.dataset, spec.seed), label, progress)
 
 
 # ---------------------------------------------------------------- composing the view
@@ -772,7 +791,7 @@ def _compose(main: LabRun, comparison: LabRun, data: Dataset, remedy: str, same:
         _loss_title(main, comparison, remedy, same),
         "Mean loss per sample F/n (log) against step (symlog). Dots: where each enabled rule "
         "first holds; the dashed line: where the rules stopped your run.",
-    )
+    ).to_dict()
     chart = lab_charts.loss_chart(
         frame, markers, callout, names=[run.label for run in runs], title=title, keep_steps=keep
     )
@@ -783,7 +802,7 @@ def _compose(main: LabRun, comparison: LabRun, data: Dataset, remedy: str, same:
         verdict=verdict(main, comparison, remedy, same),
         loss_frame=frame,
         markers=markers,
-        loss_chart=to_spec(chart),
+        loss_chart=chart,
         main=_panel(main, data, domain),
         comparison=_panel(comparison, data, domain),
         same_run=same,
@@ -841,13 +860,13 @@ def _panel(run: LabRun, data: Dataset, domain: tuple[float, float] | None) -> Ru
     heatmap = lab_charts.gradient_heatmap(
         lab_charts.heatmap_data(norms, keep_steps=(run.stop_step,)),
         n_layers,
-        title=titled(heat_title, who),
+        title=titled(heat_title, who).to_dict(),
         domain=domain,
         stop_step=stop,
     )
     sat_title, sat_axis = _saturation_finding(run, saturation)
     saturation_chart = lab_charts.saturation_chart(
-        saturation, title=titled(sat_title, who), y_title=sat_axis, stop_step=stop
+        saturation, title=titled(sat_title, who).to_dict(), y_title=sat_axis, stop_step=stop
     )
     fit_frame, fit_chart, fit_text, fit_metric = _fit(run, data)
     metrics = (
@@ -874,13 +893,13 @@ def _panel(run: LabRun, data: Dataset, domain: tuple[float, float] | None) -> Ru
         run=run,
         metrics=metrics,
         heatmap_frame=lab_charts.heatmap_frame(norms),
-        heatmap_chart=to_spec(heatmap),
+        heatmap_chart=heatmap,
         heatmap_text=heat_text,
         saturation_frame=lab_charts.saturation_frame(saturation),
-        saturation_chart=to_spec(saturation_chart),
+        saturation_chart=saturation_chart,
         saturation_text=f"{sat_title}. {sat_axis} of each hidden layer against step.",
         fit_frame=fit_frame,
-        fit_chart=to_spec(fit_chart),
+        fit_chart=fit_chart,
         fit_text=fit_text,
     )
 
@@ -945,7 +964,7 @@ def _saturation_finding(run: LabRun, saturation: np.ndarray) -> tuple[str, str]:
     return title, axis
 
 
-def _fit(run: LabRun, data: Dataset) -> tuple[pd.DataFrame, alt.LayerChart, str, Metric]:
+def _fit(run: LabRun, data: Dataset) -> tuple[pd.DataFrame, dict, str, Metric]:
     """The decision boundary (classification) or the fitted curve (regression) at the stop."""
     params = unflatten_params(run.x_stop, run.sizes)
     where = f"parameters at step {run.stop_step:,}, where the rules stopped the run"
@@ -960,7 +979,7 @@ def _fit(run: LabRun, data: Dataset) -> tuple[pd.DataFrame, alt.LayerChart, str,
         cells = lab_charts.boundary_frame(xs, ys, probability)
         points = pd.DataFrame({"x1": data.X[:, 0], "x2": data.X[:, 1], "class": data.y})
         title = f"At the stop: {accuracy:.0%} of the training points on the right side"
-        chart = lab_charts.boundary_chart(cells, points, title=titled(title, where))
+        chart = lab_charts.boundary_chart(cells, points, title=titled(title, where).to_dict())
         metric = Metric(
             "training accuracy there", f"{accuracy:.0%}", "Share of samples classified right."
         )
@@ -975,7 +994,7 @@ def _fit(run: LabRun, data: Dataset) -> tuple[pd.DataFrame, alt.LayerChart, str,
         if rms is not None
         else "At the stop: no finite fit"
     )
-    chart = lab_charts.regression_chart(curve, points, title=titled(title, where))
+    chart = lab_charts.regression_chart(curve, points, title=titled(title, where).to_dict())
     metric = Metric("RMS error there", loss_text(rms), "√(F/n): the typical miss in units of y.")
     return curve, chart, f"{title}; {where}.", metric
 

@@ -1,20 +1,26 @@
-"""Charts of the training lab: pure functions from traces (numpy arrays) to frames and charts.
+"""Charts of the training lab: pure functions from traces (numpy arrays) to frames and
+Vega-Lite specs.
 
 Each chart has a frame with every step (the CSV download) and chart data thinned to a few
 hundred steps, so the JSON sent to the browser on every rerun stays small. Log scales only
 ever receive positive finite values: exact zeros (underflow) and infinities (overflow) are
 drawn in their own explicit colour with their own legend entry.
+
+The charts are written as Vega-Lite v6 specs directly (plain dicts, every layer with its rows
+inlined) rather than through Altair: all seven are rebuilt whenever a control changes, and
+building and converting them with Altair took about 170 ms of the default view. The tests
+validate every spec against the Vega-Lite schema.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
-from vgapp.charts import BLACK, BLUE, CHART_HEIGHT, ORANGE, SKY, VERMILION, finish, rounded
+from vgapp.charts import BLACK, BLUE, CHART_HEIGHT, ORANGE, SKY, VERMILION, rounded
 
 MAX_LOSS_POINTS = 300
 MAX_HEATMAP_CELLS = 1000
@@ -28,7 +34,11 @@ ZERO_TEXT = "exactly 0 (underflow)"
 INF_TEXT = "∞ (overflow)"
 STATE_COLORS = {ZERO_TEXT: VERMILION, INF_TEXT: BLACK}
 STEP_TITLE = "step k (symlog scale)"
-STEP_SCALE = alt.Scale(type="symlog")
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+_Q, _N, _O = "quantitative", "nominal", "ordinal"  # Vega-Lite field types
+_VIEW_CONFIG = {"continuousWidth": 300, "continuousHeight": 300}
+"""Altair's default view size, kept so that the charts look as they did when Altair built
+them (the width is fitted to the column, the height is set per chart)."""
 
 
 def sample_steps(n: int, max_points: int, keep: tuple[int, ...] = ()) -> np.ndarray:
@@ -59,6 +69,70 @@ def layer_names(n_layers: int) -> list[str]:
     return [f"layer {i}" for i in range(1, n_layers)] + ["output"]
 
 
+def _rows(**columns: Any) -> list[dict[str, Any]]:
+    """Inline data rows from equal-length columns (arrays, Series or lists; a string is repeated
+    on every row), as JSON-ready values: Python numbers and strings, None where a float is not
+    finite (strict JSON has no NaN or ∞; Altair did the same)."""
+    n = next((len(values) for values in columns.values() if not isinstance(values, str)), 1)
+    lists = []
+    for values in columns.values():
+        if isinstance(values, str):
+            lists.append([values] * n)
+            continue
+        array = np.asarray(values)
+        listed = array.tolist()
+        if array.dtype.kind == "f":
+            for i in np.flatnonzero(~np.isfinite(array)):
+                listed[i] = None
+        lists.append(listed)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*lists, strict=True)]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The frame's rows as inline data (see ``_rows``)."""
+    return _rows(**{str(name): frame[name].to_numpy() for name in frame.columns})
+
+
+def _field(name: str, kind: str, **properties: Any) -> dict[str, Any]:
+    """An encoding (or tooltip entry) of field ``name`` with type ``kind`` (_Q, _N or _O)."""
+    return {"field": name, "type": kind, **properties}
+
+
+def _step_x(with_title: bool = True) -> dict[str, Any]:
+    """The symlog step axis shared by the loss, heatmap and saturation charts."""
+    x = _field("step", _Q, scale={"type": "symlog"})
+    if with_title:
+        x["title"] = STEP_TITLE
+    return x
+
+
+def _layer(rows: list[dict[str, Any]], mark: dict[str, Any], **encoding: Any) -> dict[str, Any]:
+    """A unit view with its rows inlined."""
+    return {"data": {"values": rows}, "mark": mark, "encoding": encoding}
+
+
+def _chart(
+    layers: list[dict[str, Any]],
+    *,
+    title: dict[str, Any],
+    height: int,
+    independent_colors: bool = False,
+) -> dict[str, Any]:
+    """The top-level layered spec: fixed plot height, width fitted to the column (title and
+    legends outside the plot), as ``vgapp.charts.finish`` sets it."""
+    spec: dict[str, Any] = {
+        "$schema": SCHEMA,
+        "config": {"view": dict(_VIEW_CONFIG)},
+        "title": title,
+        "height": height,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "layer": layers,
+    }
+    if independent_colors:
+        spec["resolve"] = {"scale": {"color": "independent"}}
+    return spec
+
+
 # ---------------------------------------------------------------- loss against step
 
 
@@ -87,84 +161,104 @@ def loss_chart(
     callout: tuple[int, float, str] | None,
     *,
     names: list[str],
-    title: alt.TitleParams,
+    title: dict[str, Any],
     keep_steps: tuple[int, ...] = (),
-) -> alt.LayerChart:
+) -> dict[str, Any]:
     """Mean loss per sample against step, log y (zeros as ticks at the bottom), with a marker
     where each enabled stopping rule first holds and a callout where the rules stopped the run.
 
     ``names`` are the runs in legend order; ``markers`` has columns run, rule, step,
-    loss_mean, text; ``callout = (step, loss, text)``."""
-    colors = alt.Scale(domain=names, range=[VERMILION, BLUE][: len(names)])
-    thinned = [frame.iloc[:0]]
-    for name in names:
-        part = frame[frame["run"] == name]
-        thinned.append(part.iloc[sample_steps(len(part), MAX_LOSS_POINTS, keep_steps)])
-    shown = pd.concat(thinned, ignore_index=True)[["run", "step", "loss_mean"]]
-    shown["loss_mean"] = rounded(shown["loss_mean"].to_numpy(), 5)
-    positive = shown[(shown["loss_mean"] > 0) & np.isfinite(shown["loss_mean"])]
-    zeros = shown[shown["loss_mean"] == 0]
-    x = alt.X("step:Q", scale=STEP_SCALE, title=STEP_TITLE)
-    color = alt.Color("run:N", scale=colors, title=None, legend=alt.Legend(orient="bottom"))
-    layers: list[alt.Chart] = [
-        alt.Chart(positive)
-        .mark_line(strokeWidth=2)
-        .encode(
-            x=x,
-            y=alt.Y(
-                "loss_mean:Q",
-                scale=alt.Scale(type="log"),
+    loss_mean, text; ``callout = (step, loss, text)``; ``title`` is a Vega-Lite title object
+    (``titled(...).to_dict()``)."""
+    run = frame["run"].to_numpy()
+    picked = [np.flatnonzero(run == name) for name in names]
+    shown = np.concatenate(
+        [rows[sample_steps(rows.size, MAX_LOSS_POINTS, keep_steps)] for rows in picked]
+    )
+    run, step = run[shown], frame["step"].to_numpy()[shown]
+    loss = rounded(frame["loss_mean"].to_numpy()[shown], 5)
+    positive = (loss > 0) & np.isfinite(loss)
+    zeros = loss == 0
+
+    def color() -> dict[str, Any]:
+        scale = {"domain": list(names), "range": [VERMILION, BLUE][: len(names)]}
+        return _field("run", _N, scale=scale, title=None, legend={"orient": "bottom"})
+
+    def loss_tip() -> dict[str, Any]:
+        return _field("loss_mean", _Q, title="loss F/n", format=".4g")
+
+    layers = [
+        _layer(
+            _rows(run=run[positive], step=step[positive], loss_mean=loss[positive]),
+            {"type": "line", "strokeWidth": 2},
+            x=_step_x(),
+            y=_field(
+                "loss_mean",
+                _Q,
+                scale={"type": "log"},
                 title="mean loss per sample F/n (log scale)",
             ),
-            color=color,
-            tooltip=[
-                alt.Tooltip("run:N"),
-                alt.Tooltip("step:Q"),
-                alt.Tooltip("loss_mean:Q", title="loss F/n", format=".4g"),
-            ],
+            color=color(),
+            tooltip=[_field("run", _N), _field("step", _Q), loss_tip()],
         )
     ]
-    if len(zeros):
+    if zeros.any():
         layers.append(
-            alt.Chart(zeros.assign(text="loss exactly 0"))
-            .mark_tick(thickness=2, color=BLACK)
-            .encode(x=x, tooltip=["run:N", "step:Q", "text:N"])
+            _layer(
+                _rows(
+                    run=run[zeros], step=step[zeros], loss_mean=loss[zeros], text="loss exactly 0"
+                ),
+                {"type": "tick", "thickness": 2, "color": BLACK},
+                x=_step_x(),
+                tooltip=[_field("run", _N), _field("step", _Q), _field("text", _N)],
+            )
         )
     loss_at = markers["loss_mean"].to_numpy(dtype=float)
     marked = markers[(loss_at > 0) & np.isfinite(loss_at)]
     if len(marked):
         layers.append(
-            alt.Chart(marked)
-            .mark_point(size=110, filled=True, stroke="white", strokeWidth=1)
-            .encode(
-                x=x,
-                y="loss_mean:Q",
-                color=color,
-                shape=alt.Shape(
-                    "rule:N", title="rule first holds", legend=alt.Legend(orient="right")
-                ),
+            _layer(
+                _records(marked),
+                {"type": "point", "filled": True, "size": 110, "stroke": "white", "strokeWidth": 1},
+                x=_step_x(),
+                y=_field("loss_mean", _Q),
+                color=color(),
+                shape=_field("rule", _N, title="rule first holds", legend={"orient": "right"}),
                 tooltip=[
-                    alt.Tooltip("run:N"),
-                    alt.Tooltip("text:N", title="rule"),
-                    alt.Tooltip("step:Q"),
-                    alt.Tooltip("loss_mean:Q", title="loss F/n", format=".4g"),
+                    _field("run", _N),
+                    _field("text", _N, title="rule"),
+                    _field("step", _Q),
+                    loss_tip(),
                 ],
             )
         )
     if callout is not None:
-        step, loss, text = callout
-        spot = pd.DataFrame({"step": [step], "loss_mean": [loss], "text": [text]})
-        base = alt.Chart(spot)
-        layers.append(base.mark_rule(color=VERMILION, strokeDash=[4, 3]).encode(x=x))
-        if loss > 0 and math.isfinite(loss):
+        at, loss_there, text = callout
+        spot = _rows(step=[at], loss_mean=[loss_there], text=[text])
+        layers.append(
+            _layer(spot, {"type": "rule", "color": VERMILION, "strokeDash": [4, 3]}, x=_step_x())
+        )
+        if loss_there > 0 and math.isfinite(loss_there):
             layers.append(
-                base.mark_text(align="left", dx=8, dy=-12, fontSize=12, fontWeight="bold").encode(
-                    x=x, y="loss_mean:Q", text="text:N", color=alt.value(VERMILION)
+                _layer(
+                    spot,
+                    {
+                        "type": "text",
+                        "align": "left",
+                        "dx": 8,
+                        "dy": -12,
+                        "fontSize": 12,
+                        "fontWeight": "bold",
+                    },
+                    x=_step_x(),
+                    y=_field("loss_mean", _Q),
+                    text=_field("text", _N),
+                    color={"value": VERMILION},
                 )
             )
-    if not len(positive) and not len(zeros):
+    if not positive.any() and not zeros.any():
         layers = [_empty_note("no finite loss was recorded: it overflowed at step 0")]
-    return finish(alt.layer(*layers).properties(title=title), height=CHART_HEIGHT + 50)
+    return _chart(layers, title=title, height=CHART_HEIGHT + 50)
 
 
 # ---------------------------------------------------------------- layer x step heatmap
@@ -208,83 +302,101 @@ def gradient_heatmap(
     cells: pd.DataFrame,
     n_layers: int,
     *,
-    title: alt.TitleParams,
+    title: dict[str, Any],
     domain: tuple[float, float] | None,
     stop_step: int | None = None,
-) -> alt.LayerChart:
+) -> dict[str, Any]:
     """Layer (output on top) x step heatmap of ||dF/dz||, log colour scale; zero and infinite
     cells in their own colours with their own legend."""
-    x = alt.X("step:Q", scale=STEP_SCALE, title=STEP_TITLE)
-    y = alt.Y(
-        "layer:O",
-        sort="descending",
-        title="layer (1 = next to the input)",
-        axis=alt.Axis(labelExpr=f"datum.value == {n_layers} ? 'output' : datum.value"),
-    )
-    tooltip = [
-        alt.Tooltip("step:Q", title="from step"),
-        alt.Tooltip("layer:O"),
-        alt.Tooltip("norm:Q", title="‖dF/dz‖", format=".3e"),
-    ]
-    finite = cells[cells["state"] == "finite"].drop(columns="state")
-    special = cells[cells["state"] != "finite"]
-    layers: list[alt.Chart] = []
-    if len(finite) and domain is not None:
+
+    def y() -> dict[str, Any]:
+        return _field(
+            "layer",
+            _O,
+            sort="descending",
+            title="layer (1 = next to the input)",
+            axis={"labelExpr": f"datum.value == {n_layers} ? 'output' : datum.value"},
+        )
+
+    def tooltip() -> list[dict[str, Any]]:
+        return [
+            _field("step", _Q, title="from step"),
+            _field("layer", _O),
+            _field("norm", _Q, title="‖dF/dz‖", format=".3e"),
+        ]
+
+    finite = (cells["state"] == "finite").to_numpy()
+    columns = {name: cells[name].to_numpy() for name in ("step", "step_end", "layer", "norm")}
+    layers = []
+    if finite.any() and domain is not None:
         low, high = domain
         layers.append(
-            alt.Chart(finite)
-            .mark_rect()
-            .encode(
-                x=x,
-                x2="step_end:Q",
-                y=y,
-                color=alt.Color(
-                    "norm:Q",
-                    scale=alt.Scale(
-                        type="log", scheme="viridis", domain=[low, max(high, low * 10)]
-                    ),
+            _layer(
+                _rows(**{name: values[finite] for name, values in columns.items()}),
+                {"type": "rect"},
+                x=_step_x(),
+                x2={"field": "step_end"},
+                y=y(),
+                color=_field(
+                    "norm",
+                    _Q,
+                    scale={
+                        "type": "log",
+                        "scheme": "viridis",
+                        "domain": [low, max(high, low * 10)],
+                    },
                     title="‖dF/dz‖ (log)",
-                    legend=alt.Legend(format=".0e"),
+                    legend={"format": ".0e"},
                 ),
-                tooltip=tooltip,
+                tooltip=tooltip(),
             )
         )
-    if len(special):
+    if not finite.all():
+        special = ~finite
         states = list(STATE_COLORS)
         layers.append(
-            alt.Chart(special)
-            .mark_rect()
-            .encode(
-                x=x,
-                x2="step_end:Q",
-                y=y,
-                color=alt.Color(
-                    "state:N",
-                    scale=alt.Scale(domain=states, range=[STATE_COLORS[s] for s in states]),
+            _layer(
+                _rows(
+                    **{name: values[special] for name, values in columns.items()},
+                    state=cells["state"].to_numpy()[special],
+                ),
+                {"type": "rect"},
+                x=_step_x(),
+                x2={"field": "step_end"},
+                y=y(),
+                color=_field(
+                    "state",
+                    _N,
+                    scale={"domain": states, "range": [STATE_COLORS[s] for s in states]},
                     title="not on the log scale",
                 ),
-                tooltip=[*tooltip, alt.Tooltip("state:N", title="value")],
+                tooltip=[*tooltip(), _field("state", _N, title="value")],
             )
         )
     if stop_step is not None:
         layers.append(_stop_rule(stop_step))
     if not layers:
         layers.append(_empty_note("no finite gradient was recorded"))
-    chart = alt.layer(*layers).resolve_scale(color="independent").properties(title=title)
-    return finish(chart, height=max(CHART_HEIGHT - 50, 14 * n_layers))
-
-
-def _stop_rule(step: int) -> alt.Chart:
-    frame = pd.DataFrame({"step": [step], "text": [f"the rules stopped the run at step {step}"]})
-    return (
-        alt.Chart(frame)
-        .mark_rule(color="white", strokeDash=[4, 3], strokeWidth=2)
-        .encode(x=alt.X("step:Q", scale=STEP_SCALE), tooltip=[alt.Tooltip("text:N", title="")])
+    return _chart(
+        layers,
+        title=title,
+        height=max(CHART_HEIGHT - 50, 14 * n_layers),
+        independent_colors=True,
     )
 
 
-def _empty_note(text: str) -> alt.Chart:
-    return alt.Chart(pd.DataFrame({"text": [text]})).mark_text(fontSize=13).encode(text="text:N")
+def _stop_rule(step: int, **mark: Any) -> dict[str, Any]:
+    """A dashed vertical rule at ``step`` (white unless ``mark`` says otherwise)."""
+    return _layer(
+        _rows(step=[step], text=[f"the rules stopped the run at step {step}"]),
+        {"type": "rule", "color": "white", "strokeDash": [4, 3], "strokeWidth": 2, **mark},
+        x=_step_x(with_title=False),
+        tooltip=[_field("text", _N, title="")],
+    )
+
+
+def _empty_note(text: str) -> dict[str, Any]:
+    return _layer(_rows(text=[text]), {"type": "text", "fontSize": 13}, text=_field("text", _N))
 
 
 # ---------------------------------------------------------------- saturation
@@ -301,50 +413,39 @@ def saturation_frame(saturation: np.ndarray) -> pd.DataFrame:
 def saturation_chart(
     saturation: np.ndarray,
     *,
-    title: alt.TitleParams,
+    title: dict[str, Any],
     y_title: str,
     stop_step: int | None = None,
-) -> alt.LayerChart:
+) -> dict[str, Any]:
     """Share of saturated unit-samples (0 to 1) per hidden layer against step."""
     n_steps, n_hidden = saturation.shape
     steps = sample_steps(n_steps, max(2, MAX_SATURATION_POINTS // max(n_hidden, 1)))
-    data = pd.DataFrame(
-        {
-            "step": np.repeat(steps, n_hidden),
-            "layer": np.tile(np.arange(1, n_hidden + 1), steps.size),
-            "share": np.round(saturation[steps].reshape(-1), 4),
-        }
+    lines = _layer(
+        _rows(
+            step=np.repeat(steps, n_hidden),
+            layer=np.tile(np.arange(1, n_hidden + 1), steps.size),
+            share=np.round(saturation[steps].reshape(-1), 4),
+        ),
+        {"type": "line", "strokeWidth": 2},
+        x=_step_x(),
+        y=_field("share", _Q, scale={"domain": [0, 1]}, axis={"format": "%"}, title=y_title),
+        color=_field(
+            "layer",
+            _O,
+            scale={"scheme": "viridis"},
+            title="hidden layer",
+            legend={"orient": "right", "symbolLimit": 24},
+        ),
+        tooltip=[
+            _field("step", _Q),
+            _field("layer", _O, title="hidden layer"),
+            _field("share", _Q, title="saturated", format=".1%"),
+        ],
     )
-    lines = (
-        alt.Chart(data)
-        .mark_line(strokeWidth=2)
-        .encode(
-            x=alt.X("step:Q", scale=STEP_SCALE, title=STEP_TITLE),
-            y=alt.Y(
-                "share:Q",
-                scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%"),
-                title=y_title,
-            ),
-            color=alt.Color(
-                "layer:O",
-                scale=alt.Scale(scheme="viridis"),
-                title="hidden layer",
-                legend=alt.Legend(orient="right", symbolLimit=24),
-            ),
-            tooltip=[
-                alt.Tooltip("step:Q"),
-                alt.Tooltip("layer:O", title="hidden layer"),
-                alt.Tooltip("share:Q", title="saturated", format=".1%"),
-            ],
-        )
-    )
-    layers: list[alt.Chart] = [lines]
+    layers = [lines]
     if stop_step is not None:
-        layers.append(
-            _stop_rule(stop_step).mark_rule(color=VERMILION, strokeDash=[4, 3], strokeWidth=1.5)
-        )
-    return finish(alt.layer(*layers).properties(title=title), height=CHART_HEIGHT - 50)
+        layers.append(_stop_rule(stop_step, color=VERMILION, strokeWidth=1.5))
+    return _chart(layers, title=title, height=CHART_HEIGHT - 50)
 
 
 # ---------------------------------------------------------------- the fit at the stop
@@ -370,62 +471,66 @@ def boundary_frame(xs: np.ndarray, ys: np.ndarray, probability: np.ndarray) -> p
 
 
 def boundary_chart(
-    cells: pd.DataFrame, points: pd.DataFrame, *, title: alt.TitleParams
-) -> alt.LayerChart:
+    cells: pd.DataFrame, points: pd.DataFrame, *, title: dict[str, Any]
+) -> dict[str, Any]:
     """P(class 1) over the input plane, the 0.5 contour as the colour midpoint, and the data.
 
     ``points`` has columns x1, x2, class (0 or 1)."""
-    x_scale = alt.Scale(domain=[float(cells["x"].min()), float(cells["x2"].max())], nice=False)
-    y_scale = alt.Scale(domain=[float(cells["y"].min()), float(cells["y2"].max())], nice=False)
-    compact = cells[["x", "x2", "y", "y2", "p_class_1"]].apply(
-        lambda column: rounded(column.to_numpy(), BOUNDARY_DIGITS)
+    x_scale = {"domain": [float(cells["x"].min()), float(cells["x2"].max())], "nice": False}
+    y_scale = {"domain": [float(cells["y"].min()), float(cells["y2"].max())], "nice": False}
+    compact = {
+        name: rounded(cells[name].to_numpy(), BOUNDARY_DIGITS)
+        for name in ("x", "x2", "y", "y2", "p_class_1")
+    }
+    heat = _layer(
+        _rows(**compact),
+        {"type": "rect", "opacity": 0.75},
+        x=_field("x", _Q, scale=x_scale, title="input x₁"),
+        x2={"field": "x2"},
+        y=_field("y", _Q, scale=y_scale, title="input x₂"),
+        y2={"field": "y2"},
+        color=_field(
+            "p_class_1",
+            _Q,
+            scale={"domain": [0, 0.5, 1], "range": [ORANGE, "#f7f7f7", SKY]},
+            title="P(class 1)",
+        ),
+        tooltip=[
+            _field("cx", _Q, title="x₁", format=".2f"),
+            _field("cy", _Q, title="x₂", format=".2f"),
+            _field("p_class_1", _Q, title="P(class 1)", format=".3f"),
+        ],
     )
-    heat = (
-        alt.Chart(compact)
-        .transform_calculate(cx="(datum.x + datum.x2) / 2", cy="(datum.y + datum.y2) / 2")
-        .mark_rect(opacity=0.75)
-        .encode(
-            x=alt.X("x:Q", scale=x_scale, title="input x₁"),
-            x2="x2:Q",
-            y=alt.Y("y:Q", scale=y_scale, title="input x₂"),
-            y2="y2:Q",
-            color=alt.Color(
-                "p_class_1:Q",
-                scale=alt.Scale(domain=[0, 0.5, 1], range=[ORANGE, "#f7f7f7", SKY]),
-                title="P(class 1)",
-            ),
-            tooltip=[
-                alt.Tooltip("cx:Q", title="x₁", format=".2f"),
-                alt.Tooltip("cy:Q", title="x₂", format=".2f"),
-                alt.Tooltip("p_class_1:Q", title="P(class 1)", format=".3f"),
-            ],
-        )
-    )
-    classes = alt.Scale(domain=["class 0", "class 1"], range=[VERMILION, BLUE])
-    labelled = pd.DataFrame(
+    heat["transform"] = [
+        {"calculate": "(datum.x + datum.x2) / 2", "as": "cx"},
+        {"calculate": "(datum.y + datum.y2) / 2", "as": "cy"},
+    ]
+    classes = {"domain": ["class 0", "class 1"], "range": [VERMILION, BLUE]}
+    dots = _layer(
+        _rows(
+            x1=np.round(points["x1"].to_numpy(), 3),
+            x2=np.round(points["x2"].to_numpy(), 3),
+            label=np.where(points["class"] == 1, "class 1", "class 0"),
+        ),
         {
-            "x1": np.round(points["x1"].to_numpy(), 3),
-            "x2": np.round(points["x2"].to_numpy(), 3),
-            "label": np.where(points["class"] == 1, "class 1", "class 0"),
-        }
+            "type": "point",
+            "filled": True,
+            "size": 22,
+            "stroke": BLACK,
+            "strokeWidth": 0.4,
+            "opacity": 0.9,
+        },
+        x=_field("x1", _Q),
+        y=_field("x2", _Q),
+        color=_field("label", _N, scale=classes, title="data"),
+        shape=_field("label", _N, title="data"),
+        tooltip=[
+            _field("x1", _Q, title="x₁", format=".2f"),
+            _field("x2", _Q, title="x₂", format=".2f"),
+            _field("label", _N, title="class"),
+        ],
     )
-    dots = (
-        alt.Chart(labelled)
-        .mark_point(filled=True, size=22, stroke=BLACK, strokeWidth=0.4, opacity=0.9)
-        .encode(
-            x="x1:Q",
-            y="x2:Q",
-            color=alt.Color("label:N", scale=classes, title="data"),
-            shape=alt.Shape("label:N", title="data"),
-            tooltip=[
-                alt.Tooltip("x1:Q", title="x₁", format=".2f"),
-                alt.Tooltip("x2:Q", title="x₂", format=".2f"),
-                alt.Tooltip("label:N", title="class"),
-            ],
-        )
-    )
-    chart = alt.layer(heat, dots).resolve_scale(color="independent").properties(title=title)
-    return finish(chart, height=FIT_HEIGHT)
+    return _chart([heat, dots], title=title, height=FIT_HEIGHT, independent_colors=True)
 
 
 def regression_frame(x: np.ndarray, prediction: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
@@ -434,46 +539,48 @@ def regression_frame(x: np.ndarray, prediction: np.ndarray, truth: np.ndarray) -
 
 
 def regression_chart(
-    curve: pd.DataFrame, points: pd.DataFrame, *, title: alt.TitleParams
-) -> alt.LayerChart:
+    curve: pd.DataFrame, points: pd.DataFrame, *, title: dict[str, Any]
+) -> dict[str, Any]:
     """Data points, the noise-free target and the network's fit (non-finite parts left out).
 
     ``points`` has columns x, y."""
-    x = alt.X("x:Q", title="input x")
-    dots = (
-        alt.Chart(points)
-        .mark_circle(size=18, color=BLACK, opacity=0.5)
-        .encode(
-            x=x,
-            y=alt.Y("y:Q", title="target y"),
-            tooltip=[alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f")],
-        )
+
+    def x() -> dict[str, Any]:
+        return _field("x", _Q, title="input x")
+
+    dots = _layer(
+        _records(points),
+        {"type": "circle", "size": 18, "color": BLACK, "opacity": 0.5},
+        x=x(),
+        y=_field("y", _Q, title="target y"),
+        tooltip=[_field("x", _Q, format=".3f"), _field("y", _Q, format=".3f")],
     )
-    long = curve.melt(id_vars="x", var_name="series", value_name="value")
-    long = long[np.isfinite(long["value"])]
-    long["series"] = long["series"].map(
-        {"prediction": "network at the stop", "target_sin_3x": "noise-free sin(3x)"}
+    names = {"prediction": "network at the stop", "target_sin_3x": "noise-free sin(3x)"}
+    grid = curve["x"].to_numpy()
+    long: dict[str, list[np.ndarray]] = {"x": [], "series": [], "value": []}
+    for column, name in names.items():
+        values = curve[column].to_numpy()
+        finite = np.isfinite(values)
+        long["x"].append(grid[finite])
+        long["series"].append(np.full(int(finite.sum()), name, dtype=object))
+        long["value"].append(values[finite])
+    lines = _layer(
+        _rows(**{key: np.concatenate(parts) for key, parts in long.items()}),
+        {"type": "line", "strokeWidth": 2.5},
+        x=x(),
+        y=_field("value", _Q),
+        color=_field(
+            "series",
+            _N,
+            scale={"domain": list(names.values()), "range": [VERMILION, SKY]},
+            title=None,
+            legend={"orient": "bottom"},
+        ),
+        strokeDash=_field("series", _N, legend=None),
+        tooltip=[
+            _field("series", _N),
+            _field("x", _Q, format=".3f"),
+            _field("value", _Q, format=".3f"),
+        ],
     )
-    lines = (
-        alt.Chart(long)
-        .mark_line(strokeWidth=2.5)
-        .encode(
-            x=x,
-            y="value:Q",
-            color=alt.Color(
-                "series:N",
-                scale=alt.Scale(
-                    domain=["network at the stop", "noise-free sin(3x)"], range=[VERMILION, SKY]
-                ),
-                title=None,
-                legend=alt.Legend(orient="bottom"),
-            ),
-            strokeDash=alt.StrokeDash("series:N", legend=None),
-            tooltip=[
-                alt.Tooltip("series:N"),
-                alt.Tooltip("x:Q", format=".3f"),
-                alt.Tooltip("value:Q", format=".3f"),
-            ],
-        )
-    )
-    return finish(alt.layer(dots, lines).properties(title=title), height=FIT_HEIGHT)
+    return _chart([dots, lines], title=title, height=FIT_HEIGHT)

@@ -71,6 +71,10 @@ class DescentResult:
     dtype: str
     n_evaluations: int
     """Number of objective calls (Armijo trials included)."""
+    x_stop: np.ndarray
+    """The iterate where the rules stopped the loop, x_j with j = min(stop_iter, n): equal to
+    ``x`` unless ``run_past_stop`` went on past the stop; for ``"non_finite"`` the last finite
+    iterate."""
 
     @property
     def n_steps(self) -> int:
@@ -191,6 +195,7 @@ class _Loop:
         self.step_size = np.empty(m)
         self.path = np.empty((m + 1, x.size), dtype=work) if record_path else None
         self.extras: dict[str, np.ndarray] | None = None
+        self.x_stop: np.ndarray | None = None
         self.is64 = work == np.float64
         # Scratch buffers reused every step (t*g and x_{k+1} - x_k); x_{k+1} itself is new.
         self.tg = np.empty(x.size, dtype=work)
@@ -274,6 +279,7 @@ class _Loop:
                     if stopped_by is None:
                         stopped_by = _reason(rules, enabled, held)
                         stop_iter = k
+                        self.x_stop = x  # iterates are never written to: no copy needed
                 if k == max_iter or (stopped_by is not None and not self.run_past_stop):
                     break
 
@@ -386,6 +392,7 @@ class _Loop:
             first_fired=first_fired,
             dtype=self.work.name,
             n_evaluations=self.n_eval,
+            x_stop=np.array(x if self.x_stop is None else self.x_stop).reshape(self.shape),
         )
 
 

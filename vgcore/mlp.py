@@ -11,8 +11,10 @@ activation, ``a_l = act(z_l)``, and the last layer is linear (its output is the 
   written with ``exp(-|s|)`` so no logit overflows it.
 
 Precision. Forward and backward run in the working ``dtype`` (X, y and the weights are cast to
-it), so float16 products flush to zero or overflow to inf exactly as that format does; numpy
-itself accumulates float16 matrix products and sums in float32 and rounds once. Overflow and
+it), so float16 products flush to zero or overflow to inf exactly as that format does. Every
+float16 value is computed in float32 and rounded once to float16: matrix products (as numpy's
+own float16 matmul does), sums, the activation and its derivative (one rounding of the float32
+value, not one per elementary operation). Overflow and
 underflow are therefore intended here and are silenced (``np.errstate``) for the whole pass:
 a loss that overflows is returned as ``+inf`` (a NaN loss, which only follows an overflow such as
 ``inf - inf``, is reported as ``+inf`` too); the gradients may then hold inf or NaN, which
@@ -49,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from vgcore._half import round_half, unrounded
 from vgcore._validate import (
     FLOAT_DTYPES,
     as_finite_array,
@@ -385,13 +388,23 @@ def _frobenius(values: np.ndarray) -> float:
     return largest * math.sqrt(float(np.dot(rescaled, rescaled)))
 
 
-def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` in a's dtype. numpy has no BLAS kernel for float16: it multiplies and adds in
-    float32 element by element and rounds once; the float32 BLAS product rounded once gives the
-    same values (up to the order of the float32 additions), hundreds of times faster."""
-    if a.dtype == np.float16:
-        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(np.float16)
-    return np.matmul(a, b)
+def _carrier(dtype: np.dtype) -> tuple[np.dtype, Callable[[np.ndarray], np.ndarray]]:
+    """The dtype the arrays of a ``dtype`` pass are held in, and the rounding applied to each
+    result. float16 is carried in float32 and every result rounded once to float16: the same
+    numbers as numpy's float16 loops and float16 matrix products (which multiply and add in
+    float32 and round once), without their per-element conversions."""
+    if dtype == np.float16:
+        return np.dtype(np.float32), round_half
+    return dtype, unrounded
+
+
+def _activate(
+    kernel: Callable, z: np.ndarray, rounding: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(act(z), act'(z))``, the latter in z's memory, each rounded once."""
+    a = np.empty_like(z)
+    kernel(z, a)
+    return rounding(a), rounding(z)
 
 
 def _forward_backward(
@@ -409,33 +422,43 @@ def _forward_backward(
     kernel = _KERNELS[activation]
     n_layers = len(params)
     dtype = X.dtype
+    carrier, rnd = _carrier(dtype)
+    if carrier != dtype:
+        params = [(w.astype(carrier), b.astype(carrier)) for w, b in params]
+        X = X.astype(carrier)
     gdtype = grads[0][0].dtype
-    direct = gdtype == dtype and loss_scale == 1.0
-    ones = np.ones(X.shape[0], dtype=dtype)  # bias gradient as ones @ delta: a BLAS gemv
+    direct = carrier == dtype == gdtype and loss_scale == 1.0
+    ones = np.ones(X.shape[0], dtype=carrier)  # bias gradient as ones @ delta: a BLAS gemv
     inputs = [X]  # inputs[l] = a_{l-1}, the input of layer l
     derivatives = []  # act'(z_l) per hidden layer, later overwritten by dF/dz_l
-    moments = "activation_mean" in figures
+    means = figures.get("activation_mean")
+    spreads = figures.get("activation_std")
     saturation = figures.get("saturation")
     backprop_norms = figures.get("backprop_norms")
     weight_grad_norms = figures.get("weight_grad_norms")
-    threshold = dtype.type(SATURATION_THRESHOLDS[activation])
+    threshold = carrier.type(dtype.type(SATURATION_THRESHOLDS[activation]))
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         a = X
         for layer, (weights, bias) in enumerate(params):
-            z = _matmul(a, weights)
+            z = rnd(np.matmul(a, weights))
             z += bias
+            rnd(z)
             if layer == n_layers - 1:
                 break
-            a = np.empty_like(z)
-            kernel(z, a)
+            a, z = _activate(kernel, z, rnd)
             inputs.append(a)
             derivatives.append(z)
-            if moments:
-                figures["activation_mean"][layer] = np.mean(a, dtype=np.float64)
-                figures["activation_std"][layer] = np.std(a, dtype=np.float64)
+            if means is not None:
+                means[layer] = np.mean(a, dtype=np.float64)
+            if spreads is not None:
+                spreads[layer] = np.std(a, dtype=np.float64)
             if saturation is not None:
                 saturation[layer] = np.count_nonzero(z < threshold) / z.size
-        loss_value, delta = _loss_and_output_gradient(z, y, loss, loss_scale, gdtype)
+        # The output layer is one unit wide: its loss runs in the working dtype itself.
+        loss_value, delta = _loss_and_output_gradient(
+            z.astype(dtype, copy=False), y, loss, loss_scale, gdtype
+        )
+        delta = delta.astype(carrier, copy=False)
         for layer in range(n_layers - 1, -1, -1):
             weight_grad, bias_grad = grads[layer]
             if direct:
@@ -443,18 +466,17 @@ def _forward_backward(
                 np.matmul(ones, delta, out=bias_grad)
             else:
                 # Unscale in the gradient dtype (float32 for float16 work), never in float16.
-                np.divide(
-                    _matmul(inputs[layer].T, delta), loss_scale, out=weight_grad, dtype=gdtype
-                )
-                np.divide(_matmul(ones, delta), loss_scale, out=bias_grad, dtype=gdtype)
+                weight_product = rnd(np.matmul(inputs[layer].T, delta))
+                np.divide(weight_product, loss_scale, out=weight_grad, dtype=gdtype)
+                np.divide(rnd(np.matmul(ones, delta)), loss_scale, out=bias_grad, dtype=gdtype)
             if backprop_norms is not None:
                 backprop_norms[layer] = _frobenius(delta) / loss_scale
             if weight_grad_norms is not None:
                 weight_grad_norms[layer] = _frobenius(weight_grad)
             if layer > 0:
                 previous = derivatives[layer - 1]
-                np.multiply(_matmul(delta, params[layer][0].T), previous, out=previous)
-                delta = previous
+                np.multiply(rnd(np.matmul(delta, params[layer][0].T)), previous, out=previous)
+                delta = rnd(previous)
     return loss_value
 
 
@@ -463,13 +485,14 @@ def _figures(n_layers: int, names: tuple[str, ...]) -> dict[str, np.ndarray]:
     return {name: np.empty(n_layers if name.endswith("norms") else n_layers - 1) for name in names}
 
 
-_ALL_FIGURES = (
+FIGURES: tuple[str, ...] = (
     "backprop_norms",
     "weight_grad_norms",
     "activation_mean",
     "activation_std",
     "saturation",
 )
+"""The per-layer figures of an ``MLPPass``; ``mlp_objective`` returns those it is asked for."""
 _OBJECTIVE_FIGURES = ("backprop_norms", "weight_grad_norms", "saturation")
 
 
@@ -527,7 +550,7 @@ def mlp_forward_backward(
     """``mlp_loss_and_grads`` plus the per-layer norms, activation statistics and saturation."""
     params, X, y, scale, sizes = _prepare(params, X, y, activation, loss, dtype, loss_scale)
     _, grads = _new_grads(sizes, X.dtype)
-    figures = _figures(len(params), _ALL_FIGURES)
+    figures = _figures(len(params), FIGURES)
     loss_value = _forward_backward(params, X, y, activation, loss, scale, grads, figures)
     return MLPPass(loss=loss_value, grads=grads, **figures)
 
@@ -558,16 +581,17 @@ def mlp_predict(
     X = as_finite_array(X, "X", ndim=2)
     if X.shape[1] != sizes[0]:
         raise ValueError(f"X must have {sizes[0]} columns (the input width); got {X.shape}")
-    a = _cast_finite(X, resolved, "X")
+    carrier, rnd = _carrier(resolved)
+    a = _cast_finite(X, resolved, "X").astype(carrier, copy=False)
     params = _cast_params(params, resolved)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for layer, (weights, bias) in enumerate(params):
-            z = _matmul(a, weights)
-            z += bias
+            z = rnd(np.matmul(a, weights.astype(carrier, copy=False)))
+            z += bias.astype(carrier, copy=False)
+            rnd(z)
             if layer < len(params) - 1:
-                a = np.empty_like(z)
-                kernel(z, a)
-    return z
+                a, _ = _activate(kernel, z, rnd)
+    return z.astype(resolved, copy=False)
 
 
 def mlp_objective(
@@ -579,13 +603,15 @@ def mlp_objective(
     *,
     dtype: str = "float64",
     loss_scale: float = 1.0,
+    figures: Sequence[str] = _OBJECTIVE_FIGURES,
 ) -> Objective:
     """``objective(flat) -> (F, flat gradient, extras)`` for ``descent.gradient_descent``.
 
     ``flat`` uses the layout of ``flatten_params``. The gradient is a fresh array in
-    ``promote(dtype, float32)`` (the descent casts it to its own dtype); extras hold float64
-    ``"backprop_norms"``, ``"weight_grad_norms"`` (per layer) and ``"saturation"`` (per hidden
-    layer). Arguments are validated once, here; each call checks only ``flat``.
+    ``promote(dtype, float32)`` (the descent casts it to its own dtype); extras hold the float64
+    per-layer ``figures`` named (any of ``FIGURES``; by default ``"backprop_norms"``,
+    ``"weight_grad_norms"`` and ``"saturation"``). Arguments are validated once, here; each call
+    checks only ``flat``.
     """
     sizes = _check_sizes(sizes)
     check_choice(activation, ACTIVATION_NAMES, "activation")
@@ -593,6 +619,9 @@ def mlp_objective(
     resolved = as_float_dtype(dtype)
     scale = _check_loss_scale(loss_scale)
     X, y = _check_data(X, y, sizes, loss, resolved)
+    if isinstance(figures, str) or not isinstance(figures, Sequence):
+        raise ValueError(f"figures must be a sequence of names from {FIGURES}; got {figures!r}")
+    names = tuple(dict.fromkeys(check_choice(name, FIGURES, "figures") for name in figures))
     n_params = _n_params(sizes)
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray, dict[str, np.ndarray]]:
@@ -607,7 +636,7 @@ def mlp_objective(
             flat = _cast_finite(flat, resolved, "flat")
         params = _views(np.ascontiguousarray(flat), sizes)
         grad_flat, grads = _new_grads(sizes, resolved)
-        extras = _figures(len(params), _OBJECTIVE_FIGURES)
+        extras = _figures(len(params), names)
         loss_value = _forward_backward(params, X, y, activation, loss, scale, grads, extras)
         return loss_value, grad_flat, extras
 
