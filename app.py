@@ -15,6 +15,7 @@ import streamlit as st
 
 from vgapp import lab, views
 from vgapp.controls import Control, check_query_params
+from vgapp.lab_controls import LAB_KEYS
 from vgapp.page import CONTROLS, LESSON_CONTROL, LESSONS, PANEL_TITLES, PANELS, lesson_values
 
 EXPANDED_PANELS = ("counterexample", "chain")
@@ -362,7 +363,7 @@ def lab_view(values: dict[str, Any]) -> lab.LabView:
     Memoised by hand rather than with st.cache_data: st.cache_data replays the element calls
     made inside a cached function and refuses to update a progress bar created outside it, and
     a long run must show its progress."""
-    key = tuple((name, values[name]) for name in lab.LAB_KEYS)
+    key = tuple((name, values[name]) for name in LAB_KEYS)
     lock, memo = lab_memo()
     with lock:
         if key in memo:

@@ -27,15 +27,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from vgapp.lab import (
-    LAB_CONTROLS,
-    lab_data,
-    lab_view,
-    remedy_spec,
-    run_objective,
-    spec_from_controls,
-    train,
-)
+from vgapp.lab import lab_view
+from vgapp.lab_controls import LAB_CONTROLS
+from vgapp.lab_runs import lab_data, remedy_spec, run_objective, spec_from_controls, train
 from vgcore.mlp import flatten_params, init_mlp
 
 DEFAULTS = {control.key: control.default for control in LAB_CONTROLS}

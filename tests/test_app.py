@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from vgapp import lab, views
 from vgapp.controls import BOOL, CHOICE
+from vgapp.lab_controls import LAB_KEYS
 from vgapp.page import CONTROLS, LESSONS, PANELS, defaults, lesson_values
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -63,7 +64,7 @@ def expected_metrics(values: dict[str, Any], *, with_lab: bool = False) -> list[
     ]
     expected = [(m.label, m.value) for panel in panels for m in panel.metrics]
     if with_lab:
-        view = lab.lab_view(**{key: values[key] for key in lab.LAB_KEYS})
+        view = lab.lab_view(**{key: values[key] for key in LAB_KEYS})
         runs = [view.main] if view.same_run else [view.main, view.comparison]
         expected += [(m.label, m.value) for run in runs for m in run.metrics]
     return expected

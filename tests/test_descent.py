@@ -555,6 +555,23 @@ def test_x_stop_is_the_iterate_where_the_rules_stopped():
     assert diverged.x_stop is not diverged.x
 
 
+def test_x_stop_when_only_some_rules_held_before_an_overflow():
+    """combine="all": fatol holds from the start of F = -x^2/2 (x doubles, F changes by less
+    than 1e-3 at first) but gatol never does; the run overflows, and x_stop is the last finite
+    iterate, not the one where fatol alone held."""
+    rules = StoppingRules(fatol=1e-3, gatol=1e-9, stagnation=False, combine="all", max_iter=100)
+
+    def falling(x):
+        x64 = x.astype(np.float64)
+        return -0.5 * float(x64 @ x64), -x
+
+    result = gradient_descent(falling, [1e-3], eta=1.0, dtype="float16", rules=rules)
+    assert result.stopped_by == "non_finite"
+    assert result.first_fired["fatol"] == 1
+    assert result.x_stop.tobytes() == result.x.tobytes()
+    assert abs(result.x.item()) > 100
+
+
 # --- extras, path shape, progress, read-only iterate ------------------------------------
 
 
@@ -671,6 +688,15 @@ def test_bad_eta(eta):
     """eta must be in (0, 1e6]."""
     with pytest.raises(ValueError, match="eta"):
         gradient_descent(OBJ, [1.0], eta=eta)
+
+
+def test_eta_beyond_float16_is_refused_in_float16():
+    """1e5 is a valid step in float32 but not a float16 number."""
+    with pytest.raises(ValueError, match="eta must be at most 65504 in float16"):
+        gradient_descent(OBJ, [1.0], eta=1e5, dtype="float16")
+    rules = StoppingRules(max_iter=1)
+    result = gradient_descent(OBJ, [0.0], eta=65504.0, dtype="float16", rules=rules)
+    assert result.step_size.tolist() == [65504.0]  # the largest float16, accepted
 
 
 def test_eta_upper_limit_accepted():

@@ -1,6 +1,7 @@
-"""The training lab (vgapp.lab, vgapp.lab_charts): every number shown checked against the core
-run independently (gradient_descent, mlp_backprop_norms, mlp_loss_and_grads), the lessons'
-claims, reproducibility, chart data fit for log scales, and every argument check."""
+"""The training lab (vgapp.lab_controls, vgapp.lab_runs, vgapp.lab, vgapp.lab_charts): every
+number shown checked against the core run independently (gradient_descent, mlp_backprop_norms,
+mlp_loss_and_grads), the lessons' claims, reproducibility, chart data fit for log scales, and
+every argument check."""
 
 import inspect
 import json
@@ -18,21 +19,16 @@ from hypothesis import strategies as st
 from vgapp import page
 from vgapp.charts import rounded
 from vgapp.controls import BOOL, CHOICE, FLOAT, INT
-from vgapp.lab import (
+from vgapp.lab import RULE_PHRASES, lab_view, loss_text
+from vgapp.lab_charts import INF_TEXT, ZERO_TEXT, gradient_heatmap, heatmap_data, sample_steps
+from vgapp.lab_controls import (
     LAB_CONTROLS,
     LAB_KEYS,
     LAB_LESSONS,
     LAB_SAMPLES,
     REMEDY_LOSS_SCALE,
-    RULE_PHRASES,
-    initial_parameters,
-    lab_data,
-    lab_view,
-    loss_text,
-    remedy_spec,
-    spec_from_controls,
 )
-from vgapp.lab_charts import INF_TEXT, ZERO_TEXT, gradient_heatmap, heatmap_data, sample_steps
+from vgapp.lab_runs import initial_parameters, lab_data, remedy_spec, spec_from_controls
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import gradient_descent
 from vgcore.mlp import (

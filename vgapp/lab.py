@@ -1,95 +1,44 @@
 """The training lab (issue #5): does the vanishing gradient happen in a real network, during
-training, and what fixes it? Controls, lessons and the view, without Streamlit.
+training, and what fixes it? The view: the verdict, the loss chart of both runs and a panel per
+run, composed from the runs of ``vgapp.lab_runs`` without Streamlit.
 
-A run trains a multilayer perceptron (``vgcore.mlp``) on a seeded built-in dataset with the
-core's ``gradient_descent`` and stopping rules, ``run_past_stop=True``: the trace goes on to the
-step budget, so the first step at which every enabled rule holds is known, and "stopped by X at
-step k" is where the loop *would* have stopped. The loss shown is F/n, the mean over the n = 256
-samples of the summed loss F that the core minimises (binary cross-entropy in nats for the
-classification sets, squared error for the regression); thresholds on F, its change and its
-gradient apply to the sum F. A comparison run trains the same data, depth, width, step size,
-budget and rules with one remedy changed.
+The loss shown is F/n, the mean over the n = 256 samples of the summed loss F that the core
+minimises (binary cross-entropy in nats for the classification sets, squared error for the
+regression); thresholds on F, its change and its gradient apply to the sum F.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from vgapp import lab_charts, workers
 from vgapp.charts import titled
-from vgapp.controls import ACTIVATION_LABELS, BOOL, CHOICE, DTYPE_OPTIONS, FLOAT, INT, Control
+from vgapp.controls import ACTIVATION_LABELS
 from vgapp.formatting import sci, superscript
-from vgapp.lessons import Lesson
-from vgapp.views import Metric
-from vgcore._validate import check_choice, check_int, check_real
-from vgcore.activations import sigmoid
-from vgcore.datasets import DATASETS, LABELS, Dataset, make_dataset
-from vgcore.descent import DescentResult, gradient_descent
-from vgcore.mlp import (
-    Objective,
-    flatten_params,
-    init_mlp,
-    mlp_objective,
-    mlp_predict,
-    unflatten_params,
+from vgapp.lab_controls import LAB_KEYS, LAB_SAMPLES, REMEDIES
+from vgapp.lab_runs import (
+    LabRun,
+    Progress,
+    RunsProgress,
+    lab_data,
+    remedy_spec,
+    spec_from_controls,
+    train,
+    train_remote,
 )
-from vgcore.stopping import StoppingRules
+from vgapp.views import Metric
+from vgcore.activations import sigmoid
+from vgcore.datasets import Dataset
+from vgcore.mlp import mlp_predict, unflatten_params
 
-LAB_SAMPLES = 256
-"""Samples in every built-in dataset of the lab (n in F/n)."""
-LAB_NOISE = 0.1
-"""Standard deviation of the data noise, in the units of the data."""
-REMEDY_LOSS_SCALE = 1024.0
-"""Loss scale of the "loss scale" remedy: 2^10 rescues float16 gradients down to about
-6e-8 / 2^10 per entry without overflowing the summed weight gradients of a 256-sample batch."""
 BOUNDARY_GRID = 24
 CURVE_POINTS = 200
 
-OFF = "off"
-THRESHOLD_OPTIONS: tuple[str, ...] = (
-    OFF,
-    "1e-12",
-    "1e-10",
-    "1e-8",
-    "1e-6",
-    "1e-5",
-    "1e-4",
-    "1e-3",
-    "1e-2",
-    "1e-1",
-)
-ETA_OPTIONS: tuple[str, ...] = (
-    "1e-5",
-    "3e-5",
-    "1e-4",
-    "3e-4",
-    "1e-3",
-    "3e-3",
-    "1e-2",
-    "3e-2",
-    "1e-1",
-)
-LOSS_SCALE_OPTIONS: tuple[str, ...] = ("1", "16", "256", "1024", "4096", "16384", "65536")
-INIT_LABELS = {
-    "standard": "standard U[±1/√n_in]",
-    "xavier": "Xavier (normalized)",
-    "he": "He N(0, 2/n_in)",
-    "custom": "custom N(0, s²)",
-}
-INIT_SHORT = {"standard": "standard", "xavier": "Xavier", "he": "He", "custom": "custom"}
-REMEDIES = {
-    "relu_he": "ReLU + He",
-    "tanh_xavier": "tanh + Xavier",
-    "float32": "float32 instead of float16",
-    "loss_scale": f"loss scale 2{superscript(10)} (float16)",
-}
 RULE_PHRASES = {
     "eps": "the parameter-change rule",
     "gatol": "the gradient-norm rule",
@@ -110,414 +59,6 @@ RULE_SHORT = {
     "stagnation": "stagnation",
     "non_finite": "overflow",
 }
-
-
-def _number_label(text: str) -> str:
-    """``"1e-4"`` as ``10⁻⁴``, ``"3e-3"`` as ``3·10⁻³``; ``"off"`` and plain integers unchanged."""
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    power = f"10{superscript(int(exponent))}"
-    return power if mantissa == "1" else f"{mantissa}·{power}"
-
-
-def _power_of_two_label(text: str) -> str:
-    value = int(text)
-    return "1 (off)" if value == 1 else f"2{superscript(value.bit_length() - 1)} = {value:,}"
-
-
-def _threshold_control(key: str, label: str, help_text: str, default: str = OFF) -> Control:
-    return Control(
-        key,
-        label,
-        CHOICE,
-        default,
-        help_text,
-        options=THRESHOLD_OPTIONS,
-        option_labels={option: _number_label(option) for option in THRESHOLD_OPTIONS},
-        widget="select_slider",
-    )
-
-
-LAB_CONTROLS: tuple[Control, ...] = (
-    Control(
-        "lab_dataset",
-        "Dataset (256 samples)",
-        CHOICE,
-        "moons",
-        "Generated in code from the seed. The four 2-D sets are classification (cross-entropy "
-        "loss); the 1-D set is regression (squared error).",
-        options=DATASETS,
-        option_labels=LABELS,
-        widget="select",
-    ),
-    Control(
-        "lab_depth",
-        "Hidden layers",
-        INT,
-        6,
-        "Number of hidden layers between the input and the linear output layer.",
-        1,
-        20,
-        1,
-    ),
-    Control(
-        "lab_width",
-        "Width (units per hidden layer)",
-        INT,
-        32,
-        "Units in every hidden layer.",
-        2,
-        128,
-        1,
-    ),
-    Control(
-        "lab_activation",
-        "Activation",
-        CHOICE,
-        "sigmoid",
-        "σ' ≤ 1/4 shrinks the back-propagated gradient at every layer; tanh' ≤ 1; ReLU passes "
-        "it on unchanged or not at all; leaky ReLU keeps a slope of 0.01.",
-        options=tuple(ACTIVATION_LABELS),
-        option_labels=ACTIVATION_LABELS,
-        widget="select",
-    ),
-    Control(
-        "lab_init",
-        "Initialisation",
-        CHOICE,
-        "standard",
-        "Weights at step 0 (biases 0). Standard U[±1/√n_in] is what Glorot & Bengio (2010) "
-        "found to shrink the gradients toward the input; Xavier keeps their variance; He suits "
-        "ReLU; custom draws N(0, s²) with the scale s below.",
-        options=tuple(INIT_LABELS),
-        option_labels=INIT_LABELS,
-        widget="select",
-    ),
-    Control(
-        "lab_init_scale",
-        "Custom initialisation: standard deviation s",
-        FLOAT,
-        1.0,
-        "Only for the custom initialisation: every weight is drawn from N(0, s²).",
-        0.01,
-        10.0,
-        0.01,
-        widget="number",
-        format="%.2f",
-    ),
-    Control(
-        "lab_step_rule",
-        "Step size rule",
-        CHOICE,
-        "constant",
-        "A constant step η, or Armijo backtracking from η (halving until F drops enough).",
-        options=("constant", "armijo"),
-        option_labels={"constant": "constant η", "armijo": "Armijo backtracking"},
-        widget="segmented",
-    ),
-    Control(
-        "lab_eta",
-        "Step size η (on the summed loss F)",
-        CHOICE,
-        "1e-3",
-        "x ← x − η·∇F with F the SUM over the 256 samples, so η = 10⁻³ is a step of 0.256 on "
-        "the mean loss.",
-        options=ETA_OPTIONS,
-        option_labels={option: _number_label(option) for option in ETA_OPTIONS},
-        widget="select_slider",
-    ),
-    Control(
-        "lab_steps",
-        "Maximum steps",
-        INT,
-        2000,
-        "The step budget (the maximum-steps rule). The trace always runs to it, so the page can "
-        "show where every other rule would have stopped the run.",
-        10,
-        5000,
-        10,
-    ),
-    Control(
-        "lab_dtype",
-        "Precision",
-        CHOICE,
-        "float32",
-        "The floating-point format of the weights, the forward and the backward pass. float16 "
-        "flushes gradients below 6·10⁻⁸ to exactly zero.",
-        options=DTYPE_OPTIONS,
-        widget="segmented",
-    ),
-    Control(
-        "lab_loss_scale",
-        "Loss scale (float16)",
-        CHOICE,
-        "1",
-        "Backpropagate loss_scale·F and divide the gradients by loss_scale afterwards (mixed "
-        "precision): small gradients survive float16; too large a scale overflows to ∞.",
-        options=LOSS_SCALE_OPTIONS,
-        option_labels={option: _power_of_two_label(option) for option in LOSS_SCALE_OPTIONS},
-        widget="select_slider",
-    ),
-    _threshold_control(
-        "lab_eps",
-        "Stop when the parameters change by ‖x_{k+1} − x_k‖ ≤ ε",
-        "The student's rule: stop when a step barely moves the weights (2-norm over all "
-        "weights and biases). A vanishing gradient makes the steps small far from any optimum.",
-        default="1e-4",
-    ),
-    _threshold_control(
-        "lab_gatol",
-        "Stop when the gradient norm ‖∇F‖ ≤",
-        "Stop when the gradient of the summed loss F is this small.",
-    ),
-    _threshold_control(
-        "lab_gttol",
-        "Stop when the relative gradient ‖∇F‖ / ‖∇F₀‖ ≤",
-        "Stop when the gradient has shrunk by this factor since step 0.",
-    ),
-    _threshold_control(
-        "lab_fatol",
-        "Stop when the loss change |F_k − F_{k−1}| ≤",
-        "On the summed loss F (256 × the mean loss shown).",
-    ),
-    _threshold_control(
-        "lab_frtol",
-        "Stop when the relative loss change |ΔF| / |F| ≤",
-        "Stop when a step lowers F by less than this fraction of F.",
-    ),
-    Control(
-        "lab_stagnation",
-        "Stop on stagnation (no weight changed)",
-        BOOL,
-        True,
-        "Stop when x_{k+1} == x_k exactly: every update was lost in floating point.",
-        widget="toggle",
-    ),
-    Control(
-        "lab_combine",
-        "Stop when",
-        CHOICE,
-        "any",
-        "Stop at the first step where any enabled rule holds, or where all of them hold at "
-        "once. The step limit always stops.",
-        options=("any", "all"),
-        option_labels={"any": "any rule holds", "all": "all rules hold"},
-        widget="segmented",
-    ),
-    Control(
-        "lab_seed",
-        "Seed (data and initial weights)",
-        INT,
-        0,
-        "The same seed gives the same data, the same initial weights and the same run.",
-        0,
-        10_000,
-        1,
-        widget="number",
-    ),
-    Control(
-        "lab_remedy",
-        "Comparison run: remedy",
-        CHOICE,
-        "relu_he",
-        "Trained beside your run on the same data, depth, width, step size, budget and rules, "
-        "with this one change.",
-        options=tuple(REMEDIES),
-        option_labels=REMEDIES,
-        widget="select",
-    ),
-)
-LAB_KEYS: tuple[str, ...] = tuple(control.key for control in LAB_CONTROLS)
-_LAB = {control.key: control for control in LAB_CONTROLS}
-
-LAB_LESSONS: tuple[Lesson, ...] = (
-    Lesson(
-        "lab_deep_sigmoid",
-        "Deep sigmoid stops early",
-        "8 sigmoid layers with the standard initialisation: each layer shrinks the "
-        "back-propagated gradient six- to eightfold, the steps become tiny, and the "
-        "parameter-change rule stops the run while the loss is still ln 2 ≈ 0.69, a coin "
-        "flip. ReLU + He, same budget and rules, fits the data.",
-        ("lab",),
-        {
-            "lab_depth": 8,
-            "lab_activation": "sigmoid",
-            "lab_init": "standard",
-            "lab_dtype": "float32",
-            "lab_eps": "1e-4",
-            "lab_remedy": "relu_he",
-        },
-    ),
-    Lesson(
-        "lab_float16",
-        "float16 flushes gradients to zero",
-        "10 sigmoid layers in float16: the back-propagated gradient of the lowest layers falls "
-        "below float16's smallest subnormal, 6·10⁻⁸, and is exactly 0. The comparison scales "
-        "the loss by 2¹⁰ before backpropagating and unscales in float32: no layer is zero.",
-        ("lab",),
-        {
-            "lab_depth": 10,
-            "lab_width": 16,
-            "lab_activation": "sigmoid",
-            "lab_init": "standard",
-            "lab_dtype": "float16",
-            "lab_loss_scale": "1",
-            "lab_steps": 200,
-            "lab_remedy": "loss_scale",
-        },
-    ),
-)
-
-
-# ---------------------------------------------------------------- runs
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """Everything that determines one training run (the data come from ``dataset`` and
-    ``seed``)."""
-
-    dataset: str
-    depth: int
-    width: int
-    activation: str
-    init: str
-    init_scale: float
-    step_rule: str
-    eta: float
-    dtype: str
-    loss_scale: float
-    rules: StoppingRules
-    seed: int
-
-    def sizes(self, n_inputs: int) -> tuple[int, ...]:
-        """Layer widths [n_in, h, ..., h, 1]."""
-        return (n_inputs, *([self.width] * self.depth), 1)
-
-    def describe(self) -> str:
-        """``"sigmoid network (standard init, float32)"``."""
-        scale = f", loss scale {self.loss_scale:g}" if self.loss_scale != 1 else ""
-        init = INIT_SHORT[self.init] + (
-            f" s = {self.init_scale:g}" if self.init == "custom" else ""
-        )
-        return f"{ACTIVATION_LABELS[self.activation]} network ({init} init, {self.dtype}{scale})"
-
-
-@dataclass(frozen=True)
-class LabRun:
-    """One run's trace and the parameters where the rules stopped it.
-
-    ``stop_step`` is the k of ``x_stop``: the step at which the stop reason held, or for an
-    overflow the last step with finite values. ``recorded`` is the number of finite steps in the
-    trace (0 when the loss overflowed at step 0)."""
-
-    spec: RunSpec
-    label: str
-    sizes: tuple[int, ...]
-    loss: str
-    result: DescentResult
-    x0: np.ndarray
-    x_stop: np.ndarray
-    stop_step: int
-
-    @property
-    def recorded(self) -> int:
-        return int(self.result.loss.size)
-
-    @property
-    def loss_mean(self) -> np.ndarray:
-        """F_k / n for the recorded steps."""
-        return self.result.loss / LAB_SAMPLES
-
-    @property
-    def loss_at_stop(self) -> float | None:
-        """F/n at ``stop_step``; None when no finite loss was recorded."""
-        return float(self.loss_mean[self.stop_step]) if self.recorded else None
-
-    def figure(self, name: str, columns: int) -> np.ndarray:
-        """A per-step figure from the objective's extras, (recorded, columns) float64."""
-        return self.result.extras.get(name, np.empty((0, columns)))
-
-
-def lab_data(name: str, seed: int) -> Dataset:
-    """The lab's dataset: ``LAB_SAMPLES`` samples with noise ``LAB_NOISE`` from the seed's first
-    child stream (the initial weights use the second)."""
-    data_seed, _ = np.random.SeedSequence(check_int(seed, "seed", low=0)).spawn(2)
-    return make_dataset(name, LAB_SAMPLES, LAB_NOISE, seed=np.random.default_rng(data_seed))
-
-
-def initial_parameters(spec: RunSpec, n_inputs: int) -> np.ndarray:
-    """Flat initial weights of ``spec`` (the seed's second child stream), in its dtype."""
-    _, init_seed = np.random.SeedSequence(spec.seed).spawn(2)
-    scale = spec.init_scale if spec.init == "custom" else 1.0
-    params = init_mlp(
-        spec.sizes(n_inputs),
-        spec.init,
-        np.random.default_rng(init_seed),
-        scale=scale,
-        dtype=spec.dtype,
-    )
-    return flatten_params(params)
-
-
-def loss_of(data: Dataset) -> str:
-    """Binary cross-entropy on the logits for classification, squared error for regression."""
-    return "bce" if data.task == "classification" else "mse"
-
-
-LAB_FIGURES = ("backprop_norms", "saturation")
-"""The per-layer figures the lab draws at every step (the heatmap and saturation charts)."""
-
-
-def run_objective(spec: RunSpec, data: Dataset) -> Objective:
-    """The core's ``mlp_objective`` for ``spec`` on ``data``, returning ``LAB_FIGURES``."""
-    return mlp_objective(
-        spec.sizes(data.X.shape[1]),
-        data.X,
-        data.y,
-        spec.activation,
-        loss_of(data),
-        dtype=spec.dtype,
-        loss_scale=spec.loss_scale,
-        figures=LAB_FIGURES,
-    )
-
-
-def train(
-    spec: RunSpec,
-    data: Dataset,
-    label: str,
-    progress: Callable[[int, int], None] | None = None,
-) -> LabRun:
-    """Train ``spec`` with the core's gradient descent to the step budget (``run_past_stop``),
-    keeping the parameters where the rules stopped it."""
-    x0 = initial_parameters(spec, data.X.shape[1])
-    result = gradient_descent(
-        run_objective(spec, data),
-        x0,
-        step=spec.step_rule,
-        eta=spec.eta,
-        rules=spec.rules,
-        dtype=spec.dtype,
-        run_past_stop=True,
-        progress=progress,
-    )
-    last = max(result.loss.size - 1, 0)
-    stop_step = last if result.stopped_by == "non_finite" else min(result.stop_iter, last)
-    return LabRun(
-        spec,
-        label,
-        spec.sizes(data.X.shape[1]),
-        loss_of(data),
-        result,
-        x0,
-        result.x_stop,
-        stop_step,
-    )
-
-
-# ---------------------------------------------------------------- the view
 
 
 @dataclass(frozen=True)
@@ -551,9 +92,6 @@ class LabView:
     """True when the remedy changes nothing (e.g. float32 on a float32 run)."""
 
 
-Progress = Callable[[float, str], None]
-
-
 def lab_view(
     *,
     lab_dataset: str,
@@ -584,7 +122,7 @@ def lab_view(
     ``_progress(fraction, text)`` is called about every 1% of each run's steps with the share
     of both runs done, in [0, 1], and once with 1 when the charts are drawn (underscored: it is
     not part of a memo key)."""
-    values = {key: value for key, value in locals().items() if key in _LAB}
+    values = {key: value for key, value in locals().items() if key in LAB_KEYS}
     if _progress is not None and not callable(_progress):
         raise ValueError(f"_progress must be callable or None; got {_progress!r}")
     spec = spec_from_controls(values)
@@ -593,10 +131,10 @@ def lab_view(
     same = remedy == spec
     label = "remedy: " + REMEDIES[lab_remedy]
     if same:
-        main = train(spec, data, "your run", _Reporter(_progress, (spec,)).report(0))
+        main = train(spec, data, "your run", RunsProgress(_progress, (spec,)).report(0))
         comparison = dataclasses.replace(main, label=label)
     else:
-        reporter = _Reporter(_progress, (spec, remedy))
+        reporter = RunsProgress(_progress, (spec, remedy))
         main, comparison = workers.beside(
             lambda poll: train(spec, data, "your run", reporter.report(0, poll)),
             train_remote,
@@ -606,110 +144,6 @@ def lab_view(
     if _progress is not None:
         _progress(1.0, "Training done: drawing the charts")
     return _compose(main, comparison, data, lab_remedy, same)
-
-
-def _check_value(control: Control, value: Any) -> None:
-    """ValueError naming the control's key and its allowed values or range."""
-    if control.kind == CHOICE:
-        check_choice(value, control.options, control.key)
-    elif control.kind == BOOL:
-        if not isinstance(value, bool):
-            raise ValueError(f"{control.key} must be True or False; got {value!r}")
-    elif control.kind == INT:
-        check_int(value, control.key, low=int(control.low), high=int(control.high))
-    else:
-        check_real(value, control.key, low=control.low, high=control.high)
-
-
-def _threshold(text: str) -> float | None:
-    return None if text == OFF else float(text)
-
-
-def spec_from_controls(values: Mapping[str, Any]) -> RunSpec:
-    """The student's run from the control values by key, each checked against its control."""
-    missing = [key for key in LAB_KEYS if key not in values]
-    if missing:
-        raise ValueError(f"values must give every lab control; missing {', '.join(missing)}")
-    for key in LAB_KEYS:
-        _check_value(_LAB[key], values[key])
-    rules = StoppingRules(
-        eps=_threshold(values["lab_eps"]),
-        gatol=_threshold(values["lab_gatol"]),
-        gttol=_threshold(values["lab_gttol"]),
-        fatol=_threshold(values["lab_fatol"]),
-        frtol=_threshold(values["lab_frtol"]),
-        stagnation=values["lab_stagnation"],
-        max_iter=values["lab_steps"],
-        combine=values["lab_combine"],
-    )
-    return RunSpec(
-        dataset=values["lab_dataset"],
-        depth=values["lab_depth"],
-        width=values["lab_width"],
-        activation=values["lab_activation"],
-        init=values["lab_init"],
-        init_scale=float(values["lab_init_scale"]),
-        step_rule=values["lab_step_rule"],
-        eta=float(values["lab_eta"]),
-        dtype=values["lab_dtype"],
-        loss_scale=float(values["lab_loss_scale"]),
-        rules=rules,
-        seed=values["lab_seed"],
-    )
-
-
-def remedy_spec(spec: RunSpec, remedy: str) -> RunSpec:
-    """``spec`` with the remedy applied and everything else kept."""
-    check_choice(remedy, REMEDIES, "remedy")
-    if remedy == "relu_he":
-        return dataclasses.replace(spec, activation="relu", init="he")
-    if remedy == "tanh_xavier":
-        return dataclasses.replace(spec, activation="tanh", init="xavier")
-    if remedy == "float32":
-        return dataclasses.replace(spec, dtype="float32")
-    return dataclasses.replace(spec, loss_scale=REMEDY_LOSS_SCALE)
-
-
-class _Reporter:
-    """The page's progress bar for runs trained at the same time: the share of all their steps
-    done, and each run's step count."""
-
-    def __init__(self, progress: Progress | None, specs: tuple[RunSpec, ...]) -> None:
-        self.progress = progress
-        self.specs = specs
-        self.done = [0] * len(specs)
-
-    def report(
-        self, index: int, poll: Callable[[], None] | None = None
-    ) -> Callable[[int, int], None] | None:
-        """The core's ``progress(k, max_iter)`` for run ``index``; ``poll`` is called first."""
-        if self.progress is None and poll is None:
-            return None
-
-        def report(k: int, total: int) -> None:
-            if poll is not None:
-                poll()
-            self.done[index] = k
-            if self.progress is not None:
-                self._show(total)
-
-        return report
-
-    def _show(self, total: int) -> None:
-        names = ("your run", "the comparison")
-        counts = "; ".join(
-            f"{names[i]} ({spec.describe()}): step {self.done[i]:,} of {total:,}"
-            for i, spec in enumerate(self.specs)
-        )
-        self.progress(min(1.0, sum(self.done) / (total * len(self.specs))), f"Training {counts}")
-
-
-def train_remote(spec: RunSpec, label: str, *, progress: Callable[[int, int], None]) -> LabRun:
-    """``train`` on the lab's data for ``spec`` (for a worker process: only ``spec`` travels)."""
-    return train(spec, lab_data(spec.dataset, spec.seed), label, progress)
-
-
-# ---------------------------------------------------------------- composing the view
 
 
 def loss_text(value: float | None) -> str:

@@ -1,7 +1,8 @@
 """The whole page's registry: every panel's controls and every lesson, in page order.
 
-``vgapp.controls`` and ``vgapp.lessons`` hold the argument's panels; ``vgapp.lab`` builds on both
-for the training lab, so the complete lists are assembled here, where all three are imported.
+``vgapp.controls`` and ``vgapp.lessons`` hold the argument's panels; ``vgapp.lab_controls``
+builds on both for the training lab, so the complete lists are assembled here, where all three
+are imported.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from vgapp import controls, lessons
 from vgapp.controls import CHOICE, Control
-from vgapp.lab import LAB_CONTROLS, LAB_LESSONS
+from vgapp.lab_controls import LAB_CONTROLS, LAB_LESSONS
 from vgapp.lessons import Lesson
 
 PANELS: dict[str, tuple[Control, ...]] = {**controls.PANELS, "lab": LAB_CONTROLS}

@@ -4,8 +4,10 @@ share the machine's cores instead of taking turns.
 Two threads would not do: each numpy call of a small network is a few microseconds, and two
 threads hand the GIL back and forth so often that they are slower than one (measured in
 ``bench/bench_lab.py``). The worker is forked from a forkserver that has already imported the
-lab (spawned where there is no forkserver, on Windows), and reports progress through a pipe.
-Should a worker fail to start or die, the function runs here instead: slower, never wrong.
+lab, and reports progress through a pipe. Where there is no forkserver (Windows), a worker would
+be a fresh interpreter importing numpy and the lab for every view, which costs what it saves:
+there, and on one core, both run here one after the other. Should a worker fail to start or
+die, the function runs here instead: slower, never wrong.
 
 While the two run, each process uses one BLAS thread (threadpoolctl): two processes with one
 OpenBLAS thread per core each would take turns on the cores and spin while they wait, which
@@ -14,34 +16,62 @@ made the longest lab view 2.6 times slower than the same two runs with one threa
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
+import pickle
+import sys
 import threading
+import traceback
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from threadpoolctl import ThreadpoolController, threadpool_limits
+import numpy  # noqa: F401 - numpy's BLAS must be loaded before threadpoolctl looks for it
+from threadpoolctl import ThreadpoolController
 
 Progress = Callable[[int, int], None]
 Local = TypeVar("Local")
 Remote = TypeVar("Remote")
 
 _LOG = logging.getLogger(__name__)
-_PRELOAD = ["vgapp.lab"]
+_PRELOAD = ["vgapp.lab_runs", "vgapp.workers", "numpy.random"]  # numpy.random loads lazily
+_PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_START_LOCK = threading.Lock()
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_PRELOAD)
-        return context
-    return multiprocessing.get_context("spawn")
+@functools.cache
+def _context() -> multiprocessing.context.BaseContext | None:
+    """The forkserver, with the lab preloaded, or None where the platform has none."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    # Python 3.11's forkserver ignores the sys.path it is given, so the preload would fail
+    # (silently) unless the project is importable from its working directory: tell it where.
+    paths = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+    if _PROJECT_ROOT not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([_PROJECT_ROOT, *paths])
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
 
 
-_CONTEXT = _context()
+@contextmanager
+def _no_main_module() -> Iterator[None]:
+    """A bare ``__main__`` while a worker starts, so that it does not run the main script again.
+
+    multiprocessing makes each child import the parent's main module by its file; under
+    ``streamlit run`` that is a stand-in whose file is app.py, so every worker would draw the
+    whole page. ``remote`` functions live in importable modules and need no main module."""
+    with _START_LOCK:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
 
 
 def available_cores() -> int:
@@ -65,7 +95,7 @@ class _OneBlasThread:
     def held(self) -> Iterator[None]:
         with self._lock:
             if self._users == 0:
-                self._limiter = ThreadpoolController().limit(limits=1, user_api="blas")
+                self._limiter = _BLAS.limit(limits=1, user_api="blas")
             self._users += 1
         try:
             yield
@@ -76,6 +106,7 @@ class _OneBlasThread:
                     self._limiter.restore_original_limits()
 
 
+_BLAS = ThreadpoolController()  # finding the libraries takes ~7 ms: once, at import
 _ONE_BLAS_THREAD = _OneBlasThread()
 
 
@@ -94,13 +125,24 @@ def _serve(sender: Connection, function: Callable[..., Any], args: tuple) -> Non
     def progress(k: int, total: int) -> None:
         sender.send(("progress", k, total))
 
-    threadpool_limits(limits=1, user_api="blas")  # this process ends with the call
+    _BLAS.limit(limits=1, user_api="blas")  # for good: this process ends with the call
     try:
         sender.send(("result", function(*args, progress=progress)))
     except Exception as error:  # reported to the parent, raised there
-        sender.send(("error", error))
+        sender.send(("error", _portable(error)))
     finally:
         sender.close()
+
+
+def _portable(error: Exception) -> Exception:
+    """``error`` if it survives pickling both ways, else a RuntimeError with its traceback (an
+    exception whose arguments do not match its constructor would arrive as a TypeError)."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        text = "".join(traceback.format_exception(error))
+        return RuntimeError(f"the worker process failed:\n{text}")
+    return error
 
 
 def beside(
@@ -112,7 +154,8 @@ def beside(
     """``(local(poll), remote(*remote_args, progress=remote_progress))``, the two computed at the
     same time when this machine has a second core.
 
-    ``remote`` must be a module-level function and its arguments and result picklable.
+    ``remote`` must be a function of an importable module (not of the main script) and its
+    arguments and result picklable.
     ``local`` receives ``poll``, which it should call now and then (e.g. from its own progress
     callback) to deliver the worker's progress reports to ``remote_progress`` on this thread.
     An exception in ``remote`` is raised here; if this thread is interrupted (e.g. Streamlit
@@ -121,12 +164,14 @@ def beside(
     def remote_here() -> Remote:
         return remote(*remote_args, progress=remote_progress or _ignore)
 
-    if available_cores() < 2:
+    context = _context()
+    if context is None or available_cores() < 2:
         return local(_ignore_poll), remote_here()
-    receiver, sender = _CONTEXT.Pipe(duplex=False)
+    receiver, sender = context.Pipe(duplex=False)
     try:
-        worker = _CONTEXT.Process(target=_serve, args=(sender, remote, remote_args), daemon=True)
-        worker.start()
+        worker = context.Process(target=_serve, args=(sender, remote, remote_args), daemon=True)
+        with _no_main_module():
+            worker.start()
     except (OSError, RuntimeError) as error:  # no processes here: one after the other
         _LOG.warning("no worker process (%s); training the runs one after the other", error)
         receiver.close()

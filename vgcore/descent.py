@@ -114,6 +114,8 @@ def gradient_descent(
     if not isinstance(rules, StoppingRules):
         raise ValueError(f"rules must be a StoppingRules; got {rules!r}")
     work = as_float_dtype(dtype)
+    if eta > float(np.finfo(work).max):
+        raise ValueError(f"eta must be at most {float(np.finfo(work).max):g} in {work.name}")
     armijo_c1 = check_real(armijo_c1, "armijo_c1", low=0.0, high=1.0, low_open=True, high_open=True)
     armijo_shrink = check_real(
         armijo_shrink, "armijo_shrink", low=0.0, high=1.0, low_open=True, high_open=True
@@ -277,9 +279,10 @@ class _Loop:
                         if first_fired[name] is None:
                             first_fired[name] = k
                     if stopped_by is None:
-                        stopped_by = _reason(rules, enabled, held)
+                        stopped_by = _reason(rules, enabled, held)  # None: not all rules yet
                         stop_iter = k
-                        self.x_stop = x  # iterates are never written to: no copy needed
+                        if stopped_by is not None:
+                            self.x_stop = x  # iterates are never written to: no copy needed
                 if k == max_iter or (stopped_by is not None and not self.run_past_stop):
                     break
 

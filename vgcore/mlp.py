@@ -390,9 +390,11 @@ def _frobenius(values: np.ndarray) -> float:
 
 def _carrier(dtype: np.dtype) -> tuple[np.dtype, Callable[[np.ndarray], np.ndarray]]:
     """The dtype the arrays of a ``dtype`` pass are held in, and the rounding applied to each
-    result. float16 is carried in float32 and every result rounded once to float16: the same
-    numbers as numpy's float16 loops and float16 matrix products (which multiply and add in
-    float32 and round once), without their per-element conversions."""
+    result. float16 is carried in float32 and every result rounded once to float16: for the
+    matrix products, the bias sums and the backward products the same numbers as numpy's own
+    float16 arithmetic (which computes in float32 and rounds once), without its per-element
+    conversions; the activation and its derivative are computed in float32 and rounded once,
+    where numpy's float16 loops would round after every elementary operation."""
     if dtype == np.float16:
         return np.dtype(np.float32), round_half
     return dtype, unrounded

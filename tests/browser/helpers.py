@@ -16,6 +16,7 @@ import pandas as pd
 
 from vgapp import lab, views
 from vgapp.controls import BOOL, CHOICE, FLOAT, INT, Control
+from vgapp.lab_controls import LAB_KEYS
 from vgapp.page import CONTROLS, LESSON_CONTROL, LESSONS, PANELS, defaults, lesson_values
 
 from .harness import PAGE_TIMEOUT_MS, VIEWPORT, open_app, wait_for_run
@@ -83,7 +84,7 @@ def expected_views(values: dict[str, Any], panels: Any = None) -> dict[str, Any]
         "precision": lambda: _view(
             views.precision_view, v["fp_w"], v["fp_eta"], v["fp_grad_exp"], v["fp_dtype"]
         ),
-        "lab": lambda: _view(lab.lab_view, **{key: v[key] for key in lab.LAB_KEYS}),
+        "lab": lambda: _view(lab.lab_view, **{key: v[key] for key in LAB_KEYS}),
     }
     return {name: call() for name, call in calls.items() if panels is None or name in panels}
 

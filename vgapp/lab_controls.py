@@ -1,0 +1,315 @@
+"""The training lab's controls and lessons as data: every control of the lab (key = URL
+parameter, range, help), its option and label tables, and the lessons that preset them.
+
+The dataset size and the remedies' texts live here because both the runs (``vgapp.lab_runs``)
+and the view (``vgapp.lab``) use them.
+"""
+
+from __future__ import annotations
+
+from vgapp.controls import ACTIVATION_LABELS, BOOL, CHOICE, DTYPE_OPTIONS, FLOAT, INT, Control
+from vgapp.formatting import superscript
+from vgapp.lessons import Lesson
+from vgcore.datasets import DATASETS, LABELS
+
+LAB_SAMPLES = 256
+"""Samples in every built-in dataset of the lab (n in F/n)."""
+REMEDY_LOSS_SCALE = 1024.0
+"""Loss scale of the "loss scale" remedy: 2^10 rescues float16 gradients down to about
+6e-8 / 2^10 per entry without overflowing the summed weight gradients of a 256-sample batch."""
+
+OFF = "off"
+THRESHOLD_OPTIONS: tuple[str, ...] = (
+    OFF,
+    "1e-12",
+    "1e-10",
+    "1e-8",
+    "1e-6",
+    "1e-5",
+    "1e-4",
+    "1e-3",
+    "1e-2",
+    "1e-1",
+)
+ETA_OPTIONS: tuple[str, ...] = (
+    "1e-5",
+    "3e-5",
+    "1e-4",
+    "3e-4",
+    "1e-3",
+    "3e-3",
+    "1e-2",
+    "3e-2",
+    "1e-1",
+)
+LOSS_SCALE_OPTIONS: tuple[str, ...] = ("1", "16", "256", "1024", "4096", "16384", "65536")
+INIT_LABELS = {
+    "standard": "standard U[±1/√n_in]",
+    "xavier": "Xavier (normalized)",
+    "he": "He N(0, 2/n_in)",
+    "custom": "custom N(0, s²)",
+}
+INIT_SHORT = {"standard": "standard", "xavier": "Xavier", "he": "He", "custom": "custom"}
+REMEDIES = {
+    "relu_he": "ReLU + He",
+    "tanh_xavier": "tanh + Xavier",
+    "float32": "float32 instead of float16",
+    "loss_scale": f"loss scale 2{superscript(10)} (float16)",
+}
+
+
+def _number_label(text: str) -> str:
+    """``"1e-4"`` as ``10⁻⁴``, ``"3e-3"`` as ``3·10⁻³``; ``"off"`` and plain integers unchanged."""
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    power = f"10{superscript(int(exponent))}"
+    return power if mantissa == "1" else f"{mantissa}·{power}"
+
+
+def _power_of_two_label(text: str) -> str:
+    value = int(text)
+    return "1 (off)" if value == 1 else f"2{superscript(value.bit_length() - 1)} = {value:,}"
+
+
+def _threshold_control(key: str, label: str, help_text: str, default: str = OFF) -> Control:
+    return Control(
+        key,
+        label,
+        CHOICE,
+        default,
+        help_text,
+        options=THRESHOLD_OPTIONS,
+        option_labels={option: _number_label(option) for option in THRESHOLD_OPTIONS},
+        widget="select_slider",
+    )
+
+
+LAB_CONTROLS: tuple[Control, ...] = (
+    Control(
+        "lab_dataset",
+        "Dataset (256 samples)",
+        CHOICE,
+        "moons",
+        "Generated in code from the seed. The four 2-D sets are classification (cross-entropy "
+        "loss); the 1-D set is regression (squared error).",
+        options=DATASETS,
+        option_labels=LABELS,
+        widget="select",
+    ),
+    Control(
+        "lab_depth",
+        "Hidden layers",
+        INT,
+        6,
+        "Number of hidden layers between the input and the linear output layer.",
+        1,
+        20,
+        1,
+    ),
+    Control(
+        "lab_width",
+        "Width (units per hidden layer)",
+        INT,
+        32,
+        "Units in every hidden layer.",
+        2,
+        128,
+        1,
+    ),
+    Control(
+        "lab_activation",
+        "Activation",
+        CHOICE,
+        "sigmoid",
+        "σ' ≤ 1/4 shrinks the back-propagated gradient at every layer; tanh' ≤ 1; ReLU passes "
+        "it on unchanged or not at all; leaky ReLU keeps a slope of 0.01.",
+        options=tuple(ACTIVATION_LABELS),
+        option_labels=ACTIVATION_LABELS,
+        widget="select",
+    ),
+    Control(
+        "lab_init",
+        "Initialisation",
+        CHOICE,
+        "standard",
+        "Weights at step 0 (biases 0). Standard U[±1/√n_in] is what Glorot & Bengio (2010) "
+        "found to shrink the gradients toward the input; Xavier keeps their variance; He suits "
+        "ReLU; custom draws N(0, s²) with the scale s below.",
+        options=tuple(INIT_LABELS),
+        option_labels=INIT_LABELS,
+        widget="select",
+    ),
+    Control(
+        "lab_init_scale",
+        "Custom initialisation: standard deviation s",
+        FLOAT,
+        1.0,
+        "Only for the custom initialisation: every weight is drawn from N(0, s²).",
+        0.01,
+        10.0,
+        0.01,
+        widget="number",
+        format="%.2f",
+    ),
+    Control(
+        "lab_step_rule",
+        "Step size rule",
+        CHOICE,
+        "constant",
+        "A constant step η, or Armijo backtracking from η (halving until F drops enough).",
+        options=("constant", "armijo"),
+        option_labels={"constant": "constant η", "armijo": "Armijo backtracking"},
+        widget="segmented",
+    ),
+    Control(
+        "lab_eta",
+        "Step size η (on the summed loss F)",
+        CHOICE,
+        "1e-3",
+        "x ← x − η·∇F with F the SUM over the 256 samples, so η = 10⁻³ is a step of 0.256 on "
+        "the mean loss.",
+        options=ETA_OPTIONS,
+        option_labels={option: _number_label(option) for option in ETA_OPTIONS},
+        widget="select_slider",
+    ),
+    Control(
+        "lab_steps",
+        "Maximum steps",
+        INT,
+        2000,
+        "The step budget (the maximum-steps rule). The trace always runs to it, so the page can "
+        "show where every other rule would have stopped the run.",
+        10,
+        5000,
+        10,
+    ),
+    Control(
+        "lab_dtype",
+        "Precision",
+        CHOICE,
+        "float32",
+        "The floating-point format of the weights, the forward and the backward pass. float16 "
+        "flushes gradients below 6·10⁻⁸ to exactly zero.",
+        options=DTYPE_OPTIONS,
+        widget="segmented",
+    ),
+    Control(
+        "lab_loss_scale",
+        "Loss scale (float16)",
+        CHOICE,
+        "1",
+        "Backpropagate loss_scale·F and divide the gradients by loss_scale afterwards (mixed "
+        "precision): small gradients survive float16; too large a scale overflows to ∞.",
+        options=LOSS_SCALE_OPTIONS,
+        option_labels={option: _power_of_two_label(option) for option in LOSS_SCALE_OPTIONS},
+        widget="select_slider",
+    ),
+    _threshold_control(
+        "lab_eps",
+        "Stop when the parameters change by ‖x_{k+1} − x_k‖ ≤ ε",
+        "The student's rule: stop when a step barely moves the weights (2-norm over all "
+        "weights and biases). A vanishing gradient makes the steps small far from any optimum.",
+        default="1e-4",
+    ),
+    _threshold_control(
+        "lab_gatol",
+        "Stop when the gradient norm ‖∇F‖ ≤",
+        "Stop when the gradient of the summed loss F is this small.",
+    ),
+    _threshold_control(
+        "lab_gttol",
+        "Stop when the relative gradient ‖∇F‖ / ‖∇F₀‖ ≤",
+        "Stop when the gradient has shrunk by this factor since step 0.",
+    ),
+    _threshold_control(
+        "lab_fatol",
+        "Stop when the loss change |F_k − F_{k−1}| ≤",
+        "On the summed loss F (256 × the mean loss shown).",
+    ),
+    _threshold_control(
+        "lab_frtol",
+        "Stop when the relative loss change |ΔF| / |F| ≤",
+        "Stop when a step lowers F by less than this fraction of F.",
+    ),
+    Control(
+        "lab_stagnation",
+        "Stop on stagnation (no weight changed)",
+        BOOL,
+        True,
+        "Stop when x_{k+1} == x_k exactly: every update was lost in floating point.",
+        widget="toggle",
+    ),
+    Control(
+        "lab_combine",
+        "Stop when",
+        CHOICE,
+        "any",
+        "Stop at the first step where any enabled rule holds, or where all of them hold at "
+        "once. The step limit always stops.",
+        options=("any", "all"),
+        option_labels={"any": "any rule holds", "all": "all rules hold"},
+        widget="segmented",
+    ),
+    Control(
+        "lab_seed",
+        "Seed (data and initial weights)",
+        INT,
+        0,
+        "The same seed gives the same data, the same initial weights and the same run.",
+        0,
+        10_000,
+        1,
+        widget="number",
+    ),
+    Control(
+        "lab_remedy",
+        "Comparison run: remedy",
+        CHOICE,
+        "relu_he",
+        "Trained beside your run on the same data, depth, width, step size, budget and rules, "
+        "with this one change.",
+        options=tuple(REMEDIES),
+        option_labels=REMEDIES,
+        widget="select",
+    ),
+)
+LAB_KEYS: tuple[str, ...] = tuple(control.key for control in LAB_CONTROLS)
+
+LAB_LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        "lab_deep_sigmoid",
+        "Deep sigmoid stops early",
+        "8 sigmoid layers with the standard initialisation: each layer shrinks the "
+        "back-propagated gradient six- to eightfold, the steps become tiny, and the "
+        "parameter-change rule stops the run while the loss is still ln 2 ≈ 0.69, a coin "
+        "flip. ReLU + He, same budget and rules, fits the data.",
+        ("lab",),
+        {
+            "lab_depth": 8,
+            "lab_activation": "sigmoid",
+            "lab_init": "standard",
+            "lab_dtype": "float32",
+            "lab_eps": "1e-4",
+            "lab_remedy": "relu_he",
+        },
+    ),
+    Lesson(
+        "lab_float16",
+        "float16 flushes gradients to zero",
+        "10 sigmoid layers in float16: the back-propagated gradient of the lowest layers falls "
+        "below float16's smallest subnormal, 6·10⁻⁸, and is exactly 0. The comparison scales "
+        "the loss by 2¹⁰ before backpropagating and unscales in float32: no layer is zero.",
+        ("lab",),
+        {
+            "lab_depth": 10,
+            "lab_width": 16,
+            "lab_activation": "sigmoid",
+            "lab_init": "standard",
+            "lab_dtype": "float16",
+            "lab_loss_scale": "1",
+            "lab_steps": 200,
+            "lab_remedy": "loss_scale",
+        },
+    ),
+)

@@ -1,0 +1,287 @@
+"""One training run of the lab, without pandas or Altair (a worker process imports only this).
+
+A run trains a multilayer perceptron (``vgcore.mlp``) on a seeded built-in dataset with the
+core's ``gradient_descent`` and stopping rules, ``run_past_stop=True``: the trace goes on to the
+step budget, so the first step at which every enabled rule holds is known, and "stopped by X at
+step k" is where the loop *would* have stopped. Thresholds on F, its change and its gradient
+apply to the summed loss F that the core minimises (binary cross-entropy in nats for the
+classification sets, squared error for the regression). A comparison run trains the same data,
+depth, width, step size, budget and rules with one remedy changed (``remedy_spec``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from vgapp.controls import ACTIVATION_LABELS, BOOL, CHOICE, INT, Control
+from vgapp.lab_controls import (
+    INIT_SHORT,
+    LAB_CONTROLS,
+    LAB_KEYS,
+    LAB_SAMPLES,
+    OFF,
+    REMEDIES,
+    REMEDY_LOSS_SCALE,
+)
+from vgcore._validate import check_choice, check_int, check_real
+from vgcore.datasets import Dataset, make_dataset
+from vgcore.descent import DescentResult, gradient_descent
+from vgcore.mlp import Objective, flatten_params, init_mlp, mlp_objective
+from vgcore.stopping import StoppingRules
+
+LAB_NOISE = 0.1
+"""Standard deviation of the data noise, in the units of the data."""
+
+_LAB = {control.key: control for control in LAB_CONTROLS}
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that determines one training run (the data come from ``dataset`` and
+    ``seed``)."""
+
+    dataset: str
+    depth: int
+    width: int
+    activation: str
+    init: str
+    init_scale: float
+    step_rule: str
+    eta: float
+    dtype: str
+    loss_scale: float
+    rules: StoppingRules
+    seed: int
+
+    def sizes(self, n_inputs: int) -> tuple[int, ...]:
+        """Layer widths [n_in, h, ..., h, 1]."""
+        return (n_inputs, *([self.width] * self.depth), 1)
+
+    def describe(self) -> str:
+        """``"sigmoid network (standard init, float32)"``."""
+        scale = f", loss scale {self.loss_scale:g}" if self.loss_scale != 1 else ""
+        init = INIT_SHORT[self.init] + (
+            f" s = {self.init_scale:g}" if self.init == "custom" else ""
+        )
+        return f"{ACTIVATION_LABELS[self.activation]} network ({init} init, {self.dtype}{scale})"
+
+
+@dataclass(frozen=True)
+class LabRun:
+    """One run's trace and the parameters where the rules stopped it.
+
+    ``stop_step`` is the k of ``x_stop``: the step at which the stop reason held, or for an
+    overflow the last step with finite values. ``recorded`` is the number of finite steps in the
+    trace (0 when the loss overflowed at step 0)."""
+
+    spec: RunSpec
+    label: str
+    sizes: tuple[int, ...]
+    loss: str
+    result: DescentResult
+    x0: np.ndarray
+    x_stop: np.ndarray
+    stop_step: int
+
+    @property
+    def recorded(self) -> int:
+        return int(self.result.loss.size)
+
+    @property
+    def loss_mean(self) -> np.ndarray:
+        """F_k / n for the recorded steps."""
+        return self.result.loss / LAB_SAMPLES
+
+    @property
+    def loss_at_stop(self) -> float | None:
+        """F/n at ``stop_step``; None when no finite loss was recorded."""
+        return float(self.loss_mean[self.stop_step]) if self.recorded else None
+
+    def figure(self, name: str, columns: int) -> np.ndarray:
+        """A per-step figure from the objective's extras, (recorded, columns) float64."""
+        return self.result.extras.get(name, np.empty((0, columns)))
+
+
+def lab_data(name: str, seed: int) -> Dataset:
+    """The lab's dataset: ``LAB_SAMPLES`` samples with noise ``LAB_NOISE`` from the seed's first
+    child stream (the initial weights use the second)."""
+    data_seed, _ = np.random.SeedSequence(check_int(seed, "seed", low=0)).spawn(2)
+    return make_dataset(name, LAB_SAMPLES, LAB_NOISE, seed=np.random.default_rng(data_seed))
+
+
+def initial_parameters(spec: RunSpec, n_inputs: int) -> np.ndarray:
+    """Flat initial weights of ``spec`` (the seed's second child stream), in its dtype."""
+    _, init_seed = np.random.SeedSequence(spec.seed).spawn(2)
+    scale = spec.init_scale if spec.init == "custom" else 1.0
+    params = init_mlp(
+        spec.sizes(n_inputs),
+        spec.init,
+        np.random.default_rng(init_seed),
+        scale=scale,
+        dtype=spec.dtype,
+    )
+    return flatten_params(params)
+
+
+def loss_of(data: Dataset) -> str:
+    """Binary cross-entropy on the logits for classification, squared error for regression."""
+    return "bce" if data.task == "classification" else "mse"
+
+
+LAB_FIGURES = ("backprop_norms", "saturation")
+"""The per-layer figures the lab draws at every step (the heatmap and saturation charts)."""
+
+
+def run_objective(spec: RunSpec, data: Dataset) -> Objective:
+    """The core's ``mlp_objective`` for ``spec`` on ``data``, returning ``LAB_FIGURES``."""
+    return mlp_objective(
+        spec.sizes(data.X.shape[1]),
+        data.X,
+        data.y,
+        spec.activation,
+        loss_of(data),
+        dtype=spec.dtype,
+        loss_scale=spec.loss_scale,
+        figures=LAB_FIGURES,
+    )
+
+
+def train(
+    spec: RunSpec,
+    data: Dataset,
+    label: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> LabRun:
+    """Train ``spec`` with the core's gradient descent to the step budget (``run_past_stop``),
+    keeping the parameters where the rules stopped it."""
+    x0 = initial_parameters(spec, data.X.shape[1])
+    result = gradient_descent(
+        run_objective(spec, data),
+        x0,
+        step=spec.step_rule,
+        eta=spec.eta,
+        rules=spec.rules,
+        dtype=spec.dtype,
+        run_past_stop=True,
+        progress=progress,
+    )
+    last = max(result.loss.size - 1, 0)
+    stop_step = last if result.stopped_by == "non_finite" else min(result.stop_iter, last)
+    return LabRun(
+        spec,
+        label,
+        spec.sizes(data.X.shape[1]),
+        loss_of(data),
+        result,
+        x0,
+        result.x_stop,
+        stop_step,
+    )
+
+
+def _check_value(control: Control, value: Any) -> None:
+    """ValueError naming the control's key and its allowed values or range."""
+    if control.kind == CHOICE:
+        check_choice(value, control.options, control.key)
+    elif control.kind == BOOL:
+        if not isinstance(value, bool):
+            raise ValueError(f"{control.key} must be True or False; got {value!r}")
+    elif control.kind == INT:
+        check_int(value, control.key, low=int(control.low), high=int(control.high))
+    else:
+        check_real(value, control.key, low=control.low, high=control.high)
+
+
+def _threshold(text: str) -> float | None:
+    return None if text == OFF else float(text)
+
+
+def spec_from_controls(values: Mapping[str, Any]) -> RunSpec:
+    """The student's run from the control values by key, each checked against its control."""
+    missing = [key for key in LAB_KEYS if key not in values]
+    if missing:
+        raise ValueError(f"values must give every lab control; missing {', '.join(missing)}")
+    for key in LAB_KEYS:
+        _check_value(_LAB[key], values[key])
+    rules = StoppingRules(
+        eps=_threshold(values["lab_eps"]),
+        gatol=_threshold(values["lab_gatol"]),
+        gttol=_threshold(values["lab_gttol"]),
+        fatol=_threshold(values["lab_fatol"]),
+        frtol=_threshold(values["lab_frtol"]),
+        stagnation=values["lab_stagnation"],
+        max_iter=values["lab_steps"],
+        combine=values["lab_combine"],
+    )
+    return RunSpec(
+        dataset=values["lab_dataset"],
+        depth=values["lab_depth"],
+        width=values["lab_width"],
+        activation=values["lab_activation"],
+        init=values["lab_init"],
+        init_scale=float(values["lab_init_scale"]),
+        step_rule=values["lab_step_rule"],
+        eta=float(values["lab_eta"]),
+        dtype=values["lab_dtype"],
+        loss_scale=float(values["lab_loss_scale"]),
+        rules=rules,
+        seed=values["lab_seed"],
+    )
+
+
+def remedy_spec(spec: RunSpec, remedy: str) -> RunSpec:
+    """``spec`` with the remedy applied and everything else kept."""
+    check_choice(remedy, REMEDIES, "remedy")
+    if remedy == "relu_he":
+        return dataclasses.replace(spec, activation="relu", init="he")
+    if remedy == "tanh_xavier":
+        return dataclasses.replace(spec, activation="tanh", init="xavier")
+    if remedy == "float32":
+        return dataclasses.replace(spec, dtype="float32")
+    return dataclasses.replace(spec, loss_scale=REMEDY_LOSS_SCALE)
+
+
+class RunsProgress:
+    """The page's progress bar for runs trained at the same time: the share of all their steps
+    done, and each run's step count."""
+
+    def __init__(self, progress: Progress | None, specs: tuple[RunSpec, ...]) -> None:
+        self.progress = progress
+        self.specs = specs
+        self.done = [0] * len(specs)
+
+    def report(
+        self, index: int, poll: Callable[[], None] | None = None
+    ) -> Callable[[int, int], None] | None:
+        """The core's ``progress(k, max_iter)`` for run ``index``; ``poll`` is called first."""
+        if self.progress is None and poll is None:
+            return None
+
+        def report(k: int, total: int) -> None:
+            if poll is not None:
+                poll()
+            self.done[index] = k
+            if self.progress is not None:
+                self._show(total)
+
+        return report
+
+    def _show(self, total: int) -> None:
+        names = ("your run", "the comparison")
+        counts = "; ".join(
+            f"{names[i]} ({spec.describe()}): step {self.done[i]:,} of {total:,}"
+            for i, spec in enumerate(self.specs)
+        )
+        self.progress(min(1.0, sum(self.done) / (total * len(self.specs))), f"Training {counts}")
+
+
+def train_remote(spec: RunSpec, label: str, *, progress: Callable[[int, int], None]) -> LabRun:
+    """``train`` on the lab's data for ``spec`` (for a worker process: only ``spec`` travels)."""
+    return train(spec, lab_data(spec.dataset, spec.seed), label, progress)
