@@ -12,6 +12,8 @@ depth, width, step size, budget and rules with one remedy changed (``remedy_spec
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -248,6 +250,11 @@ def remedy_spec(spec: RunSpec, remedy: str) -> RunSpec:
     return dataclasses.replace(spec, loss_scale=REMEDY_LOSS_SCALE)
 
 
+PROGRESS_INTERVAL_S = 0.1
+"""The bar is redrawn at most this often (each redraw is a message the browser renders while it
+shares the cores with the training), and always when a run reaches its last step."""
+
+
 class RunsProgress:
     """The page's progress bar for runs trained at the same time: the share of all their steps
     done, and each run's step count."""
@@ -256,6 +263,7 @@ class RunsProgress:
         self.progress = progress
         self.specs = specs
         self.done = [0] * len(specs)
+        self.shown_at = -math.inf
 
     def report(
         self, index: int, poll: Callable[[], None] | None = None
@@ -268,7 +276,11 @@ class RunsProgress:
             if poll is not None:
                 poll()
             self.done[index] = k
-            if self.progress is not None:
+            now = time.monotonic()
+            if self.progress is not None and (
+                k == total or now - self.shown_at >= PROGRESS_INTERVAL_S
+            ):
+                self.shown_at = now
                 self._show(total)
 
         return report

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-import numpy  # noqa: F401 - numpy's BLAS must be loaded before threadpoolctl looks for it
+import numpy  # before threadpoolctl looks for its BLAS
 from threadpoolctl import ThreadpoolController
 
 Progress = Callable[[int, int], None]
@@ -126,6 +126,12 @@ def _serve(sender: Connection, function: Callable[..., Any], args: tuple) -> Non
         sender.send(("progress", k, total))
 
     _BLAS.limit(limits=1, user_api="blas")  # for good: this process ends with the call
+    # glibc serves blocks above 128 kB with mmap, and returns them to the system when freed,
+    # until freeing such a block raises that threshold to its size. The parent has long done so
+    # (importing pandas does); a fresh worker has not, and the lab's temporaries then cost page
+    # faults on every step: 1.6 times slower (bench/bench_lab.py). One 16 MB block does it (glibc
+    # caps the threshold at 32 MB).
+    numpy.empty(16 << 20, dtype=numpy.uint8)
     try:
         sender.send(("result", function(*args, progress=progress)))
     except Exception as error:  # reported to the parent, raised there
