@@ -678,6 +678,28 @@ def test_quadratic_descent_is_monotone(d, seed, fraction):
     assert g[-1] < g[0]
 
 
+@pytest.mark.parametrize("gradient_dtype", [np.float32, np.float64])
+def test_float16_steps_round_as_numpy_float16_arithmetic(gradient_dtype):
+    """x_{k+1} = x_k - t g_k in float16, bit for bit as numpy's own float16 operations do it:
+    g rounded to float16, the product rounded, the difference rounded (for float32 gradients,
+    as the MLP returns, and float64 ones)."""
+    scales = np.linspace(0.1, 3.0, 400)
+
+    def bowl(x):
+        x64 = x.astype(np.float64)
+        return 0.5 * float(x64 @ (scales * x64)), (scales * x64).astype(gradient_dtype)
+
+    x0 = np.random.default_rng(7).normal(0.0, 4.0, size=scales.size)
+    eta = 0.0173
+    rules = StoppingRules(stagnation=False, max_iter=30)
+    result = gradient_descent(bowl, x0, eta=eta, dtype="float16", rules=rules, record_path=True)
+    x = x0.astype(np.float16)
+    for k in range(31):
+        assert result.path[k].tobytes() == x.tobytes(), k
+        gradient = bowl(x)[1].astype(np.float64).astype(np.float16)
+        x = x - gradient * np.float16(eta)
+
+
 # --- ValueError paths -------------------------------------------------------------------
 
 OBJ = quadratic([1.0])
