@@ -67,11 +67,12 @@ def _no_main_module() -> Iterator[None]:
     whole page. ``remote`` functions live in importable modules and need no main module."""
     with _START_LOCK:
         main = sys.modules["__main__"]
-        sys.modules["__main__"] = types.ModuleType("__main__")
+        bare = sys.modules["__main__"] = types.ModuleType("__main__")
         try:
             yield
         finally:
-            sys.modules["__main__"] = main
+            if sys.modules.get("__main__") is bare:  # another session's rerun may have set it
+                sys.modules["__main__"] = main
 
 
 def available_cores() -> int:
@@ -178,7 +179,7 @@ def beside(
         worker = context.Process(target=_serve, args=(sender, remote, remote_args), daemon=True)
         with _no_main_module():
             worker.start()
-    except (OSError, RuntimeError) as error:  # no processes here: one after the other
+    except (OSError, RuntimeError, EOFError) as error:  # no worker: one after the other
         _LOG.warning("no worker process (%s); training the runs one after the other", error)
         receiver.close()
         sender.close()
