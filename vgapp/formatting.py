@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
+
+from vgcore.counterexample import sci as exact_sci
 
 _SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 
@@ -55,3 +58,15 @@ def caret_to_superscript(text: str) -> str:
         else:
             break
     return head + superscript(digits) + caret_to_superscript(tail[len(digits) :])
+
+
+def exact_text(value: Fraction | int, digits: int = 3) -> str:
+    """An exact number (Fraction or int of any size) in scientific notation for the page; a
+    mantissa that is exact is written without trailing zeros (``10⁹⁹⁰⁹``, ``2.5 × 10⁻⁹⁰``)."""
+    text = exact_sci(value, digits)
+    mantissa, sep, exponent = text.partition(" × 10^")
+    if sep:
+        trimmed = mantissa.rstrip("0").rstrip(".")
+        if Fraction(trimmed.replace("−", "-")) * Fraction(10) ** int(exponent) == value:
+            text = f"10^{exponent}" if trimmed == "1" else f"{trimmed} × 10^{exponent}"
+    return caret_to_superscript(text)

@@ -17,10 +17,9 @@ import numpy as np
 import pandas as pd
 
 from vgapp import lab_charts, workers
-from vgapp.charts import titled
-from vgapp.controls import ACTIVATION_LABELS
+from vgapp.blocks import Metric
 from vgapp.formatting import sci, superscript
-from vgapp.lab_controls import LAB_KEYS, LAB_SAMPLES, REMEDIES
+from vgapp.lab_controls import ACTIVATION_LABELS, LAB_KEYS, LAB_SAMPLES, REMEDIES
 from vgapp.lab_runs import (
     LabRun,
     Progress,
@@ -31,7 +30,7 @@ from vgapp.lab_runs import (
     train,
     train_remote,
 )
-from vgapp.views import Metric
+from vgapp.vegalite import title as titled
 from vgcore.activations import sigmoid
 from vgcore.datasets import Dataset
 from vgcore.mlp import mlp_predict, unflatten_params
@@ -225,7 +224,7 @@ def _compose(main: LabRun, comparison: LabRun, data: Dataset, remedy: str, same:
         _loss_title(main, comparison, remedy, same),
         "Mean loss per sample F/n (log) against step (symlog). Dots: where each enabled rule "
         "first holds; the dashed line: where the rules stopped your run.",
-    ).to_dict()
+    )
     chart = lab_charts.loss_chart(
         frame, markers, callout, names=[run.label for run in runs], title=title, keep_steps=keep
     )
@@ -294,13 +293,13 @@ def _panel(run: LabRun, data: Dataset, domain: tuple[float, float] | None) -> Ru
     heatmap = lab_charts.gradient_heatmap(
         lab_charts.heatmap_data(norms, keep_steps=(run.stop_step,)),
         n_layers,
-        title=titled(heat_title, who).to_dict(),
+        title=titled(heat_title, who),
         domain=domain,
         stop_step=stop,
     )
     sat_title, sat_axis = _saturation_finding(run, saturation)
     saturation_chart = lab_charts.saturation_chart(
-        saturation, title=titled(sat_title, who).to_dict(), y_title=sat_axis, stop_step=stop
+        saturation, title=titled(sat_title, who), y_title=sat_axis, stop_step=stop
     )
     fit_frame, fit_chart, fit_text, fit_metric = _fit(run, data)
     metrics = (
@@ -413,7 +412,7 @@ def _fit(run: LabRun, data: Dataset) -> tuple[pd.DataFrame, dict, str, Metric]:
         cells = lab_charts.boundary_frame(xs, ys, probability)
         points = pd.DataFrame({"x1": data.X[:, 0], "x2": data.X[:, 1], "class": data.y})
         title = f"At the stop: {accuracy:.0%} of the training points on the right side"
-        chart = lab_charts.boundary_chart(cells, points, title=titled(title, where).to_dict())
+        chart = lab_charts.boundary_chart(cells, points, title=titled(title, where))
         metric = Metric(
             "training accuracy there", f"{accuracy:.0%}", "Share of samples classified right."
         )
@@ -428,7 +427,7 @@ def _fit(run: LabRun, data: Dataset) -> tuple[pd.DataFrame, dict, str, Metric]:
         if rms is not None
         else "At the stop: no finite fit"
     )
-    chart = lab_charts.regression_chart(curve, points, title=titled(title, where).to_dict())
+    chart = lab_charts.regression_chart(curve, points, title=titled(title, where))
     metric = Metric("RMS error there", loss_text(rms), "√(F/n): the typical miss in units of y.")
     return curve, chart, f"{title}; {where}.", metric
 

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vgapp.charts import BLACK, BLUE, CHART_HEIGHT, ORANGE, SKY, VERMILION, rounded
+from vgapp import vegalite as vl
+from vgapp.vegalite import BLACK, BLUE, CHART_HEIGHT, ORANGE, SKY, VERMILION, rounded
 
 MAX_LOSS_POINTS = 300
 MAX_HEATMAP_CELLS = 1000
@@ -34,11 +35,6 @@ ZERO_TEXT = "exactly 0 (underflow)"
 INF_TEXT = "∞ (overflow)"
 STATE_COLORS = {ZERO_TEXT: VERMILION, INF_TEXT: BLACK}
 STEP_TITLE = "step k (symlog scale)"
-SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
-_Q, _N, _O = "quantitative", "nominal", "ordinal"  # Vega-Lite field types
-_VIEW_CONFIG = {"continuousWidth": 300, "continuousHeight": 300}
-"""Altair's default view size, kept so that the charts look as they did when Altair built
-them (the width is fitted to the column, the height is set per chart)."""
 
 
 def sample_steps(n: int, max_points: int, keep: tuple[int, ...] = ()) -> np.ndarray:
@@ -69,68 +65,12 @@ def layer_names(n_layers: int) -> list[str]:
     return [f"layer {i}" for i in range(1, n_layers)] + ["output"]
 
 
-def _rows(**columns: Any) -> list[dict[str, Any]]:
-    """Inline data rows from equal-length columns (arrays, Series or lists; a string is repeated
-    on every row), as JSON-ready values: Python numbers and strings, None where a float is not
-    finite (strict JSON has no NaN or ∞; Altair did the same)."""
-    n = next((len(values) for values in columns.values() if not isinstance(values, str)), 1)
-    lists = []
-    for values in columns.values():
-        if isinstance(values, str):
-            lists.append([values] * n)
-            continue
-        array = np.asarray(values)
-        listed = array.tolist()
-        if array.dtype.kind == "f":
-            for i in np.flatnonzero(~np.isfinite(array)):
-                listed[i] = None
-        lists.append(listed)
-    return [dict(zip(columns, row, strict=True)) for row in zip(*lists, strict=True)]
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The frame's rows as inline data (see ``_rows``)."""
-    return _rows(**{str(name): frame[name].to_numpy() for name in frame.columns})
-
-
-def _field(name: str, kind: str, **properties: Any) -> dict[str, Any]:
-    """An encoding (or tooltip entry) of field ``name`` with type ``kind`` (_Q, _N or _O)."""
-    return {"field": name, "type": kind, **properties}
-
-
 def _step_x(with_title: bool = True) -> dict[str, Any]:
     """The symlog step axis shared by the loss, heatmap and saturation charts."""
-    x = _field("step", _Q, scale={"type": "symlog"})
+    x = vl.field("step", vl.Q, scale={"type": "symlog"})
     if with_title:
         x["title"] = STEP_TITLE
     return x
-
-
-def _layer(rows: list[dict[str, Any]], mark: dict[str, Any], **encoding: Any) -> dict[str, Any]:
-    """A unit view with its rows inlined."""
-    return {"data": {"values": rows}, "mark": mark, "encoding": encoding}
-
-
-def _chart(
-    layers: list[dict[str, Any]],
-    *,
-    title: dict[str, Any],
-    height: int,
-    independent_colors: bool = False,
-) -> dict[str, Any]:
-    """The top-level layered spec: fixed plot height, width fitted to the column (title and
-    legends outside the plot), as ``vgapp.charts.finish`` sets it."""
-    spec: dict[str, Any] = {
-        "$schema": SCHEMA,
-        "config": {"view": dict(_VIEW_CONFIG)},
-        "title": title,
-        "height": height,
-        "autosize": {"type": "fit-x", "contains": "padding"},
-        "layer": layers,
-    }
-    if independent_colors:
-        spec["resolve"] = {"scale": {"color": "independent"}}
-    return spec
 
 
 # ---------------------------------------------------------------- loss against step
@@ -182,65 +122,65 @@ def loss_chart(
 
     def color() -> dict[str, Any]:
         scale = {"domain": list(names), "range": [VERMILION, BLUE][: len(names)]}
-        return _field("run", _N, scale=scale, title=None, legend={"orient": "bottom"})
+        return vl.field("run", vl.N, scale=scale, title=None, legend={"orient": "bottom"})
 
     def loss_tip() -> dict[str, Any]:
-        return _field("loss_mean", _Q, title="loss F/n", format=".4g")
+        return vl.field("loss_mean", vl.Q, title="loss F/n", format=".4g")
 
     layers = [
-        _layer(
-            _rows(run=run[positive], step=step[positive], loss_mean=loss[positive]),
+        vl.layer(
+            vl.rows(run=run[positive], step=step[positive], loss_mean=loss[positive]),
             {"type": "line", "strokeWidth": 2},
             x=_step_x(),
-            y=_field(
+            y=vl.field(
                 "loss_mean",
-                _Q,
+                vl.Q,
                 scale={"type": "log"},
                 title="mean loss per sample F/n (log scale)",
             ),
             color=color(),
-            tooltip=[_field("run", _N), _field("step", _Q), loss_tip()],
+            tooltip=[vl.field("run", vl.N), vl.field("step", vl.Q), loss_tip()],
         )
     ]
     if zeros.any():
         layers.append(
-            _layer(
-                _rows(
+            vl.layer(
+                vl.rows(
                     run=run[zeros], step=step[zeros], loss_mean=loss[zeros], text="loss exactly 0"
                 ),
                 {"type": "tick", "thickness": 2, "color": BLACK},
                 x=_step_x(),
-                tooltip=[_field("run", _N), _field("step", _Q), _field("text", _N)],
+                tooltip=[vl.field("run", vl.N), vl.field("step", vl.Q), vl.field("text", vl.N)],
             )
         )
     loss_at = markers["loss_mean"].to_numpy(dtype=float)
     marked = markers[(loss_at > 0) & np.isfinite(loss_at)]
     if len(marked):
         layers.append(
-            _layer(
-                _records(marked),
+            vl.layer(
+                vl.records(marked),
                 {"type": "point", "filled": True, "size": 110, "stroke": "white", "strokeWidth": 1},
                 x=_step_x(),
-                y=_field("loss_mean", _Q),
+                y=vl.field("loss_mean", vl.Q),
                 color=color(),
-                shape=_field("rule", _N, title="rule first holds", legend={"orient": "right"}),
+                shape=vl.field("rule", vl.N, title="rule first holds", legend={"orient": "right"}),
                 tooltip=[
-                    _field("run", _N),
-                    _field("text", _N, title="rule"),
-                    _field("step", _Q),
+                    vl.field("run", vl.N),
+                    vl.field("text", vl.N, title="rule"),
+                    vl.field("step", vl.Q),
                     loss_tip(),
                 ],
             )
         )
     if callout is not None:
         at, loss_there, text = callout
-        spot = _rows(step=[at], loss_mean=[loss_there], text=[text])
+        spot = vl.rows(step=[at], loss_mean=[loss_there], text=[text])
         layers.append(
-            _layer(spot, {"type": "rule", "color": VERMILION, "strokeDash": [4, 3]}, x=_step_x())
+            vl.layer(spot, {"type": "rule", "color": VERMILION, "strokeDash": [4, 3]}, x=_step_x())
         )
         if loss_there > 0 and math.isfinite(loss_there):
             layers.append(
-                _layer(
+                vl.layer(
                     spot,
                     {
                         "type": "text",
@@ -251,14 +191,14 @@ def loss_chart(
                         "fontWeight": "bold",
                     },
                     x=_step_x(),
-                    y=_field("loss_mean", _Q),
-                    text=_field("text", _N),
+                    y=vl.field("loss_mean", vl.Q),
+                    text=vl.field("text", vl.N),
                     color={"value": VERMILION},
                 )
             )
     if not positive.any() and not zeros.any():
-        layers = [_empty_note("no finite loss was recorded: it overflowed at step 0")]
-    return _chart(layers, title=title, height=CHART_HEIGHT + 50)
+        layers = [vl.note("no finite loss was recorded: it overflowed at step 0")]
+    return vl.chart(layers, title=title, height=CHART_HEIGHT + 50)
 
 
 # ---------------------------------------------------------------- layer x step heatmap
@@ -310,9 +250,9 @@ def gradient_heatmap(
     cells in their own colours with their own legend."""
 
     def y() -> dict[str, Any]:
-        return _field(
+        return vl.field(
             "layer",
-            _O,
+            vl.ORD,
             sort="descending",
             title="layer (1 = next to the input)",
             axis={"labelExpr": f"datum.value == {n_layers} ? 'output' : datum.value"},
@@ -320,9 +260,9 @@ def gradient_heatmap(
 
     def tooltip() -> list[dict[str, Any]]:
         return [
-            _field("step", _Q, title="from step"),
-            _field("layer", _O),
-            _field("norm", _Q, title="‖dF/dz‖", format=".3e"),
+            vl.field("step", vl.Q, title="from step"),
+            vl.field("layer", vl.ORD),
+            vl.field("norm", vl.Q, title="‖dF/dz‖", format=".3e"),
         ]
 
     finite = (cells["state"] == "finite").to_numpy()
@@ -331,15 +271,15 @@ def gradient_heatmap(
     if finite.any() and domain is not None:
         low, high = domain
         layers.append(
-            _layer(
-                _rows(**{name: values[finite] for name, values in columns.items()}),
+            vl.layer(
+                vl.rows(**{name: values[finite] for name, values in columns.items()}),
                 {"type": "rect"},
                 x=_step_x(),
                 x2={"field": "step_end"},
                 y=y(),
-                color=_field(
+                color=vl.field(
                     "norm",
-                    _Q,
+                    vl.Q,
                     scale={
                         "type": "log",
                         "scheme": "viridis",
@@ -355,8 +295,8 @@ def gradient_heatmap(
         special = ~finite
         states = list(STATE_COLORS)
         layers.append(
-            _layer(
-                _rows(
+            vl.layer(
+                vl.rows(
                     **{name: values[special] for name, values in columns.items()},
                     state=cells["state"].to_numpy()[special],
                 ),
@@ -364,20 +304,20 @@ def gradient_heatmap(
                 x=_step_x(),
                 x2={"field": "step_end"},
                 y=y(),
-                color=_field(
+                color=vl.field(
                     "state",
-                    _N,
+                    vl.N,
                     scale={"domain": states, "range": [STATE_COLORS[s] for s in states]},
                     title="not on the log scale",
                 ),
-                tooltip=[*tooltip(), _field("state", _N, title="value")],
+                tooltip=[*tooltip(), vl.field("state", vl.N, title="value")],
             )
         )
     if stop_step is not None:
         layers.append(_stop_rule(stop_step))
     if not layers:
-        layers.append(_empty_note("no finite gradient was recorded"))
-    return _chart(
+        layers.append(vl.note("no finite gradient was recorded"))
+    return vl.chart(
         layers,
         title=title,
         height=max(CHART_HEIGHT - 50, 14 * n_layers),
@@ -387,16 +327,12 @@ def gradient_heatmap(
 
 def _stop_rule(step: int, **mark: Any) -> dict[str, Any]:
     """A dashed vertical rule at ``step`` (white unless ``mark`` says otherwise)."""
-    return _layer(
-        _rows(step=[step], text=[f"the rules stopped the run at step {step}"]),
+    return vl.layer(
+        vl.rows(step=[step], text=[f"the rules stopped the run at step {step}"]),
         {"type": "rule", "color": "white", "strokeDash": [4, 3], "strokeWidth": 2, **mark},
         x=_step_x(with_title=False),
-        tooltip=[_field("text", _N, title="")],
+        tooltip=[vl.field("text", vl.N, title="")],
     )
-
-
-def _empty_note(text: str) -> dict[str, Any]:
-    return _layer(_rows(text=[text]), {"type": "text", "fontSize": 13}, text=_field("text", _N))
 
 
 # ---------------------------------------------------------------- saturation
@@ -420,32 +356,32 @@ def saturation_chart(
     """Share of saturated unit-samples (0 to 1) per hidden layer against step."""
     n_steps, n_hidden = saturation.shape
     steps = sample_steps(n_steps, max(2, MAX_SATURATION_POINTS // max(n_hidden, 1)))
-    lines = _layer(
-        _rows(
+    lines = vl.layer(
+        vl.rows(
             step=np.repeat(steps, n_hidden),
             layer=np.tile(np.arange(1, n_hidden + 1), steps.size),
             share=np.round(saturation[steps].reshape(-1), 4),
         ),
         {"type": "line", "strokeWidth": 2},
         x=_step_x(),
-        y=_field("share", _Q, scale={"domain": [0, 1]}, axis={"format": "%"}, title=y_title),
-        color=_field(
+        y=vl.field("share", vl.Q, scale={"domain": [0, 1]}, axis={"format": "%"}, title=y_title),
+        color=vl.field(
             "layer",
-            _O,
+            vl.ORD,
             scale={"scheme": "viridis"},
             title="hidden layer",
             legend={"orient": "right", "symbolLimit": 24},
         ),
         tooltip=[
-            _field("step", _Q),
-            _field("layer", _O, title="hidden layer"),
-            _field("share", _Q, title="saturated", format=".1%"),
+            vl.field("step", vl.Q),
+            vl.field("layer", vl.ORD, title="hidden layer"),
+            vl.field("share", vl.Q, title="saturated", format=".1%"),
         ],
     )
     layers = [lines]
     if stop_step is not None:
         layers.append(_stop_rule(stop_step, color=VERMILION, strokeWidth=1.5))
-    return _chart(layers, title=title, height=CHART_HEIGHT - 50)
+    return vl.chart(layers, title=title, height=CHART_HEIGHT - 50)
 
 
 # ---------------------------------------------------------------- the fit at the stop
@@ -482,23 +418,23 @@ def boundary_chart(
         name: rounded(cells[name].to_numpy(), BOUNDARY_DIGITS)
         for name in ("x", "x2", "y", "y2", "p_class_1")
     }
-    heat = _layer(
-        _rows(**compact),
+    heat = vl.layer(
+        vl.rows(**compact),
         {"type": "rect", "opacity": 0.75},
-        x=_field("x", _Q, scale=x_scale, title="input x₁"),
+        x=vl.field("x", vl.Q, scale=x_scale, title="input x₁"),
         x2={"field": "x2"},
-        y=_field("y", _Q, scale=y_scale, title="input x₂"),
+        y=vl.field("y", vl.Q, scale=y_scale, title="input x₂"),
         y2={"field": "y2"},
-        color=_field(
+        color=vl.field(
             "p_class_1",
-            _Q,
+            vl.Q,
             scale={"domain": [0, 0.5, 1], "range": [ORANGE, "#f7f7f7", SKY]},
             title="P(class 1)",
         ),
         tooltip=[
-            _field("cx", _Q, title="x₁", format=".2f"),
-            _field("cy", _Q, title="x₂", format=".2f"),
-            _field("p_class_1", _Q, title="P(class 1)", format=".3f"),
+            vl.field("cx", vl.Q, title="x₁", format=".2f"),
+            vl.field("cy", vl.Q, title="x₂", format=".2f"),
+            vl.field("p_class_1", vl.Q, title="P(class 1)", format=".3f"),
         ],
     )
     heat["transform"] = [
@@ -506,8 +442,8 @@ def boundary_chart(
         {"calculate": "(datum.y + datum.y2) / 2", "as": "cy"},
     ]
     classes = {"domain": ["class 0", "class 1"], "range": [VERMILION, BLUE]}
-    dots = _layer(
-        _rows(
+    dots = vl.layer(
+        vl.rows(
             x1=np.round(points["x1"].to_numpy(), 3),
             x2=np.round(points["x2"].to_numpy(), 3),
             label=np.where(points["class"] == 1, "class 1", "class 0"),
@@ -520,17 +456,17 @@ def boundary_chart(
             "strokeWidth": 0.4,
             "opacity": 0.9,
         },
-        x=_field("x1", _Q),
-        y=_field("x2", _Q),
-        color=_field("label", _N, scale=classes, title="data"),
-        shape=_field("label", _N, title="data"),
+        x=vl.field("x1", vl.Q),
+        y=vl.field("x2", vl.Q),
+        color=vl.field("label", vl.N, scale=classes, title="data"),
+        shape=vl.field("label", vl.N, title="data"),
         tooltip=[
-            _field("x1", _Q, title="x₁", format=".2f"),
-            _field("x2", _Q, title="x₂", format=".2f"),
-            _field("label", _N, title="class"),
+            vl.field("x1", vl.Q, title="x₁", format=".2f"),
+            vl.field("x2", vl.Q, title="x₂", format=".2f"),
+            vl.field("label", vl.N, title="class"),
         ],
     )
-    return _chart([heat, dots], title=title, height=FIT_HEIGHT, independent_colors=True)
+    return vl.chart([heat, dots], title=title, height=FIT_HEIGHT, independent_colors=True)
 
 
 def regression_frame(x: np.ndarray, prediction: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
@@ -546,14 +482,14 @@ def regression_chart(
     ``points`` has columns x, y."""
 
     def x() -> dict[str, Any]:
-        return _field("x", _Q, title="input x")
+        return vl.field("x", vl.Q, title="input x")
 
-    dots = _layer(
-        _records(points),
+    dots = vl.layer(
+        vl.records(points),
         {"type": "circle", "size": 18, "color": BLACK, "opacity": 0.5},
         x=x(),
-        y=_field("y", _Q, title="target y"),
-        tooltip=[_field("x", _Q, format=".3f"), _field("y", _Q, format=".3f")],
+        y=vl.field("y", vl.Q, title="target y"),
+        tooltip=[vl.field("x", vl.Q, format=".3f"), vl.field("y", vl.Q, format=".3f")],
     )
     names = {"prediction": "network at the stop", "target_sin_3x": "noise-free sin(3x)"}
     grid = curve["x"].to_numpy()
@@ -564,23 +500,23 @@ def regression_chart(
         long["x"].append(grid[finite])
         long["series"].append(np.full(int(finite.sum()), name, dtype=object))
         long["value"].append(values[finite])
-    lines = _layer(
-        _rows(**{key: np.concatenate(parts) for key, parts in long.items()}),
+    lines = vl.layer(
+        vl.rows(**{key: np.concatenate(parts) for key, parts in long.items()}),
         {"type": "line", "strokeWidth": 2.5},
         x=x(),
-        y=_field("value", _Q),
-        color=_field(
+        y=vl.field("value", vl.Q),
+        color=vl.field(
             "series",
-            _N,
+            vl.N,
             scale={"domain": list(names.values()), "range": [VERMILION, SKY]},
             title=None,
             legend={"orient": "bottom"},
         ),
-        strokeDash=_field("series", _N, legend=None),
+        strokeDash=vl.field("series", vl.N, legend=None),
         tooltip=[
-            _field("series", _N),
-            _field("x", _Q, format=".3f"),
-            _field("value", _Q, format=".3f"),
+            vl.field("series", vl.N),
+            vl.field("x", vl.Q, format=".3f"),
+            vl.field("value", vl.Q, format=".3f"),
         ],
     )
-    return _chart([dots, lines], title=title, height=FIT_HEIGHT)
+    return vl.chart([dots, lines], title=title, height=FIT_HEIGHT)

@@ -7,11 +7,18 @@ and the view (``vgapp.lab``) use them.
 
 from __future__ import annotations
 
-from vgapp.controls import ACTIVATION_LABELS, BOOL, CHOICE, DTYPE_OPTIONS, FLOAT, INT, Control
+from vgapp.controls import Choice, Control, Number, Toggle, When
 from vgapp.formatting import superscript
-from vgapp.lessons import Lesson
+from vgapp.layout import Lesson
 from vgcore.datasets import DATASETS, LABELS
 
+ACTIVATION_LABELS = {
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+}
+DTYPE_OPTIONS = ("float16", "float32", "float64")
 LAB_SAMPLES = 256
 """Samples in every built-in dataset of the lab (n in F/n)."""
 REMEDY_LOSS_SCALE = 1024.0
@@ -73,137 +80,130 @@ def _power_of_two_label(text: str) -> str:
 
 
 def _threshold_control(key: str, label: str, help_text: str, default: str = OFF) -> Control:
-    return Control(
+    return Choice(
         key,
         label,
-        CHOICE,
         default,
+        THRESHOLD_OPTIONS,
         help_text,
-        options=THRESHOLD_OPTIONS,
-        option_labels={option: _number_label(option) for option in THRESHOLD_OPTIONS},
+        labels={option: _number_label(option) for option in THRESHOLD_OPTIONS},
         widget="select_slider",
     )
 
 
 LAB_CONTROLS: tuple[Control, ...] = (
-    Control(
+    Choice(
         "lab_dataset",
         "Dataset (256 samples)",
-        CHOICE,
         "moons",
+        DATASETS,
         "Generated in code from the seed. The four 2-D sets are classification (cross-entropy "
         "loss); the 1-D set is regression (squared error).",
-        options=DATASETS,
-        option_labels=LABELS,
+        labels=LABELS,
         widget="select",
     ),
-    Control(
+    Number(
         "lab_depth",
         "Hidden layers",
-        INT,
         6,
-        "Number of hidden layers between the input and the linear output layer.",
         1,
         20,
         1,
+        "Number of hidden layers between the input and the linear output layer.",
+        integer=True,
     ),
-    Control(
+    Number(
         "lab_width",
         "Width (units per hidden layer)",
-        INT,
         32,
-        "Units in every hidden layer.",
         2,
         128,
         1,
+        "Units in every hidden layer.",
+        integer=True,
     ),
-    Control(
+    Choice(
         "lab_activation",
         "Activation",
-        CHOICE,
         "sigmoid",
+        tuple(ACTIVATION_LABELS),
         "σ' ≤ 1/4 shrinks the back-propagated gradient at every layer; tanh' ≤ 1; ReLU passes "
         "it on unchanged or not at all; leaky ReLU keeps a slope of 0.01.",
-        options=tuple(ACTIVATION_LABELS),
-        option_labels=ACTIVATION_LABELS,
+        labels=ACTIVATION_LABELS,
         widget="select",
     ),
-    Control(
+    Choice(
         "lab_init",
         "Initialisation",
-        CHOICE,
         "standard",
+        tuple(INIT_LABELS),
         "Weights at step 0 (biases 0). Standard U[±1/√n_in] is what Glorot & Bengio (2010) "
         "found to shrink the gradients toward the input; Xavier keeps their variance; He suits "
         "ReLU; custom draws N(0, s²) with the scale s below.",
-        options=tuple(INIT_LABELS),
-        option_labels=INIT_LABELS,
+        labels=INIT_LABELS,
         widget="select",
     ),
-    Control(
+    Number(
         "lab_init_scale",
         "Custom initialisation: standard deviation s",
-        FLOAT,
         1.0,
-        "Only for the custom initialisation: every weight is drawn from N(0, s²).",
         0.01,
         10.0,
         0.01,
+        "Only for the custom initialisation: every weight is drawn from N(0, s²).",
         widget="number",
         format="%.2f",
+        when=When("lab_init", ("custom",)),
     ),
-    Control(
+    Choice(
         "lab_step_rule",
         "Step size rule",
-        CHOICE,
         "constant",
+        ("constant", "armijo"),
         "A constant step η, or Armijo backtracking from η (halving until F drops enough).",
-        options=("constant", "armijo"),
-        option_labels={"constant": "constant η", "armijo": "Armijo backtracking"},
+        labels={"constant": "constant η", "armijo": "Armijo backtracking"},
         widget="segmented",
     ),
-    Control(
+    Choice(
         "lab_eta",
         "Step size η (on the summed loss F)",
-        CHOICE,
         "1e-3",
+        ETA_OPTIONS,
         "x ← x − η·∇F with F the SUM over the 256 samples, so η = 10⁻³ is a step of 0.256 on "
         "the mean loss.",
-        options=ETA_OPTIONS,
-        option_labels={option: _number_label(option) for option in ETA_OPTIONS},
+        labels={option: _number_label(option) for option in ETA_OPTIONS},
         widget="select_slider",
     ),
-    Control(
+    Number(
         "lab_steps",
         "Maximum steps",
-        INT,
         2000,
-        "The step budget (the maximum-steps rule). The trace always runs to it, so the page can "
-        "show where every other rule would have stopped the run.",
         10,
         5000,
         10,
+        "The step budget (the maximum-steps rule). The trace always runs to it, so the page can "
+        "show where every other rule would have stopped the run.",
+        integer=True,
     ),
-    Control(
+    Choice(
         "lab_dtype",
         "Precision",
-        CHOICE,
         "float32",
+        DTYPE_OPTIONS,
         "The floating-point format of the weights, the forward and the backward pass. float16 "
         "flushes gradients below 6·10⁻⁸ to exactly zero.",
-        options=DTYPE_OPTIONS,
         widget="segmented",
     ),
-    Control(
+    Choice(
         "lab_loss_scale",
         "Loss scale (float16)",
-        CHOICE,
         "1",
+        LOSS_SCALE_OPTIONS,
         "Backpropagate loss_scale·F and divide the gradients by loss_scale afterwards (mixed "
         "precision): small gradients survive float16; too large a scale overflows to ∞.",
-        options=LOSS_SCALE_OPTIONS,
-        option_labels={option: _power_of_two_label(option) for option in LOSS_SCALE_OPTIONS},
+        labels={option: _power_of_two_label(option) for option in LOSS_SCALE_OPTIONS},
         widget="select_slider",
+        when=When("lab_dtype", ("float16",)),
     ),
     _threshold_control(
         "lab_eps",
@@ -232,45 +232,41 @@ LAB_CONTROLS: tuple[Control, ...] = (
         "Stop when the relative loss change |ΔF| / |F| ≤",
         "Stop when a step lowers F by less than this fraction of F.",
     ),
-    Control(
+    Toggle(
         "lab_stagnation",
         "Stop on stagnation (no weight changed)",
-        BOOL,
         True,
         "Stop when x_{k+1} == x_k exactly: every update was lost in floating point.",
-        widget="toggle",
     ),
-    Control(
+    Choice(
         "lab_combine",
         "Stop when",
-        CHOICE,
         "any",
+        ("any", "all"),
         "Stop at the first step where any enabled rule holds, or where all of them hold at "
         "once. The step limit always stops.",
-        options=("any", "all"),
-        option_labels={"any": "any rule holds", "all": "all rules hold"},
+        labels={"any": "any rule holds", "all": "all rules hold"},
         widget="segmented",
     ),
-    Control(
+    Number(
         "lab_seed",
         "Seed (data and initial weights)",
-        INT,
         0,
-        "The same seed gives the same data, the same initial weights and the same run.",
         0,
         10_000,
         1,
+        "The same seed gives the same data, the same initial weights and the same run.",
+        integer=True,
         widget="number",
     ),
-    Control(
+    Choice(
         "lab_remedy",
         "Comparison run: remedy",
-        CHOICE,
         "relu_he",
+        tuple(REMEDIES),
         "Trained beside your run on the same data, depth, width, step size, budget and rules, "
         "with this one change.",
-        options=tuple(REMEDIES),
-        option_labels=REMEDIES,
+        labels=REMEDIES,
         widget="select",
     ),
 )
@@ -284,7 +280,7 @@ LAB_LESSONS: tuple[Lesson, ...] = (
         "back-propagated gradient six- to eightfold, the steps become tiny, and the "
         "parameter-change rule stops the run while the loss is still ln 2 ≈ 0.69, a coin "
         "flip. ReLU + He, same budget and rules, fits the data.",
-        ("lab",),
+        "lab",
         {
             "lab_depth": 8,
             "lab_activation": "sigmoid",
@@ -300,7 +296,7 @@ LAB_LESSONS: tuple[Lesson, ...] = (
         "10 sigmoid layers in float16: the back-propagated gradient of the lowest layers falls "
         "below float16's smallest subnormal, 6·10⁻⁸, and is exactly 0. The comparison scales "
         "the loss by 2¹⁰ before backpropagating and unscales in float32: no layer is zero.",
-        ("lab",),
+        "lab",
         {
             "lab_depth": 10,
             "lab_width": 16,

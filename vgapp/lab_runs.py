@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from vgapp.controls import ACTIVATION_LABELS, BOOL, CHOICE, INT, Control
 from vgapp.lab_controls import (
+    ACTIVATION_LABELS,
     INIT_SHORT,
     LAB_CONTROLS,
     LAB_KEYS,
@@ -30,7 +30,7 @@ from vgapp.lab_controls import (
     REMEDIES,
     REMEDY_LOSS_SCALE,
 )
-from vgcore._validate import check_choice, check_int, check_real
+from vgcore._validate import check_choice, check_int
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import DescentResult, gradient_descent
 from vgcore.mlp import Objective, flatten_params, init_mlp, mlp_objective
@@ -188,19 +188,6 @@ def train(
     )
 
 
-def _check_value(control: Control, value: Any) -> None:
-    """ValueError naming the control's key and its allowed values or range."""
-    if control.kind == CHOICE:
-        check_choice(value, control.options, control.key)
-    elif control.kind == BOOL:
-        if not isinstance(value, bool):
-            raise ValueError(f"{control.key} must be True or False; got {value!r}")
-    elif control.kind == INT:
-        check_int(value, control.key, low=int(control.low), high=int(control.high))
-    else:
-        check_real(value, control.key, low=control.low, high=control.high)
-
-
 def _threshold(text: str) -> float | None:
     return None if text == OFF else float(text)
 
@@ -211,7 +198,7 @@ def spec_from_controls(values: Mapping[str, Any]) -> RunSpec:
     if missing:
         raise ValueError(f"values must give every lab control; missing {', '.join(missing)}")
     for key in LAB_KEYS:
-        _check_value(_LAB[key], values[key])
+        _LAB[key].check(values[key])
     rules = StoppingRules(
         eps=_threshold(values["lab_eps"]),
         gatol=_threshold(values["lab_gatol"]),

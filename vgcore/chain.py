@@ -40,6 +40,7 @@ import numpy as np
 from vgcore._chain_dtype import _dtype_pass, _DtypePass
 from vgcore._chain_forward import _python_forward as _python_forward  # timed by bench_chain
 from vgcore._chain_log import _log_pass, _LogPass
+from vgcore._chain_rounding import _accumulate
 from vgcore._chain_underflow import _underflow_depth
 from vgcore._validate import (
     FLOAT_DTYPES,
@@ -241,28 +242,44 @@ class ChainReport:
     underflow_depths: dict[str, int | None]
     """dtype name -> underflow_depth of the whole weight vector"""
     decomposition: ChainDecomposition
+    prefix_depths: np.ndarray
+    """the prefix depths d of ``prefix_gradients`` (sorted)"""
+    prefix_gradients: dict[str, np.ndarray]
+    """dtype name -> dF/dw_1 of the prefix chain of each depth in ``prefix_depths`` (see
+    ``chain_prefix_gradients``), as float64"""
 
 
-def chain_report(weights: Any, activation: str = "sigmoid") -> ChainReport:
-    """The chain panel's data: the exact log-domain gradient and, per dtype, the rounded one.
+def chain_report(
+    weights: Any, activation: str = "sigmoid", prefix_depths: Any = ()
+) -> ChainReport:
+    """The chain panel's data: the exact log-domain gradient and, per dtype, the rounded one;
+    and dF/dw_1 of the prefix chains of ``prefix_depths`` (None: all depths 2..L), to which,
+    when any are asked for, each dtype's first zero depth and the depth before it are added
+    (so that a sampled curve shows its transitions exactly).
 
     The three dtype passes share work: each forward pass starts from the next wider dtype's
     values as a guess (and is still computed exactly in its own dtype), and the log domain
     reuses the float64 forward values."""
     w = _check_weights(weights)
     act = get_activation(activation)
+    depths = _check_depths(prefix_depths, w.size)
     passes: dict[str, _DtypePass] = {}
     coarser = None
     for name in reversed(FLOAT_DTYPES):
         passes[name] = _dtype_pass(w, act, np.dtype(name), coarser)
         coarser = passes[name].outputs
     logs = _log_pass(w, act, passes["float64"])
-    gradients, backprops, depths = {}, {}, {}
+    gradients, backprops, zero_depths, prefixes = {}, {}, {}, {}
     for name in FLOAT_DTYPES:
         p = passes[name]
         gradients[name] = _readonly(p.gradient().astype(np.float64))
         backprops[name] = _readonly(p.backprop().astype(np.float64))
-        depths[name] = _underflow_depth(p)
+        zero_depths[name] = _underflow_depth(p)
+    if depths.size:
+        edges = [d for z in zero_depths.values() if z is not None for d in (z - 1, z) if d >= 2]
+        depths = np.union1d(depths, np.array(edges, dtype=np.int64))
+    for name in FLOAT_DTYPES:
+        prefixes[name] = _readonly(_prefix_gradients(passes[name], depths))
     decomposition = _decomposition(act, logs)
     for values in vars(decomposition).values():
         _readonly(values)
@@ -274,11 +291,50 @@ def chain_report(weights: Any, activation: str = "sigmoid") -> ChainReport:
         log10_abs_backprop=_readonly(logs.backprop() / _LN10),
         gradients=gradients,
         backprops=backprops,
-        underflow_depths=depths,
+        underflow_depths=zero_depths,
         decomposition=decomposition,
+        prefix_depths=_readonly(depths),
+        prefix_gradients=prefixes,
     )
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
+
+
+
+def _check_depths(depths: Any, depth: int) -> np.ndarray:
+    """Prefix depths as a sorted int64 array in 2..depth (default: all of them)."""
+    if depths is None:
+        return np.arange(2, depth + 1, dtype=np.int64)
+    chosen = np.asarray(depths)
+    if chosen.ndim != 1 or (chosen.size and chosen.dtype.kind not in "iu"):
+        raise ValueError("prefix_depths must be a 1-D array of integers")
+    if chosen.size and (chosen.min() < 2 or chosen.max() > depth):
+        raise ValueError(f"prefix_depths must lie from 2 to the chain's depth {depth}")
+    return np.unique(chosen.astype(np.int64))
+
+
+def _prefix_gradients(p: _DtypePass, depths: np.ndarray) -> np.ndarray:
+    """dF/dw_1 of each prefix chain (see ``chain_prefix_gradients``), as float64."""
+    # The whole chain's backward factors a_L, w_L, ..., a_2, w_2; prefix d multiplies their
+    # tail a_d, w_d, ..., a_2, w_2 in this order, as its own backward pass does.
+    factors = np.empty(2 * (p.weights.size - 1), dtype=p.weights.dtype)
+    factors[0::2] = p.derivatives[::-1]
+    factors[1::2] = p.weights[1:][::-1]
+    top = p.weights.size
+    return np.array([_accumulate(factors[2 * (top - int(d)) :])[-1] for d in depths], float)
+
+
+def chain_prefix_gradients(
+    weights: Any, activation: str = "sigmoid", prefix_depths: Any = None
+) -> dict[str, np.ndarray]:
+    """dF/dw_1 of the prefix chain of each depth d in ``prefix_depths`` (default: 2..L), per
+    dtype: ``result[dtype][j] == chain_gradient(weights[:d_j], activation, dtype)[0]``, i.e.
+    ``prod_{i=2..d} w_i act'(z_i)`` rounded as that prefix's own backward pass rounds it (from
+    its own top), as float64 (zeros and infinities kept). ``prefix_depths`` are sorted and
+    deduplicated."""
+    if prefix_depths is None:
+        prefix_depths = np.arange(2, _check_weights(weights).size + 1)
+    return chain_report(weights, activation, prefix_depths=prefix_depths).prefix_gradients

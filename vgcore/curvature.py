@@ -347,3 +347,40 @@ def example_objective(example_key: str) -> Callable[[np.ndarray], tuple[float, n
         return value, gradient
 
     return objective
+
+
+@dataclass(frozen=True)
+class StationarySet:
+    """A set of stationary points of a built-in example, with its exact nature."""
+
+    kind: str  # "minimum", "saddle" or "inflection" (none of which is decided by a Hessian alone)
+    description: str
+    distance: float  # from the queried point (first-order distance for a curve)
+
+
+def _distance_to_origin(x: float, y: float) -> float:
+    return math.hypot(x, y)
+
+
+def nearest_stationary(example_key: str, x: float, y: float) -> StationarySet:
+    """The exact stationary set of a built-in example nearest to ``(x, y)`` and its nature.
+
+    (1 − ab)²: the saddle at the origin, or the valley ``ab = 1`` of global minima, none of them
+    strict (distance |ab − 1| / ‖(b, a)‖, to first order); x³: the line x = 0 of inflection
+    points; every other example has only the origin."""
+    example = _example(example_key)
+    px = check_real(x, "x", low=-COORDINATE_LIMIT, high=COORDINATE_LIMIT)
+    py = check_real(y, "y", low=-COORDINATE_LIMIT, high=COORDINATE_LIMIT)
+    origin = _distance_to_origin(px, py)
+    if example.key == "two_weight_net":
+        scale = math.hypot(px, py)
+        valley = abs(px * py - 1.0) / scale if scale > 0 else math.inf
+        if valley < origin:
+            return StationarySet("minimum", "the valley ab = 1 of global minima", valley)
+        return StationarySet("saddle", "the saddle at the origin", origin)
+    if example.key == "cubic":
+        return StationarySet("inflection", "the line x = 0 of inflection points", abs(px))
+    kind = example.stationary_points[0][2]
+    names = {"bowl": "the minimum", "quartic": "the flat minimum", "saddle": "the saddle",
+             "monkey": "the monkey saddle"}  # fmt: skip
+    return StationarySet(kind, f"{names[example.key]} at the origin", origin)

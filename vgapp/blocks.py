@@ -1,0 +1,116 @@
+"""What a panel's view hands to the page: a tuple of plain blocks that ``app.py`` draws in order.
+
+A view (pure, no Streamlit) says *what* to show; the page only knows how to draw each kind of
+block. Tests read the same blocks, so what is tested is what is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure on the page: label, value text and the help shown on hover."""
+
+    label: str
+    value: str
+    help: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A row of metrics (one column each)."""
+
+    items: tuple[Metric, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Vega-Lite chart with its text alternative and the data behind it.
+
+    ``name`` names the downloads (``<name>.csv``); ``caption`` shows the text alternative under
+    the chart too; ``stretch`` fits the chart to its column (else it keeps its own width)."""
+
+    name: str
+    spec: dict[str, Any]
+    alt: str
+    frame: pd.DataFrame
+    caption: bool = True
+    stretch: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table of text cells (every cell already formatted)."""
+
+    frame: pd.DataFrame
+    title: str = ""
+
+
+TextKind = Literal["markdown", "caption", "info", "correction", "warning"]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A sentence block; a ``correction`` is a short, polite note where the source is wrong."""
+
+    text: str
+    kind: TextKind = "markdown"
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Blocks side by side: one tuple of blocks per column, with relative widths."""
+
+    columns: tuple[tuple[Block, ...], ...]
+    widths: tuple[float, ...] = ()
+
+
+Block = Metrics | Chart | Table | Text | Columns
+
+
+@dataclass(frozen=True)
+class PanelView:
+    """Everything one panel shows, in order; ``facts`` holds the figures the sentences were made
+    from (for tests that check the words against the core's numbers)."""
+
+    blocks: tuple[Block, ...]
+    facts: dict[str, Any] = field(default_factory=dict)
+    heading: str = ""
+    """The panel's heading when it depends on the settings (else the panel's title)."""
+
+    def walk(self) -> Iterator[Block]:
+        """Every block, depth first, in page order."""
+        yield from _walk(self.blocks)
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        return tuple(m for b in self.walk() if isinstance(b, Metrics) for m in b.items)
+
+    @property
+    def charts(self) -> tuple[Chart, ...]:
+        return tuple(b for b in self.walk() if isinstance(b, Chart))
+
+    @property
+    def texts(self) -> tuple[Text, ...]:
+        return tuple(b for b in self.walk() if isinstance(b, Text))
+
+    def chart(self, name: str) -> Chart:
+        """The chart called ``name``."""
+        for chart in self.charts:
+            if chart.name == name:
+                return chart
+        raise KeyError(name)
+
+
+def _walk(blocks: tuple[Block, ...]) -> Iterator[Block]:
+    for block in blocks:
+        yield block
+        if isinstance(block, Columns):
+            for column in block.columns:
+                yield from _walk(column)

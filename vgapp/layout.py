@@ -1,0 +1,61 @@
+"""The shape of the page: panels, the sections that hold them, and lessons.
+
+A ``Panel`` is one view with its controls: the page draws its controls in the sidebar and its
+blocks on the page, and a move of one of its controls redraws that panel alone. A ``Section``
+is one step of the argument (one tab); a ``Lesson`` opens a section with its controls preset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vgapp.blocks import PanelView
+from vgapp.controls import Control, applies
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One view and its controls; ``view`` is called by keyword with the control keys."""
+
+    key: str
+    title: str
+    controls: tuple[Control, ...]
+    view: Callable[..., PanelView]
+
+    def arguments(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The view's keyword arguments: each control's value, None where it does not apply
+        (so that a memo does not recompute when only an inactive control changes)."""
+        return {c.key: values[c.key] if applies(c, values) else None for c in self.controls}
+
+    def defaults(self) -> dict[str, Any]:
+        return {c.key: c.default for c in self.controls}
+
+
+@dataclass(frozen=True)
+class Section:
+    """One step of the argument, shown as one tab: a title, one or two plain sentences, the
+    panels, and the way on to the next section."""
+
+    key: str
+    label: str
+    step: str
+    intro: str
+    panels: tuple[Panel, ...]
+    side_by_side: bool = False
+
+    @property
+    def controls(self) -> tuple[Control, ...]:
+        return tuple(c for panel in self.panels for c in panel.controls)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A preset: opens ``section`` with its controls at their defaults, then ``values``."""
+
+    key: str
+    label: str
+    note: str
+    section: str
+    values: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,512 @@
+"""Headline panel, right: the source's deep chain and its gradient, exact and per precision.
+
+``o_1 = w_1``, ``o_i = act(w_i·o_{i−1})``, ``F = o_L``; ``dF/dw₁ = Π w_i · Π act′(z_i)`` over
+``i = 2..L`` (MATH.md D3). The default chart plots |dF/dw₁| against the depth L of the chain,
+so the depths where float16, float32 and float64 first give exactly 0 sit on its x axis; the
+other two quantities are per layer k of the L-layer chain. Zeros are told apart: a precision's
+underflow (the exact value is not 0) from a true zero (a zero weight or a dead ReLU unit, for
+which 0 is the exact answer and no vanishing gradient: MATH.md D3).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from vgapp import vegalite as vl
+from vgapp.blocks import Chart, Metric, Metrics, PanelView, Text
+from vgapp.controls import Choice, Number, When
+from vgapp.formatting import sci, sci_from_log10, superscript
+from vgapp.layout import Panel
+from vgcore.activations import ACTIVATIONS
+from vgcore.chain import ChainReport, chain_report, make_weights
+from vgcore.precision import float_facts
+
+DTYPES = ("float16", "float32", "float64")
+ACTIVATION_LABELS = {
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+}
+QUANTITY_LABELS = {
+    "first": "dF/dw₁ against depth L",
+    "weight": "dF/dw_k per layer k",
+    "backprop": "dF/do_k per layer k",
+}
+CONTROLS = (
+    Number(
+        "depth", "Depth L (layers)", 600, 2, 10_000, 1,
+        "Number of single-neuron layers in oᵢ = act(wᵢ·oᵢ₋₁), o₁ = w₁.",
+        integer=True,
+    ),
+    Choice(
+        "activation", "Activation", "sigmoid", tuple(ACTIVATION_LABELS),
+        "σ′ ≤ 1/4, so with |w| ≤ 1 each sigmoid layer shrinks the gradient at least 4×; "
+        "tanh′ ≤ 1; ReLU′ is 0 or 1; leaky ReLU′ is 1 or 0.01.",
+        labels=ACTIVATION_LABELS,
+    ),
+    Choice(
+        "w_mode", "Weights", "constant", ("constant", "random"),
+        "All weights equal to w, or drawn from a normal distribution.",
+        labels={"constant": "all equal w", "random": "random normal"},
+        widget="segmented",
+    ),
+    Number(
+        "w", "Weight w (all layers)", 1.0, -10.0, 10.0, 0.1,
+        "|w|·act′(z) > 1 at every layer makes the product grow instead: exploding gradients.",
+        when=When("w_mode", ("constant",)),
+    ),
+    Number(
+        "w_mean", "Random weights: mean", 1.0, -10.0, 10.0, 0.1,
+        "Mean of the normal distribution of the weights.",
+        when=When("w_mode", ("random",)),
+    ),
+    Number(
+        "w_spread", "Random weights: standard deviation", 0.5, 0.0, 5.0, 0.1,
+        "Spread of the normal distribution of the weights.",
+        when=When("w_mode", ("random",)),
+    ),
+    Number(
+        "seed", "Random weights: seed", 0, 0, 10_000, 1,
+        "The same seed gives the same weights.",
+        integer=True, widget="number", when=When("w_mode", ("random",)),
+    ),
+    Choice(
+        "quantity", "Plotted quantity", "first", tuple(QUANTITY_LABELS),
+        "dF/dw₁ of a chain of each depth up to L (the source's formula), or, per layer k of "
+        "the L-layer chain, the weight gradient dF/dw_k or the back-propagated dF/do_k.",
+        labels=QUANTITY_LABELS,
+    ),
+)  # fmt: skip
+
+CAPTIONS = {
+    "sigmoid": "σ′ ≤ 1/4, so with |wᵢ| ≤ 1 every layer shrinks it at least 4×, until each "
+    "precision gives exactly 0.",
+    "tanh": "tanh′ ≤ 1: with |wᵢ| ≤ 1 no layer makes it grow, and every layer with |zᵢ| away "
+    "from 0 shrinks it.",
+    "relu": "ReLU′ is 1 or 0: the product is Π wᵢ while every unit is active, and exactly 0 "
+    "once one unit is dead: a zero gradient, not a vanishing one.",
+    "leaky_relu": "leaky ReLU′ is 1 or 0.01: each inactive unit divides it by 100.",
+}
+CORRECTION = (
+    "A correction to the source: it puts σ′ in [0, 1]. The sharp range is (0, 1/4]: σ′ is never "
+    "0, and at most 1/4 (at z = 0), hence |dF/dw₁| ≤ 4^−(L−1)·Π|wᵢ| over i = 2..L."
+)
+MAX_DEPTH_SAMPLES = 90
+"""Prefix depths sampled each way (linear and geometric) when L is larger than this."""
+ORDERS_OFF = 1.0
+"""A precision's result is flagged when it is this many orders of magnitude (or more) away
+from the exact value (e.g. stuck at its smallest subnormal)."""
+
+
+def chain_weights(
+    depth: int, w_mode: str, w: float | None, w_mean: float | None, w_spread: float | None,
+    seed: int | None,
+) -> np.ndarray:  # fmt: skip
+    """The chain's weights from the controls: all equal ``w``, or normal(mean, spread)."""
+    if w_mode == "constant":
+        return make_weights(depth, "constant", w=w)
+    return make_weights(depth, "normal", mean=w_mean, spread=w_spread, seed=seed)
+
+
+def sampled_depths(depth: int) -> np.ndarray:
+    """Every prefix depth 2..L up to a few hundred layers; beyond, a linear and a geometric
+    sample (``chain_report`` adds both sides of each precision's first zero)."""
+    if depth <= 2 * MAX_DEPTH_SAMPLES:
+        return np.arange(2, depth + 1)
+    linear = np.linspace(2, depth, MAX_DEPTH_SAMPLES)
+    geometric = np.geomspace(2, depth, MAX_DEPTH_SAMPLES)
+    return np.unique(np.concatenate([linear, geometric]).round().astype(np.int64))
+
+
+@dataclass(frozen=True)
+class Series:
+    """What one chart plots: x positions, the exact log₁₀|value|, each dtype's value and the
+    guide lines (log₁₀ values)."""
+
+    x: np.ndarray
+    x_title: str
+    symbol: str
+    exact: np.ndarray
+    dtypes: dict[str, np.ndarray]
+    guides: dict[str, np.ndarray]
+
+
+def series_of(report: ChainReport, quantity: str) -> Series:
+    """The chart's data for ``quantity`` ("first", "weight" or "backprop")."""
+    split = report.decomposition
+    if quantity == "first":
+        d = report.prefix_depths
+        index = d - 2
+        return Series(
+            x=d,
+            x_title="depth L of the chain (layers)",
+            symbol="dF/dw₁",
+            exact=split.log10_abs_weight_product[index] + split.log10_derivative_product[index],
+            dtypes=dict(report.prefix_gradients),
+            guides={
+                "bound": split.log10_bound[index],
+                "weights": split.log10_abs_weight_product[index],
+                "derivatives": split.log10_derivative_product[index],
+            },
+        )
+    weight = quantity == "weight"
+    return Series(
+        x=np.arange(1, report.depth + 1),
+        x_title=f"layer k of the {report.depth}-layer chain (input → output)",
+        symbol="dF/dw_k" if weight else "dF/do_k",
+        exact=report.log10_abs_gradient if weight else report.log10_abs_backprop,
+        dtypes=dict(report.gradients if weight else report.backprops),
+        guides={
+            "bound": split.log10_suffix_bound,
+            "weights": split.log10_abs_weight_suffix,
+            "derivatives": split.log10_derivative_suffix,
+        },
+    )
+
+
+def view(
+    *,
+    depth: int,
+    activation: str,
+    w_mode: str,
+    w: float | None,
+    w_mean: float | None,
+    w_spread: float | None,
+    seed: int | None,
+    quantity: str,
+) -> PanelView:
+    """|dF/dw₁| (or a per-layer gradient) of the chain, exact and in float16/32/64."""
+    weights = chain_weights(depth, w_mode, w, w_mean, w_spread, seed)
+    report = chain_report(weights, activation, sampled_depths(depth))
+    series = series_of(report, quantity)
+    exact_first = float(report.log10_abs_gradient[0])
+    act = ACTIVATIONS[activation]
+    symbol = {"sigmoid": "σ′", "tanh": "tanh′", "relu": "ReLU′"}.get(activation, "act′")
+    over = "" if quantity == "first" else " (i > k)"
+    power = "4^−(L−1)" if quantity == "first" else "4^−(L−k)"
+    guide_labels = {
+        "bound": f"bound {power}·Π|wᵢ|{over}",
+        "weights": f"Π|wᵢ|{over}",
+        "derivatives": f"Π {symbol}(zᵢ){over}",
+    }
+    if act.derivative_bound != 0.25:  # sup|act'| = 1: the bound is Π|w_i| itself, drawn once
+        del series.guides["bound"], guide_labels["bound"]
+    zero_facts = zero_causes(report)
+    far = far_off(report)
+    headline = headline_of(exact_first, depth)
+    subtitle = zeros_sentence(zero_facts, depth)
+    if far:
+        subtitle += " " + far_sentence(far)
+    spec = chart(series, guide_labels, title=vl.title(headline, subtitle))
+    frame = chain_frame(series)
+    metrics = [
+        Metric(
+            "|dF/dw₁| exact",
+            sci_from_log10(exact_first),
+            "Computed in log space, so it never underflows: Π wᵢ · Π act′(zᵢ) over layers 2..L.",
+        )
+    ]
+    for name in DTYPES:
+        value = float(report.gradients[name][0])
+        zero_at = report.underflow_depths[name]
+        note = (
+            f"With these weights it is first exactly 0 at depth L = {zero_at}."
+            if zero_at is not None
+            else "It is not exactly 0 at any depth up to L."
+        )
+        if name in far:
+            note += f" It is {far[name]} orders of magnitude away from the exact value."
+        metrics.append(
+            Metric(
+                f"in {name}",
+                sci(value) + (" ⚠" if name in far else ""),
+                f"The same gradient computed entirely in {name}. {note}",
+            )
+        )
+    caption = (
+        f"oᵢ = {activation_formula(activation)}, so dF/dw₁ = Π wᵢ · Π {symbol}(zᵢ) over "
+        f"i = 2..L. {CAPTIONS[activation]}"
+    )
+    alt = (
+        f"|{series.symbol}| for a {depth}-layer {act.label} chain: the exact value and "
+        f"float16, float32, float64; bands mark where a precision computed exactly 0 or ∞. "
+        f"{subtitle}"
+    )
+    blocks: list = [
+        Text(caption, "caption"),
+        Chart("chain", spec, alt, frame, caption=False),
+        Metrics(tuple(metrics)),
+    ]
+    if activation == "sigmoid":
+        blocks.append(Text(CORRECTION, "correction"))
+    heading = f"The deep {act.label} chain"
+    facts = {"report": report, "zeros": zero_facts, "far": far, "headline": headline}
+    return PanelView(tuple(blocks), facts=facts, heading=heading)
+
+
+def activation_formula(activation: str) -> str:
+    return {"sigmoid": "σ(wᵢ·oᵢ₋₁)", "tanh": "tanh(wᵢ·oᵢ₋₁)", "relu": "ReLU(wᵢ·oᵢ₋₁)"}.get(
+        activation, "leaky ReLU(wᵢ·oᵢ₋₁)"
+    )
+
+
+def headline_of(exact_log10: float, depth: int) -> str:
+    """The chart's title: the size of dF/dw₁ and what it does."""
+    if exact_log10 == -math.inf:
+        return "dF/dw₁ = 0 exactly: a zero weight or a dead ReLU unit cuts the chain"
+    value = sci_from_log10(exact_log10)
+    if exact_log10 < -1:
+        return f"|dF/dw₁| = {value} at L = {depth}: vanishing"
+    if exact_log10 > 1:
+        return f"|dF/dw₁| = {value} at L = {depth}: exploding"
+    return f"|dF/dw₁| = {value} after {depth} layers"
+
+
+@dataclass(frozen=True)
+class ZeroFact:
+    """Where a precision first gives dF/dw₁ = 0 exactly, and why."""
+
+    dtype: str
+    depth: int
+    underflow: bool
+    """True: the exact value is not 0 (the precision underflowed); False: it is 0 exactly."""
+
+
+def zero_causes(report: ChainReport) -> dict[str, ZeroFact]:
+    """Each precision's first zero depth, told apart by the exact (log-domain) prefix value."""
+    split = report.decomposition
+    found = {}
+    for name, depth in report.underflow_depths.items():
+        if depth is None:
+            continue
+        exact = (
+            split.log10_abs_weight_product[depth - 2] + split.log10_derivative_product[depth - 2]
+        )
+        found[name] = ZeroFact(name, depth, underflow=bool(np.isfinite(exact)))
+    return found
+
+
+def zeros_sentence(zeros: dict[str, ZeroFact], depth: int) -> str:
+    """``dF/dw₁ is first exactly 0 at L = 13 in float16, 71 in float32, 500 in float64.``"""
+    if not zeros:
+        return f"No precision gives dF/dw₁ = 0 at any depth up to L = {depth}."
+    parts = [f"{fact.depth} in {fact.dtype}" for fact in zeros.values()]
+    text = f"dF/dw₁ is first exactly 0 at L = {', '.join(parts)}"
+    if all(not fact.underflow for fact in zeros.values()):
+        return text + ": the exact value is 0 too (a zero weight or a dead unit), not underflow."
+    if any(not fact.underflow for fact in zeros.values()):
+        true_zero = [f.dtype for f in zeros.values() if not f.underflow]
+        return text + f" ({', '.join(true_zero)}: the exact value is 0 there too)."
+    return text + "."
+
+
+def far_off(report: ChainReport) -> dict[str, int]:
+    """dtype -> orders of magnitude (rounded) between its nonzero finite dF/dw₁ and the exact
+    value, where that is at least ``ORDERS_OFF``."""
+    exact = float(report.log10_abs_gradient[0])
+    found = {}
+    for name in DTYPES:
+        value = abs(float(report.gradients[name][0]))
+        if value == 0 or not math.isfinite(value) or not math.isfinite(exact):
+            continue
+        orders = math.log10(value) - exact
+        if abs(orders) >= ORDERS_OFF:
+            found[name] = round(orders)
+    return found
+
+
+def far_sentence(far: dict[str, int]) -> str:
+    """Why a precision's nonzero result can be far from the exact one."""
+    parts = []
+    for name, orders in far.items():
+        subnormal = float_facts(name).smallest_subnormal
+        size = f"10{superscript(abs(orders))}"
+        direction = "above" if orders > 0 else "below"
+        parts.append(f"{name} is {size} times {direction} the exact value")
+    stuck = "a product whose factors exceed 1/2 sticks at the smallest subnormal"
+    return f"⚠ {'; '.join(parts)} ({stuck}, e.g. {sci(subnormal, 2)} in {name})."
+
+
+def chain_frame(series: Series) -> pd.DataFrame:
+    """The CSV: one row per x, exact log₁₀|value|, each precision's value and the guides."""
+    x_name = "depth_L" if series.symbol == "dF/dw₁" else "layer_k"
+    frame = pd.DataFrame({x_name: series.x, "log10_abs_exact": series.exact})
+    for name, values in series.dtypes.items():
+        frame[f"value_in_{name}"] = values
+    for name, values in series.guides.items():
+        frame[f"log10_{name}_guide"] = values
+    return frame
+
+
+def bands_of(series: Series) -> list[dict]:
+    """Runs of x where a precision gives exactly 0 (underflow, or a true zero) or ±∞."""
+    x = series.x
+    found = []
+    for name, values in series.dtypes.items():
+        true_zero = ~np.isfinite(series.exact) & (values == 0)
+        kinds = (
+            ("exactly 0: underflow", (values == 0) & ~true_zero),
+            ("exactly 0: zero weight or dead unit", true_zero),
+            ("±∞: overflow", np.isinf(values)),
+        )
+        for kind, mask in kinds:
+            for start, stop in vl.runs(mask):
+                found.append(
+                    {
+                        "dtype": name,
+                        "kind": kind,
+                        "from": float(x[start]) - 0.5,
+                        "to": float(x[stop]) + 0.5,
+                        "range": f"{x[start]}–{x[stop]}",
+                    }
+                )
+    return found
+
+
+BAND_COLORS = {
+    "exactly 0: underflow": vl.SKY,
+    "exactly 0: zero weight or dead unit": vl.YELLOW,
+    "±∞: overflow": vl.VERMILION,
+}
+STYLE = {
+    "exact": (vl.BLACK, [1, 0]),
+    "float16": (vl.PURPLE, [1, 0]),
+    "float32": (vl.ORANGE, [1, 0]),
+    "float64": (vl.BLUE, [1, 0]),
+    "bound": (vl.VERMILION, [6, 3]),
+    "weights": (vl.GREEN, [2, 2]),
+    "derivatives": (vl.SKY, [2, 2]),
+}
+
+
+def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
+    """log₁₀|value| against x for the exact value, each precision and the guides; below the
+    lowest value, one lane per precision marks where it gave exactly 0 or ±∞."""
+    with np.errstate(divide="ignore"):
+        logs = {name: np.log10(np.abs(v)) for name, v in series.dtypes.items()}
+    plotted = {"exact": series.exact, **logs, **series.guides}
+    labels = {"exact": f"exact {series.symbol}", **{n: n for n in DTYPES}, **guide_labels}
+    keep = [vl.state_changes(~np.isfinite(v)) for v in plotted.values()]
+    index = vl.plot_indices(series.x.size, np.concatenate(keep))
+    rows, low, high = [], math.inf, -math.inf
+    for key, values in plotted.items():
+        picked = values[index]
+        finite = np.isfinite(picked)
+        if finite.any():
+            low, high = min(low, picked[finite].min()), max(high, picked[finite].max())
+        rows += vl.rows(
+            x=series.x[index][finite], log10_abs=np.round(picked[finite], 3), series=labels[key]
+        )
+    if not rows:
+        low, high = -1.0, 1.0
+    span = max(high - low, 1.0)
+    lane = span * 0.07
+    lanes = {name: low - lane * (1.5 + 1.2 * i) for i, name in enumerate(reversed(DTYPES))}
+    x_scale = {"domain": [float(series.x[0]) - 0.5, float(series.x[-1]) + 0.5], "nice": False}
+    y_scale = {"domain": [low - lane * (1.5 + 1.2 * len(DTYPES)), high + lane * 0.5], "nice": False}
+    shown = [k for k in plotted if any(r["series"] == labels[k] for r in rows)]
+    names = [labels[k] for k in shown]
+    hidden = hidden_under(plotted, shown)
+    legend_names = [
+        f"{labels[k]} (under {labels[hidden[k]]})" if k in hidden else labels[k] for k in shown
+    ]
+    curves = vl.layer(
+        rows,
+        {"type": "line", "clip": True, "strokeWidth": 2},
+        x=vl.field("x", vl.Q, scale=x_scale, title=series.x_title),
+        y=vl.field(
+            "log10_abs",
+            vl.Q,
+            scale=y_scale,
+            title=f"|{series.symbol}|",
+            axis=vl.power_axis(values=vl.nice_ticks(low, high)),
+        ),
+        color=vl.field(
+            "series",
+            vl.N,
+            legend={
+                "title": None,
+                "orient": "bottom",
+                "columns": 3,
+                "labelExpr": " : ".join(
+                    f"datum.label == {n!r} ? {shown_name!r}"
+                    for n, shown_name in zip(names, legend_names, strict=True)
+                )
+                + " : datum.label",
+            },
+            scale={"domain": names, "range": [STYLE[k][0] for k in shown]},
+        ),
+        strokeDash=vl.field(
+            "series",
+            vl.N,
+            legend=None,
+            scale={"domain": names, "range": [STYLE[k][1] for k in shown]},
+        ),
+        tooltip=[
+            vl.field("series", vl.N),
+            vl.field("x", vl.Q, title=series.x_title),
+            vl.field("log10_abs", vl.Q, title=f"log₁₀|{series.symbol}|", format=".4f"),
+        ],
+    )
+    lane_x = float(series.x[0]) + (float(series.x[-1]) - float(series.x[0])) * 0.005
+    lane_labels = vl.layer(
+        vl.rows(dtype=list(lanes), y=list(lanes.values()), x=[lane_x] * len(lanes)),
+        {"type": "text", "align": "left", "baseline": "middle", "color": "#444444", "dx": 2},
+        x=vl.field("x", vl.Q),
+        y=vl.field("y", vl.Q),
+        text=vl.field("dtype", vl.N),
+    )
+    layers = [curves, lane_labels]
+    bands = bands_of(series)
+    if bands:
+        for band in bands:
+            band["y"] = lanes[band["dtype"]] - lane * 0.45
+            band["y2"] = lanes[band["dtype"]] + lane * 0.45
+        kinds = [k for k in BAND_COLORS if any(b["kind"] == k for b in bands)]
+        layers.append(
+            vl.layer(
+                bands,
+                {"type": "rect", "opacity": 0.7},
+                x=vl.field("from", vl.Q, scale=x_scale),
+                x2={"field": "to"},
+                y=vl.field("y", vl.Q),
+                y2={"field": "y2"},
+                fill=vl.field(
+                    "kind",
+                    vl.N,
+                    scale={"domain": kinds, "range": [BAND_COLORS[k] for k in kinds]},
+                    legend={"title": None, "orient": "top", "direction": "horizontal"},
+                ),
+                tooltip=[
+                    vl.field("dtype", vl.N, title="precision"),
+                    vl.field("kind", vl.N, title="value"),
+                    vl.field("range", vl.N, title="at"),
+                ],
+            )
+        )
+    spec = vl.chart(layers, title=title, height=vl.HEADLINE_HEIGHT)
+    spec["resolve"] = {"scale": {"color": "independent"}}
+    return spec
+
+
+def hidden_under(plotted: dict[str, np.ndarray], shown: list[str]) -> dict[str, str]:
+    """Series whose line lies exactly under an earlier one everywhere both are finite (e.g.
+    float64 under the exact value): key -> the key it is hidden under."""
+    hidden = {}
+    for i, key in enumerate(shown):
+        for other in shown[:i]:
+            a, b = plotted[key], plotted[other]
+            both = np.isfinite(a) & np.isfinite(b)
+            same_mask = np.array_equal(np.isfinite(a), np.isfinite(b))
+            if same_mask and both.any() and np.allclose(a[both], b[both], atol=2e-3, rtol=0):
+                hidden[key] = other
+                break
+    return hidden
+
+
+PANEL = Panel("chain", "The deep sigmoid chain", CONTROLS, view)

@@ -1,0 +1,267 @@
+"""Headline panel, left: a small gradient far from the optimum, ``f_c(x) = max(0, c·x)``.
+
+Computed in exact arithmetic (``vgcore.counterexample``): the source's ``p = 10⁹⁹⁹⁹`` and
+``f(p) = 10⁹⁹⁰⁹`` fit in no float. The chart plots log₁₀ f(x_k) against log₁₀ k.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from vgapp import vegalite as vl
+from vgapp.blocks import Chart, Metric, Metrics, PanelView, Table, Text
+from vgapp.controls import Number
+from vgapp.formatting import exact_text, sci
+from vgapp.layout import Panel
+from vgcore.counterexample import analyse_counterexample, gd_value_trace, log10_exact
+from vgcore.counterexample import sci as exact_sci
+from vgcore.precision import float_facts
+
+CONTROLS = (
+    Number(
+        "c_mant", "Slope c: mantissa", 1.0, 1.0, 9.99, 0.01,
+        "c = mantissa × 10^exponent. The source uses c = 10⁻⁹⁰.",
+        widget="number", format="%.2f",
+    ),
+    Number(
+        "c_exp", "Slope c: exponent (power of ten)", -90, -300, 0, 1,
+        "The slope c of f(x) = max(0, c·x) is also its gradient at every x > 0.",
+        integer=True,
+    ),
+    Number(
+        "p_mant", "Start p: mantissa", 1.0, 1.0, 9.99, 0.01,
+        "p = mantissa × 10^exponent. The source uses p = 10⁹⁹⁹⁹, far beyond float64's 1.8·10³⁰⁸.",
+        widget="number", format="%.2f",
+    ),
+    Number(
+        "p_exp", "Start p: exponent (power of ten)", 9999, 0, 9999, 1,
+        "How far the start lies from the minimiser set x ≤ 0.",
+        integer=True,
+    ),
+    Number(
+        "eta_exp", "Step size η = 10^k: k", 0, -6, 6, 1,
+        "Gradient descent x ← x − η·c: while x > 0 every step lowers f by η·c².",
+        integer=True,
+    ),
+    Number(
+        "eps_exp", "Parameter-change threshold ε = 10^k: k", -8, -300, 0, 1,
+        "The student's rule: stop when |x_{k+1} − x_k| ≤ ε.",
+        integer=True,
+    ),
+    Number(
+        "gatol_exp", "Gradient threshold = 10^k: k", -6, -300, 0, 1,
+        "Stop when |f′(x)| ≤ this threshold.",
+        integer=True,
+    ),
+)  # fmt: skip
+
+RULE_NAMES = {
+    "eps": "parameter change ≤ ε",
+    "gatol": "gradient ≤ threshold",
+    "fatol": "value change ≤ 0",
+}
+SOURCE = {"c_mant": 1.0, "c_exp": -90, "p_mant": 1.0, "p_exp": 9999}
+INTRO = (
+    "f(x) = max(0, c·x) has gradient c at every x > 0, however far x is from its minimum at "
+    "x ≤ 0. Exact arithmetic holds the source's numbers; float64 cannot."
+)
+CORRECTION = (
+    "A small correction to the source: it prints f′(p) = 10⁻⁹⁹, but the derivative of "
+    "max(0, c·x) at p > 0 is c itself, here 10⁻⁹⁰. The argument stands."
+)
+
+
+def decimal_string(mantissa: float, exponent: int) -> str:
+    """``mantissa × 10^exponent`` as an exact decimal string (``"1.00e-90"``)."""
+    return f"{mantissa:.2f}e{exponent}"
+
+
+def steps_to_plot(steps_to_minimum: int, points: int = 40) -> list[int]:
+    """Step counts to plot: powers of ten up to the minimum, then the last stretch before it
+    (the fractions 1 − 10⁻ᵐ of the way, where the value finally falls), then the minimum."""
+    if steps_to_minimum <= 1:
+        return [0, 1] if steps_to_minimum == 1 else [0]
+    digits = math.floor(log10_exact(steps_to_minimum))
+    if 10 ** (digits + 1) <= steps_to_minimum:  # log10 rounded down across a power of ten
+        digits += 1
+    elif 10**digits > steps_to_minimum:
+        digits -= 1
+    exponents = sorted({round(j) for j in np.linspace(0, digits, points)})
+    ks = {10**j for j in exponents if 10**j < steps_to_minimum}
+    for m in range(1, 13):
+        k = steps_to_minimum - (steps_to_minimum + 10**m - 1) // 10**m
+        if 0 < k < steps_to_minimum:
+            ks.add(k)
+    ks.add(steps_to_minimum)
+    return sorted(ks)
+
+
+def view(
+    *,
+    c_mant: float,
+    c_exp: int,
+    p_mant: float,
+    p_exp: int,
+    eta_exp: int,
+    eps_exp: int,
+    gatol_exp: int,
+) -> PanelView:
+    """Gradient descent on f(x) = max(0, c·x) from p: value, gradient, distance and steps to
+    the minimum, the stopping rules, and what each float format makes of the numbers."""
+    report = analyse_counterexample(
+        c=decimal_string(c_mant, c_exp),
+        p=decimal_string(p_mant, p_exp),
+        eta=f"1e{eta_exp}",
+        eps=f"1e{eps_exp}",
+        gatol=f"1e{gatol_exp}",
+    )
+    steps = report.steps_to_minimum
+    metrics = (
+        Metric("f(p)", exact_text(report.value), "f(p) = c·p: the value at the start p."),
+        Metric(
+            "f′(p) = c",
+            exact_text(report.derivative),
+            "The gradient at p: the slope c itself, however far p is from the minimum.",
+        ),
+        Metric(
+            "distance to min",
+            exact_text(report.distance_to_minimiser),
+            "Distance from p to the minimiser set x ≤ 0: how far gradient descent has to go.",
+        ),
+        Metric(
+            "steps needed",
+            exact_text(steps),
+            "Steps gradient descent needs to reach x ≤ 0: ceil(p / (η·c)), since every step "
+            "moves x by η·c (the last one may overshoot into x ≤ 0, where f = 0).",
+        ),
+    )
+    outcomes = pd.DataFrame(
+        {
+            "rule": [RULE_NAMES[o.rule] for o in report.outcomes],
+            "fires at step": [
+                "never before the minimum" if o.fires_at_step is None else str(o.fires_at_step)
+                for o in report.outcomes
+            ],
+            "value above the minimum there": [exact_text(o.value_at_stop) for o in report.outcomes],
+        }
+    )
+    floats = pd.DataFrame(
+        {
+            "precision": [f.dtype for f in report.floats],
+            "c": [sci(f.c_in_dtype) for f in report.floats],
+            "p": [sci(f.p_in_dtype) for f in report.floats],
+            "f(p)": [
+                "undefined: 0 × ∞" if math.isnan(f.value_in_dtype) else sci(f.value_in_dtype)
+                for f in report.floats
+            ],
+            "what happens": [f.verdict for f in report.floats],
+        }
+    )
+    ks = steps_to_plot(steps)
+    values = gd_value_trace(report, ks)
+    frame = pd.DataFrame(
+        {
+            "step_k": [exact_sci(k, 6, plain=True) for k in ks],
+            "log10_step_k": [log10_exact(k) if k > 0 else -math.inf for k in ks],
+            "f_at_x_k": [exact_sci(v, 6, plain=True) for v in values],
+            "log10_f_at_x_k": [log10_exact(v) for v in values],
+        }
+    )
+    if steps == 1:
+        finding = (
+            f"One step of η·c = {exact_text(report.eta * report.c)} jumps from p past the minimum"
+        )
+    else:
+        finding = (
+            f"Each step lowers f by η·c² = {exact_text(report.value_drop_per_step)} while x > 0: "
+            f"descent needs {exact_text(steps)} steps"
+        )
+    eps_first = any(o.rule == "eps" and o.fires_at_step == 1 for o in report.outcomes)
+    spec = chart(
+        frame,
+        title=vl.title(
+            f"The gradient is {exact_text(report.derivative)}, the value "
+            f"{exact_text(report.value)}",
+            finding + ".",
+        ),
+        eps_stop=eps_first,
+    )
+    alt = (
+        f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: {finding}; on the "
+        "log-k axis f stays flat until the last decade before the minimum."
+        if steps > 1
+        else f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: {finding}."
+    )
+    source = {"c_mant": c_mant, "c_exp": c_exp, "p_mant": p_mant, "p_exp": p_exp} == SOURCE
+    blocks = [
+        Chart("counterexample", spec, alt, frame, caption=False),
+        Metrics(metrics),
+        Text(alt, "caption"),
+    ]
+    if source:
+        blocks.append(Text(CORRECTION, "correction"))
+    blocks += [
+        Table(outcomes, "What the stopping rules do (exact arithmetic)"),
+        Table(floats, "What floating point makes of the same numbers"),
+    ]
+    return PanelView(tuple(blocks), facts={"report": report, "source_numbers": source})
+
+
+def chart(frame: pd.DataFrame, *, title: dict, eps_stop: bool) -> dict:
+    """log₁₀ f(x_k) against log₁₀ k, both axes labelled as powers of ten; f = 0 (the minimum)
+    marked at the bottom, never put on a log axis."""
+    plotted = frame[frame["log10_step_k"] > -math.inf]
+    reached = np.isneginf(plotted["log10_f_at_x_k"].to_numpy())
+    finite = plotted[~reached]
+    log10_max = math.log10(float_facts("float64").largest)
+    low = float(min(finite["log10_f_at_x_k"].min(), log10_max))
+    high = float(max(finite["log10_f_at_x_k"].max(), log10_max))
+    floor = low - 0.08 * max(abs(high), 1.0)
+    x = vl.field("log10_step_k", vl.Q, title="step k", axis=vl.power_axis())
+    y = vl.field(
+        "log10_f_at_x_k",
+        vl.Q,
+        title="f(x_k)",
+        axis=vl.power_axis(values=vl.nice_ticks(low, high, 4)),
+    )
+    line = vl.layer(
+        vl.rows(
+            log10_step_k=finite["log10_step_k"].to_numpy(),
+            log10_f_at_x_k=finite["log10_f_at_x_k"].to_numpy(),
+        ),
+        {"type": "line", "color": vl.BLUE, "strokeWidth": 2.5, "point": {"size": 25}},
+        x=x,
+        y=y,
+        tooltip=[
+            vl.field("log10_step_k", vl.Q, title="log₁₀ k", format=".6~f"),
+            vl.field("log10_f_at_x_k", vl.Q, title="log₁₀ f(x_k)", format=".6~f"),
+        ],
+    )
+    layers = [line, *vl.reference_line(log10_max, "float64's largest value, 1.8·10³⁰⁸")]
+    if reached.any():
+        layers.append(
+            vl.layer(
+                vl.rows(
+                    log10_step_k=plotted["log10_step_k"].to_numpy()[reached],
+                    y=floor,
+                    text="f = 0: minimum reached",
+                ),
+                {"type": "point", "shape": "triangle-down", "size": 120, "filled": True,
+                 "color": vl.GREEN},
+                x=vl.field("log10_step_k", vl.Q),
+                y=vl.field("y", vl.Q),
+                tooltip=[vl.field("text", vl.N, title=""), vl.field("log10_step_k", vl.Q,
+                                                                     title="log₁₀ k")],
+            )
+        )  # fmt: skip
+    if eps_stop:
+        layers += vl.reference_line(
+            0.0, "parameter-change rule stops here (step 1)", axis="x", color=vl.PURPLE
+        )
+    return vl.chart(layers, title=title, height=vl.HEADLINE_HEIGHT)
+
+
+PANEL = Panel("counterexample", "Small gradient, far from the optimum", CONTROLS, view)

@@ -1,0 +1,85 @@
+"""Step 1 of the argument: a zero gradient is not an optimum (MATH.md A).
+
+The gradient, the Hessian and the second-order verdict at a point the visitor moves, on six
+built-in functions of two parameters, each with a stationary point at the origin.
+"""
+
+from __future__ import annotations
+
+from vgapp import vegalite as vl
+from vgapp.blocks import Chart, Columns, Metric, Metrics, PanelView, Text
+from vgapp.controls import Number
+from vgapp.formatting import sci
+from vgapp.layout import Panel
+from vgapp.panels.surface import surface_chart, surface_control, surface_layers
+from vgcore.curvature import EXAMPLES, describe_point
+
+CONTROLS = (
+    surface_control(
+        "surface", "A built-in function of two parameters with a stationary point at the origin."
+    ),
+    Number(
+        "pt_x", "Point: first coordinate", 0.0, -2.0, 2.0, 0.05,
+        "Move the point; at the origin the gradient is zero for every built-in function.",
+    ),
+    Number(
+        "pt_y", "Point: second coordinate", 0.0, -2.0, 2.0, 0.05,
+        "Move the point; at the origin the gradient is zero for every built-in function.",
+    ),
+)  # fmt: skip
+
+TEST_TEXT = (
+    "In one variable: F′(p) = 0 and F″(p) ≠ 0 make p a strict local extremum, a minimum when "
+    "F″(p) > 0 and a maximum when F″(p) < 0; F″(p) = 0 decides nothing (x⁴ has a minimum at 0, "
+    "x³ none). In several, at a point with ∇F = 0 the Hessian decides: positive definite, a "
+    "strict local minimum; negative definite, a strict local maximum; indefinite, a saddle; "
+    "singular and semidefinite, the test says nothing."
+)
+CORRECTION = (
+    "A correction to the source: it says a local optimum has a *definite* Hessian. At a local "
+    "minimum the Hessian need only be positive **semi**definite; positive definite is the "
+    "sufficient condition, read backwards there. x⁴ has a minimum and x³ none, both with F″ = 0."
+)
+
+
+def eigen_text(values) -> str:
+    """Eigenvalues as ``+2 and −2`` (a zero is written 0, never −0)."""
+    return " and ".join(
+        "0" if abs(v) == 0 else f"{v:+.3g}".replace("-", "−") for v in (float(e) for e in values)
+    )
+
+
+def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
+    """Gradient, Hessian and the second-order verdict at (pt_x, pt_y)."""
+    example = EXAMPLES[surface]
+    point = describe_point(surface, pt_x, pt_y)
+    metrics = (
+        Metric("F at the point", sci(point.value), example.formula),
+        Metric("‖∇F‖", sci(point.gradient_norm), "Zero at a stationary point."),
+        Metric(
+            "Hessian eigenvalues",
+            eigen_text(point.eigenvalues),
+            "Their signs decide the second-order test.",
+        ),
+        Metric("verdict", point.classification, point.explanation),
+    )
+    spec = surface_chart(
+        surface,
+        example.formula,
+        title=vl.title(
+            f"At ({pt_x:g}, {pt_y:g}): {point.classification}",
+            "Arrows point downhill (−∇F); the ◆ is the point you move.",
+        ),
+        point=(pt_x, pt_y),
+    )
+    cells, _ = surface_layers(surface)
+    chart = Chart("hessian_surface", spec, point.explanation.capitalize() + ".", cells)
+    right = (Metrics(metrics[:2]), Metrics(metrics[2:3]), Metrics(metrics[3:]))
+    blocks = (
+        Text(TEST_TEXT),
+        Columns(((chart,), (*right, Text(CORRECTION, "correction"))), (3, 2)),
+    )
+    return PanelView(blocks, facts={"point": point})
+
+
+PANEL = Panel("curvature", "A zero gradient is not an optimum", CONTROLS, view)

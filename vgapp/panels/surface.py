@@ -1,0 +1,135 @@
+"""The built-in functions of two parameters and their square contour chart, shared by the
+Hessian panel and the descent panel (each has its own function control)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from vgapp import vegalite as vl
+from vgapp.controls import Choice
+from vgcore.curvature import gradient_field, grid_values
+
+SURFACE_LABELS = {
+    "two_weight_net": "(1 − ab)²: a two-weight network",
+    "bowl": "x² + y²: a bowl",
+    "saddle": "x² − y²: a saddle",
+    "quartic": "x⁴ + y⁴: flat minimum",
+    "cubic": "x³: flat, no extremum",
+    "monkey": "x³ − 3xy²: monkey saddle",
+}
+AXIS_NAMES = {"two_weight_net": ("a", "b")}
+SURFACE_SIZE = 280
+"""Plot side in CSS pixels: the two axes share their units, so the plot is square."""
+
+
+def surface_control(key: str, help_text: str) -> Choice:
+    return Choice(
+        key, "Function", "two_weight_net", tuple(SURFACE_LABELS), help_text, labels=SURFACE_LABELS
+    )
+
+
+def axis_names(surface: str) -> tuple[str, str]:
+    return AXIS_NAMES.get(surface, ("x", "y"))
+
+
+@cache
+def surface_layers(surface: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The function on a 33 × 33 grid and the field of descent directions on 13 × 13 (each
+    function's data never changes: computed once per process, read-only)."""
+    xs, ys, values = grid_values(surface, 33)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    cells = pd.DataFrame({"x": grid_x.ravel(), "y": grid_y.ravel(), "F": values.ravel()})
+    fx, fy, u, v = gradient_field(surface, 13)
+    norm = np.hypot(u, v)
+    keep = norm > 1e-12 * max(float(norm.max()), 1e-300)
+    # Screen angle of (−u, −v), clockwise from "up", for Vega's rotated arrow symbol.
+    angle = np.degrees(np.arctan2(-u, -v))
+    field = pd.DataFrame(
+        {"x": fx[keep], "y": fy[keep], "angle": angle[keep], "gradient_norm": norm[keep]}
+    )
+    return cells, field
+
+
+def surface_chart(
+    surface: str,
+    formula: str,
+    *,
+    title: dict,
+    point: tuple[float, float] | None = None,
+    path: np.ndarray | None = None,
+) -> dict:
+    """Filled contours of F with arrows of −∇F, and a point (◆) or a descent path."""
+    cells, field = surface_layers(surface)
+    x_name, y_name = axis_names(surface)
+    xs, ys = np.unique(cells["x"]), np.unique(cells["y"])
+    half_x, half_y = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    x_scale = {"domain": [float(xs[0] - half_x), float(xs[-1] + half_x)], "nice": False}
+    y_scale = {"domain": [float(ys[0] - half_y), float(ys[-1] + half_y)], "nice": False}
+    x = vl.field("x0", vl.Q, scale=x_scale, title=x_name, axis={"grid": False})
+    y = vl.field("y0", vl.Q, scale=y_scale, title=y_name, axis={"grid": False})
+    heat = vl.layer(
+        vl.rows(
+            x0=cells["x"] - half_x,
+            x1=cells["x"] + half_x,
+            y0=cells["y"] - half_y,
+            y1=cells["y"] + half_y,
+            F=vl.rounded(cells["F"].to_numpy(), 3),
+        ),
+        {"type": "rect", "strokeWidth": 0},
+        x=x,
+        x2={"field": "x1"},
+        y=y,
+        y2={"field": "y1"},
+        color=vl.field(
+            "F",
+            vl.Q,
+            scale={"scheme": "viridis", "type": "quantize", "nice": True},
+            title=formula,
+            legend={"orient": "bottom", "direction": "horizontal", "gradientLength": 200},
+        ),
+        tooltip=[vl.field("F", vl.Q, title="F", format=".3g")],
+    )
+    arrows = vl.layer(
+        vl.records(field.round(4)),
+        {"type": "point", "shape": "arrow", "filled": True, "size": 90, "color": "white",
+         "opacity": 0.8},
+        x=vl.field("x", vl.Q, scale=x_scale),
+        y=vl.field("y", vl.Q, scale=y_scale),
+        angle={"field": "angle", "type": "quantitative", "scale": None},
+        tooltip=[vl.field("gradient_norm", vl.Q, title="‖∇F‖", format=".3g")],
+    )  # fmt: skip
+    layers = [heat, arrows]
+    if path is not None and len(path):
+        layers.append(
+            vl.layer(
+                vl.rows(x=path[:, 0], y=path[:, 1], k=np.arange(len(path))),
+                {"type": "line", "color": vl.ORANGE, "clip": True, "point": {"size": 18,
+                 "color": vl.ORANGE}},
+                x=vl.field("x", vl.Q, scale=x_scale),
+                y=vl.field("y", vl.Q, scale=y_scale),
+                order=vl.field("k", vl.Q),
+                tooltip=[
+                    vl.field("k", vl.Q, title="step"),
+                    vl.field("x", vl.Q, title=x_name, format=".4g"),
+                    vl.field("y", vl.Q, title=y_name, format=".4g"),
+                ],
+            )
+        )  # fmt: skip
+    if point is not None:
+        layers.append(
+            vl.layer(
+                vl.rows(x=[point[0]], y=[point[1]]),
+                {"type": "point", "shape": "diamond", "size": 200, "filled": True,
+                 "color": vl.VERMILION, "stroke": "white"},
+                x=vl.field("x", vl.Q, scale=x_scale),
+                y=vl.field("y", vl.Q, scale=y_scale),
+                tooltip=[
+                    vl.field("x", vl.Q, title=x_name, format=".3g"),
+                    vl.field("y", vl.Q, title=y_name, format=".3g"),
+                ],
+            )
+        )  # fmt: skip
+    return vl.chart(layers, title=title, height=SURFACE_SIZE, square=True)
