@@ -28,7 +28,6 @@ from vgapp.layout import Panel, Section
 VIEW_CACHE_ENTRIES = 256
 LAB_CACHE_ENTRIES = 8  # the longest run's view holds a few MB of traces
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}
-SECTION_OF_LABEL = {section.label: section.key for section in page.SECTIONS}
 
 
 # ---------------------------------------------------------------- state and URL
@@ -58,7 +57,7 @@ def read_link() -> None:
     values, section, lesson, notices = page.read_url(raw)
     for key, control in page.CONTROLS.items():
         state[key] = values.get(key, control.default)
-    state["section"] = SECTION_LABELS[section or page.SECTION_KEYS[0]]
+    state["section"] = section or page.SECTION_KEYS[0]
     state["lesson"] = lesson
     state["url_notices"] = notices
     state["url_seen"] = raw
@@ -68,7 +67,7 @@ def write_link() -> None:
     """Put the page's state into the URL: every non-default value, the section, the lesson."""
     state = st.session_state
     query = query_of(current_values(), tuple(page.CONTROLS.values()))
-    section = SECTION_OF_LABEL.get(state.get("section"), page.SECTION_KEYS[0])
+    section = state.get("section") or page.SECTION_KEYS[0]
     if section != page.SECTION_KEYS[0]:
         query["section"] = section
     if state.get("lesson"):
@@ -85,7 +84,7 @@ def apply_lesson() -> None:
     lesson = state.get("lesson")
     if lesson in page.LESSONS:
         state.update(page.lesson_values(lesson))
-        state["section"] = SECTION_LABELS[page.LESSONS[lesson].section]
+        state["section"] = page.LESSONS[lesson].section
 
 
 def leave_lesson() -> None:
@@ -102,7 +101,7 @@ def reset_controls() -> None:
 
 
 def open_section(key: str) -> None:
-    st.session_state["section"] = SECTION_LABELS[key]
+    st.session_state["section"] = key
 
 
 # ---------------------------------------------------------------- controls
@@ -227,22 +226,31 @@ def draw_block(block: Block) -> None:
 
 
 def draw_chart(chart: Chart) -> None:
-    """A Vega-Lite chart with its text alternative, and the data behind it as CSV."""
+    """A Vega-Lite chart with its text alternative (for screen readers, and as a caption)."""
     st.vega_lite_chart(
         spec=chart.spec, width="stretch" if chart.stretch else "content", alt=chart.alt
     )
     if chart.caption:
         st.caption(chart.alt)
-    st.download_button(
-        "Data (CSV)",
-        lambda: chart.frame.to_csv(index=False),
-        file_name=f"{chart.name}.csv",
-        mime="text/csv",
-        key=f"download_{chart.name}",
-        on_click="ignore",
-        icon=":material/download:",
-        type="tertiary",
-    )
+
+
+def draw_downloads(charts: tuple[Chart, ...]) -> None:
+    """One row of downloads under a panel: the data behind each of its charts as CSV."""
+    if not charts:
+        return
+    with st.container(horizontal=True, gap="small"):
+        for chart in charts:
+            st.download_button(
+                f"{chart.name}.csv",
+                lambda frame=chart.frame: frame.to_csv(index=False),
+                file_name=f"{chart.name}.csv",
+                mime="text/csv",
+                key=f"download_{chart.name}",
+                on_click="ignore",
+                icon=":material/download:",
+                type="tertiary",
+                help="The data behind this chart, every value at full precision.",
+            )
 
 
 @st.fragment
@@ -256,8 +264,9 @@ def draw_panel(key: str, box: Any) -> None:
             draw_control(control, values)
     result = view_of(panel, values)
     with st.container(key=f"panel-{key}"):
-        st.subheader(result.heading or panel.title, divider="gray")
+        st.markdown(f"#### {result.heading or panel.title}")
         draw_blocks(result.blocks)
+        draw_downloads(result.charts)
     if st.session_state.pop("lesson_left", False):
         st.rerun()  # the lesson pills (outside this fragment) must show that it was left
     write_link()
@@ -265,25 +274,16 @@ def draw_panel(key: str, box: Any) -> None:
 
 def draw_header() -> None:
     """Title, the student's question, the one-line answer and the lessons."""
-    st.markdown(f"### {page.TITLE}")
-    st.markdown(f"**{page.QUESTION}** {page.DEFINITION}")
-    st.markdown(page.ANSWER)
-    left, right = st.columns([6, 1], vertical_alignment="bottom")
-    with left:
-        st.pills(
-            "Lessons: presets in the order of the argument (click one to open its section)",
-            page.LESSON_KEYS,
-            format_func=lambda key: page.LESSONS[key].label,
-            key="lesson",
-            on_change=apply_lesson,
-        )
-    with right:
-        st.button(
-            "Reset controls",
-            on_click=reset_controls,
-            icon=":material/restart_alt:",
-            help="Every control back to its default.",
-        )
+    st.markdown(f"#### {page.TITLE}")
+    st.markdown(f"**{page.QUESTION}** {page.ANSWER}")
+    st.pills(
+        "Lessons: presets in the order of the argument (one click opens its section)",
+        page.LESSON_KEYS,
+        format_func=lambda key: page.LESSONS[key].label,
+        key="lesson",
+        on_change=apply_lesson,
+        wrap=True,
+    )
     lesson = st.session_state.get("lesson")
     if lesson in page.LESSONS:
         st.caption(page.LESSONS[lesson].note)
@@ -297,9 +297,17 @@ def draw_header() -> None:
 
 def draw_section(section: Section) -> None:
     """The open section: its step of the argument, its panels and the way on."""
-    st.caption(section.step)
-    st.markdown(section.intro)
-    st.sidebar.markdown(f"**Controls: {section.label}**")
+    if section.intro:
+        st.markdown(f"*{section.step}.* {section.intro}")
+    with st.sidebar:
+        st.markdown(f"**Controls: {section.label}**")
+        st.button(
+            "Reset all controls",
+            on_click=reset_controls,
+            icon=":material/restart_alt:",
+            help="Every control of every section back to its default.",
+            type="tertiary",
+        )
     boxes = [st.sidebar.expander(panel.title, expanded=True) for panel in section.panels]
     if section.side_by_side:
         for column, panel, box in zip(
@@ -325,11 +333,17 @@ def main() -> None:
     st.set_page_config(page_title=page.TITLE, layout="wide")
     read_link()
     draw_header()
-    tabs = st.tabs(list(SECTION_LABELS.values()), key="section", on_change="rerun")
-    for section, tab in zip(page.SECTIONS, tabs, strict=True):
-        if tab.open:
-            with tab:
-                draw_section(section)
+    chosen = st.segmented_control(
+        "Sections of the argument, one open at a time",
+        page.SECTION_KEYS,
+        format_func=SECTION_LABELS.get,
+        key="section",
+        required=True,
+        wrap=True,
+        width="stretch",
+        label_visibility="collapsed",
+    )
+    draw_section(page.SECTION_BY_KEY[chosen or page.SECTION_KEYS[0]])
     write_link()
 
 

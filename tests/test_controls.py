@@ -1,83 +1,198 @@
-"""The page's control specs, lessons, URL parsing and number formatting (no Streamlit needed)."""
+"""Controls as data, the shared link read without Streamlit, lessons and number formatting.
+
+The property tests feed every URL key any text (empty, whitespace, unicode, numbers of every size
+and notation, inf/nan in any case, repeated keys, very long strings): the link is always read
+into valid control values, whatever was refused is named in a notice, and every other parameter
+is kept. No value that is not checked here ever reaches a widget (``app.read_link`` sets the
+widgets only from ``page.read_url``)."""
+
+from __future__ import annotations
 
 import math
 from decimal import Decimal
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vgapp.controls import (
-    BOOL,
-    CHOICE,
-    FLOAT,
-    INT,
-    Control,
-    check_query_params,
-    shown,
-)
+from vgapp.controls import Choice, Number, Toggle, query_of, read_query, shown
 from vgapp.formatting import caret_to_superscript, sci, sci_from_log10, superscript
-from vgapp.page import CONTROLS, LESSON_CONTROL, LESSONS, PANELS, defaults, lesson_values
+from vgapp.page import (
+    CONTROLS,
+    LESSON_KEYS,
+    LESSONS,
+    PANELS,
+    SECTION_KEYS,
+    SECTIONS,
+    defaults,
+    lesson_values,
+    read_url,
+)
 
-HOSTILE = ["nan", "inf", "-inf", "1e309", "-1", "abc", "9" * 400, "<script>alert(1)</script>", ""]
+KEYS = sorted(CONTROLS)
+EXAMPLES_PER_KEY = 100
+"""Hypothesis examples per URL key (both failure classes of the old page were found in < 50)."""
 
 
-def test_keys_are_unique_across_panels():
-    """A URL parameter names exactly one control."""
-    keys = [control.key for panel in PANELS.values() for control in panel]
+def number_texts() -> st.SearchStrategy[str]:
+    """Numbers in every notation and size, and the non-finite spellings in any case."""
+    finite = st.one_of(
+        st.integers(min_value=-(10**30), max_value=10**30).map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.decimals(allow_nan=False, allow_infinity=False).map(str),
+        st.tuples(st.integers(-9, 9), st.integers(-400, 400)).map(lambda t: f"{t[0]}e{t[1]}"),
+        st.sampled_from(["inf", "-Inf", "INFINITY", "nan", "NaN", "-nan", "1e999999999", "0x10",
+                         "1_000", "٣", "１２", "1e", ".", "-", "+.5", "5.", " 7 ", "\t3\n"]),
+    )  # fmt: skip
+    return finite
+
+
+def any_text() -> st.SearchStrategy[str]:
+    return st.one_of(
+        number_texts(),
+        st.text(max_size=60),
+        st.text(min_size=500, max_size=3000),
+        st.sampled_from(["", " ", "true", "FALSE", "<script>alert(1)</script>", "[b](x)"]),
+    )
+
+
+def value_lists() -> st.SearchStrategy[list[str]]:
+    """One value, or the key repeated with equal or different values."""
+    return st.one_of(
+        any_text().map(lambda t: [t]),
+        st.lists(any_text(), min_size=2, max_size=4),
+        any_text().map(lambda t: [t, t]),
+    )
+
+
+def assert_valid(values: dict) -> None:
+    """Every value is one its control accepts (what a widget may receive)."""
+    assert set(values) <= set(CONTROLS)
+    for key, value in values.items():
+        CONTROLS[key].check(value)
+
+
+# ---------------------------------------------------------------- the registry
+
+
+def test_keys_are_unique_and_views_take_exactly_their_controls():
+    """A URL parameter names exactly one control, and each view's keyword arguments are its
+    panel's control keys (one mapping for the page, the tests and the browser helpers)."""
+    import inspect
+
+    keys = [c.key for panel in PANELS.values() for c in panel.controls]
     assert len(keys) == len(set(keys))
-    assert "lesson" not in keys
+    assert not {"section", "lesson"} & set(keys)
+    for panel in PANELS.values():
+        parameters = inspect.signature(panel.view).parameters
+        named = {n for n, p in parameters.items() if p.kind == p.KEYWORD_ONLY}
+        if any(p.kind == p.VAR_KEYWORD for p in parameters.values()):  # the lab: **values
+            continue
+        assert named == {c.key for c in panel.controls}, panel.key
 
 
 @pytest.mark.parametrize("control", CONTROLS.values(), ids=lambda c: c.key)
-def test_every_default_parses_and_lies_in_range(control: Control):
-    """The default written as a URL value reads back as the default."""
+def test_every_default_round_trips_through_the_url(control):
+    """The default and both ends of a range, written as the page writes them, read back."""
     assert control.help and control.label
-    text = str(control.default).lower() if control.kind == BOOL else str(control.default)
-    assert control.parse(text) == control.default
-    if control.kind in (INT, FLOAT):
-        assert control.low <= control.default <= control.high
-        assert control.parse(str(control.low)) == control.low
-        assert control.parse(str(control.high)) == control.high
-    if control.kind == CHOICE:
-        assert control.default in control.options
+    control.check(control.default)
+    assert control.parse(control.url_text(control.default)) == control.default
+    if isinstance(control, Number):
+        for end in (control.low, control.high):
+            value = int(end) if control.integer else float(end)
+            assert control.parse(control.url_text(value)) == value
+    if isinstance(control, Choice):
+        for option in control.options:
+            assert control.parse(option) == option
+            assert control.parse(control.label_of(option)) == option
 
 
-@pytest.mark.parametrize("control", CONTROLS.values(), ids=lambda c: c.key)
-@pytest.mark.parametrize("raw", HOSTILE)
-def test_hostile_values_are_refused(control: Control, raw: str):
-    """NaN, overflow, garbage, huge numbers and HTML never become a control value."""
-    if control.kind == FLOAT and raw == "-1" and control.low <= -1 <= control.high:
-        assert control.parse(raw) == -1.0
-        return
-    if control.kind == INT and raw == "-1" and control.low <= -1 <= control.high:
-        assert control.parse(raw) == -1
-        return
-    with pytest.raises(ValueError, match=control.key):
-        control.parse(raw)
+@pytest.mark.parametrize("key", KEYS)
+def test_refusals_name_the_parameter(key):
+    control = CONTROLS[key]
+    for raw in ("nan", "inf", "abc", "9" * 400, "<b>1</b>", ""):
+        if isinstance(control, Choice) and raw in control.options:
+            continue
+        with pytest.raises(ValueError, match=key):
+            control.parse(raw)
 
 
-def test_out_of_range_numbers_are_refused_at_both_ends():
+def test_numbers_are_read_exactly_at_their_bounds():
     depth = CONTROLS["depth"]
     assert depth.parse("10000") == 10_000
-    for raw in ("1", "10001", "50.5", "1e3"):
+    assert depth.parse("1e3") == 1000  # a whole number in any notation
+    for raw in ("1", "10001", "50.5", "1e4.5", "10000.0000000000000001"):
         with pytest.raises(ValueError, match="depth"):
             depth.parse(raw)
     c_exp = CONTROLS["c_exp"]
     assert c_exp.parse("-300") == -300
-    with pytest.raises(ValueError, match="between -300 and 0"):
+    with pytest.raises(ValueError, match="from -300 to 0"):
         c_exp.parse("-301")
+    pt_x = CONTROLS["pt_x"]
+    assert pt_x.parse("0.6000000000000001") == 0.6  # a browser slider's float, on its grid
+    assert pt_x.parse("2") == 2.0
+    with pytest.raises(ValueError, match="pt_x"):
+        pt_x.parse("2.0000000000000001e0" + "1")
 
 
-def test_check_query_params_accepts_valid_and_reports_the_rest():
-    raw = {"depth": "50", "activation": "tanh", "zz": "1", "c_exp": "nan", "w": "<b>8</b>"}
-    accepted, notices = check_query_params(raw, CONTROLS)
-    assert accepted == {"depth": 50, "activation": "tanh"}
-    assert len(notices) == 3
-    assert any("unknown parameter" in notice and "zz" in notice for notice in notices)
-    assert any("using the default -90" in notice for notice in notices)
-    assert all("<" not in notice and ">" not in notice for notice in notices)
+@pytest.mark.parametrize("key", KEYS)
+@settings(
+    max_examples=EXAMPLES_PER_KEY,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(given_values=value_lists())
+def test_any_text_for_any_key_gives_valid_values_or_a_notice(key, given_values):
+    """Whatever text a link gives a key, the page reads a valid value or names the refusal,
+    and the other parameters of the link are kept."""
+    raw = {"depth": ["77"], "surface": ["bowl"], key: given_values}
+    values, section, lesson, notices = read_url(dict(raw))
+    assert_valid(values)
+    assert section is None and lesson is None
+    if key not in values:
+        assert len(notices) == 1 and CONTROLS[key].label in notices[0]
+    else:
+        assert not notices
+    if key != "depth":
+        assert values["depth"] == 77
+    if key != "surface":
+        assert values["surface"] == "bowl"
+
+
+@settings(max_examples=EXAMPLES_PER_KEY, deadline=None)
+@given(
+    st.dictionaries(
+        st.one_of(st.sampled_from([*KEYS, "section", "lesson"]), st.text(max_size=20)),
+        value_lists(),
+        max_size=12,
+    )
+)
+def test_any_combination_of_keys_is_read_safely(raw):
+    """Unknown keys, page keys and control keys together: valid values, one notice for each
+    refusal, and a section and lesson only when they name one."""
+    values, section, lesson, notices = read_url(dict(raw))
+    assert_valid(values)
+    assert section is None or section in SECTION_KEYS
+    assert lesson is None or lesson in LESSON_KEYS
+    refused = [k for k in raw if k not in values and k not in ("section", "lesson")]
+    assert len(notices) >= len(refused)
+    for text in notices:
+        assert "<" not in text and ">" not in text
+
+
+def test_a_lesson_link_sets_its_section_and_values_and_explicit_values_win():
+    values, section, lesson, notices = read_url({"lesson": ["saddle"], "gd_eta": ["0.01"]})
+    assert (section, lesson, notices) == ("descent", "saddle", [])
+    assert values == {**lesson_values("saddle"), "gd_eta": 0.01}
+
+
+def test_the_url_the_page_writes_reads_back_as_the_same_state():
+    chosen = {**defaults(), "depth": 55, "w": -0.5, "activation": "tanh", "lab_stagnation": False}
+    query = query_of(chosen, tuple(CONTROLS.values()))
+    assert query == {"depth": "55", "w": "-0.5", "activation": "tanh", "lab_stagnation": "false"}
+    values, *_ = read_url({key: [text] for key, text in query.items()})
+    assert {**defaults(), **values} == chosen
 
 
 @given(st.text(max_size=500))
@@ -87,24 +202,79 @@ def test_shown_strips_markup_and_bounds_length(raw):
     assert not set(text) & set("<>[]()*_`#&;\\|!")
 
 
-def test_lessons_set_only_valid_values_of_known_controls():
-    assert LESSON_CONTROL.options == tuple(LESSONS)
+def test_read_query_reports_unknown_repeated_and_invalid():
+    accepted, notices = read_query(
+        {"depth": ["50"], "zz": ["1"], "c_exp": ["nan"], "w": ["1", "2"]}, CONTROLS
+    )
+    assert accepted == {"depth": 50}
+    assert len(notices) == 3
+    assert any("unknown parameter" in n and "zz" in n for n in notices)
+    assert any("using the default -90" in n for n in notices)
+    assert any("2 different values" in n for n in notices)
+
+
+# ---------------------------------------------------------------- lessons and sections
+
+
+def test_lessons_set_only_valid_values_of_their_own_section():
     for lesson in LESSONS.values():
         values = lesson_values(lesson.key)
-        for panel in lesson.panels:
-            assert set(defaults(panel)) <= set(values)
-        for key, value in values.items():
-            control = CONTROLS[key]
-            text = str(value).lower() if control.kind == BOOL else str(value)
-            assert control.parse(text) == value
+        section_keys = {c.key for s in SECTIONS if s.key == lesson.section for c in s.controls}
+        assert set(values) == section_keys, lesson.key
+        assert_valid(values)
 
 
 def test_source_lesson_is_the_default_state():
-    """Opening the page without parameters shows the source's own numbers."""
     values = lesson_values("source")
     assert values == {k: v for k, v in defaults().items() if k in values}
-    assert (values["c_mant"], values["c_exp"]) == (1.0, -90)
-    assert (values["p_mant"], values["p_exp"]) == (1.0, 9999)
+    assert (values["c_mant"], values["c_exp"], values["p_mant"], values["p_exp"]) == (
+        1.0, -90, 1.0, 9999,
+    )  # fmt: skip
+
+
+def test_lesson_notes_state_what_the_core_computes():
+    """The figures quoted in lesson notes, recomputed with vgcore."""
+    from vgcore.activations import sigmoid_derivative
+    from vgcore.chain import chain_backprop, make_weights, underflow_depth
+    from vgcore.curvature import describe_point
+    from vgcore.precision import lost_update_threshold, update_is_lost
+
+    saturated = lesson_values("saturated")
+    assert float(sigmoid_derivative(8.0)) == pytest.approx(3.35e-4, rel=1e-2)
+    assert float(sigmoid_derivative(64.0)) == pytest.approx(1.6e-28, rel=1e-1)
+    assert saturated["w"] == 8.0 and saturated["activation"] == "sigmoid"
+
+    exploding = lesson_values("exploding")
+    weights = make_weights(exploding["depth"], "constant", w=exploding["w"])
+    backprop16 = chain_backprop(weights, "relu", "float16")
+    backprop32 = chain_backprop(weights, "relu", "float32")
+    first_inf16 = exploding["depth"] - np.flatnonzero(np.isinf(backprop16)).max()
+    first_inf32 = exploding["depth"] - np.flatnonzero(np.isinf(backprop32)).max()
+    assert first_inf16 <= 10  # "within a few layers"
+    assert 10 < first_inf32 <= 60  # "within a few dozen"
+    assert not np.any(np.isinf(chain_backprop(weights, "relu", "float64")))
+
+    float16 = lesson_values("float16")
+    ones = np.ones(float16["depth"])
+    assert underflow_depth(ones, "sigmoid", "float16") == 13
+    assert underflow_depth(ones, "sigmoid", "float32") == 71
+
+    relu = lesson_values("relu")
+    ones = chain_backprop(make_weights(relu["depth"], "constant", w=1.0), "relu", "float16")
+    assert np.all(ones == 1.0)
+
+    lost = lesson_values("lost_update")
+    step = lost["fp_eta"] * 10.0 ** lost["fp_grad_exp"]
+    assert step == pytest.approx(1e-4)
+    assert update_is_lost(lost["fp_w"], -step, "float16")
+    assert lost_update_threshold(1.0, "float16", direction=-1) == 2.0**-12  # 2.44e-4
+    assert f"{2.0**-12:.3g}" == "0.000244"
+
+    monkey = describe_point(lesson_values("monkey")["surface"], 0.0, 0.0)
+    assert monkey.gradient_norm == 0 and np.all(monkey.hessian == 0)
+
+
+# ---------------------------------------------------------------- number formatting
 
 
 @pytest.mark.parametrize(
@@ -140,38 +310,6 @@ def test_powers_and_superscripts():
     assert sci_from_log10(-math.inf) == "0 (exactly)"
 
 
-def test_lesson_notes_state_what_the_core_computes():
-    """The figures quoted in lesson notes, recomputed with vgcore."""
-    from vgcore.activations import sigmoid_derivative
-    from vgcore.chain import chain_backprop, make_weights, underflow_depth
-    from vgcore.precision import update_is_lost
-
-    saturated = lesson_values("saturated")
-    assert float(sigmoid_derivative(8.0)) == pytest.approx(3.35e-4, rel=1e-2)
-    assert float(sigmoid_derivative(64.0)) == pytest.approx(1.6e-28, rel=1e-1)
-    assert saturated["w"] == 8.0 and saturated["activation"] == "sigmoid"
-
-    exploding = lesson_values("exploding")
-    weights = make_weights(exploding["depth"], "constant", w=exploding["w"])
-    backprop16 = chain_backprop(weights, "relu", "float16")
-    backprop32 = chain_backprop(weights, "relu", "float32")
-    first_inf16 = exploding["depth"] - np.flatnonzero(np.isinf(backprop16)).max()
-    first_inf32 = exploding["depth"] - np.flatnonzero(np.isinf(backprop32)).max()
-    assert first_inf16 <= 10  # "within a few layers"
-    assert 10 < first_inf32 <= 60  # "within a few dozen"
-    assert not np.any(np.isinf(chain_backprop(weights, "relu", "float64")))
-
-    float16 = lesson_values("float16")
-    assert underflow_depth(np.ones(float16["depth"]), "sigmoid", "float16") == 13
-    assert update_is_lost(1.0, -1e-4, "float16")
-    update = float16["fp_eta"] * 10.0 ** float16["fp_grad_exp"]
-    assert update == pytest.approx(1e-4) and update_is_lost(float16["fp_w"], -update, "float16")
-
-    relu = lesson_values("relu")
-    ones = chain_backprop(make_weights(relu["depth"], "constant", w=1.0), "relu", "float16")
-    assert np.all(ones == 1.0)
-
-
 def test_precision_correction_figure():
     """The page's correction: on a float64 weight of 1000 an update of 1e-14 vanishes."""
     from vgcore.precision import update_is_lost
@@ -180,11 +318,11 @@ def test_precision_correction_figure():
     assert np.finfo(np.float64).eps < 1e-14
 
 
-def test_choices_parse_from_their_labels_as_streamlit_writes_them():
-    """Streamlit writes a choice into the URL by its label; a hand-written link may use the key."""
-    assert CONTROLS["w_mode"].parse("random normal") == "random"
-    assert CONTROLS["w_mode"].parse("random") == "random"
-    assert CONTROLS["activation"].parse("ReLU") == "relu"
-    assert LESSON_CONTROL.parse("Saturated sigmoid") == "saturated"
+def test_toggle_and_choice_refuse_what_they_do_not_name():
+    toggle = Toggle("t", "T", True, "help")
+    assert toggle.parse(" FALSE ") is False
+    with pytest.raises(ValueError, match="t must be true or false"):
+        toggle.parse("yes")
     with pytest.raises(ValueError, match="activation"):
         CONTROLS["activation"].parse("Relu")
+    assert CONTROLS["activation"].parse("ReLU") == "relu"

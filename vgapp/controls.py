@@ -62,13 +62,14 @@ class Number:
             exact = Decimal(text)
         except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
             raise ValueError(f"{self.key} must be {kind}") from None
-        if not Decimal(self.low) <= exact <= Decimal(self.high):
+        number = float(exact)  # correctly rounded; beyond float range it is ±inf
+        if not self.low <= number <= self.high:
             raise ValueError(f"{self.key} must lie from {self.range_text()}")
         if self.integer:
             if exact != exact.to_integral_value():
                 raise ValueError(f"{self.key} must be a whole number from {self.range_text()}")
             return int(exact)
-        return self.canonical(float(exact))
+        return self.canonical(number)
 
     def canonical(self, value: float) -> int | float:
         """``value`` as the page holds it: an int, or a float on the slider's grid rounded to the

@@ -14,27 +14,21 @@ from vgapp.panels import chain, counterexample, curvature, descent, lab, precisi
 
 TITLE = "Vanishing Gradient Explorer"
 QUESTION = (
-    "If the gradient vanishes, isn't that the zero gradient of the optimum, so gradient "
-    "descent may stop?"
-)
-DEFINITION = (
-    "A vanishing gradient at p means 0 < ‖∇F(p)‖ ≤ c for some small c: small, but not zero."
+    "If the gradient vanishes (0 < ‖∇F(p)‖ ≤ c for a small c: small, not zero), isn't that the "
+    "zero gradient of the optimum, so gradient descent may stop?"
 )
 ANSWER = (
-    "No. A zero gradient only says the point is stationary (a saddle as well as a minimum), "
-    "and a small one says nothing about how far the optimum is. Analytically that is harmless: "
-    "gradient descent still converges to a stationary point. The harm is numerical: small steps "
-    "crawl, and a step below half the gap between w and its neighbouring float is lost."
+    "No: a zero gradient only makes a point stationary (a saddle too), and a small one says "
+    "nothing about how far the optimum is. Analytically that is harmless; numerically, small "
+    "steps crawl, and a step below half the gap to w's neighbouring float is lost."
 )
 
 SECTIONS: tuple[Section, ...] = (
     Section(
         "answer",
         "The answer",
-        "The answer at a glance: the source's two examples, side by side",
-        "Left, the source's function whose gradient is tiny although the minimum is "
-        "unimaginably far; right, the source's deep chain, whose gradient shrinks layer by layer "
-        "until each floating-point format rounds it to exactly zero.",
+        "The answer at a glance",
+        "",
         (counterexample.PANEL, chain.PANEL),
         side_by_side=True,
     ),

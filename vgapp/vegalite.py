@@ -10,6 +10,7 @@ The tests validate every spec against the Vega-Lite schema.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILION, PURPLE = (
 PALETTE = (BLACK, BLUE, ORANGE, PURPLE, GREEN, VERMILION, SKY, YELLOW)
 SERIES_COLORS = {"exact": BLACK, "float64": BLUE, "float32": ORANGE, "float16": PURPLE}
 CHART_HEIGHT = 250
-HEADLINE_HEIGHT = 165
+HEADLINE_HEIGHT = 150
 MAX_POINTS = 300
 FONT_SIZE = 12
 """Smallest chart text in CSS pixels (axis labels, legends, notes): readable on a projector."""
@@ -73,12 +74,24 @@ def log_axis(**properties: Any) -> dict[str, Any]:
     }
 
 
+TITLE_LINE = 48
+SUBTITLE_LINE = 62
+"""Longest title and subtitle lines in characters: Vega cuts a line wider than the chart with an
+ellipsis, and a chart on a 390 px phone is about 350 px wide."""
+
+
 def title(text: str, subtitle: str | None = None) -> dict[str, Any]:
-    """A chart title that states the finding, with an optional one-line subtitle."""
-    spec: dict[str, Any] = {"text": text, "anchor": "start"}
+    """A chart title that states the finding, with an optional subtitle; long ones are broken
+    into lines (an array of lines, as Vega takes them)."""
+    spec: dict[str, Any] = {"text": _lines(text, TITLE_LINE), "anchor": "start"}
     if subtitle:
-        spec["subtitle"] = subtitle
+        spec["subtitle"] = _lines(subtitle, SUBTITLE_LINE)
     return spec
+
+
+def _lines(text: str, width: int) -> str | list[str]:
+    lines = textwrap.wrap(text, width, break_on_hyphens=False)
+    return lines[0] if len(lines) == 1 else lines
 
 
 def field(name: str, kind: str, **properties: Any) -> dict[str, Any]:

@@ -238,9 +238,9 @@ def view(
         f"{subtitle}"
     )
     blocks: list = [
-        Text(caption, "caption"),
         Chart("chain", spec, alt, frame, caption=False),
         Metrics(tuple(metrics)),
+        Text(caption, "caption"),
     ]
     if activation == "sigmoid":
         blocks.append(Text(CORRECTION, "correction"))
@@ -433,6 +433,8 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
                 "title": None,
                 "orient": "bottom",
                 "columns": 3,
+                "symbolSize": 60,
+                "rowPadding": 2,
                 "labelExpr": " : ".join(
                     f"datum.label == {n!r} ? {shown_name!r}"
                     for n, shown_name in zip(names, legend_names, strict=True)

@@ -217,8 +217,8 @@ def chart(frame: pd.DataFrame, *, title: dict, eps_stop: bool) -> dict:
     reached = np.isneginf(plotted["log10_f_at_x_k"].to_numpy())
     finite = plotted[~reached]
     log10_max = math.log10(float_facts("float64").largest)
-    low = float(min(finite["log10_f_at_x_k"].min(), log10_max))
-    high = float(max(finite["log10_f_at_x_k"].max(), log10_max))
+    values = [*finite["log10_f_at_x_k"], log10_max]
+    low, high = float(min(values)), float(max(values))
     floor = low - 0.08 * max(abs(high), 1.0)
     x = vl.field("log10_step_k", vl.Q, title="step k", axis=vl.power_axis())
     y = vl.field(
