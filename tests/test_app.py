@@ -1,5 +1,6 @@
-"""The page under Streamlit's AppTest: the values shown are the ones the core computes, every
-lesson and every control setting runs, and shared URLs open the state they name."""
+"""The page under Streamlit's AppTest: one section open at a time, its controls in the sidebar,
+the values shown are the ones the views compute from the core, lessons open their section, and
+no value is lost when moving between sections or through a copied link."""
 
 from __future__ import annotations
 
@@ -9,17 +10,25 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from vgapp import lab, views
-from vgapp.controls import BOOL, CHOICE
-from vgapp.lab_controls import LAB_KEYS
-from vgapp.page import CONTROLS, LESSONS, PANELS, defaults, lesson_values
+from vgapp.controls import Choice, Number, Toggle
+from vgapp.page import (
+    CONTROLS,
+    LESSONS,
+    PANELS,
+    SECTION_BY_KEY,
+    SECTION_KEYS,
+    SECTIONS,
+    defaults,
+    lesson_values,
+    next_section,
+)
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-CHARTS_ON_PAGE = 13  # six for the argument, seven for the training lab (loss + 3 per run)
 NOTICE = "Some settings in this link could not be used"
+WIDGET_KINDS = ("slider", "number_input", "selectbox", "button_group", "select_slider", "toggle")
 
 
-def run_app(query: dict[str, str] | None = None) -> AppTest:
+def run_app(query: dict[str, str | list[str]] | None = None) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=300)
     for key, value in (query or {}).items():
         app.query_params[key] = value
@@ -28,204 +37,234 @@ def run_app(query: dict[str, str] | None = None) -> AppTest:
     return app
 
 
+def url(app: AppTest) -> dict[str, str]:
+    """The address bar's parameters as the page last wrote them (one value each)."""
+    return {key: str(value) for key, value in app.query_params.items()}
+
+
 def widget(app: AppTest, key: str):
-    """The widget bound to control ``key``, whatever its kind."""
-    for kind in ("slider", "number_input", "selectbox", "button_group", "select_slider", "toggle"):
+    """The widget with this key, whatever its kind."""
+    for kind in WIDGET_KINDS:
         found = [w for w in getattr(app, kind) if w.key == key]
         if found:
             return found[0]
     raise LookupError(key)
 
 
-def control_values(app: AppTest) -> dict[str, Any]:
-    return {key: widget(app, key).value for key in CONTROLS}
+def open_section(app: AppTest, key: str) -> None:
+    widget(app, "section").set_value(key).run()
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def values_of(app: AppTest, section: str) -> dict[str, Any]:
+    """The values the open section's widgets hold (all in the sidebar)."""
+    return {c.key: widget(app, c.key).value for c in SECTION_BY_KEY[section].controls}
+
+
+def expected_metrics(values: dict[str, Any], section: str) -> list[tuple[str, str]]:
+    """What the section must show, computed by the views (which call vgcore), called as the
+    registry says: by keyword, with the control keys."""
+    found = []
+    for panel in SECTION_BY_KEY[section].panels:
+        view = panel.view(**panel.arguments({**defaults(), **values}))
+        found += [(m.label, m.value) for m in view.metrics]
+    return found
 
 
 def shown_metrics(app: AppTest) -> list[tuple[str, str]]:
-    """Every metric on the page, in page order."""
-    return [(metric.label, metric.value) for metric in app.metric]
+    return [(m.label, m.value) for m in app.metric]
 
 
-def expected_metrics(values: dict[str, Any], *, with_lab: bool = False) -> list[tuple[str, str]]:
-    """What the page must show for these control values, computed by the views (which call
-    ``vgcore``) independently of the page."""
-    panels = [
-        views.counterexample_view(*(values[c.key] for c in PANELS["counterexample"])),
-        views.chain_view(*views.chain_arguments(values)),
-        views.curvature_view(values["surface"], values["pt_x"], values["pt_y"]),
-        views.descent_view(
-            values["surface"],
-            values["gd_x0"],
-            values["gd_y0"],
-            values["gd_rule"],
-            values["gd_eta"],
-            values["gd_iters"],
-        ),
-    ]
-    expected = [(m.label, m.value) for panel in panels for m in panel.metrics]
-    if with_lab:
-        view = lab.lab_view(**{key: values[key] for key in LAB_KEYS})
-        runs = [view.main] if view.same_run else [view.main, view.comparison]
-        expected += [(m.label, m.value) for run in runs for m in run.metrics]
-    return expected
+def assert_section_shows(app: AppTest, section: str) -> None:
+    """The open section is ``section``, its controls (only its) are in the sidebar and its
+    metrics are exactly what the views compute from the widgets' values."""
+    assert widget(app, "section").value == section
+    drawn = {w.key for kind in WIDGET_KINDS for w in getattr(app.sidebar, kind)}
+    assert drawn == {c.key for c in SECTION_BY_KEY[section].controls}
+    assert shown_metrics(app) == expected_metrics(values_of(app, section), section)
 
 
-def assert_page_shows(app: AppTest, values: dict[str, Any], *, with_lab: bool = False) -> None:
-    """The page's metrics, in order, are exactly the ones the views compute from the core."""
-    expected = expected_metrics(values, with_lab=with_lab)
-    shown = shown_metrics(app)
-    assert shown[: len(expected)] == expected
-    if with_lab:
-        assert len(shown) == len(expected)
-
-
-def test_default_page_shows_the_cores_values():
-    """No exception, every chart drawn, and each metric equals what vgcore computes."""
+def test_the_default_page_opens_on_the_answer():
+    """The question, the answer and the two headline panels; no other section is computed."""
     app = run_app()
-    assert control_values(app) == defaults()
-    assert len(app.get("vega_lite_chart")) == CHARTS_ON_PAGE
-    assert_page_shows(app, defaults(), with_lab=True)
+    assert_section_shows(app, "answer")
+    assert len(app.get("vega_lite_chart")) == 2
     assert not app.warning
-
-
-def test_source_numbers_and_the_correction_are_on_the_default_page():
-    app = run_app()
-    shown = dict(shown_metrics(app)[:4])
-    assert shown["f(p)"] == "10⁹⁹⁰⁹"
-    assert shown["f′(p) = c"] == "10⁻⁹⁰"
+    shown = dict(shown_metrics(app))
+    assert shown["f(p)"] == "10⁹⁹⁰⁹" and shown["f′(p) = c"] == "10⁻⁹⁰"
     assert any("10⁻⁹⁹" in info.value and "10⁻⁹⁰" in info.value for info in app.info)
+    assert url(app) == {}
+
+
+@pytest.mark.parametrize("section", SECTION_KEYS[1:])
+def test_each_section_opens_alone_with_its_controls(section):
+    app = run_app({"section": section})
+    assert_section_shows(app, section)
+    charts = sum(
+        len(p.view(**p.arguments(defaults())).charts) for p in SECTION_BY_KEY[section].panels
+    )
+    assert len(app.get("vega_lite_chart")) == charts
 
 
 @pytest.mark.parametrize("lesson", list(LESSONS))
-def test_each_lesson_sets_its_controls_and_the_metrics_follow(lesson):
+def test_each_lesson_opens_its_section_and_sets_its_controls(lesson):
     app = run_app()
     widget(app, "lesson").set_value(lesson).run()
     assert not app.exception
-    values = control_values(app)
-    for key, value in lesson_values(lesson).items():
-        assert values[key] == value, key
-    assert_page_shows(app, values, with_lab=lesson.startswith("lab_"))
+    section = LESSONS[lesson].section
+    assert_section_shows(app, section)
+    assert values_of(app, section) == lesson_values(lesson)
     assert LESSONS[lesson].note in [caption.value for caption in app.caption]
+    assert url(app)["lesson"] == lesson
 
 
-def test_changing_a_control_leaves_the_lesson():
-    app = run_app()
+def test_a_lesson_link_leaves_a_reshareable_address():
+    """?lesson=saddle opens the lesson, and the address the page writes opens it again."""
+    app = run_app({"lesson": "saddle"})
+    assert_section_shows(app, "descent")
+    written = url(app)
+    again = run_app(written)
+    assert values_of(again, "descent") == lesson_values("saddle")
+    assert widget(again, "lesson").value == "saddle"
+
+
+def test_moving_a_control_leaves_the_lesson():
+    app = run_app({"lesson": "saturated"})
     widget(app, "depth").set_value(40).run()
     assert widget(app, "lesson").value is None
-    assert_page_shows(app, control_values(app))
+    assert "lesson" not in url(app)
+    assert url(app)["depth"] == "40"
+    assert_section_shows(app, "answer")
 
 
-def settings_to_try(panels: tuple[str, ...], *, choices: bool = True) -> list[tuple[str, Any]]:
-    """Every option of every choice control and both ends of every numeric one."""
-    settings = []
-    for key, control in ((c.key, c) for p in panels for c in PANELS[p]):
-        if control.kind in (CHOICE, BOOL) and not choices:
-            continue
-        if control.kind == CHOICE:
-            settings += [(key, option) for option in control.options]
-        elif control.kind == BOOL:
-            settings += [(key, not control.default), (key, control.default)]
-        else:
-            settings += [(key, control.low), (key, control.high)]
-    return settings
+def test_values_survive_moving_between_sections_and_stay_in_the_url():
+    """Every section's values are kept while another is open, in the widgets and in the URL."""
+    app = run_app()
+    widget(app, "depth").set_value(55).run()
+    open_section(app, "hessian")
+    widget(app, "pt_x").set_value(1.25).run()
+    open_section(app, "floating_point")
+    widget(app, "fp_dtype").set_value("float16").run()
+    assert url(app)["depth"] == "55"
+    assert url(app)["pt_x"] == "1.25"
+    assert url(app)["fp_dtype"] == "float16"
+    assert url(app)["section"] == "floating_point"
+    open_section(app, "answer")
+    assert widget(app, "depth").value == 55
+    assert_section_shows(app, "answer")
+    open_section(app, "hessian")
+    assert widget(app, "pt_x").value == 1.25
+    copied = url(app)
+    reloaded = run_app(copied)
+    assert widget(reloaded, "pt_x").value == 1.25
+    open_section(reloaded, "answer")
+    assert widget(reloaded, "depth").value == 55
+    open_section(reloaded, "floating_point")
+    assert widget(reloaded, "fp_dtype").value == "float16"
 
 
-# Controls shown disabled until another control makes them apply (a visitor must switch first).
-ENABLED_BY = {
-    "w": ("w_mode", "constant"),
-    "w_mean": ("w_mode", "random"),
-    "w_spread": ("w_mode", "random"),
-    "seed": ("w_mode", "random"),
-    "lab_init_scale": ("lab_init", "custom"),
-    "lab_loss_scale": ("lab_dtype", "float16"),
-}
-ARGUMENT_PANELS = ("counterexample", "chain", "curvature", "descent", "precision")
+def test_next_opens_the_following_section():
+    app = run_app()
+    for section in SECTIONS[:-1]:
+        following = next_section(section.key)
+        [button] = [b for b in app.button if b.key == f"next_{section.key}"]
+        button.click().run()
+        assert widget(app, "section").value == following.key
 
 
-@pytest.mark.parametrize(
-    ("panels", "start", "choices"),
-    [
-        (ARGUMENT_PANELS, {}, True),
-        # The lab's numeric extremes with a short budget: every lab choice option is run by
-        # tests/test_lab.py on the view itself, and the longest run is timed in bench/bench_lab.py.
-        (("lab",), {"lab_steps": "10"}, False),
-    ],
-    ids=["argument", "lab"],
-)
-def test_every_option_and_every_slider_extreme_runs(panels, start, choices):
-    """One session walks through all settings; each rerun shows every chart and no error."""
-    app = run_app(start)
-    for key, value in settings_to_try(panels, choices=choices):
-        if key == "lab_steps" and value == CONTROLS[key].high:
-            continue
-        if key in ENABLED_BY:
-            switch, on = ENABLED_BY[key]
-            widget(app, switch).set_value(on).run()
+def test_reset_returns_every_control_to_its_default():
+    app = run_app({"depth": "30", "pt_x": "1", "lesson": "relu"})
+    [reset] = [b for b in app.sidebar.button if "Reset" in b.label]
+    reset.click().run()
+    assert values_of(app, "answer") == defaults("answer")
+    open_section(app, "hessian")
+    assert values_of(app, "hessian") == defaults("hessian")
+    assert url(app) == {"section": "hessian"}
+
+
+def settings_to_try(section: str) -> list[tuple[str, Any]]:
+    """Every option of every choice, both ends of every number, both states of every toggle."""
+    found: list[tuple[str, Any]] = []
+    for control in SECTION_BY_KEY[section].controls:
+        if isinstance(control, Choice):
+            found += [(control.key, option) for option in control.options]
+        elif isinstance(control, Toggle):
+            found += [(control.key, not control.default), (control.key, control.default)]
+        elif isinstance(control, Number):
+            kind = int if control.integer else float
+            found += [(control.key, kind(control.low)), (control.key, kind(control.high))]
+    return found
+
+
+@pytest.mark.parametrize("section", ["answer", "hessian", "descent", "floating_point"])
+def test_every_option_and_every_extreme_runs(section):
+    """One session walks through all settings of a section; no error, no NaN shown."""
+    app = run_app({"section": section})
+    for key, value in settings_to_try(section):
+        control = CONTROLS[key]
+        if control.when is not None:
+            widget(app, control.when.key).set_value(control.when.values[0]).run()
         widget(app, key).set_value(value).run()
         assert not app.exception, (key, value, [e.value for e in app.exception])
         assert widget(app, key).value == value
-        assert len(app.get("vega_lite_chart")) == CHARTS_ON_PAGE, (key, value)
         text = " ".join(m.value for m in app.metric)
         assert "nan" not in text.lower(), (key, value)
-        widget(app, key).set_value(start_value(key, start)).run()
-
-
-def start_value(key: str, start: dict[str, str]) -> Any:
-    return CONTROLS[key].parse(start[key]) if key in start else CONTROLS[key].default
+        assert_section_shows(app, section)
+        widget(app, key).set_value(control.default).run()
 
 
 def test_url_parameters_open_that_state():
-    query = {"depth": "50", "activation": "tanh", "w": "0.5", "c_exp": "-20", "fp_dtype": "float16"}
+    query = {"depth": "50", "activation": "tanh", "w": "0.5", "c_exp": "-20"}
     app = run_app(query)
-    values = control_values(app)
-    assert (values["depth"], values["activation"], values["w"]) == (50, "tanh", 0.5)
-    assert (values["c_exp"], values["fp_dtype"]) == (-20, "float16")
+    assert values_of(app, "answer") == {**defaults("answer"), "depth": 50, "activation": "tanh",
+                                        "w": 0.5, "c_exp": -20}  # fmt: skip
     assert not app.warning
-    assert_page_shows(app, values)
+    assert_section_shows(app, "answer")
+    assert url(app) == query
 
 
-def test_urls_as_streamlit_writes_them_and_minimum_values_round_trip():
-    """Choices by label (as the URL binding writes them), by key (hand-written links), and
-    values equal to a control's minimum all open exactly that state."""
-    query = {"activation": "ReLU", "w_mode": "random", "quantity": "dF/do_k", "depth": "2"}
-    app = run_app({**query, "c_exp": "-300", "gd_eta": "0.001"})
-    values = control_values(app)
-    assert (values["activation"], values["w_mode"], values["quantity"]) == (
-        "relu",
-        "random",
-        "backprop",
-    )
-    assert (values["depth"], values["c_exp"], values["gd_eta"]) == (2, -300, 0.001)
-    assert not app.warning
-    assert_page_shows(app, values)
+HOSTILE = {
+    "empty": "",
+    "blank": "  ",
+    "not a number": "abc",
+    "nan": "NaN",
+    "infinity": "-Infinity",
+    "huge": "9" * 400,
+    "overflow": "1e309",
+    "markup": "<script>alert(1)</script>",
+    "unicode digits": "١٢",
+}
 
 
-def test_a_lesson_in_the_url_applies_under_explicit_parameters():
-    app = run_app({"lesson": "saturated", "depth": "30"})
-    values = control_values(app)
-    assert values["w"] == LESSONS["saturated"].values["w"]
-    assert values["depth"] == 30
+@pytest.mark.parametrize("raw", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_hostile_values_for_every_key_give_defaults_a_notice_and_keep_the_rest(raw):
+    """Every control key at once with a value the page cannot use (plus the key repeated with
+    two values, and an unknown key): no exception, one notice naming each, the URL cleaned."""
+    query: dict[str, str | list[str]] = dict.fromkeys(CONTROLS, raw)
+    query["zz"] = "1"
+    app = run_app(query)
+    assert_section_shows(app, "answer")
+    assert values_of(app, "answer") == defaults("answer")
+    [notice] = [w.value for w in app.warning]
+    assert notice.startswith(NOTICE)
+    for control in CONTROLS.values():
+        assert control.label in notice
+    assert "unknown parameter “zz”" in notice and "<script>" not in notice
+    assert url(app) == {}
 
 
-@pytest.mark.parametrize(
-    "raw",
-    ["nan", "1e309", "-1", "abc", "9" * 400, "<script>alert(1)</script>", "inf", ""],
-)
-def test_hostile_url_values_give_defaults_and_a_notice(raw):
-    keys = ("depth", "c_exp", "activation", "fp_w")
-    app = run_app(dict.fromkeys(keys, raw))
-    values = control_values(app)
-    # -1 is a valid c_exp and fp_w; every other value must fall back to the default.
-    valid = {"c_exp": -1, "fp_w": -1.0} if raw == "-1" else {}
-    for key in keys:
-        assert values[key] == valid.get(key, CONTROLS[key].default), key
-    notices = [w.value for w in app.warning]
-    assert len(notices) == 1 and notices[0].startswith(NOTICE)
-    assert "<script>" not in notices[0]
-    assert len(app.get("vega_lite_chart")) == CHARTS_ON_PAGE
+def test_a_repeated_key_and_an_unknown_section_are_refused_the_rest_kept():
+    app = run_app({"depth": ["20", "30"], "w": "0.5", "section": "nowhere"})
+    values = values_of(app, "answer")
+    assert values["depth"] == 600 and values["w"] == 0.5
+    [notice] = [w.value for w in app.warning]
+    assert "2 different values" in notice and "unknown section" in notice
+    assert url(app)["w"] == "0.5"
+    assert "depth" not in url(app)
 
 
-def test_unknown_url_parameters_are_named_in_the_notice():
-    app = run_app({"zz": "1", "depth": "20"})
-    assert widget(app, "depth").value == 20
-    assert "unknown parameter “zz”" in app.warning[0].value
+def test_all_panels_are_reachable():
+    """Every panel of the registry belongs to exactly one section."""
+    owners = [s.key for s in SECTIONS for p in s.panels]
+    assert sorted(p for s in SECTIONS for p in (x.key for x in s.panels)) == sorted(PANELS)
+    assert len(owners) == len(PANELS)
