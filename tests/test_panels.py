@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from vgapp import vegalite as vl
 from vgapp.formatting import exact_text, sci
 from vgapp.page import PANELS, lesson_values
-from vgapp.panels import chain, counterexample, curvature, descent, precision
+from vgapp.panels import counterexample, curvature, descent, precision
 from vgcore.chain import chain_gradient, make_weights
 from vgcore.counterexample import analyse_counterexample, gd_value_trace, log10_exact
 from vgcore.curvature import EXAMPLES, describe_point

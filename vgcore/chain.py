@@ -249,9 +249,7 @@ class ChainReport:
     ``chain_prefix_gradients``), as float64"""
 
 
-def chain_report(
-    weights: Any, activation: str = "sigmoid", prefix_depths: Any = ()
-) -> ChainReport:
+def chain_report(weights: Any, activation: str = "sigmoid", prefix_depths: Any = ()) -> ChainReport:
     """The chain panel's data: the exact log-domain gradient and, per dtype, the rounded one;
     and dF/dw_1 of the prefix chains of ``prefix_depths`` (None: all depths 2..L), to which,
     when any are asked for, each dtype's first zero depth and the depth before it are added
@@ -301,7 +299,6 @@ def chain_report(
 def _readonly(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
-
 
 
 def _check_depths(depths: Any, depth: int) -> np.ndarray:
