@@ -21,8 +21,8 @@ from vgcore.activations import (
     get_activation,
     softplus,
 )
+from vgcore.precision import DTYPES
 
-DTYPES = ("float16", "float32", "float64")
 SMOOTH = ("sigmoid", "tanh")
 COMPLEX_STEP = 1e-30
 EPS64 = float(np.finfo(np.float64).eps)

@@ -34,8 +34,8 @@ from vgcore.chain import (
     underflow_depth,
 )
 from vgcore.gradcheck import numerical_gradient
+from vgcore.precision import DTYPES
 
-DTYPES = ("float16", "float32", "float64")
 EPS64 = float(np.finfo(np.float64).eps)
 LOG_RTOL = 1e-9  # the log domain's promise: relative, or absolute where |log10| < 1
 COMPLEX_STEP = 1e-30

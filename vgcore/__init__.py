@@ -38,6 +38,7 @@ from vgcore.mlp import (
     unflatten_params,
 )
 from vgcore.precision import (
+    DTYPES,
     float_facts,
     float_facts_table,
     lost_update_threshold,
@@ -51,6 +52,7 @@ __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_NAMES",
     "DATASETS",
+    "DTYPES",
     "EXAMPLES",
     "RULE_LABELS",
     "RULE_NAMES",

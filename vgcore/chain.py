@@ -41,15 +41,9 @@ from vgcore._chain_dtype import _dtype_pass, _DtypePass
 from vgcore._chain_forward import _python_forward as _python_forward  # timed by bench_chain
 from vgcore._chain_log import _log_pass, _LogPass
 from vgcore._chain_underflow import _underflow_depth
-from vgcore._validate import (
-    FLOAT_DTYPES,
-    as_finite_array,
-    as_float_dtype,
-    check_choice,
-    check_int,
-    check_real,
-)
+from vgcore._validate import as_finite_array, check_choice, check_int, check_real
 from vgcore.activations import Activation, get_activation
+from vgcore.precision import DTYPES, as_float_dtype
 
 MAX_DEPTH = 100_000
 """Largest chain depth L accepted."""
@@ -253,12 +247,12 @@ def chain_report(weights: Any, activation: str = "sigmoid") -> ChainReport:
     act = get_activation(activation)
     passes: dict[str, _DtypePass] = {}
     coarser = None
-    for name in reversed(FLOAT_DTYPES):
+    for name in reversed(DTYPES):
         passes[name] = _dtype_pass(w, act, np.dtype(name), coarser)
         coarser = passes[name].outputs
     logs = _log_pass(w, act, passes["float64"])
     gradients, backprops, depths = {}, {}, {}
-    for name in FLOAT_DTYPES:
+    for name in DTYPES:
         p = passes[name]
         gradients[name] = _readonly(p.gradient().astype(np.float64))
         backprops[name] = _readonly(p.backprop().astype(np.float64))

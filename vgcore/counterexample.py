@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._validate import FLOAT_DTYPES, check_int
+from vgcore._validate import check_int
+from vgcore.precision import DTYPES
 
 MAX_EXPONENT = 100_000  # |decimal exponent| allowed in inputs: no billion-digit numbers
 MAX_TRACE_POINTS = 10_000
@@ -275,7 +276,7 @@ def analyse_counterexample(
             _outcome(rule, threshold, c_exact, p_exact, eta_exact, int(steps))
             for rule, threshold in thresholds.items()
         ),
-        floats=tuple(_float_view(name, c_exact, p_exact, eta_exact) for name in FLOAT_DTYPES),
+        floats=tuple(_float_view(name, c_exact, p_exact, eta_exact) for name in DTYPES),
     )
 
 

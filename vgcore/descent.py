@@ -19,13 +19,8 @@ from typing import Any
 import numpy as np
 
 from vgcore._half import round_half
-from vgcore._validate import (
-    as_finite_array,
-    as_float_dtype,
-    check_choice,
-    check_int,
-    check_real,
-)
+from vgcore._validate import as_finite_array, check_choice, check_int, check_real
+from vgcore.precision import as_float_dtype
 from vgcore.stopping import StoppingRules, _holding, _reason
 
 Objective = Callable[

@@ -52,15 +52,9 @@ from typing import Any
 import numpy as np
 
 from vgcore._half import round_half, unrounded
-from vgcore._validate import (
-    FLOAT_DTYPES,
-    as_finite_array,
-    as_float_dtype,
-    check_choice,
-    check_int,
-    check_real,
-)
+from vgcore._validate import as_finite_array, check_choice, check_int, check_real
 from vgcore.activations import ACTIVATION_NAMES, ACTIVATIONS, LEAKY_SLOPE
+from vgcore.precision import DTYPES, as_float_dtype
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 """``[(W_1, b_1), ..., (W_L, b_L)]``, W of shape (fan_in, fan_out), b of shape (fan_out,)."""
@@ -79,7 +73,7 @@ SATURATION_THRESHOLDS: dict[str, float] = {
 }
 """A unit-sample is saturated when ``act'(z) < threshold`` (1% of sup|act'| for sigmoid/tanh)."""
 
-_FLOAT_DTYPES = frozenset(np.dtype(name) for name in FLOAT_DTYPES)
+_DTYPES = frozenset(np.dtype(name) for name in DTYPES)
 _MAX_WIDTH = 1_000_000
 _SAFE_SQUARES = (1e-280, 1e280)  # a float64 sum of squares in this range lost nothing
 
@@ -146,9 +140,9 @@ def _check_params(params: Any) -> tuple[tuple[int, ...], np.dtype]:
             )
         sizes.append(weights.shape[1])
         for array in (weights, bias):
-            if array.dtype not in _FLOAT_DTYPES or (dtype is not None and array.dtype != dtype):
+            if array.dtype not in _DTYPES or (dtype is not None and array.dtype != dtype):
                 raise ValueError(
-                    f"params must all share one dtype out of {', '.join(FLOAT_DTYPES)}; "
+                    f"params must all share one dtype out of {', '.join(DTYPES)}; "
                     f"params[{i}] has {array.dtype}"
                 )
             dtype = array.dtype
@@ -270,9 +264,9 @@ def flatten_params(params: Params) -> np.ndarray:
 def unflatten_params(flat: np.ndarray, sizes: Sequence[int]) -> Params:
     """The (W, b) pairs of ``flat`` (layout of ``flatten_params``) as views into it, no copy."""
     sizes = _check_sizes(sizes)
-    if not isinstance(flat, np.ndarray) or flat.ndim != 1 or flat.dtype not in _FLOAT_DTYPES:
+    if not isinstance(flat, np.ndarray) or flat.ndim != 1 or flat.dtype not in _DTYPES:
         raise ValueError(
-            f"flat must be a 1-D numpy array of dtype {', '.join(FLOAT_DTYPES)}; got {flat!r:.80}"
+            f"flat must be a 1-D numpy array of dtype {', '.join(DTYPES)}; got {flat!r:.80}"
         )
     if flat.size != _n_params(sizes):
         raise ValueError(
@@ -628,7 +622,7 @@ def mlp_objective(
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray, dict[str, np.ndarray]]:
         flat = np.asarray(flat)
-        if flat.shape != (n_params,) or flat.dtype not in _FLOAT_DTYPES:
+        if flat.shape != (n_params,) or flat.dtype not in _DTYPES:
             raise ValueError(
                 f"flat must be a float vector of {n_params} parameters; got shape {flat.shape}"
             )
