@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from vgcore._half import round_half
+from vgcore._norm import norm2
 from vgcore._validate import as_finite_array, check_choice, check_int, check_real
 from vgcore.precision import as_float_dtype
 from vgcore.stopping import StoppingRules, _holding, _reason
@@ -32,9 +33,6 @@ STEP_RULES: tuple[str, ...] = ("constant", "armijo")
 ETA_MAX = 1e6
 TRACE_LIMIT = 20_000_000
 """Largest number of float entries preallocated for ``path`` or for all ``extras`` together."""
-
-_HYPOT_SIZE = 16  # up to this size math.hypot (no overflow/underflow, no numpy call) is fastest
-_SQ_LOW, _SQ_HIGH = 1e-280, 1e280  # outside this range a sum of squares may have lost digits
 
 
 @dataclass(frozen=True)
@@ -246,7 +244,7 @@ class _Loop:
         x64 = x if self.is64 else x.astype(np.float64)
         grad_norm0 = 0.0
         with np.errstate(all="ignore"):
-            param_norm = _norm(x64)
+            param_norm = norm2(x64)
         loss, g64, extras = self._call(x)
         k = 0
         loss_prev: float | None = None
@@ -258,7 +256,7 @@ class _Loop:
             # One errstate block per step around our own arithmetic (entering one costs about
             # as much as the rest of a 2-D step); overflow and NaN become "non_finite".
             with np.errstate(all="ignore"):
-                grad_norm = _norm(g64)
+                grad_norm = norm2(g64)
                 if not (math.isfinite(loss) and math.isfinite(grad_norm)):
                     first_fired["non_finite"] = k
                     if stopped_by is None:
@@ -359,8 +357,8 @@ class _Loop:
     def _norms(self, x_new: np.ndarray, x64: np.ndarray) -> tuple[np.ndarray, float, float]:
         """x_new in float64, ||x_new - x|| and ||x_new|| (inside the caller's errstate)."""
         x_new64 = x_new if self.is64 else x_new.astype(np.float64)
-        step_norm = _norm(np.subtract(x_new64, x64, out=self.diff))
-        return x_new64, step_norm, _norm(x_new64)
+        step_norm = norm2(np.subtract(x_new64, x64, out=self.diff))
+        return x_new64, step_norm, norm2(x_new64)
 
     def _armijo(
         self, x: np.ndarray, g64: np.ndarray, loss: float, grad_norm: float
@@ -411,22 +409,6 @@ class _Loop:
             n_evaluations=self.n_eval,
             x_stop=np.array(x if self.x_stop is None else self.x_stop).reshape(self.shape),
         )
-
-
-def _norm(v: np.ndarray) -> float:
-    """||v||_2 of a float64 vector without spurious overflow or underflow (inf/NaN pass through).
-
-    Callers wrap it in ``np.errstate`` (np.dot reports overflow)."""
-    if v.size <= _HYPOT_SIZE:
-        return math.hypot(*v.tolist())
-    squares = float(np.dot(v, v))
-    if _SQ_LOW <= squares <= _SQ_HIGH:
-        return math.sqrt(squares)
-    scale = float(np.max(np.abs(v)))
-    if scale == 0.0 or not math.isfinite(scale):
-        return scale
-    w = v / scale
-    return scale * math.sqrt(float(np.dot(w, w)))
 
 
 def _check_output(out: Any, size: int) -> None:

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from vgcore._half import round_half, unrounded
+from vgcore._norm import norm2
 from vgcore._validate import as_finite_array, check_choice, check_int, check_real
 from vgcore.activations import ACTIVATION_NAMES, ACTIVATIONS, LEAKY_SLOPE
 from vgcore.precision import DTYPES, as_float_dtype
@@ -75,7 +76,6 @@ SATURATION_THRESHOLDS: dict[str, float] = {
 
 _DTYPES = frozenset(np.dtype(name) for name in DTYPES)
 _MAX_WIDTH = 1_000_000
-_SAFE_SQUARES = (1e-280, 1e280)  # a float64 sum of squares in this range lost nothing
 
 
 @dataclass(frozen=True)
@@ -365,23 +365,6 @@ def _loss_and_output_gradient(
     return (loss_value if not math.isnan(loss_value) else math.inf), gradient
 
 
-def _frobenius(values: np.ndarray) -> float:
-    """``||values||_F`` in float64 without underflow or overflow of the squares; NaN -> inf."""
-    flat = values.reshape(-1)
-    if flat.dtype != np.float64:
-        flat = flat.astype(np.float64)
-    squares = float(np.dot(flat, flat))
-    if _SAFE_SQUARES[0] < squares < _SAFE_SQUARES[1]:
-        return math.sqrt(squares)
-    largest = float(np.max(np.abs(flat)))
-    if math.isnan(largest) or math.isinf(largest):
-        return math.inf
-    if largest == 0.0:
-        return 0.0
-    rescaled = flat / largest
-    return largest * math.sqrt(float(np.dot(rescaled, rescaled)))
-
-
 def _carrier(dtype: np.dtype) -> tuple[np.dtype, Callable[[np.ndarray], np.ndarray]]:
     """The dtype the arrays of a ``dtype`` pass are held in, and the rounding applied to each
     result. float16 is carried in float32 and every result rounded once to float16: for the
@@ -466,9 +449,9 @@ def _forward_backward(
                 np.divide(weight_product, loss_scale, out=weight_grad, dtype=gdtype)
                 np.divide(rnd(np.matmul(ones, delta)), loss_scale, out=bias_grad, dtype=gdtype)
             if backprop_norms is not None:
-                backprop_norms[layer] = _frobenius(delta) / loss_scale
+                backprop_norms[layer] = norm2(delta) / loss_scale
             if weight_grad_norms is not None:
-                weight_grad_norms[layer] = _frobenius(weight_grad)
+                weight_grad_norms[layer] = norm2(weight_grad)
             if layer > 0:
                 previous = derivatives[layer - 1]
                 np.multiply(rnd(np.matmul(delta, params[layer][0].T)), previous, out=previous)
