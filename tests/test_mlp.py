@@ -10,8 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vgcore import mlp as mlp_module
 from vgcore._half import round_half
+from vgcore._mlp_kernels import _KERNELS, _activate
 from vgcore.activations import ACTIVATION_NAMES, get_activation
 from vgcore.mlp import (
     FIGURES,
@@ -502,7 +502,7 @@ def test_float16_activation_and_derivative_over_every_float16_argument(activatio
     at every finite float16 z, within one ulp of the float64 closed form rounded to float16, and
     exactly that value at all but a handful of z."""
     z = np.concatenate([-ALL_FLOAT16[:0:-1], ALL_FLOAT16]).astype(np.float32)
-    value, derivative = mlp_module._activate(mlp_module._KERNELS[activation], z.copy(), round_half)
+    value, derivative = _activate(_KERNELS[activation], z.copy(), round_half)
     reference = get_activation(activation)
     z64 = z.astype(np.float64)
     for shown, exact in ((value, reference.value(z64)), (derivative, reference.derivative(z64))):
@@ -520,7 +520,7 @@ def float16_reference(params, X, y, activation, loss_scale):
     a numpy float16 operation, the activation from the module's float32 kernel rounded by numpy's
     conversion. Returns [(dF/dW, dF/db)] in float32, unscaled."""
     f16, f32 = np.float16, np.float32
-    kernel = mlp_module._KERNELS[activation]
+    kernel = _KERNELS[activation]
     a = X.astype(f16)
     inputs, derivatives = [a], []
     for layer, (weights, bias) in enumerate(params):
