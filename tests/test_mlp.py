@@ -1,5 +1,6 @@
 """Tests for vgcore.mlp against an independent forward pass written here (from the activations'
-value functions), central finite differences in float64, closed forms and MATH.md D4."""
+value functions), the central differences of vgcore.gradcheck in float64, closed forms and
+MATH.md D4."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from vgcore._half import round_half
 from vgcore._mlp_kernels import _KERNELS, _activate
 from vgcore.activations import ACTIVATION_NAMES, get_activation
+from vgcore.gradcheck import check_gradient, numerical_gradient
 from vgcore.mlp import (
     FIGURES,
     MLPPass,
@@ -70,18 +72,18 @@ def reference_F(params, X, y, activation, loss, shifts=None):
     return reference_loss(reference_forward(params, X, activation, shifts)[2], y, loss)
 
 
-def finite_difference_gradient(params, X, y, activation, loss):
+def check_against_finite_differences(params, X, y, activation, loss, grads, total):
+    """The analytic gradient against central differences of the independent F of the flat
+    parameter vector (vgcore.gradcheck)."""
     sizes = [params[0][0].shape[0]] + [w.shape[1] for w, _ in params]
-    flat = flatten_params(params)
-    gradient = np.empty_like(flat)
-    for i in range(flat.size):
-        values = []
-        for sign in (1.0, -1.0):
-            moved = flat.copy()
-            moved[i] += sign * FD_STEP
-            values.append(reference_F(unflatten_params(moved, sizes), X, y, activation, loss))
-        gradient[i] = (values[0] - values[1]) / (2 * FD_STEP)
-    return gradient
+    check_gradient(
+        lambda flat: reference_F(unflatten_params(flat, sizes), X, y, activation, loss),
+        flatten_params(grads),
+        flatten_params(params),
+        atol=FD_ATOL * max(1.0, abs(total)),
+        rtol=FD_RTOL,
+        h=FD_STEP,
+    )
 
 
 def problem(sizes, seed=0, batch=6, loss="mse", scheme="xavier", scale=1.0):
@@ -115,10 +117,7 @@ def test_gradient_matches_finite_differences(sizes, activation, loss):
     total, grads = mlp_loss_and_grads(params, X, y, activation, loss)
     expected_total = reference_F(params, X, y, activation, loss)
     assert total == pytest.approx(expected_total, rel=1e-12)
-    numeric = finite_difference_gradient(params, X, y, activation, loss)
-    np.testing.assert_allclose(
-        flatten_params(grads), numeric, rtol=FD_RTOL, atol=FD_ATOL * max(1.0, abs(total))
-    )
+    check_against_finite_differences(params, X, y, activation, loss, grads, total)
 
 
 @settings(max_examples=25, deadline=None)
@@ -135,10 +134,7 @@ def test_gradient_property(widths, batch, seed, activation, loss):
     if activation in ("relu", "leaky_relu") and len(zs) > 1:
         assume(min(np.min(np.abs(z)) for z in zs[:-1]) > KINK_MARGIN)
     total, grads = mlp_loss_and_grads(params, X, y, activation, loss)
-    numeric = finite_difference_gradient(params, X, y, activation, loss)
-    np.testing.assert_allclose(
-        flatten_params(grads), numeric, rtol=FD_RTOL, atol=FD_ATOL * max(1.0, abs(total))
-    )
+    check_against_finite_differences(params, X, y, activation, loss, grads, total)
 
 
 def test_one_dimensional_y_for_a_single_output():
@@ -219,14 +215,13 @@ def test_backprop_norms_match_finite_differences_in_z(activation):
     zs, _, _ = reference_forward(params, X, activation)
     expected = []
     for layer, z in enumerate(zs):
-        derivative = np.empty_like(z)
-        for index in np.ndindex(z.shape):
-            values = []
-            for sign in (1.0, -1.0):
-                shifts = [np.zeros_like(other) for other in zs]
-                shifts[layer][index] = sign * FD_STEP
-                values.append(reference_F(params, X, y, activation, "mse", shifts))
-            derivative[index] = (values[0] - values[1]) / (2 * FD_STEP)
+
+        def shifted(shift, layer=layer):
+            shifts = [np.zeros_like(other) for other in zs]
+            shifts[layer] = shift
+            return reference_F(params, X, y, activation, "mse", shifts)
+
+        derivative = numerical_gradient(shifted, np.zeros_like(z), h=FD_STEP)
         expected.append(np.linalg.norm(derivative))
     norms = mlp_backprop_norms(params, X, y, activation)
     assert norms.dtype == np.float64 and norms.shape == (len(params),)

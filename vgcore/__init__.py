@@ -22,11 +22,10 @@ from vgcore.curvature import (
     classify_stationary_point,
     describe_point,
     example_objective,
-    finite_difference_gradient,
-    finite_difference_hessian,
 )
 from vgcore.datasets import DATASETS, make_dataset
 from vgcore.descent import descent_rate_bound, gradient_descent, running_min
+from vgcore.gradcheck import check_gradient, numerical_gradient
 from vgcore.mlp import (
     flatten_params,
     init_mlp,
@@ -64,12 +63,11 @@ __all__ = [
     "chain_log10_abs_backprop",
     "chain_log10_abs_gradient",
     "chain_report",
+    "check_gradient",
     "classify_stationary_point",
     "descent_rate_bound",
     "describe_point",
     "example_objective",
-    "finite_difference_gradient",
-    "finite_difference_hessian",
     "flatten_params",
     "float_facts",
     "float_facts_table",
@@ -85,6 +83,7 @@ __all__ = [
     "mlp_loss_and_grads",
     "mlp_objective",
     "mlp_predict",
+    "numerical_gradient",
     "parse_exact",
     "running_min",
     "smallest_update_that_counts",
