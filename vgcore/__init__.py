@@ -45,7 +45,7 @@ from vgcore.precision import (
     ulp,
     update_is_lost,
 )
-from vgcore.stopping import RULE_LABELS, RULE_NAMES, StoppingRules
+from vgcore.stopping import RULE_LABELS, RULE_NAMES, RULE_TEXT, RuleText, StoppingRules
 
 __all__ = [
     "ACTIVATIONS",
@@ -55,6 +55,8 @@ __all__ = [
     "EXAMPLES",
     "RULE_LABELS",
     "RULE_NAMES",
+    "RULE_TEXT",
+    "RuleText",
     "StoppingRules",
     "analyse_counterexample",
     "chain_backprop",
