@@ -16,7 +16,13 @@ from vgcore.chain import (
     make_weights,
     underflow_depth,
 )
-from vgcore.counterexample import analyse_counterexample, gd_value_trace, parse_exact
+from vgcore.counterexample import (
+    Scientific,
+    analyse_counterexample,
+    gd_value_trace,
+    parse_exact,
+    scientific,
+)
 from vgcore.curvature import (
     EXAMPLES,
     classify_stationary_point,
@@ -57,6 +63,7 @@ __all__ = [
     "RULE_NAMES",
     "RULE_TEXT",
     "RuleText",
+    "Scientific",
     "StoppingRules",
     "analyse_counterexample",
     "chain_backprop",
@@ -88,6 +95,7 @@ __all__ = [
     "numerical_gradient",
     "parse_exact",
     "running_min",
+    "scientific",
     "smallest_update_that_counts",
     "ulp",
     "underflow_depth",

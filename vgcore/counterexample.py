@@ -151,26 +151,69 @@ def _decimal_exponent(a: Fraction) -> int:
     raise AssertionError("unreachable: log10 estimate off by more than one")
 
 
-def sci(x: Fraction | int, digits: int = 3, *, plain: bool = False) -> str:
-    """``x`` in scientific notation with ``digits`` significant digits, rounded half to even
-    exactly: ``"1.00 × 10^9909"``, or ``"1.00e+9909"`` with ``plain=True`` (ASCII, for CSV).
-    Zero is ``"0"``; negatives get a leading ``-``."""
-    a = _as_exact(x, "x")
-    count = check_int(digits, "digits", low=1, high=30)
+MAX_DIGITS = 30
+
+
+@dataclass(frozen=True)
+class Scientific:
+    """An exact number in scientific notation: ``(-1)^negative × mantissa × 10^exponent``, the
+    mantissa rounded (half to even) to a number of significant digits. Zero is ``"0"`` with
+    exponent 0."""
+
+    negative: bool
+    mantissa: str
+    """The significant digits with the point after the first: ``"1.00"``, ``"2.50"``, ``"7"``."""
+    exponent: int
+    exact: bool
+    """True when ``mantissa × 10^exponent`` equals the value's magnitude exactly."""
+
+    @property
+    def shortest_mantissa(self) -> str:
+        """The mantissa without trailing zeros when it is exact (``"1"``, ``"2.5"``); otherwise
+        the rounded mantissa itself (its zeros are significant)."""
+        if not self.exact or "." not in self.mantissa:
+            return self.mantissa
+        return self.mantissa.rstrip("0").rstrip(".")
+
+
+def scientific(value: Fraction | int, digits: int = 3) -> Scientific:
+    """``value`` (an int or Fraction of any size) in scientific notation with ``digits``
+    significant digits (1 to 30), rounded half to even in exact integer arithmetic:
+    ``scientific(10**10089)`` is ``Scientific(False, "1.00", 10089, True)``."""
+    return _scientific(
+        _as_exact(value, "value"), check_int(digits, "digits", low=1, high=MAX_DIGITS)
+    )
+
+
+def _scientific(a: Fraction, count: int) -> Scientific:
     if a == 0:
-        return "0"
-    sign = "-" if a < 0 else ""
+        return Scientific(negative=False, mantissa="0", exponent=0, exact=True)
+    negative = a < 0
     a = abs(a)
     exponent = _decimal_exponent(a)
-    mantissa = _round_scaled(a, 10, count - 1 - exponent)  # in [10^(count-1), 10^count]
-    if mantissa == 10**count:
-        mantissa //= 10
+    # a * 10^(count - 1 - exponent) = q + r / den with q in [10^(count-1), 10^count)
+    q, r, den = _floor_scaled(a, 10, count - 1 - exponent)
+    if 2 * r > den or (2 * r == den and q % 2 == 1):
+        q += 1
+    if q == 10**count:  # rounded up to the next power of ten
+        q //= 10
         exponent += 1
-    text = str(mantissa)
-    body = text[0] + ("." + text[1:] if count > 1 else "")
+    text = str(q)
+    mantissa = text[0] + ("." + text[1:] if count > 1 else "")
+    return Scientific(negative=negative, mantissa=mantissa, exponent=exponent, exact=r == 0)
+
+
+def sci(x: Fraction | int, digits: int = 3, *, plain: bool = False) -> str:
+    """``scientific(x, digits)`` as one string: ``"1.00 × 10^9909"``, or ``"1.00e+9909"`` with
+    ``plain=True`` (ASCII, for CSV). Zero is ``"0"``; negatives get a leading ``-``."""
+    exact = _as_exact(x, "x")
+    parts = _scientific(exact, check_int(digits, "digits", low=1, high=MAX_DIGITS))
+    if parts.mantissa == "0":
+        return "0"
+    sign = "-" if parts.negative else ""
     if plain:
-        return f"{sign}{body}e{exponent:+d}"
-    return f"{sign}{body} × 10^{exponent}"
+        return f"{sign}{parts.mantissa}e{parts.exponent:+d}"
+    return f"{sign}{parts.mantissa} × 10^{parts.exponent}"
 
 
 # ---------------------------------------------------------------- the report
