@@ -127,7 +127,8 @@ def test_two_weight_net_hessian_at_origin_per_math_md() -> None:
 def test_every_point_of_the_line_ab_1_is_a_global_minimum() -> None:
     for a in (0.5, 1.0, 2.0, -0.25):
         report = describe_point("two_weight_net", a, 1 / a)
-        assert report.value == 0.0 and report.gradient_norm == 0.0  # exact for these a
+        assert report.value == 0.0
+        assert report.gradient_norm == 0.0  # exact for these a
         assert report.classification == "inconclusive"  # Hessian rank 1: test undecided
 
 
@@ -181,7 +182,8 @@ def test_definite_hessian_is_sufficient_not_necessary() -> None:
     F'(0) = F''(0) = 0 with no extremum; the test says "inconclusive" for both."""
     quartic, cubic = EXAMPLES["quartic"], EXAMPLES["cubic"]
     xs = np.linspace(-1, 1, 201)
-    assert np.all(quartic.f(xs, 0 * xs)[xs != 0] > 0) and quartic.f(0.0, 0.0) == 0
+    assert np.all(quartic.f(xs, 0 * xs)[xs != 0] > 0)
+    assert quartic.f(0.0, 0.0) == 0
     assert classify_stationary_point([[quartic.hessian(0.0, 0.0)[0, 0]]]) == "inconclusive"
     assert cubic.f(-0.1, 0.0) < cubic.f(0.0, 0.0) < cubic.f(0.1, 0.0)
     assert classify_stationary_point([[cubic.hessian(0.0, 0.0)[0, 0]]]) == "inconclusive"
@@ -260,7 +262,8 @@ def test_describe_undecided_point_names_its_true_nature() -> None:
 def test_grid_values_orientation_and_values(key: str) -> None:
     example = EXAMPLES[key]
     xs, ys, z = grid_values(key, n=7)
-    assert xs.shape == ys.shape == (7,) and z.shape == (7, 7)
+    assert xs.shape == ys.shape == (7,)
+    assert z.shape == (7, 7)
     assert (xs[0], xs[-1], ys[0], ys[-1]) == example.domain
     for i in (0, 3, 6):
         for j in (0, 2, 6):

@@ -224,7 +224,8 @@ def test_backprop_norms_match_finite_differences_in_z(activation):
         derivative = numerical_gradient(shifted, np.zeros_like(z), h=FD_STEP)
         expected.append(np.linalg.norm(derivative))
     norms = mlp_backprop_norms(params, X, y, activation)
-    assert norms.dtype == np.float64 and norms.shape == (len(params),)
+    assert norms.dtype == np.float64
+    assert norms.shape == (len(params),)
     np.testing.assert_allclose(norms, expected, rtol=FD_RTOL)
 
 
@@ -277,7 +278,8 @@ def test_float32_matches_float64():
     params, X, y = deep_sigmoid(hidden=4, width=16, dtype="float32")
     total32, grads32 = mlp_loss_and_grads(params, X, y)
     total64, grads64 = mlp_loss_and_grads(params, X, y, dtype="float64")
-    assert grads32[0][0].dtype == np.float32 and grads64[0][0].dtype == np.float64
+    assert grads32[0][0].dtype == np.float32
+    assert grads64[0][0].dtype == np.float64
     assert total32 == pytest.approx(total64, rel=FLOAT32_RTOL)
     for (w32, b32), (w64, b64) in zip(grads32, grads64, strict=True):
         for g32, g64 in ((w32, w64), (b32, b64)):
@@ -415,7 +417,8 @@ def test_init_is_deterministic_per_seed_and_dtype_is_rounding():
     for (w, _), (w2, _), (w3, _), (w16, b16) in zip(first, again, other, half, strict=True):
         assert np.array_equal(w, w2)  # same seed, same draws: exactness is the point
         assert not np.array_equal(w, w3)
-        assert w16.dtype == np.float16 and b16.dtype == np.float16
+        assert w16.dtype == np.float16
+        assert b16.dtype == np.float16
         assert np.array_equal(w16, w.astype(np.float16))
 
 
@@ -437,8 +440,10 @@ def test_flatten_unflatten_round_trip_and_views():
     assert flat.size == 3 * 5 + 5 + 5 * 4 + 4 + 4 * 2 + 2
     views = unflatten_params(flat, SMALL_SIZES)
     for (w, b), (wv, bv) in zip(params, views, strict=True):
-        assert np.array_equal(w, wv) and np.array_equal(b, bv)
-        assert np.shares_memory(wv, flat) and np.shares_memory(bv, flat)
+        assert np.array_equal(w, wv)
+        assert np.array_equal(b, bv)
+        assert np.shares_memory(wv, flat)
+        assert np.shares_memory(bv, flat)
     flat[0] = 42.0
     assert views[0][0][0, 0] == 42.0  # a view, not a copy
 
@@ -560,7 +565,8 @@ def test_float16_pass_rounds_where_float16_arithmetic_does(activation, loss_scal
     for (weight, bias), (weight_ref, bias_ref) in zip(grads, expected, strict=True):
         np.testing.assert_array_equal(weight, weight_ref)
         np.testing.assert_array_equal(bias, bias_ref)
-        assert np.isfinite(weight).all() and np.count_nonzero(weight) > weight.size // 2
+        assert np.isfinite(weight).all()
+        assert np.count_nonzero(weight) > weight.size // 2
 
 
 def test_objective_drives_gradient_descent():
