@@ -35,9 +35,9 @@ class Example2D:
     key: str
     label: str
     formula: str
-    f: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    grad: Callable[[float, float], np.ndarray]
-    hessian: Callable[[float, float], np.ndarray]
+    f: Callable[[Any, Any], Any]
+    grad: Callable[[Any, Any], np.ndarray]
+    hessian: Callable[[Any, Any], np.ndarray]
     stationary_points: tuple[tuple[float, float, str], ...]
     domain: tuple[float, float, float, float]
     lipschitz_hint: float | None

@@ -292,6 +292,7 @@ class _Loop:
                 x_new, t, trial = self._armijo(x, g64, loss, grad_norm)
                 with np.errstate(all="ignore"):
                     x_new64, step_norm, param_norm = self._norms(x_new, x64)
+            assert step_norm is not None  # set by the step just taken (or kept from the last)
             if not (math.isfinite(step_norm) and math.isfinite(param_norm)):
                 first_fired["non_finite"] = k + 1
                 if stopped_by is None:

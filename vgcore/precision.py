@@ -161,7 +161,7 @@ def smallest_update_that_counts(w: float, dtype: Any = "float64") -> float:
     (``w`` rounded to ``dtype``; the sum rounded to nearest even, as in ``update_is_lost``)."""
     resolved = as_float_dtype(dtype)
     stored = _to_dtype(check_real(w, "w"), resolved, "w")
-    half_gap = _gap(stored, toward_zero=stored < 0) / 2
+    half_gap = _gap(stored, toward_zero=bool(stored < 0)) / 2
     tiny = Fraction(float(np.finfo(resolved).smallest_subnormal))
     # Gaps are powers of two, so half a gap is representable unless it is below the subnormals.
     candidate = resolved.type(float(max(half_gap, tiny)))

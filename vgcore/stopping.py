@@ -218,7 +218,7 @@ def _holding(
             ratio = 0.0 if grad_norm == 0.0 else math.inf
         if ratio <= rules.gttol:
             held.append("gttol")
-    if step_norm is not None:
+    if step_norm is not None and loss is not None and loss_prev is not None:  # k >= 1
         change = abs(loss - loss_prev)
         if rules.fatol is not None and change <= rules.fatol:
             held.append("fatol")
