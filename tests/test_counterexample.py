@@ -13,16 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vgcore.counterexample import (
-    CounterexampleReport,
-    Scientific,
-    analyse_counterexample,
-    gd_value_trace,
-    log10_exact,
-    parse_exact,
-    sci,
-    scientific,
-)
+from vgcore.counterexample import CounterexampleReport, analyse_counterexample, gd_value_trace
+from vgcore.exact import Scientific, log10_exact, parse_exact, sci, scientific
 
 LOG10_RTOL = 1e-14  # log10_exact promises ~15 significant digits
 

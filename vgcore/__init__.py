@@ -1,8 +1,9 @@
 """vgcore: the tested numerical core of the Vanishing Gradient Explorer (numpy only).
 
-One module per idea: activations, the source's scalar chain, the multilayer perceptron and its
-datasets, gradient descent and its stopping rules, floating-point tools, curvature, and the
-``max(0, c x)`` counterexample in exact arithmetic. See ``../shared/MATH.md`` for the maths.
+One module per idea: activations, the source's scalar chain, the multilayer perceptron (its
+parameters, its pass) and its datasets, gradient descent and its stopping rules, floating-point
+tools, curvature, exact rational numbers and the ``max(0, c x)`` counterexample built on them,
+and the gradient checker the tests use. See ``../shared/MATH.md`` for the maths.
 """
 
 from vgcore.activations import ACTIVATION_NAMES, ACTIVATIONS, get_activation
@@ -16,13 +17,7 @@ from vgcore.chain import (
     make_weights,
     underflow_depth,
 )
-from vgcore.counterexample import (
-    Scientific,
-    analyse_counterexample,
-    gd_value_trace,
-    parse_exact,
-    scientific,
-)
+from vgcore.counterexample import analyse_counterexample, gd_value_trace
 from vgcore.curvature import (
     EXAMPLES,
     classify_stationary_point,
@@ -31,6 +26,7 @@ from vgcore.curvature import (
 )
 from vgcore.datasets import DATASETS, make_dataset
 from vgcore.descent import descent_rate_bound, gradient_descent, running_min
+from vgcore.exact import Scientific, parse_exact, scientific
 from vgcore.gradcheck import check_gradient, numerical_gradient
 from vgcore.mlp import (
     flatten_params,
