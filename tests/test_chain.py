@@ -34,8 +34,8 @@ from vgcore.chain import (
     underflow_depth,
 )
 from vgcore.gradcheck import numerical_gradient
+from vgcore.precision import DTYPES
 
-DTYPES = ("float16", "float32", "float64")
 EPS64 = float(np.finfo(np.float64).eps)
 LOG_RTOL = 1e-9  # the log domain's promise: relative, or absolute where |log10| < 1
 COMPLEX_STEP = 1e-30
@@ -247,7 +247,8 @@ def test_dtype_gradient_and_backprop_bitwise_equal_a_scalar_loop(chain: str, nam
     reference = reference_pass(w, name, dtype)
     gradient, backprop = chain_gradient(w, name, dtype), chain_backprop(w, name, dtype)
     assert gradient.dtype == backprop.dtype == np.dtype(dtype)
-    assert not np.isnan(gradient).any() and not np.isnan(backprop).any()
+    assert not np.isnan(gradient).any()
+    assert not np.isnan(backprop).any()
     np.testing.assert_array_equal(bits(gradient, dtype), bits(reference["gradient"], dtype))
     np.testing.assert_array_equal(bits(backprop, dtype), bits(reference["backprop"], dtype))
 
@@ -287,7 +288,8 @@ def test_overflow_is_inf_and_zero_times_inf_is_zero() -> None:
     inf, then the product meets w_2 = 0: dF/dw_1 = 0 (the true value), never NaN."""
     w = np.array([1.0, 0.0] + [8.0] * 7)
     backprop = chain_backprop(w, "identity", "float16")
-    assert backprop[1] == np.inf and backprop[0] == 0
+    assert backprop[1] == np.inf
+    assert backprop[0] == 0
     assert chain_gradient(w, "identity", "float16")[0] == 0
     assert chain_log10_abs_gradient(w, "identity")[0] == -np.inf
     np.testing.assert_array_equal(
@@ -583,7 +585,8 @@ def test_chain_report_equals_the_separate_calls() -> None:
     for name in ("sigmoid", "tanh", "relu"):
         report = chain_report(w, name)
         assert isinstance(report, ChainReport)
-        assert report.activation == name and report.depth == 500
+        assert report.activation == name
+        assert report.depth == 500
         np.testing.assert_array_equal(report.weights, w)
         np.testing.assert_array_equal(report.log10_abs_gradient, chain_log10_abs_gradient(w, name))
         np.testing.assert_array_equal(report.log10_abs_backprop, chain_log10_abs_backprop(w, name))

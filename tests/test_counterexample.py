@@ -5,7 +5,7 @@ numpy's own (correctly rounded) casts."""
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, Inexact
 from fractions import Fraction
 
 import numpy as np
@@ -13,14 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vgcore.counterexample import (
-    CounterexampleReport,
-    analyse_counterexample,
-    gd_value_trace,
-    log10_exact,
-    parse_exact,
-    sci,
-)
+from vgcore.counterexample import CounterexampleReport, analyse_counterexample, gd_value_trace
+from vgcore.exact import Scientific, log10_exact, parse_exact, sci, scientific
 
 LOG10_RTOL = 1e-14  # log10_exact promises ~15 significant digits
 
@@ -302,6 +296,65 @@ def test_sci_matches_decimal(num: int, den: int, power: int, digits: int) -> Non
     assert sci(x, digits) == f"{mantissa} × 10^{int(exponent)}"
 
 
+def decimal_parts(x: Fraction, digits: int) -> Scientific:
+    """The reference: Python's decimal division, correctly rounded to ``digits`` significant
+    digits (half to even), and its Inexact flag."""
+    context = Context(prec=digits, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
+    quotient = context.divide(Decimal(abs(x.numerator)), Decimal(x.denominator))
+    _, digit_tuple, last = quotient.as_tuple()
+    text = "".join(map(str, digit_tuple)).ljust(digits, "0")  # an exact quotient may be short
+    exponent = int(last) + len(digit_tuple) - 1
+    mantissa = text[0] + ("." + text[1:] if digits > 1 else "")
+    return Scientific(x < 0, mantissa, exponent, not context.flags[Inexact])
+
+
+def test_scientific_known_values() -> None:
+    assert scientific(10**10089) == Scientific(False, "1.00", 10089, True)
+    assert scientific(-(10**9909), 1) == Scientific(True, "1", 9909, True)
+    assert scientific(Fraction(-25, 10**91)) == Scientific(True, "2.50", -90, True)
+    assert scientific(Fraction(1, 3)) == Scientific(False, "3.33", -1, False)
+    assert scientific(Fraction(9995, 1000)) == Scientific(False, "1.00", 1, False)  # tie, odd
+    assert scientific(Fraction(9985, 1000)) == Scientific(False, "9.98", 0, False)  # tie, even
+    assert scientific(10**10089 - 1, 30) == Scientific(False, "1." + "0" * 29, 10089, False)
+    assert scientific(0, 5) == Scientific(False, "0", 0, True)
+
+
+def test_scientific_shortest_mantissa() -> None:
+    """Trailing zeros are dropped only where the mantissa is exact."""
+    assert scientific(10**9909).shortest_mantissa == "1"
+    assert scientific(Fraction(25, 10**91)).shortest_mantissa == "2.5"
+    assert scientific(Fraction(9995, 1000)).shortest_mantissa == "1.00"
+    assert scientific(7, 1).shortest_mantissa == "7"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(-(10**60), 10**60).filter(lambda n: n != 0),
+    st.integers(1, 10**60),
+    st.integers(-12000, 12000),
+    st.integers(1, 30),
+)
+def test_scientific_matches_decimal(num: int, den: int, power: int, digits: int) -> None:
+    x = Fraction(num, den) * Fraction(10) ** power
+    parts = scientific(x, digits)
+    assert parts == decimal_parts(x, digits)
+    value = Fraction(parts.mantissa) * Fraction(10) ** parts.exponent
+    assert (value == abs(x)) is parts.exact
+    assert (
+        sci(x, digits, plain=True) == f"{'-' * parts.negative}{parts.mantissa}e{parts.exponent:+d}"
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 10**6), st.integers(0, 12000), st.integers(1, 30))
+def test_scientific_of_exact_decimals_is_exact(digits_value: int, power: int, digits: int) -> None:
+    """n × 10^k with at most ``digits`` significant digits is represented exactly."""
+    significant = len(str(digits_value).rstrip("0"))
+    parts = scientific(digits_value * 10**power, digits)
+    assert parts.exact is (significant <= digits)
+    assert parts == decimal_parts(Fraction(digits_value * 10**power), digits)
+
+
 def test_log10_exact_known_values() -> None:
     assert math.isclose(log10_exact(10**9909), 9909.0, rel_tol=LOG10_RTOL)
     assert math.isclose(log10_exact(Fraction(1, 10**90)), -90.0, rel_tol=LOG10_RTOL)
@@ -373,6 +426,12 @@ def test_display_functions_reject_bad_inputs() -> None:
         sci(5, 0)
     with pytest.raises(ValueError, match="digits must be an integer from 1 to 30"):
         sci(5, 31)
+    with pytest.raises(ValueError, match="value must be an exact number"):
+        scientific(0.5)
+    with pytest.raises(ValueError, match="value must be an exact number"):
+        scientific(True)
+    with pytest.raises(ValueError, match="digits must be an integer from 1 to 30"):
+        scientific(5, 0)
     with pytest.raises(ValueError, match="x must be >= 0"):
         log10_exact(-1)
 

@@ -1,5 +1,6 @@
-"""Tests for vgcore.curvature: exact derivatives against complex-step and central finite
-differences, the second-order test against MATH.md A's closed forms and its stated limits."""
+"""Tests for vgcore.curvature: exact derivatives against complex steps and the central
+differences of vgcore.gradcheck, the second-order test against MATH.md A's closed forms and its
+stated limits."""
 
 from __future__ import annotations
 
@@ -14,16 +15,14 @@ from vgcore.curvature import (
     EXAMPLES,
     classify_stationary_point,
     describe_point,
-    finite_difference_gradient,
-    finite_difference_hessian,
     gradient_field,
     grid_values,
 )
+from vgcore.gradcheck import check_gradient
 
 COMPLEX_STEP = 1e-30  # no subtraction: exact to rounding, whatever the step
 COMPLEX_STEP_RTOL = 1e-13
-FD_GRAD_RTOL, FD_GRAD_ATOL = 1e-7, 1e-7  # central differences, h ~ eps^(1/3)
-FD_HESS_RTOL, FD_HESS_ATOL = 1e-5, 1e-5  # second differences, h ~ eps^(1/4)
+FD_RTOL, FD_ATOL = 1e-7, 1e-7  # central differences, h ~ eps^(1/3): error ~ eps^(2/3)
 KEYS = tuple(EXAMPLES)
 
 
@@ -66,13 +65,16 @@ def test_gradient_matches_complex_step_and_finite_differences(case) -> None:
     scale = max(1.0, float(np.max(np.abs(exact))))
     cs = complex_step_gradient(example.f, x, y)
     assert close(exact, cs, COMPLEX_STEP_RTOL, COMPLEX_STEP_RTOL * scale)
-    fd = finite_difference_gradient(lambda v: example.f(v[0], v[1]), [x, y])
-    assert close(exact, fd, FD_GRAD_RTOL, FD_GRAD_ATOL * scale)
+    check_gradient(
+        lambda v: example.f(v[0], v[1]), exact, [x, y], atol=FD_ATOL * scale, rtol=FD_RTOL
+    )
 
 
 @settings(max_examples=200, deadline=None)
 @given(example_point())
 def test_hessian_matches_complex_step_and_finite_differences(case) -> None:
+    """Row i of the Hessian is the gradient of the exact ``dF/dx_i`` (itself checked against F
+    above), by complex step and by central differences."""
     key, x, y = case
     example = EXAMPLES[key]
     exact = example.hessian(x, y)
@@ -80,8 +82,14 @@ def test_hessian_matches_complex_step_and_finite_differences(case) -> None:
     scale = max(1.0, float(np.max(np.abs(exact))))
     cs = complex_step_hessian(example.grad, x, y)
     assert close(exact, cs, COMPLEX_STEP_RTOL, COMPLEX_STEP_RTOL * scale)
-    fd = finite_difference_hessian(lambda v: example.f(v[0], v[1]), [x, y])
-    assert close(exact, fd, FD_HESS_RTOL, FD_HESS_ATOL * scale)
+    for i in range(2):
+        check_gradient(
+            lambda v, i=i: example.grad(v[0], v[1])[i],
+            exact[i],
+            [x, y],
+            atol=FD_ATOL * scale,
+            rtol=FD_RTOL,
+        )
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -119,7 +127,8 @@ def test_two_weight_net_hessian_at_origin_per_math_md() -> None:
 def test_every_point_of_the_line_ab_1_is_a_global_minimum() -> None:
     for a in (0.5, 1.0, 2.0, -0.25):
         report = describe_point("two_weight_net", a, 1 / a)
-        assert report.value == 0.0 and report.gradient_norm == 0.0  # exact for these a
+        assert report.value == 0.0
+        assert report.gradient_norm == 0.0  # exact for these a
         assert report.classification == "inconclusive"  # Hessian rank 1: test undecided
 
 
@@ -173,7 +182,8 @@ def test_definite_hessian_is_sufficient_not_necessary() -> None:
     F'(0) = F''(0) = 0 with no extremum; the test says "inconclusive" for both."""
     quartic, cubic = EXAMPLES["quartic"], EXAMPLES["cubic"]
     xs = np.linspace(-1, 1, 201)
-    assert np.all(quartic.f(xs, 0 * xs)[xs != 0] > 0) and quartic.f(0.0, 0.0) == 0
+    assert np.all(quartic.f(xs, 0 * xs)[xs != 0] > 0)
+    assert quartic.f(0.0, 0.0) == 0
     assert classify_stationary_point([[quartic.hessian(0.0, 0.0)[0, 0]]]) == "inconclusive"
     assert cubic.f(-0.1, 0.0) < cubic.f(0.0, 0.0) < cubic.f(0.1, 0.0)
     assert classify_stationary_point([[cubic.hessian(0.0, 0.0)[0, 0]]]) == "inconclusive"
@@ -245,41 +255,6 @@ def test_describe_undecided_point_names_its_true_nature() -> None:
     assert "inflection point, not an extremum" in describe_point("cubic", 0.0, 0.0).explanation
 
 
-# ---------------------------------------------------------------- finite differences
-
-
-def test_finite_differences_on_an_independent_closed_form() -> None:
-    def f(v: np.ndarray) -> float:
-        return math.exp(v[0]) * math.sin(v[1]) + v[2] ** 2 * v[0]
-
-    x = np.array([0.3, -1.2, 2.0])
-    grad = [
-        math.exp(0.3) * math.sin(-1.2) + 4.0,
-        math.exp(0.3) * math.cos(-1.2),
-        2 * 2.0 * 0.3,
-    ]
-    e = math.exp(0.3)
-    hess = [
-        [e * math.sin(-1.2), e * math.cos(-1.2), 4.0],
-        [e * math.cos(-1.2), -e * math.sin(-1.2), 0.0],
-        [4.0, 0.0, 0.6],
-    ]
-    assert np.allclose(finite_difference_gradient(f, x), grad, rtol=FD_GRAD_RTOL, atol=FD_GRAD_ATOL)
-    fd_hess = finite_difference_hessian(f, x)
-    assert np.array_equal(fd_hess, fd_hess.T)  # symmetric by construction
-    assert np.allclose(fd_hess, hess, rtol=FD_HESS_RTOL, atol=FD_HESS_ATOL)
-    # An explicit step works too, with the O(h^2) error it implies.
-    assert np.allclose(finite_difference_gradient(f, x, h=1e-4), grad, rtol=0, atol=1e-7)
-
-
-def test_finite_difference_catches_a_wrong_derivative() -> None:
-    """The checker must be able to fail: a gradient off by 1e-4 is detected."""
-    net = EXAMPLES["two_weight_net"]
-    fd = finite_difference_gradient(lambda v: net.f(v[0], v[1]), [0.7, -0.4])
-    wrong = net.grad(0.7, -0.4) + np.array([1e-4, 0.0])
-    assert not np.allclose(wrong, fd, rtol=FD_GRAD_RTOL, atol=FD_GRAD_ATOL)
-
-
 # ---------------------------------------------------------------- plot data
 
 
@@ -287,7 +262,8 @@ def test_finite_difference_catches_a_wrong_derivative() -> None:
 def test_grid_values_orientation_and_values(key: str) -> None:
     example = EXAMPLES[key]
     xs, ys, z = grid_values(key, n=7)
-    assert xs.shape == ys.shape == (7,) and z.shape == (7, 7)
+    assert xs.shape == ys.shape == (7,)
+    assert z.shape == (7, 7)
     assert (xs[0], xs[-1], ys[0], ys[-1]) == example.domain
     for i in (0, 3, 6):
         for j in (0, 2, 6):
@@ -338,27 +314,6 @@ def test_describe_point_rejects_bad_arguments() -> None:
         describe_point("bowl", 0.0, "1")
     with pytest.raises(ValueError, match="grad_atol must be >= 0"):
         describe_point("bowl", 0.0, 0.0, grad_atol=-1.0)
-
-
-def test_finite_differences_reject_bad_arguments() -> None:
-    def square(v: np.ndarray) -> float:
-        return float(v @ v)
-
-    for fd in (finite_difference_gradient, finite_difference_hessian):
-        with pytest.raises(ValueError, match="f must be a callable"):
-            fd(3.0, [1.0])
-        with pytest.raises(ValueError, match="x must be 1-dimensional"):
-            fd(square, [[1.0]])
-        with pytest.raises(ValueError, match="x must have at least 1 element"):
-            fd(square, [])
-        with pytest.raises(ValueError, match="x must contain only finite numbers"):
-            fd(square, [np.inf])
-        with pytest.raises(ValueError, match="h must be > 0"):
-            fd(square, [1.0], h=0.0)
-        with pytest.raises(ValueError, match="h must be large enough to change x"):
-            fd(square, [1e20], h=1.0)
-        with pytest.raises(ValueError, match="f must return finite values"):
-            fd(lambda v: math.inf, [1.0])
 
 
 def test_plot_data_rejects_bad_arguments() -> None:

@@ -30,13 +30,17 @@ NOISE_SIGMAS = 5.0  # tolerance for sample moments, in standard errors
 def test_shapes_task_and_balance(name, n_samples):
     data = make_dataset(name, n_samples=n_samples, seed=3)
     assert isinstance(data, Dataset)
-    assert data.name == name and data.label == LABELS[name]
+    assert data.name == name
+    assert data.label == LABELS[name]
     assert data.y.shape == (n_samples,)
-    assert np.all(np.isfinite(data.X)) and np.all(np.isfinite(data.y))
+    assert np.all(np.isfinite(data.X))
+    assert np.all(np.isfinite(data.y))
     if name == "regression_1d":
-        assert data.task == "regression" and data.X.shape == (n_samples, 1)
+        assert data.task == "regression"
+        assert data.X.shape == (n_samples, 1)
     else:
-        assert data.task == "classification" and data.X.shape == (n_samples, 2)
+        assert data.task == "classification"
+        assert data.X.shape == (n_samples, 2)
         assert set(np.unique(data.y)) <= {0.0, 1.0}
         assert np.count_nonzero(data.y == 0) == n_samples // 2
         assert np.count_nonzero(data.y == 1) == n_samples - n_samples // 2
@@ -67,7 +71,8 @@ def test_clean_geometry_at_zero_noise():
     angle = np.arctan2(spirals.X[:, 1], spirals.X[:, 0])
     mismatch = np.angle(np.exp(1j * (angle - 3 * math.pi * radius - math.pi * spirals.y)))
     np.testing.assert_allclose(mismatch, 0.0, atol=1e-9)
-    assert radius.min() >= 0.25 / 3 - GEOMETRY_ATOL and radius.max() <= 1.0 + GEOMETRY_ATOL
+    assert radius.min() >= 0.25 / 3 - GEOMETRY_ATOL
+    assert radius.max() <= 1.0 + GEOMETRY_ATOL
 
     regression = make_dataset("regression_1d", n, noise=0.0)
     x = regression.X[:, 0]
@@ -100,7 +105,8 @@ def test_deterministic_per_seed_and_read_only(name):
     again = make_dataset(name, 64, seed=np.random.default_rng(5))
     other = make_dataset(name, 64, seed=6)
     # the same seed gives the same draws: exactness is the point
-    assert np.array_equal(first.X, again.X) and np.array_equal(first.y, again.y)
+    assert np.array_equal(first.X, again.X)
+    assert np.array_equal(first.y, again.y)
     assert not np.array_equal(first.X, other.X)
     with pytest.raises(ValueError, match="read-only"):
         first.X[0, 0] = 1.0

@@ -68,5 +68,6 @@ def test_rounds_in_place_and_overflows_to_infinity():
     result = round_half(values)
     assert result is values
     assert result[0].tolist() == [65504.0, 65504.0]
-    assert result[1, 0] == -np.inf and np.isnan(result[1, 1])
+    assert result[1, 0] == -np.inf
+    assert np.isnan(result[1, 1])
     assert np.finfo(np.float16).max == HALF_MAX

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from vgapp import page
 from vgapp.controls import Choice
-from vgapp.lab import RULE_PHRASES, lab_view, loss_text
+from vgapp.lab import lab_view, loss_text
 from vgapp.lab_charts import INF_TEXT, ZERO_TEXT, gradient_heatmap, heatmap_data, sample_steps
 from vgapp.lab_controls import (
     LAB_CONTROLS,
@@ -39,7 +39,7 @@ from vgcore.mlp import (
     mlp_objective,
     unflatten_params,
 )
-from vgcore.stopping import StoppingRules
+from vgcore.stopping import RULE_TEXT, StoppingRules
 
 CONTROLS = {control.key: control for control in LAB_CONTROLS}
 DEFAULTS = {control.key: control.default for control in LAB_CONTROLS}
@@ -126,7 +126,8 @@ def test_control_keys_match_the_view_signature():
 @pytest.mark.parametrize("control", LAB_CONTROLS, ids=lambda c: c.key)
 def test_every_default_parses_back(control):
     """The default written as a URL value reads back as the default, inside the range."""
-    assert control.label and control.help
+    assert control.label
+    assert control.help
     control.check(control.default)
     assert control.parse(control.url_text(control.default)) == control.default
     if isinstance(control, Choice):
@@ -211,7 +212,7 @@ def test_verdict_names_the_rule_and_step_gradient_descent_reports():
     assert math.isclose(
         view.main.run.loss_at_stop, expected_loss / LAB_SAMPLES, rel_tol=SAME_COMPUTATION_RTOL
     )
-    phrase = f"{RULE_PHRASES['eps']} at step {result.stop_iter:,} with loss"
+    phrase = f"{RULE_TEXT['eps'].phrase} at step {result.stop_iter:,} with loss"
     assert phrase in view.verdict
     assert loss_text(expected_loss / LAB_SAMPLES) in view.verdict
 
@@ -226,7 +227,7 @@ def test_markers_sit_where_each_rule_first_holds():
     fired.pop("max_iter")
     assert len(mine) == len(fired) > 0
     for rule, k in fired.items():
-        row = mine[mine["text"].str.startswith(RULE_PHRASES[rule])].iloc[0]
+        row = mine[mine["text"].str.startswith(RULE_TEXT[rule].phrase)].iloc[0]
         assert row["step"] == k
         assert math.isclose(row["loss_mean"], result.loss[k] / LAB_SAMPLES, rel_tol=1e-12)
 
@@ -263,7 +264,8 @@ def test_progress_reports_both_runs_up_to_one():
     assert fractions == sorted(fractions)
     assert fractions[-2] == fractions[-1] == 1.0  # exact: (1 + 20/20) / 2, then the charts
     assert 0 < fractions[0] <= 0.5
-    assert "step 20 of 20" in seen[-2][1] and "comparison" in seen[-2][1]
+    assert "step 20 of 20" in seen[-2][1]
+    assert "comparison" in seen[-2][1]
     assert any("your run" in text and "step 20 of 20" in text for _, text in seen)
 
 
@@ -282,7 +284,8 @@ def test_deep_sigmoid_lesson_stops_at_a_coin_flip_while_relu_he_fits():
     assert main.result.stopped_by == "eps"
     assert main.stop_step < 50
     assert abs(main.loss_at_stop - LN2) < 0.01
-    assert remedy.spec.activation == "relu" and remedy.spec.init == "he"
+    assert remedy.spec.activation == "relu"
+    assert remedy.spec.init == "he"
     assert remedy.loss_at_stop < 0.1
     first = view.main.heatmap_frame.iloc[0]
     assert first["output"] / first["layer 1"] > 1e5  # vanishing toward the input
@@ -358,7 +361,8 @@ def test_log_scales_receive_only_positive_finite_values(values):
     checked = 0
     for name, spec in _all_specs(view).items():
         json.dumps(spec, allow_nan=False)
-        assert "datasets" not in spec and "data" not in spec, name
+        assert "datasets" not in spec, name
+        assert "data" not in spec, name
         assert spec["title"]["text"], name
         for field, column in _log_scaled_values(spec):
             assert all(isinstance(v, int | float) and 0 < v < math.inf for v in column), field
@@ -415,8 +419,10 @@ def test_every_choice_option_runs():
         view = lab_view(**values)
         spec = view.main.run.spec
         assert spec == spec_from_controls(values)
-        assert spec.dataset == values["lab_dataset"] and spec.dtype == values["lab_dtype"]
-        assert spec.activation == values["lab_activation"] and spec.init == values["lab_init"]
+        assert spec.dataset == values["lab_dataset"]
+        assert spec.dtype == values["lab_dtype"]
+        assert spec.activation == values["lab_activation"]
+        assert spec.init == values["lab_init"]
         assert spec.eta == float(values["lab_eta"])
         assert spec.loss_scale == float(values["lab_loss_scale"])
         assert spec.rules.combine == values["lab_combine"]
@@ -470,7 +476,8 @@ def test_sample_steps_keeps_ends_and_marks(n, max_points, keep):
     """Sorted unique indices in range, with 0, n − 1 and every in-range kept step, and no more
     than max_points + 2 + the kept ones."""
     steps = sample_steps(n, max_points, tuple(keep))
-    assert steps[0] == 0 and steps[-1] == n - 1
+    assert steps[0] == 0
+    assert steps[-1] == n - 1
     assert np.all(np.diff(steps) > 0)
     assert set(k for k in keep if 0 <= k < n) <= set(steps.tolist())
     assert steps.size <= max(n if n <= max_points else max_points + 2 + len(keep), 1)

@@ -1,5 +1,6 @@
 """Tests for vgcore.mlp against an independent forward pass written here (from the activations'
-value functions), central finite differences in float64, closed forms and MATH.md D4."""
+value functions), the central differences of vgcore.gradcheck in float64, closed forms and
+MATH.md D4."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vgcore import mlp as mlp_module
 from vgcore._half import round_half
+from vgcore._mlp_kernels import _KERNELS, _activate
 from vgcore.activations import ACTIVATION_NAMES, get_activation
+from vgcore.gradcheck import check_gradient, numerical_gradient
 from vgcore.mlp import (
     FIGURES,
     MLPPass,
@@ -70,18 +72,18 @@ def reference_F(params, X, y, activation, loss, shifts=None):
     return reference_loss(reference_forward(params, X, activation, shifts)[2], y, loss)
 
 
-def finite_difference_gradient(params, X, y, activation, loss):
+def check_against_finite_differences(params, X, y, activation, loss, grads, total):
+    """The analytic gradient against central differences of the independent F of the flat
+    parameter vector (vgcore.gradcheck)."""
     sizes = [params[0][0].shape[0]] + [w.shape[1] for w, _ in params]
-    flat = flatten_params(params)
-    gradient = np.empty_like(flat)
-    for i in range(flat.size):
-        values = []
-        for sign in (1.0, -1.0):
-            moved = flat.copy()
-            moved[i] += sign * FD_STEP
-            values.append(reference_F(unflatten_params(moved, sizes), X, y, activation, loss))
-        gradient[i] = (values[0] - values[1]) / (2 * FD_STEP)
-    return gradient
+    check_gradient(
+        lambda flat: reference_F(unflatten_params(flat, sizes), X, y, activation, loss),
+        flatten_params(grads),
+        flatten_params(params),
+        atol=FD_ATOL * max(1.0, abs(total)),
+        rtol=FD_RTOL,
+        h=FD_STEP,
+    )
 
 
 def problem(sizes, seed=0, batch=6, loss="mse", scheme="xavier", scale=1.0):
@@ -115,10 +117,7 @@ def test_gradient_matches_finite_differences(sizes, activation, loss):
     total, grads = mlp_loss_and_grads(params, X, y, activation, loss)
     expected_total = reference_F(params, X, y, activation, loss)
     assert total == pytest.approx(expected_total, rel=1e-12)
-    numeric = finite_difference_gradient(params, X, y, activation, loss)
-    np.testing.assert_allclose(
-        flatten_params(grads), numeric, rtol=FD_RTOL, atol=FD_ATOL * max(1.0, abs(total))
-    )
+    check_against_finite_differences(params, X, y, activation, loss, grads, total)
 
 
 @settings(max_examples=25, deadline=None)
@@ -135,10 +134,7 @@ def test_gradient_property(widths, batch, seed, activation, loss):
     if activation in ("relu", "leaky_relu") and len(zs) > 1:
         assume(min(np.min(np.abs(z)) for z in zs[:-1]) > KINK_MARGIN)
     total, grads = mlp_loss_and_grads(params, X, y, activation, loss)
-    numeric = finite_difference_gradient(params, X, y, activation, loss)
-    np.testing.assert_allclose(
-        flatten_params(grads), numeric, rtol=FD_RTOL, atol=FD_ATOL * max(1.0, abs(total))
-    )
+    check_against_finite_differences(params, X, y, activation, loss, grads, total)
 
 
 def test_one_dimensional_y_for_a_single_output():
@@ -219,17 +215,17 @@ def test_backprop_norms_match_finite_differences_in_z(activation):
     zs, _, _ = reference_forward(params, X, activation)
     expected = []
     for layer, z in enumerate(zs):
-        derivative = np.empty_like(z)
-        for index in np.ndindex(z.shape):
-            values = []
-            for sign in (1.0, -1.0):
-                shifts = [np.zeros_like(other) for other in zs]
-                shifts[layer][index] = sign * FD_STEP
-                values.append(reference_F(params, X, y, activation, "mse", shifts))
-            derivative[index] = (values[0] - values[1]) / (2 * FD_STEP)
+
+        def shifted(shift, layer=layer):
+            shifts = [np.zeros_like(other) for other in zs]
+            shifts[layer] = shift
+            return reference_F(params, X, y, activation, "mse", shifts)
+
+        derivative = numerical_gradient(shifted, np.zeros_like(z), h=FD_STEP)
         expected.append(np.linalg.norm(derivative))
     norms = mlp_backprop_norms(params, X, y, activation)
-    assert norms.dtype == np.float64 and norms.shape == (len(params),)
+    assert norms.dtype == np.float64
+    assert norms.shape == (len(params),)
     np.testing.assert_allclose(norms, expected, rtol=FD_RTOL)
 
 
@@ -282,7 +278,8 @@ def test_float32_matches_float64():
     params, X, y = deep_sigmoid(hidden=4, width=16, dtype="float32")
     total32, grads32 = mlp_loss_and_grads(params, X, y)
     total64, grads64 = mlp_loss_and_grads(params, X, y, dtype="float64")
-    assert grads32[0][0].dtype == np.float32 and grads64[0][0].dtype == np.float64
+    assert grads32[0][0].dtype == np.float32
+    assert grads64[0][0].dtype == np.float64
     assert total32 == pytest.approx(total64, rel=FLOAT32_RTOL)
     for (w32, b32), (w64, b64) in zip(grads32, grads64, strict=True):
         for g32, g64 in ((w32, w64), (b32, b64)):
@@ -420,7 +417,8 @@ def test_init_is_deterministic_per_seed_and_dtype_is_rounding():
     for (w, _), (w2, _), (w3, _), (w16, b16) in zip(first, again, other, half, strict=True):
         assert np.array_equal(w, w2)  # same seed, same draws: exactness is the point
         assert not np.array_equal(w, w3)
-        assert w16.dtype == np.float16 and b16.dtype == np.float16
+        assert w16.dtype == np.float16
+        assert b16.dtype == np.float16
         assert np.array_equal(w16, w.astype(np.float16))
 
 
@@ -442,8 +440,10 @@ def test_flatten_unflatten_round_trip_and_views():
     assert flat.size == 3 * 5 + 5 + 5 * 4 + 4 + 4 * 2 + 2
     views = unflatten_params(flat, SMALL_SIZES)
     for (w, b), (wv, bv) in zip(params, views, strict=True):
-        assert np.array_equal(w, wv) and np.array_equal(b, bv)
-        assert np.shares_memory(wv, flat) and np.shares_memory(bv, flat)
+        assert np.array_equal(w, wv)
+        assert np.array_equal(b, bv)
+        assert np.shares_memory(wv, flat)
+        assert np.shares_memory(bv, flat)
     flat[0] = 42.0
     assert views[0][0][0, 0] == 42.0  # a view, not a copy
 
@@ -502,7 +502,7 @@ def test_float16_activation_and_derivative_over_every_float16_argument(activatio
     at every finite float16 z, within one ulp of the float64 closed form rounded to float16, and
     exactly that value at all but a handful of z."""
     z = np.concatenate([-ALL_FLOAT16[:0:-1], ALL_FLOAT16]).astype(np.float32)
-    value, derivative = mlp_module._activate(mlp_module._KERNELS[activation], z.copy(), round_half)
+    value, derivative = _activate(_KERNELS[activation], z.copy(), round_half)
     reference = get_activation(activation)
     z64 = z.astype(np.float64)
     for shown, exact in ((value, reference.value(z64)), (derivative, reference.derivative(z64))):
@@ -520,7 +520,7 @@ def float16_reference(params, X, y, activation, loss_scale):
     a numpy float16 operation, the activation from the module's float32 kernel rounded by numpy's
     conversion. Returns [(dF/dW, dF/db)] in float32, unscaled."""
     f16, f32 = np.float16, np.float32
-    kernel = mlp_module._KERNELS[activation]
+    kernel = _KERNELS[activation]
     a = X.astype(f16)
     inputs, derivatives = [a], []
     for layer, (weights, bias) in enumerate(params):
@@ -565,7 +565,8 @@ def test_float16_pass_rounds_where_float16_arithmetic_does(activation, loss_scal
     for (weight, bias), (weight_ref, bias_ref) in zip(grads, expected, strict=True):
         np.testing.assert_array_equal(weight, weight_ref)
         np.testing.assert_array_equal(bias, bias_ref)
-        assert np.isfinite(weight).all() and np.count_nonzero(weight) > weight.size // 2
+        assert np.isfinite(weight).all()
+        assert np.count_nonzero(weight) > weight.size // 2
 
 
 def test_objective_drives_gradient_descent():

@@ -47,7 +47,8 @@ def assert_browser_ready(spec: dict) -> None:
     """Strict JSON (no NaN/inf anywhere), data inlined per layer, log scales fed positives,
     every text at least 12 px, a title that states the finding."""
     json.dumps(spec, allow_nan=False)
-    assert "datasets" not in spec and "data" not in spec
+    assert "datasets" not in spec
+    assert "data" not in spec
     assert spec["title"]["text"]
     assert spec["config"]["axis"]["labelFontSize"] >= vl.FONT_SIZE >= 12
     for unit in unit_views(spec):
@@ -80,7 +81,8 @@ def test_every_spec_is_valid_vega_lite_and_browser_ready(chart):
     TopLevelSpec.validate(chart.spec)
     assert_browser_ready(chart.spec)
     assert chart.spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
-    assert chart.alt and len(chart.frame)
+    assert chart.alt
+    assert len(chart.frame)
 
 
 def test_titles_are_broken_into_lines_that_fit_a_phone():
@@ -97,7 +99,9 @@ def test_counterexample_frame_is_the_exact_trace():
     report = analyse_counterexample("1e-90", "1e9999", "1", "1e-8", "1e-6")
     assert result.facts["report"].steps_to_minimum == report.steps_to_minimum == 10**10089
     ks = counterexample.steps_to_plot(report.steps_to_minimum)
-    assert ks == sorted(ks) and ks[-1] == report.steps_to_minimum and ks[0] == 1
+    assert ks == sorted(ks)
+    assert ks[-1] == report.steps_to_minimum
+    assert ks[0] == 1
     frame = result.chart("counterexample").frame
     expected = [log10_exact(v) for v in gd_value_trace(report, ks)]
     assert frame["log10_f_at_x_k"].tolist() == expected
@@ -118,7 +122,8 @@ def test_steps_to_plot_spans_one_to_the_minimum(exponent, offset):
     """Powers of ten up to the largest below the step count, then the count itself."""
     steps = max(1, 10**exponent + offset)
     ks = counterexample.steps_to_plot(steps)
-    assert ks[-1] == steps and ks == sorted(set(ks))
+    assert ks[-1] == steps
+    assert ks == sorted(set(ks))
     if steps > 1:
         assert ks[0] == 1
         assert all(0 < k < steps for k in ks[:-1])
@@ -142,7 +147,8 @@ def test_one_step_is_not_described_as_many():
     report = result.facts["report"]
     assert report.steps_to_minimum == 1
     title = " ".join(np.atleast_1d(result.chart("counterexample").spec["title"]["subtitle"]))
-    assert "One step" in title and "lowers f" not in title
+    assert "One step" in title
+    assert "lowers f" not in title
 
 
 @pytest.mark.parametrize(
@@ -220,7 +226,8 @@ def test_a_dead_unit_is_a_zero_gradient_not_underflow():
     kinds = {b["kind"] for b in bands_in(spec)}
     assert kinds == {"exactly 0: zero weight or dead unit"}
     zeros = result.facts["zeros"]
-    assert zeros and all(not fact.underflow for fact in zeros.values())
+    assert zeros
+    assert all(not fact.underflow for fact in zeros.values())
     assert "not underflow" in " ".join(np.atleast_1d(spec["title"]["subtitle"]))
     assert result.facts["headline"].startswith("dF/dw₁ = 0 exactly")
 
@@ -236,7 +243,8 @@ def test_a_precision_stuck_far_from_the_exact_value_is_flagged():
         math.log10(2.0**-24) - report.log10_abs_gradient[0]
     )
     metric = {m.label: m for m in result.metrics}["in float16"]
-    assert "⚠" in metric.value and "orders of magnitude" in metric.help
+    assert "⚠" in metric.value
+    assert "orders of magnitude" in metric.help
     assert "float64" not in result.facts["far"]
 
 
@@ -345,9 +353,8 @@ def test_descent_verdicts_never_contradict_the_exact_limit(surface, x0, y0, iter
     metric = {m.label: m for m in result.metrics}["end point"]
     assert metric.value == verdict
     if verdict == "minimum" and surface == "two_weight_net":
-        assert "valley ab = 1" in metric.help and "strict" not in metric.help.replace(
-            "none strict", ""
-        )
+        assert "valley ab = 1" in metric.help
+        assert "strict" not in metric.help.replace("none strict", "")
 
 
 def test_the_global_minimum_is_not_called_a_saddle():
@@ -357,14 +364,16 @@ def test_the_global_minimum_is_not_called_a_saddle():
     verdict = result.facts["verdict"]
     assert verdict == "not yet stationary"
     metric = {m.label: m for m in result.metrics}["end point"]
-    assert "valley ab = 1" in metric.help and "saddle" not in metric.help
+    assert "valley ab = 1" in metric.help
+    assert "saddle" not in metric.help
 
 
 def test_divergence_names_its_cause():
     bowl = view("descent", gd_surface="bowl", gd_x0=1.0, gd_y0=1.0, gd_eta=1.5)
     assert bowl.facts["verdict"] == "diverged"
     help_text = {m.label: m for m in bowl.metrics}["end point"].help
-    assert "exceeds 2/L = 1" in help_text and "a minimum exists" in help_text
+    assert "exceeds 2/L = 1" in help_text
+    assert "a minimum exists" in help_text
     assert EXAMPLES["bowl"].lipschitz_hint == 2.0
     saddle = view("descent", gd_surface="saddle", gd_x0=0.5, gd_y0=0.5, gd_eta=0.1, gd_iters=5000)
     assert saddle.facts["verdict"] == "diverged"

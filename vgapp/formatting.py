@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from vgcore.counterexample import sci as exact_sci
+from vgcore.exact import scientific
 
 _SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 
@@ -46,27 +46,13 @@ def sci_from_log10(log10_value: float, digits: int = 3) -> str:
     return f"{mantissa:.{digits - 1}f} × 10{superscript(exponent)}"
 
 
-def caret_to_superscript(text: str) -> str:
-    """Turn ``10^9909`` (as ``vgcore`` writes exact numbers) into ``10⁹⁹⁰⁹``."""
-    head, sep, tail = text.partition("^")
-    if not sep:
-        return text
-    digits = ""
-    for ch in tail:
-        if ch.isdigit() or (ch in "+-" and not digits):
-            digits += ch
-        else:
-            break
-    return head + superscript(digits) + caret_to_superscript(tail[len(digits) :])
-
-
 def exact_text(value: Fraction | int, digits: int = 3) -> str:
     """An exact number (Fraction or int of any size) in scientific notation for the page; a
     mantissa that is exact is written without trailing zeros (``10⁹⁹⁰⁹``, ``2.5 × 10⁻⁹⁰``)."""
-    text = exact_sci(value, digits)
-    mantissa, sep, exponent = text.partition(" × 10^")
-    if sep:
-        trimmed = mantissa.rstrip("0").rstrip(".")
-        if Fraction(trimmed.replace("−", "-")) * Fraction(10) ** int(exponent) == value:
-            text = f"10^{exponent}" if trimmed == "1" else f"{trimmed} × 10^{exponent}"
-    return caret_to_superscript(text)
+    parts = scientific(value, digits)
+    mantissa = parts.shortest_mantissa
+    sign = "−" if parts.negative else ""
+    if parts.exponent == 0:
+        return sign + mantissa
+    power = f"10{superscript(parts.exponent)}"
+    return sign + (power if mantissa == "1" else f"{mantissa} × {power}")

@@ -34,30 +34,10 @@ from vgapp.vegalite import title as titled
 from vgcore.activations import sigmoid
 from vgcore.datasets import Dataset
 from vgcore.mlp import mlp_predict, unflatten_params
+from vgcore.stopping import RULE_TEXT
 
 BOUNDARY_GRID = 24
 CURVE_POINTS = 200
-
-RULE_PHRASES = {
-    "eps": "the parameter-change rule",
-    "gatol": "the gradient-norm rule",
-    "gttol": "the relative-gradient rule",
-    "fatol": "the loss-change rule",
-    "frtol": "the relative loss-change rule",
-    "stagnation": "stagnation (no weight changed)",
-    "max_iter": "the step limit",
-    "non_finite": "overflow (loss or gradient not finite)",
-    "all": "all enabled rules at once",
-}
-RULE_SHORT = {
-    "eps": "‖Δx‖ ≤ ε",
-    "gatol": "‖∇F‖ ≤ tol",
-    "gttol": "‖∇F‖/‖∇F₀‖ ≤ tol",
-    "fatol": "|ΔF| ≤ tol",
-    "frtol": "|ΔF| ≤ tol·|F|",
-    "stagnation": "stagnation",
-    "non_finite": "overflow",
-}
 
 
 @dataclass(frozen=True)
@@ -167,7 +147,7 @@ def outcome(run: LabRun) -> str:
         )
     if reason == "max_iter":
         return f"ran all {run.stop_step:,} steps to loss {loss}"
-    return f"stopped by {RULE_PHRASES[reason]} at step {run.stop_step:,} with loss {loss}"
+    return f"stopped by {RULE_TEXT[reason].phrase} at step {run.stop_step:,} with loss {loss}"
 
 
 def zero_layers(run: LabRun) -> list[int]:
@@ -245,7 +225,7 @@ def _compose(main: LabRun, comparison: LabRun, data: Dataset, remedy: str, same:
 def _short_reason(run: LabRun) -> str:
     """``"‖Δx‖ ≤ ε"``, ``"step limit"``, ``"overflow"``, ``"all rules at once"``."""
     reason = run.result.stopped_by
-    return {"max_iter": "step limit", "all": "all rules at once"}.get(reason) or RULE_SHORT[reason]
+    return RULE_TEXT[reason].symbol
 
 
 def _loss_title(main: LabRun, comparison: LabRun, remedy: str, same: bool) -> str:
@@ -273,10 +253,10 @@ def _markers(runs: tuple[LabRun, ...]) -> pd.DataFrame:
             rows.append(
                 {
                     "run": run.label,
-                    "rule": RULE_SHORT[rule],
+                    "rule": RULE_TEXT[rule].symbol,
                     "step": at,
                     "loss_mean": float(run.loss_mean[at]),
-                    "text": f"{RULE_PHRASES[rule]} first holds at step {step:,}",
+                    "text": f"{RULE_TEXT[rule].phrase} first holds at step {step:,}",
                 }
             )
     columns = {"run": str, "rule": str, "step": np.int64, "loss_mean": float, "text": str}

@@ -11,6 +11,7 @@ from vgapp.controls import Choice, Control, Number, Toggle, When
 from vgapp.formatting import superscript
 from vgapp.layout import Lesson
 from vgcore.datasets import DATASETS, LABELS
+from vgcore.precision import DTYPES
 
 ACTIVATION_LABELS = {
     "sigmoid": "sigmoid",
@@ -18,7 +19,6 @@ ACTIVATION_LABELS = {
     "relu": "ReLU",
     "leaky_relu": "leaky ReLU",
 }
-DTYPE_OPTIONS = ("float16", "float32", "float64")
 LAB_SAMPLES = 256
 """Samples in every built-in dataset of the lab (n in F/n)."""
 REMEDY_LOSS_SCALE = 1024.0
@@ -189,7 +189,7 @@ LAB_CONTROLS: tuple[Control, ...] = (
         "lab_dtype",
         "Precision",
         "float32",
-        DTYPE_OPTIONS,
+        DTYPES,
         "The floating-point format of the weights, the forward and the backward pass. float16 "
         "flushes gradients below 6·10⁻⁸ to exactly zero.",
         widget="segmented",

@@ -1,8 +1,9 @@
 """vgcore: the tested numerical core of the Vanishing Gradient Explorer (numpy only).
 
-One module per idea: activations, the source's scalar chain, the multilayer perceptron and its
-datasets, gradient descent and its stopping rules, floating-point tools, curvature, and the
-``max(0, c x)`` counterexample in exact arithmetic. See ``../shared/MATH.md`` for the maths.
+One module per idea: activations, the source's scalar chain, the multilayer perceptron (its
+parameters, its pass) and its datasets, gradient descent and its stopping rules, floating-point
+tools, curvature, exact rational numbers and the ``max(0, c x)`` counterexample built on them,
+and the gradient checker the tests use. See ``../shared/MATH.md`` for the maths.
 """
 
 from vgcore.activations import ACTIVATION_NAMES, ACTIVATIONS, get_activation
@@ -16,17 +17,17 @@ from vgcore.chain import (
     make_weights,
     underflow_depth,
 )
-from vgcore.counterexample import analyse_counterexample, gd_value_trace, parse_exact
+from vgcore.counterexample import analyse_counterexample, gd_value_trace
 from vgcore.curvature import (
     EXAMPLES,
     classify_stationary_point,
     describe_point,
     example_objective,
-    finite_difference_gradient,
-    finite_difference_hessian,
 )
 from vgcore.datasets import DATASETS, make_dataset
 from vgcore.descent import descent_rate_bound, gradient_descent, running_min
+from vgcore.exact import Scientific, parse_exact, scientific
+from vgcore.gradcheck import check_gradient, numerical_gradient
 from vgcore.mlp import (
     flatten_params,
     init_mlp,
@@ -38,6 +39,7 @@ from vgcore.mlp import (
     unflatten_params,
 )
 from vgcore.precision import (
+    DTYPES,
     float_facts,
     float_facts_table,
     lost_update_threshold,
@@ -45,15 +47,19 @@ from vgcore.precision import (
     ulp,
     update_is_lost,
 )
-from vgcore.stopping import RULE_LABELS, RULE_NAMES, StoppingRules
+from vgcore.stopping import RULE_LABELS, RULE_NAMES, RULE_TEXT, RuleText, StoppingRules
 
 __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_NAMES",
     "DATASETS",
+    "DTYPES",
     "EXAMPLES",
     "RULE_LABELS",
     "RULE_NAMES",
+    "RULE_TEXT",
+    "RuleText",
+    "Scientific",
     "StoppingRules",
     "analyse_counterexample",
     "chain_backprop",
@@ -62,12 +68,11 @@ __all__ = [
     "chain_log10_abs_backprop",
     "chain_log10_abs_gradient",
     "chain_report",
+    "check_gradient",
     "classify_stationary_point",
     "descent_rate_bound",
     "describe_point",
     "example_objective",
-    "finite_difference_gradient",
-    "finite_difference_hessian",
     "flatten_params",
     "float_facts",
     "float_facts_table",
@@ -83,8 +88,10 @@ __all__ = [
     "mlp_loss_and_grads",
     "mlp_objective",
     "mlp_predict",
+    "numerical_gradient",
     "parse_exact",
     "running_min",
+    "scientific",
     "smallest_update_that_counts",
     "ulp",
     "underflow_depth",

@@ -11,19 +11,6 @@ from typing import Any
 
 import numpy as np
 
-FLOAT_DTYPES: tuple[str, ...] = ("float16", "float32", "float64")
-
-
-def as_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
-    """The numpy dtype for ``"float16" | "float32" | "float64"`` (names or numpy dtypes)."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved is None or resolved.name not in FLOAT_DTYPES:
-        raise ValueError(f"{name} must be one of {', '.join(FLOAT_DTYPES)}; got {dtype!r}")
-    return resolved
-
 
 def check_choice(value: Any, choices: Iterable[str], name: str) -> str:
     """``value`` if it is one of ``choices``; otherwise a ValueError listing them."""

@@ -42,15 +42,9 @@ from vgcore._chain_forward import _python_forward as _python_forward  # timed by
 from vgcore._chain_log import _log_pass, _LogPass
 from vgcore._chain_rounding import _accumulate
 from vgcore._chain_underflow import _underflow_depth
-from vgcore._validate import (
-    FLOAT_DTYPES,
-    as_finite_array,
-    as_float_dtype,
-    check_choice,
-    check_int,
-    check_real,
-)
+from vgcore._validate import as_finite_array, check_choice, check_int, check_real
 from vgcore.activations import Activation, get_activation
+from vgcore.precision import DTYPES, as_float_dtype
 
 MAX_DEPTH = 100_000
 """Largest chain depth L accepted."""
@@ -263,12 +257,12 @@ def chain_report(weights: Any, activation: str = "sigmoid", prefix_depths: Any =
     depths = _check_depths(prefix_depths, w.size)
     passes: dict[str, _DtypePass] = {}
     coarser = None
-    for name in reversed(FLOAT_DTYPES):
+    for name in reversed(DTYPES):
         passes[name] = _dtype_pass(w, act, np.dtype(name), coarser)
         coarser = passes[name].outputs
     logs = _log_pass(w, act, passes["float64"])
     gradients, backprops, zero_depths, prefixes = {}, {}, {}, {}
-    for name in FLOAT_DTYPES:
+    for name in DTYPES:
         p = passes[name]
         gradients[name] = _readonly(p.gradient().astype(np.float64))
         backprops[name] = _readonly(p.backprop().astype(np.float64))
@@ -276,7 +270,7 @@ def chain_report(weights: Any, activation: str = "sigmoid", prefix_depths: Any =
     if depths.size:
         edges = [d for z in zero_depths.values() if z is not None for d in (z - 1, z) if d >= 2]
         depths = np.union1d(depths, np.array(edges, dtype=np.int64))
-    for name in FLOAT_DTYPES:
+    for name in DTYPES:
         prefixes[name] = _readonly(_prefix_gradients(passes[name], depths))
     decomposition = _decomposition(act, logs)
     for values in vars(decomposition).values():

@@ -1,175 +1,35 @@
 """The exact counterexample ``f_c(x) = max(0, c x)``, ``c > 0`` (MATH.md B): a gradient as small
 as you like, arbitrarily far from the minimum.
 
-Everything is computed in exact rational arithmetic (``fractions.Fraction``), because the
-source's numbers (``p = 10^9999``, ``f_c(p) = 10^9909``) do not fit in any float; the float
-views show what float16/32/64 make of them.
+Everything is computed in exact rational arithmetic (``fractions.Fraction``, with the tools of
+``vgcore.exact``, whose public names are re-exported here), because the source's numbers
+(``p = 10^9999``, ``f_c(p) = 10^9909``) do not fit in any float; the float views show what
+float16/32/64 make of them.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from fractions import Fraction
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 
-from vgcore._validate import FLOAT_DTYPES, check_int
+from vgcore._validate import check_int
+from vgcore.exact import (
+    MAX_EXPONENT,
+    Scientific,
+    _floor_log2,
+    _round_scaled,
+    log10_exact,
+    parse_exact,
+    sci,
+    scientific,
+)
+from vgcore.precision import DTYPES
 
-MAX_EXPONENT = 100_000  # |decimal exponent| allowed in inputs: no billion-digit numbers
 MAX_TRACE_POINTS = 10_000
-_LOG10_2 = math.log10(2)
-
-
-# ---------------------------------------------------------------- parsing
-
-
-def parse_exact(
-    value: Any, name: str, *, low: Fraction | int | None = None, low_open: bool = False
-) -> Fraction:
-    """The exact value of a decimal string (``"1e-90"``, ``"2.5e-300"``) or number.
-
-    Ints are taken exactly; floats via ``Decimal(str(x))``, i.e. the shortest decimal that
-    round-trips (``0.1`` means 1/10, not the binary double nearest it); ``Fraction`` and
-    ``Decimal`` exactly. NaN, inf, empty or malformed strings, bools, a decimal exponent
-    beyond ±100000 and (with ``low``) values below ``low`` (or equal, if ``low_open``) raise
-    ValueError naming ``name``."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number or a decimal string; got {value!r}")
-    if isinstance(value, Fraction):
-        exact = value
-        _check_magnitude(exact, name)
-    elif isinstance(value, Integral | np.integer):
-        exact = Fraction(int(value))
-        _check_magnitude(exact, name)
-    else:
-        if isinstance(value, str):
-            text = value.strip()
-        elif isinstance(value, float | np.floating):
-            text = str(float(value))
-        elif isinstance(value, Decimal):
-            text = str(value)
-        else:
-            raise ValueError(f"{name} must be a number or a decimal string; got {value!r}")
-        try:
-            decimal = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(
-                f"{name} must be a decimal number such as '1e-90' or '2.5e300'; got {value!r}"
-            ) from None
-        if not decimal.is_finite():
-            raise ValueError(f"{name} must be finite (no NaN or inf); got {value!r}")
-        exponent = int(decimal.as_tuple().exponent)  # an int for every finite decimal
-        if max(abs(exponent), abs(decimal.adjusted())) > MAX_EXPONENT:
-            raise ValueError(
-                f"{name} must have a decimal exponent within ±{MAX_EXPONENT}; got {value!r}"
-            )
-        exact = Fraction(decimal)
-    if low is not None and (exact < low or (low_open and exact == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}; got {value!r}")
-    return exact
-
-
-def _check_magnitude(exact: Fraction, name: str) -> None:
-    # bit_length is a cheap upper bound on the decimal exponent of numerator and denominator.
-    bits = max(exact.numerator.bit_length(), exact.denominator.bit_length())
-    if bits * _LOG10_2 > MAX_EXPONENT + 1:
-        raise ValueError(
-            f"{name} must have a decimal exponent within ±{MAX_EXPONENT}; got a {bits}-bit number"
-        )
-
-
-# ---------------------------------------------------------------- exact display
-
-
-def _as_exact(x: Any, name: str) -> Fraction:
-    if isinstance(x, bool) or not isinstance(x, Fraction | Integral | np.integer):
-        raise ValueError(f"{name} must be an exact number (int or Fraction); got {x!r}")
-    return Fraction(int(x)) if not isinstance(x, Fraction) else x
-
-
-def _floor_log2(a: Fraction) -> int:
-    """Exact ``floor(log2(a))`` for ``a > 0`` (integer shifts: no gcd of huge numbers)."""
-    n, d = a.numerator, a.denominator
-    exponent = n.bit_length() - d.bit_length()
-    if (n < d << exponent) if exponent >= 0 else (n << -exponent < d):
-        exponent -= 1
-    return exponent
-
-
-def _floor_scaled(a: Fraction, base: int, power: int) -> tuple[int, int, int]:
-    """``(q, r, den)`` with ``a * base**power = q + r / den``, ``0 <= r < den``, in integers."""
-    n, d = a.numerator, a.denominator
-    if power >= 0:
-        n *= base**power
-    else:
-        d *= base**-power
-    q, r = divmod(n, d)
-    return q, r, d
-
-
-def _round_scaled(a: Fraction, base: int, power: int) -> int:
-    """``a * base**power`` rounded to the nearest integer, ties to even, exactly."""
-    q, r, d = _floor_scaled(a, base, power)
-    if 2 * r > d or (2 * r == d and q % 2 == 1):
-        q += 1
-    return q
-
-
-def log10_exact(x: Fraction | int) -> float:
-    """``log10(x)`` of an exact ``x >= 0`` to about 15 significant digits, without float
-    overflow (works for ``10^±300000``); ``-inf`` for 0; ValueError for negative ``x``.
-
-    ``x`` is scaled by ``2^s`` and truncated to a 257-bit integer ``q``; then
-    ``log10 x = (ln q - s ln 2) / ln 10`` in 60-digit decimal arithmetic. The truncation
-    changes ``x`` by a relative ``2^-256`` at most, so for ``x`` within ``~10^-60`` of 1 only
-    that absolute accuracy is guaranteed."""
-    a = _as_exact(x, "x")
-    if a < 0:
-        raise ValueError(f"x must be >= 0; got {x!r}")
-    if a == 0:
-        return -math.inf
-    shift = 256 - _floor_log2(a)
-    q = _floor_scaled(a, 2, shift)[0]
-    context = Context(prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN)
-    log_whole = Decimal(q).ln(context)
-    log_scale = context.multiply(shift, Decimal(2).ln(context))
-    return float(context.divide(context.subtract(log_whole, log_scale), Decimal(10).ln(context)))
-
-
-def _decimal_exponent(a: Fraction) -> int:
-    """Exact ``floor(log10(a))`` for ``a > 0``."""
-    guess = math.floor(log10_exact(a))
-    for exponent in (guess - 1, guess, guess + 1):  # the float guess is off by at most one
-        if 1 <= _floor_scaled(a, 10, -exponent)[0] < 10:
-            return exponent
-    raise AssertionError("unreachable: log10 estimate off by more than one")
-
-
-def sci(x: Fraction | int, digits: int = 3, *, plain: bool = False) -> str:
-    """``x`` in scientific notation with ``digits`` significant digits, rounded half to even
-    exactly: ``"1.00 × 10^9909"``, or ``"1.00e+9909"`` with ``plain=True`` (ASCII, for CSV).
-    Zero is ``"0"``; negatives get a leading ``-``."""
-    a = _as_exact(x, "x")
-    count = check_int(digits, "digits", low=1, high=30)
-    if a == 0:
-        return "0"
-    sign = "-" if a < 0 else ""
-    a = abs(a)
-    exponent = _decimal_exponent(a)
-    mantissa = _round_scaled(a, 10, count - 1 - exponent)  # in [10^(count-1), 10^count]
-    if mantissa == 10**count:
-        mantissa //= 10
-        exponent += 1
-    text = str(mantissa)
-    body = text[0] + ("." + text[1:] if count > 1 else "")
-    if plain:
-        return f"{sign}{body}e{exponent:+d}"
-    return f"{sign}{body} × 10^{exponent}"
 
 
 # ---------------------------------------------------------------- the report
@@ -275,7 +135,7 @@ def analyse_counterexample(
             _outcome(rule, threshold, c_exact, p_exact, eta_exact, int(steps))
             for rule, threshold in thresholds.items()
         ),
-        floats=tuple(_float_view(name, c_exact, p_exact, eta_exact) for name in FLOAT_DTYPES),
+        floats=tuple(_float_view(name, c_exact, p_exact, eta_exact) for name in DTYPES),
     )
 
 
@@ -411,3 +271,19 @@ def gd_value_trace(report: CounterexampleReport, k: Iterable[Any]) -> list[Fract
     if report.p <= 0:  # the gradient is 0 on the minimiser set: gradient descent stays put
         return [Fraction(0)] * len(counts)
     return [_f(report.c, report.p - count * report.eta * report.c) for count in counts]
+
+
+__all__ = [
+    "MAX_EXPONENT",
+    "MAX_TRACE_POINTS",
+    "CounterexampleReport",
+    "FloatView",
+    "Scientific",
+    "StoppingOutcome",
+    "analyse_counterexample",
+    "gd_value_trace",
+    "log10_exact",
+    "parse_exact",
+    "sci",
+    "scientific",
+]

@@ -1,5 +1,6 @@
 """A zero gradient is not an optimum (MATH.md A): two-variable examples with exact gradients and
-Hessians, the second-order test, and central finite differences to check them.
+Hessians, and the second-order test. (The tests check the derivatives against complex steps and
+``vgcore.gradcheck``'s central differences.)
 
 Second-order test at a stationary point: a positive definite Hessian is *sufficient* for a
 strict local minimum, positive *semi*definite is *necessary*; indefinite means a saddle; a
@@ -34,9 +35,9 @@ class Example2D:
     key: str
     label: str
     formula: str
-    f: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    grad: Callable[[float, float], np.ndarray]
-    hessian: Callable[[float, float], np.ndarray]
+    f: Callable[[Any, Any], Any]
+    grad: Callable[[Any, Any], np.ndarray]
+    hessian: Callable[[Any, Any], np.ndarray]
     stationary_points: tuple[tuple[float, float, str], ...]
     domain: tuple[float, float, float, float]
     lipschitz_hint: float | None
@@ -237,73 +238,6 @@ def describe_point(
         classification=classification,
         explanation=explanation,
     )
-
-
-# ---------------------------------------------------------------- finite differences
-
-
-def _fd_setup(f: Any, x: Any, h: float | None, power: float) -> tuple[np.ndarray, np.ndarray]:
-    if not callable(f):
-        raise ValueError(f"f must be a callable taking a 1-D array; got {f!r}")
-    point = as_finite_array(x, "x", ndim=1)
-    if h is None:
-        # eps^(1/3) balances truncation and rounding for first differences, eps^(1/4) for
-        # second ones; scaled with |x_i| so the step is not lost in x_i + h.
-        base = np.finfo(np.float64).eps ** power
-        steps = base * np.maximum(1.0, np.abs(point))
-    else:
-        steps = np.full(point.shape, check_real(h, "h", low=0.0, low_open=True))
-    # The step actually taken, (x + h) - x, is what the difference quotient must divide by.
-    steps = (point + steps) - point
-    if np.any(steps == 0):
-        raise ValueError(f"h must be large enough to change x; got {h!r}")
-    return point, steps
-
-
-def _evaluate(f: Callable[[np.ndarray], float], point: np.ndarray) -> float:
-    value = float(f(point))
-    if not math.isfinite(value):
-        raise ValueError(f"f must return finite values; got {value!r} at {point.tolist()}")
-    return value
-
-
-def finite_difference_gradient(
-    f: Callable[[np.ndarray], float], x: Any, h: float | None = None
-) -> np.ndarray:
-    """Central differences ``(f(x + h e_i) − f(x − h e_i)) / (2h)`` (error ``O(h²)``), float64;
-    default ``h = eps^(1/3) · max(1, |x_i|)``."""
-    point, steps = _fd_setup(f, x, h, 1.0 / 3.0)
-    gradient = np.empty_like(point)
-    for i, step in enumerate(steps):
-        e = np.zeros_like(point)
-        e[i] = step
-        gradient[i] = (_evaluate(f, point + e) - _evaluate(f, point - e)) / (2 * step)
-    return gradient
-
-
-def finite_difference_hessian(
-    f: Callable[[np.ndarray], float], x: Any, h: float | None = None
-) -> np.ndarray:
-    """Central second differences ``[f(x+h_i e_i+h_j e_j) − f(x+h_i e_i−h_j e_j)
-    − f(x−h_i e_i+h_j e_j) + f(x−h_i e_i−h_j e_j)] / (4 h_i h_j)`` (error ``O(h²)``), exactly
-    symmetric, float64; default ``h = eps^(1/4) · max(1, |x_i|)``."""
-    point, steps = _fd_setup(f, x, h, 1.0 / 4.0)
-    n = point.size
-    hessian = np.empty((n, n))
-    for i in range(n):
-        for j in range(i, n):
-            ei = np.zeros(n)
-            ej = np.zeros(n)
-            ei[i] = steps[i]
-            ej[j] = steps[j]
-            total = (
-                _evaluate(f, point + ei + ej)
-                - _evaluate(f, point + ei - ej)
-                - _evaluate(f, point - ei + ej)
-                + _evaluate(f, point - ei - ej)
-            )
-            hessian[i, j] = hessian[j, i] = total / (4 * steps[i] * steps[j])
-    return hessian
 
 
 # ---------------------------------------------------------------- plot data

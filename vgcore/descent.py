@@ -7,6 +7,13 @@ update below half an ulp of x is lost exactly as that precision loses it. Report
 2-norms computed in float64 from those values, with rescaling so that tiny gradients do not
 underflow to 0. The objective is assumed deterministic: when an update leaves x unchanged,
 F(x) and g are reused instead of being evaluated again.
+
+One idea despite its length (~480 lines): a descent run. Most of it is the loop itself, whose
+state (the iterate, its float64 copy, the trace arrays, the Armijo trial) is shared by the
+update, the norms and the record of each step and cannot be split without passing it all
+around; the rest is the validation of its arguments, a quadratic objective with a closed-form
+run (for tests and benchmarks) and the two figures a trace is read against (the rate bound of
+MATH.md C and the running minimum).
 """
 
 from __future__ import annotations
@@ -19,13 +26,9 @@ from typing import Any
 import numpy as np
 
 from vgcore._half import round_half
-from vgcore._validate import (
-    as_finite_array,
-    as_float_dtype,
-    check_choice,
-    check_int,
-    check_real,
-)
+from vgcore._norm import norm2
+from vgcore._validate import as_finite_array, check_choice, check_int, check_real
+from vgcore.precision import as_float_dtype
 from vgcore.stopping import StoppingRules, _holding, _reason
 
 Objective = Callable[
@@ -37,9 +40,6 @@ STEP_RULES: tuple[str, ...] = ("constant", "armijo")
 ETA_MAX = 1e6
 TRACE_LIMIT = 20_000_000
 """Largest number of float entries preallocated for ``path`` or for all ``extras`` together."""
-
-_HYPOT_SIZE = 16  # up to this size math.hypot (no overflow/underflow, no numpy call) is fastest
-_SQ_LOW, _SQ_HIGH = 1e-280, 1e280  # outside this range a sum of squares may have lost digits
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ class _Loop:
         x64 = x if self.is64 else x.astype(np.float64)
         grad_norm0 = 0.0
         with np.errstate(all="ignore"):
-            param_norm = _norm(x64)
+            param_norm = norm2(x64)
         loss, g64, extras = self._call(x)
         k = 0
         loss_prev: float | None = None
@@ -263,7 +263,7 @@ class _Loop:
             # One errstate block per step around our own arithmetic (entering one costs about
             # as much as the rest of a 2-D step); overflow and NaN become "non_finite".
             with np.errstate(all="ignore"):
-                grad_norm = _norm(g64)
+                grad_norm = norm2(g64)
                 if not (math.isfinite(loss) and math.isfinite(grad_norm)):
                     first_fired["non_finite"] = k
                     if stopped_by is None:
@@ -299,6 +299,7 @@ class _Loop:
                 x_new, t, trial = self._armijo(x, g64, loss, grad_norm)
                 with np.errstate(all="ignore"):
                     x_new64, step_norm, param_norm = self._norms(x_new, x64)
+            assert step_norm is not None  # set by the step just taken (or kept from the last)
             if not (math.isfinite(step_norm) and math.isfinite(param_norm)):
                 first_fired["non_finite"] = k + 1
                 if stopped_by is None:
@@ -364,8 +365,8 @@ class _Loop:
     def _norms(self, x_new: np.ndarray, x64: np.ndarray) -> tuple[np.ndarray, float, float]:
         """x_new in float64, ||x_new - x|| and ||x_new|| (inside the caller's errstate)."""
         x_new64 = x_new if self.is64 else x_new.astype(np.float64)
-        step_norm = _norm(np.subtract(x_new64, x64, out=self.diff))
-        return x_new64, step_norm, _norm(x_new64)
+        step_norm = norm2(np.subtract(x_new64, x64, out=self.diff))
+        return x_new64, step_norm, norm2(x_new64)
 
     def _armijo(
         self, x: np.ndarray, g64: np.ndarray, loss: float, grad_norm: float
@@ -416,22 +417,6 @@ class _Loop:
             n_evaluations=self.n_eval,
             x_stop=np.array(x if self.x_stop is None else self.x_stop).reshape(self.shape),
         )
-
-
-def _norm(v: np.ndarray) -> float:
-    """||v||_2 of a float64 vector without spurious overflow or underflow (inf/NaN pass through).
-
-    Callers wrap it in ``np.errstate`` (np.dot reports overflow)."""
-    if v.size <= _HYPOT_SIZE:
-        return math.hypot(*v.tolist())
-    squares = float(np.dot(v, v))
-    if _SQ_LOW <= squares <= _SQ_HIGH:
-        return math.sqrt(squares)
-    scale = float(np.max(np.abs(v)))
-    if scale == 0.0 or not math.isfinite(scale):
-        return scale
-    w = v / scale
-    return scale * math.sqrt(float(np.dot(w, w)))
 
 
 def _check_output(out: Any, size: int) -> None:

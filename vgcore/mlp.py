@@ -1,5 +1,5 @@
-"""A multilayer perceptron in numpy: initialisations, forward pass, backpropagation and the
-per-layer gradient norms of MATH.md D4.
+"""One pass through a multilayer perceptron, forward then backpropagation, with the per-layer
+gradient norms of MATH.md D4; and the objective that gradient descent calls, built on it.
 
 Layer l maps ``a_{l-1}`` (batch x fan_in) to ``z_l = a_{l-1} W_l + b_l``; hidden layers apply the
 activation, ``a_l = act(z_l)``, and the last layer is linear (its output is the logits for
@@ -30,20 +30,17 @@ The gradients are then unscaled, ``grad / loss_scale``, in the gradient dtype (f
 work), so values far below float16's smallest subnormal survive. The reported loss is the
 unscaled F.
 
-Derivatives come from ``e = exp(-|z|)`` saved in the forward pass: ``sigma' = e / (1 + e)^2`` and
-``tanh' = 4 e^2 / (1 + e^2)^2``, not ``sigma (1 - sigma)`` or ``1 - tanh^2`` (what PyTorch uses),
-which cancel to exactly 0 once ``sigma`` rounds to 1; so a saturated unit keeps its small,
-nonzero derivative and only genuine underflow produces zeros (about 6% slower than the
-cancelling form, measured in bench/bench_mlp.py's setting).
+The activation kernels and the float16 carrier are in ``vgcore._mlp_kernels``, the argument
+checks in ``vgcore._mlp_checks``, the initialisation and the flat parameter layout in
+``vgcore.mlp_params`` (whose public names are re-exported here).
 
-Norms are Frobenius norms of the working-dtype values, summed in float64 with rescaling so the
-norm itself neither underflows nor overflows (an exact zero stays 0, a NaN norm is reported as
-inf) and divided by ``loss_scale``.
+Norms are Frobenius norms of the working-dtype values (``vgcore._norm.norm2``: float64, rescaled
+so the norm itself neither underflows nor overflows; an exact zero stays 0, a NaN is reported
+as inf), divided by ``loss_scale``.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,24 +48,34 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._half import round_half, unrounded
-from vgcore._validate import (
-    FLOAT_DTYPES,
-    as_finite_array,
-    as_float_dtype,
-    check_choice,
-    check_int,
-    check_real,
+from vgcore._mlp_checks import (
+    _FLOAT_TYPES,
+    Params,
+    _all_finite,
+    _cast_finite,
+    _cast_params,
+    _check_data,
+    _check_loss_scale,
+    _check_params,
+    _check_sizes,
+    _resolve_dtype,
 )
-from vgcore.activations import ACTIVATION_NAMES, ACTIVATIONS, LEAKY_SLOPE
-
-Params = list[tuple[np.ndarray, np.ndarray]]
-"""``[(W_1, b_1), ..., (W_L, b_L)]``, W of shape (fan_in, fan_out), b of shape (fan_out,)."""
+from vgcore._mlp_kernels import _KERNELS, _activate, _carrier
+from vgcore._norm import norm2
+from vgcore._validate import as_finite_array, check_choice
+from vgcore.activations import ACTIVATION_NAMES, ACTIVATIONS
+from vgcore.mlp_params import (
+    INIT_SCHEMES,
+    _n_params,
+    _views,
+    flatten_params,
+    init_mlp,
+    unflatten_params,
+)
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, np.ndarray]]]
 
 LOSSES: tuple[str, ...] = ("mse", "bce")
-INIT_SCHEMES: tuple[str, ...] = ("standard", "xavier", "he", "custom")
 
 SATURATION_THRESHOLDS: dict[str, float] = {
     "sigmoid": 0.01 * ACTIVATIONS["sigmoid"].derivative_bound,
@@ -78,10 +85,6 @@ SATURATION_THRESHOLDS: dict[str, float] = {
     "identity": 0.0,  # never saturates
 }
 """A unit-sample is saturated when ``act'(z) < threshold`` (1% of sup|act'| for sigmoid/tanh)."""
-
-_FLOAT_DTYPES = frozenset(np.dtype(name) for name in FLOAT_DTYPES)
-_MAX_WIDTH = 1_000_000
-_SAFE_SQUARES = (1e-280, 1e280)  # a float64 sum of squares in this range lost nothing
 
 
 @dataclass(frozen=True)
@@ -102,252 +105,7 @@ class MLPPass:
     saturation: np.ndarray
 
 
-# ----------------------------------------------------------------------------- validation
-
-
-def _check_sizes(sizes: Any, name: str = "sizes") -> tuple[int, ...]:
-    """``sizes`` as a tuple of >= 2 layer widths, each an integer from 1 to 10^6."""
-    if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence | np.ndarray):
-        raise ValueError(f"{name} must be a sequence [n_in, h_1, ..., n_out]; got {sizes!r}")
-    if len(sizes) < 2:
-        raise ValueError(f"{name} must have at least 2 entries [n_in, ..., n_out]; got {sizes!r}")
-    return tuple(check_int(n, f"{name}[{i}]", low=1, high=_MAX_WIDTH) for i, n in enumerate(sizes))
-
-
-def _all_finite(array: np.ndarray) -> bool:
-    # One reduction in float64 is cheap; only a non-finite sum (rare) pays for the exact check.
-    total = float(np.add.reduce(array, axis=None, dtype=np.float64))
-    return math.isfinite(total) or bool(np.isfinite(array).all())
-
-
-def _check_params(params: Any) -> tuple[tuple[int, ...], np.dtype]:
-    """The layer sizes and the common float dtype of ``params``; ValueError if inconsistent."""
-    if not isinstance(params, list | tuple) or len(params) == 0:
-        raise ValueError(f"params must be a non-empty list of (W, b) pairs; got {type(params)}")
-    sizes: list[int] = []
-    dtype: np.dtype | None = None
-    for i, layer in enumerate(params):
-        if not isinstance(layer, tuple | list) or len(layer) != 2:
-            raise ValueError(f"params[{i}] must be a pair (W, b)")
-        weights, bias = layer
-        if not isinstance(weights, np.ndarray) or not isinstance(bias, np.ndarray):
-            raise ValueError(f"params[{i}] must hold numpy arrays (W, b)")
-        if weights.ndim != 2 or bias.shape != (weights.shape[1],) or weights.size == 0:
-            raise ValueError(
-                f"params[{i}] must be W of shape (fan_in, fan_out) and b of shape (fan_out,); "
-                f"got {weights.shape} and {bias.shape}"
-            )
-        if i == 0:
-            sizes.append(weights.shape[0])
-        elif weights.shape[0] != sizes[-1]:
-            raise ValueError(
-                f"params[{i}] W has fan_in {weights.shape[0]} but the previous layer has "
-                f"{sizes[-1]} outputs"
-            )
-        sizes.append(weights.shape[1])
-        for array in (weights, bias):
-            if array.dtype not in _FLOAT_DTYPES or (dtype is not None and array.dtype != dtype):
-                raise ValueError(
-                    f"params must all share one dtype out of {', '.join(FLOAT_DTYPES)}; "
-                    f"params[{i}] has {array.dtype}"
-                )
-            dtype = array.dtype
-            if not _all_finite(array):
-                raise ValueError(f"params[{i}] must contain only finite numbers")
-    assert dtype is not None
-    return tuple(sizes), dtype
-
-
-def _cast_finite(array: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
-    """A finite float64 ``array`` rounded to ``dtype``; ValueError if it overflows there."""
-    if array.dtype == dtype:
-        return array
-    with np.errstate(over="ignore"):
-        cast = array.astype(dtype)
-    if not np.isfinite(cast).all():
-        limit = float(np.finfo(dtype).max)
-        raise ValueError(f"{name} must fit in {dtype.name} (|values| <= {limit:g})")
-    return cast
-
-
-def _check_data(
-    X: Any, y: Any, sizes: tuple[int, ...], loss: str, dtype: np.dtype
-) -> tuple[np.ndarray, np.ndarray]:
-    """X as (batch, n_in) and y as (batch, n_out), both in ``dtype``."""
-    X = as_finite_array(X, "X", ndim=2)
-    if X.shape[1] != sizes[0]:
-        raise ValueError(f"X must have {sizes[0]} columns (the input width); got {X.shape}")
-    y = as_finite_array(y, "y")
-    n_out = sizes[-1]
-    if y.ndim == 1 and n_out == 1:
-        y = y.reshape(-1, 1)
-    if y.shape != (X.shape[0], n_out):
-        allowed = f"({X.shape[0]}, {n_out})" + (f" or ({X.shape[0]},)" if n_out == 1 else "")
-        raise ValueError(f"y must have shape {allowed} to match X and the output; got {y.shape}")
-    if loss == "bce" and not np.all((y == 0) | (y == 1)):
-        raise ValueError("y must contain only 0 and 1 for loss 'bce'")
-    return _cast_finite(X, dtype, "X"), _cast_finite(y, dtype, "y")
-
-
-def _check_loss_scale(loss_scale: Any) -> float:
-    return check_real(loss_scale, "loss_scale", low=0.0, low_open=True)
-
-
-def _resolve_dtype(dtype: Any, default: np.dtype) -> np.dtype:
-    return default if dtype is None else as_float_dtype(dtype)
-
-
-def _cast_params(params: Params, dtype: np.dtype) -> Params:
-    if params[0][0].dtype == dtype:
-        return [(w, b) for w, b in params]
-    return [(_cast_finite(w, dtype, "params"), _cast_finite(b, dtype, "params")) for w, b in params]
-
-
-def _gradient_dtype(dtype: np.dtype) -> np.dtype:
-    return np.promote_types(dtype, np.float32)
-
-
-def _layer_shapes(sizes: tuple[int, ...]) -> list[tuple[int, int]]:
-    return list(itertools.pairwise(sizes))
-
-
-def _n_params(sizes: tuple[int, ...]) -> int:
-    return sum(n_in * n_out + n_out for n_in, n_out in _layer_shapes(sizes))
-
-
-# ----------------------------------------------------------------------------- parameters
-
-
-def init_mlp(
-    sizes: Sequence[int],
-    scheme: str = "standard",
-    seed: int | np.random.Generator = 0,
-    *,
-    scale: float = 1.0,
-    dtype: str = "float64",
-) -> Params:
-    """Weights drawn per MATH.md D4, biases zero; ``scale`` multiplies every scheme's weights.
-
-    "standard": U[-1/sqrt(n_in), 1/sqrt(n_in)]; "xavier": U[-sqrt(6/(n_in+n_out)), +...];
-    "he": N(0, 2/n_in); "custom": N(0, 1) so that ``scale`` is the standard deviation. Weights
-    are drawn in float64 from ``np.random.default_rng(seed)`` and rounded to ``dtype``, so one
-    seed gives the same network (up to rounding) in every dtype.
-    """
-    sizes = _check_sizes(sizes)
-    scheme = check_choice(scheme, INIT_SCHEMES, "scheme")
-    scale = check_real(scale, "scale", low=0.0, low_open=True)
-    resolved = as_float_dtype(dtype)
-    rng = _rng(seed)
-    params: Params = []
-    for n_in, n_out in _layer_shapes(sizes):
-        if scheme == "standard":
-            limit = 1.0 / math.sqrt(n_in)
-            weights = rng.uniform(-limit, limit, size=(n_in, n_out))
-        elif scheme == "xavier":
-            limit = math.sqrt(6.0 / (n_in + n_out))
-            weights = rng.uniform(-limit, limit, size=(n_in, n_out))
-        elif scheme == "he":
-            weights = rng.normal(0.0, math.sqrt(2.0 / n_in), size=(n_in, n_out))
-        else:
-            weights = rng.normal(0.0, 1.0, size=(n_in, n_out))
-        weights = _cast_finite(weights * scale, resolved, "scale (the scaled weights)")
-        params.append((weights, np.zeros(n_out, dtype=resolved)))
-    return params
-
-
-def _rng(seed: Any) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(check_int(seed, "seed", low=0))
-
-
-def flatten_params(params: Params) -> np.ndarray:
-    """All weights and biases in one vector: W_1 (row-major), b_1, W_2, b_2, ... (a copy)."""
-    _check_params(params)
-    return np.concatenate([part.reshape(-1) for layer in params for part in layer])
-
-
-def unflatten_params(flat: np.ndarray, sizes: Sequence[int]) -> Params:
-    """The (W, b) pairs of ``flat`` (layout of ``flatten_params``) as views into it, no copy."""
-    sizes = _check_sizes(sizes)
-    if not isinstance(flat, np.ndarray) or flat.ndim != 1 or flat.dtype not in _FLOAT_DTYPES:
-        raise ValueError(
-            f"flat must be a 1-D numpy array of dtype {', '.join(FLOAT_DTYPES)}; got {flat!r:.80}"
-        )
-    if flat.size != _n_params(sizes):
-        raise ValueError(
-            f"flat must have {_n_params(sizes)} entries for sizes {sizes}; got {flat.size}"
-        )
-    if not flat.flags.c_contiguous:
-        raise ValueError("flat must be contiguous (views into it are returned)")
-    return _views(flat, sizes)
-
-
-def _views(flat: np.ndarray, sizes: tuple[int, ...]) -> Params:
-    params: Params = []
-    start = 0
-    for n_in, n_out in _layer_shapes(sizes):
-        stop = start + n_in * n_out
-        params.append((flat[start:stop].reshape(n_in, n_out), flat[stop : stop + n_out]))
-        start = stop + n_out
-    return params
-
-
-# ----------------------------------------------------------------------------- kernels
-# Each kernel overwrites z with act'(z) and writes act(z) into a, in z's dtype, in place.
-
-
-def _sigmoid_kernel(z: np.ndarray, a: np.ndarray) -> None:
-    # e = exp(-|z|) in (0, 1] never overflows; r = 1/(1+e); sigma = r (z >= 0) or e r (z < 0);
-    # sigma' = e r^2 keeps full relative accuracy where sigma(1 - sigma) would cancel to 0.
-    branch = np.greater_equal(z, 0, out=np.empty_like(z))
-    np.abs(z, out=z)
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    np.add(z, 1, out=a)
-    np.reciprocal(a, out=a)
-    np.maximum(z, branch, out=branch)  # 1 where z >= 0, e where z < 0
-    np.multiply(z, a, out=z)
-    np.multiply(z, a, out=z)
-    np.multiply(a, branch, out=a)
-
-
-def _tanh_kernel(z: np.ndarray, a: np.ndarray) -> None:
-    # tanh' = 4 e / (1 + e)^2 with e = exp(-2|z|): accurate where 1 - tanh^2 would cancel.
-    np.tanh(z, out=a)
-    np.abs(z, out=z)
-    np.multiply(z, -2, out=z)
-    np.exp(z, out=z)
-    denominator = np.add(z, 1)
-    np.reciprocal(denominator, out=denominator)
-    np.multiply(z, denominator, out=z)
-    np.multiply(z, denominator, out=z)
-    np.multiply(z, 4, out=z)
-
-
-def _relu_kernel(z: np.ndarray, a: np.ndarray) -> None:
-    np.maximum(z, 0, out=a)
-    np.greater(z, 0, out=z)
-
-
-def _leaky_relu_kernel(z: np.ndarray, a: np.ndarray) -> None:
-    positive = z > 0
-    a[...] = np.where(positive, z, LEAKY_SLOPE * z)
-    z[...] = np.where(positive, z.dtype.type(1), z.dtype.type(LEAKY_SLOPE))
-
-
-def _identity_kernel(z: np.ndarray, a: np.ndarray) -> None:
-    a[...] = z
-    z.fill(1)
-
-
-_KERNELS: dict[str, Callable[[np.ndarray, np.ndarray], None]] = {
-    "sigmoid": _sigmoid_kernel,
-    "tanh": _tanh_kernel,
-    "relu": _relu_kernel,
-    "leaky_relu": _leaky_relu_kernel,
-    "identity": _identity_kernel,
-}
+# ----------------------------------------------------------------------------- the pass
 
 
 def _loss_and_output_gradient(
@@ -369,44 +127,6 @@ def _loss_and_output_gradient(
         gradient = scaled.astype(out.dtype, copy=False)
     loss_value = float(value)
     return (loss_value if not math.isnan(loss_value) else math.inf), gradient
-
-
-def _frobenius(values: np.ndarray) -> float:
-    """``||values||_F`` in float64 without underflow or overflow of the squares; NaN -> inf."""
-    flat = values.reshape(-1)
-    if flat.dtype != np.float64:
-        flat = flat.astype(np.float64)
-    squares = float(np.dot(flat, flat))
-    if _SAFE_SQUARES[0] < squares < _SAFE_SQUARES[1]:
-        return math.sqrt(squares)
-    largest = float(np.max(np.abs(flat)))
-    if math.isnan(largest) or math.isinf(largest):
-        return math.inf
-    if largest == 0.0:
-        return 0.0
-    rescaled = flat / largest
-    return largest * math.sqrt(float(np.dot(rescaled, rescaled)))
-
-
-def _carrier(dtype: np.dtype) -> tuple[np.dtype, Callable[[np.ndarray], np.ndarray]]:
-    """The dtype the arrays of a ``dtype`` pass are held in, and the rounding applied to each
-    result. float16 is carried in float32 and every result rounded once to float16: for the
-    matrix products, the bias sums and the backward products the same numbers as numpy's own
-    float16 arithmetic (which computes in float32 and rounds once), without its per-element
-    conversions; the activation and its derivative are computed in float32 and rounded once,
-    where numpy's float16 loops would round after every elementary operation."""
-    if dtype == np.float16:
-        return np.dtype(np.float32), round_half
-    return dtype, unrounded
-
-
-def _activate(
-    kernel: Callable, z: np.ndarray, rounding: Callable[[np.ndarray], np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(act(z), act'(z))``, the latter in z's memory, each rounded once."""
-    a = np.empty_like(z)
-    kernel(z, a)
-    return rounding(a), rounding(z)
 
 
 def _forward_backward(
@@ -472,9 +192,9 @@ def _forward_backward(
                 np.divide(weight_product, loss_scale, out=weight_grad, dtype=gdtype)
                 np.divide(rnd(np.matmul(ones, delta)), loss_scale, out=bias_grad, dtype=gdtype)
             if backprop_norms is not None:
-                backprop_norms[layer] = _frobenius(delta) / loss_scale
+                backprop_norms[layer] = norm2(delta) / loss_scale
             if weight_grad_norms is not None:
-                weight_grad_norms[layer] = _frobenius(weight_grad)
+                weight_grad_norms[layer] = norm2(weight_grad)
             if layer > 0:
                 previous = derivatives[layer - 1]
                 np.multiply(rnd(np.matmul(delta, params[layer][0].T)), previous, out=previous)
@@ -498,21 +218,45 @@ FIGURES: tuple[str, ...] = (
 _OBJECTIVE_FIGURES = ("backprop_norms", "weight_grad_norms", "saturation")
 
 
-def _prepare(
-    params: Any, X: Any, y: Any, activation: Any, loss: Any, dtype: Any, loss_scale: Any
-) -> tuple[Params, np.ndarray, np.ndarray, float, tuple[int, ...]]:
-    sizes, params_dtype = _check_params(params)
-    check_choice(activation, ACTIVATION_NAMES, "activation")
-    check_choice(loss, LOSSES, "loss")
-    resolved = _resolve_dtype(dtype, params_dtype)
-    scale = _check_loss_scale(loss_scale)
-    X, y = _check_data(X, y, sizes, loss, resolved)
-    return _cast_params(params, resolved), X, y, scale, sizes
+def _gradient_dtype(dtype: np.dtype) -> np.dtype:
+    return np.promote_types(dtype, np.float32)
 
 
 def _new_grads(sizes: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, Params]:
     flat = np.empty(_n_params(sizes), dtype=_gradient_dtype(dtype))
     return flat, _views(flat, sizes)
+
+
+def _check_options(
+    activation: Any, loss: Any, dtype: Any, loss_scale: Any, default_dtype: np.dtype
+) -> tuple[np.dtype, float]:
+    """The working dtype (``default_dtype`` for None) and the loss scale, after checking the
+    activation and loss names."""
+    check_choice(activation, ACTIVATION_NAMES, "activation")
+    check_choice(loss, LOSSES, "loss")
+    return _resolve_dtype(dtype, default_dtype), _check_loss_scale(loss_scale)
+
+
+def _checked_pass(
+    params: Any,
+    X: Any,
+    y: Any,
+    activation: Any,
+    loss: Any,
+    dtype: Any,
+    loss_scale: Any,
+    names: tuple[str, ...],
+) -> tuple[float, Params, dict[str, np.ndarray]]:
+    """The public passes' shared body: check every argument, cast to the working dtype, run
+    the pass; returns F, the gradients and the figures ``names``."""
+    sizes, params_dtype = _check_params(params)
+    resolved, scale = _check_options(activation, loss, dtype, loss_scale, params_dtype)
+    X, y = _check_data(X, y, sizes, loss, resolved)
+    params = _cast_params(params, resolved)
+    _, grads = _new_grads(sizes, resolved)
+    figures = _figures(len(params), names)
+    loss_value = _forward_backward(params, X, y, activation, loss, scale, grads, figures)
+    return loss_value, grads, figures
 
 
 # ----------------------------------------------------------------------------- public passes
@@ -533,9 +277,7 @@ def mlp_loss_and_grads(
     Computed in ``dtype`` (default: the params' dtype); gradients come in
     ``promote(dtype, float32)`` as views into one fresh flat vector (module docstring).
     """
-    params, X, y, scale, sizes = _prepare(params, X, y, activation, loss, dtype, loss_scale)
-    _, grads = _new_grads(sizes, X.dtype)
-    loss_value = _forward_backward(params, X, y, activation, loss, scale, grads, {})
+    loss_value, grads, _ = _checked_pass(params, X, y, activation, loss, dtype, loss_scale, ())
     return loss_value, grads
 
 
@@ -550,10 +292,9 @@ def mlp_forward_backward(
     loss_scale: float = 1.0,
 ) -> MLPPass:
     """``mlp_loss_and_grads`` plus the per-layer norms, activation statistics and saturation."""
-    params, X, y, scale, sizes = _prepare(params, X, y, activation, loss, dtype, loss_scale)
-    _, grads = _new_grads(sizes, X.dtype)
-    figures = _figures(len(params), FIGURES)
-    loss_value = _forward_backward(params, X, y, activation, loss, scale, grads, figures)
+    loss_value, grads, figures = _checked_pass(
+        params, X, y, activation, loss, dtype, loss_scale, FIGURES
+    )
     return MLPPass(loss=loss_value, grads=grads, **figures)
 
 
@@ -616,10 +357,7 @@ def mlp_objective(
     checks only ``flat``.
     """
     sizes = _check_sizes(sizes)
-    check_choice(activation, ACTIVATION_NAMES, "activation")
-    check_choice(loss, LOSSES, "loss")
-    resolved = as_float_dtype(dtype)
-    scale = _check_loss_scale(loss_scale)
+    resolved, scale = _check_options(activation, loss, dtype, loss_scale, np.dtype(np.float64))
     X, y = _check_data(X, y, sizes, loss, resolved)
     if isinstance(figures, str) or not isinstance(figures, Sequence):
         raise ValueError(f"figures must be a sequence of names from {FIGURES}; got {figures!r}")
@@ -628,7 +366,7 @@ def mlp_objective(
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray, dict[str, np.ndarray]]:
         flat = np.asarray(flat)
-        if flat.shape != (n_params,) or flat.dtype not in _FLOAT_DTYPES:
+        if flat.shape != (n_params,) or flat.dtype not in _FLOAT_TYPES:
             raise ValueError(
                 f"flat must be a float vector of {n_params} parameters; got shape {flat.shape}"
             )
@@ -643,3 +381,22 @@ def mlp_objective(
         return loss_value, grad_flat, extras
 
     return objective
+
+
+__all__ = [
+    "FIGURES",
+    "INIT_SCHEMES",
+    "LOSSES",
+    "SATURATION_THRESHOLDS",
+    "MLPPass",
+    "Objective",
+    "Params",
+    "flatten_params",
+    "init_mlp",
+    "mlp_backprop_norms",
+    "mlp_forward_backward",
+    "mlp_loss_and_grads",
+    "mlp_objective",
+    "mlp_predict",
+    "unflatten_params",
+]

@@ -1,4 +1,7 @@
-"""Floating-point facts behind "updates smaller than epsilon are lost" (MATH.md D1).
+"""The float formats and the facts behind "updates smaller than epsilon are lost" (MATH.md D1).
+
+``DTYPES`` names the three formats every other module computes in (``as_float_dtype`` resolves
+and checks a dtype argument against it).
 
 In IEEE round-to-nearest-even arithmetic ``w + d == w`` exactly when ``|d|`` is below half the
 gap from ``w`` to its neighbour in the direction of ``d`` (at exactly half, the tie goes to the
@@ -15,7 +18,22 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._validate import FLOAT_DTYPES, as_float_dtype, check_int, check_real
+from vgcore._validate import check_int, check_real
+
+DTYPES: tuple[str, ...] = ("float16", "float32", "float64")
+"""The IEEE binary formats the explorer computes in, narrowest first."""
+
+
+def as_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """The numpy dtype of one of ``DTYPES`` (given by name or as a numpy dtype); ValueError
+    naming ``name`` otherwise."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in DTYPES:
+        raise ValueError(f"{name} must be one of {', '.join(DTYPES)}; got {dtype!r}")
+    return resolved
 
 
 @dataclass(frozen=True)
@@ -50,7 +68,7 @@ def float_facts(dtype: Any) -> FloatFacts:
 
 def float_facts_table() -> list[FloatFacts]:
     """``float_facts`` for float16, float32 and float64, in that order."""
-    return [float_facts(name) for name in FLOAT_DTYPES]
+    return [float_facts(name) for name in DTYPES]
 
 
 def _to_dtype(value: float, dtype: np.dtype, name: str) -> np.floating:
@@ -143,7 +161,7 @@ def smallest_update_that_counts(w: float, dtype: Any = "float64") -> float:
     (``w`` rounded to ``dtype``; the sum rounded to nearest even, as in ``update_is_lost``)."""
     resolved = as_float_dtype(dtype)
     stored = _to_dtype(check_real(w, "w"), resolved, "w")
-    half_gap = _gap(stored, toward_zero=stored < 0) / 2
+    half_gap = _gap(stored, toward_zero=bool(stored < 0)) / 2
     tiny = Fraction(float(np.finfo(resolved).smallest_subnormal))
     # Gaps are powers of two, so half a gap is representable unless it is below the subnormals.
     candidate = resolved.type(float(max(half_gap, tiny)))

@@ -40,17 +40,79 @@ RULE_NAMES: tuple[str, ...] = (
 ALL_HELD = "all"
 """Stop reason when ``combine="all"`` and every enabled rule held at the same iterate."""
 
-RULE_LABELS: dict[str, str] = {
-    "eps": "parameter change ||Δx|| ≤ eps",
-    "gatol": "gradient norm ||g|| ≤ gatol",
-    "gttol": "relative gradient ||g|| / ||g₀|| ≤ gttol",
-    "fatol": "loss change |ΔF| ≤ fatol",
-    "frtol": "relative loss change |ΔF| ≤ frtol·|F|",
-    "stagnation": "no parameter changed (x_{k+1} == x_k in floating point)",
-    "max_iter": "iteration limit k = max_iter",
-    "non_finite": "loss, gradient or iterate not finite",
-    ALL_HELD: "all enabled rules at once",
+
+@dataclass(frozen=True)
+class RuleText:
+    """How the page names one stop reason (a key of ``RULE_TEXT``)."""
+
+    symbol: str
+    """Short, for chart legends and table cells: ``"‖Δx‖ ≤ ε"``, ``"step limit"``."""
+    phrase: str
+    """A noun phrase that reads after "stopped by": ``"the parameter-change rule"``."""
+    help: str
+    """One sentence stating the test exactly, as this module implements it."""
+
+
+RULE_TEXT: dict[str, RuleText] = {
+    "eps": RuleText(
+        "‖Δx‖ ≤ ε",
+        "the parameter-change rule",
+        "Stops at step k ≥ 1 when ‖x_k − x_{k−1}‖₂ ≤ ε, the change actually applied to all "
+        "the parameters in the working precision.",
+    ),
+    "gatol": RuleText(
+        "‖∇F‖ ≤ tol",
+        "the gradient-norm rule",
+        "Stops at step k ≥ 0 when ‖∇F(x_k)‖₂ ≤ tol, checked at x_k before the step from it, so "
+        "it can stop before the first step.",
+    ),
+    "gttol": RuleText(
+        "‖∇F‖/‖∇F₀‖ ≤ tol",
+        "the relative-gradient rule",
+        "Stops at step k ≥ 0 when ‖∇F(x_k)‖₂ / ‖∇F(x_0)‖₂ ≤ tol, the ratio taken as 0 when "
+        "∇F(x_k) = 0 and as ∞ when ∇F(x_0) = 0 ≠ ∇F(x_k).",
+    ),
+    "fatol": RuleText(
+        "|ΔF| ≤ tol",
+        "the loss-change rule",
+        "Stops at step k ≥ 1 when |F(x_k) − F(x_{k−1})| ≤ tol.",
+    ),
+    "frtol": RuleText(
+        "|ΔF| ≤ tol·|F_{k−1}|",
+        "the relative loss-change rule",
+        "Stops at step k ≥ 1 when |F(x_k) − F(x_{k−1})| ≤ tol · max(|F(x_{k−1})|, 2.2 × 10⁻³⁰⁸): "
+        "relative to the previous loss, with the smallest normal float64 standing in for a "
+        "previous loss of 0.",
+    ),
+    "stagnation": RuleText(
+        "stagnation",
+        "stagnation (no weight changed)",
+        "Stops at step k ≥ 1 when x_k == x_{k−1} exactly: the step changed no parameter, "
+        "because every update t·g_i was lost in floating point (below half an ulp of x_i), "
+        "because the gradient is exactly zero, or because backtracking accepted no step.",
+    ),
+    "max_iter": RuleText(
+        "step limit",
+        "the step limit",
+        "Stops at step k = max_iter, when that many steps have been taken; always on.",
+    ),
+    "non_finite": RuleText(
+        "overflow",
+        "overflow (loss or gradient not finite)",
+        "Stops at the first k where the loss, the gradient, the iterate or one of their norms "
+        "is ∞ or NaN; the trace ends at the last finite iterate.",
+    ),
+    ALL_HELD: RuleText(
+        "all rules at once",
+        "all enabled rules at once",
+        'With combine = "all": stops at the first k where every enabled rule other than the '
+        "step limit holds at the same iterate.",
+    ),
 }
+"""The page's words for every stop reason: the keys of ``RULE_NAMES`` and ``ALL_HELD``."""
+
+RULE_LABELS: dict[str, str] = {key: text.help for key, text in RULE_TEXT.items()}
+"""Deprecated alias (``vgapp.views`` reads it): ``RULE_TEXT[key].help``."""
 
 THRESHOLD_RULES: tuple[str, ...] = ("eps", "gatol", "gttol", "fatol", "frtol")
 MAX_ITER_LIMIT = 1_000_000
@@ -156,7 +218,7 @@ def _holding(
             ratio = 0.0 if grad_norm == 0.0 else math.inf
         if ratio <= rules.gttol:
             held.append("gttol")
-    if step_norm is not None:
+    if step_norm is not None and loss is not None and loss_prev is not None:  # k >= 1
         change = abs(loss - loss_prev)
         if rules.fatol is not None and change <= rules.fatol:
             held.append("fatol")

@@ -23,9 +23,8 @@ from vgapp.formatting import sci, sci_from_log10, superscript
 from vgapp.layout import Panel
 from vgcore.activations import ACTIVATIONS
 from vgcore.chain import ChainReport, chain_report, make_weights
-from vgcore.precision import float_facts
+from vgcore.precision import DTYPES, float_facts
 
-DTYPES = ("float16", "float32", "float64")
 ACTIVATION_LABELS = {
     "sigmoid": "sigmoid",
     "tanh": "tanh",

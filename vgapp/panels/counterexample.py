@@ -19,6 +19,7 @@ from vgapp.layout import Panel
 from vgcore.counterexample import analyse_counterexample, gd_value_trace, log10_exact
 from vgcore.counterexample import sci as exact_sci
 from vgcore.precision import float_facts
+from vgcore.stopping import RULE_TEXT
 
 CONTROLS = (
     Number(
@@ -58,11 +59,6 @@ CONTROLS = (
     ),
 )  # fmt: skip
 
-RULE_NAMES = {
-    "eps": "parameter change ≤ ε",
-    "gatol": "gradient ≤ threshold",
-    "fatol": "value change ≤ 0",
-}
 SOURCE = {"c_mant": 1.0, "c_exp": -90, "p_mant": 1.0, "p_exp": 9999}
 INTRO = (
     "f(x) = max(0, c·x) has gradient c at every x > 0, however far x is from its minimum at "
@@ -140,7 +136,7 @@ def view(
     )
     outcomes = pd.DataFrame(
         {
-            "rule": [RULE_NAMES[o.rule] for o in report.outcomes],
+            "rule": [RULE_TEXT[o.rule].phrase for o in report.outcomes],
             "fires at step": [
                 "never before the minimum" if o.fires_at_step is None else str(o.fires_at_step)
                 for o in report.outcomes

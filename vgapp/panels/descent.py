@@ -26,7 +26,7 @@ from vgcore.curvature import (
     nearest_stationary,
 )
 from vgcore.descent import DescentResult, descent_rate_bound, gradient_descent, running_min
-from vgcore.stopping import RULE_LABELS, StoppingRules
+from vgcore.stopping import RULE_TEXT, StoppingRules
 
 CONTROLS = (
     surface_control("gd_surface", "The function gradient descent minimises."),
@@ -54,12 +54,6 @@ CONTROLS = (
 )  # fmt: skip
 
 DESCENT_GATOL = 1e-10
-STOP_TEXT = {
-    "gatol": "‖∇F‖ ≤ 10⁻¹⁰",
-    "max_iter": "the iteration limit",
-    "non_finite": "overflow (∞)",
-    "stagnation": "no change in floating point",
-}
 THEOREM = (
     "If F is bounded below and its gradient L-Lipschitz (it changes by at most L times the "
     "distance moved: L bounds the curvature), gradient descent with a constant step "
@@ -179,7 +173,8 @@ def view(
         bound_note = "The dashed line is the theorem's bound on min ‖∇F(pᵢ)‖ over i ≤ k."
     end_x, end_y = (float(v) for v in result.x)
     where = f"({end_x:.3g}, {end_y:.3g})"
-    stop_text = STOP_TEXT.get(result.stopped_by, result.stopped_by)
+    rule = RULE_TEXT[result.stopped_by]
+    stop_text = "‖∇F‖ ≤ 10⁻¹⁰" if result.stopped_by == "gatol" else rule.symbol
     path_spec = surface_chart(
         gd_surface,
         example.formula,
@@ -199,7 +194,7 @@ def view(
     norm_spec = norm_chart(frame, bound_label, vl.title(headline, bound_note))
     metrics = (
         Metric("steps", f"{result.n_steps}", "Gradient-descent steps taken."),
-        Metric("stopped by", stop_text, RULE_LABELS.get(result.stopped_by, "")),
+        Metric("stopped by", stop_text, rule.help),
         Metric("‖∇F‖ at the end", sci(final), "The gradient norm where the run stopped."),
         Metric("end point", verdict, explanation),
     )

@@ -18,9 +18,8 @@ from vgapp.blocks import Chart, Columns, Metric, Metrics, PanelView, Table, Text
 from vgapp.controls import Choice, Number
 from vgapp.formatting import sci
 from vgapp.layout import Panel
-from vgcore.precision import lost_update_curve, lost_update_threshold, update_is_lost
+from vgcore.precision import DTYPES, lost_update_curve, lost_update_threshold, update_is_lost
 
-DTYPES = ("float16", "float32", "float64")
 CONTROLS = (
     Number(
         "fp_w", "Weight w", 1.0, -1e6, 1e6, 0.1,
