@@ -39,3 +39,27 @@ def test_vgcore_never_imports_streamlit():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_vgapp_never_imports_streamlit_or_altair():
+    """Only app.py draws: the page layer imports neither Streamlit nor Altair (charts are
+    Vega-Lite dicts)."""
+    code = "import sys, vgapp.page; print('streamlit' in sys.modules, 'altair' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_requirements_txt_pins_what_pyproject_declares():
+    """Streamlit Community Cloud installs requirements.txt; pip installs pyproject.toml's
+    dependencies: the same pins, so the hosted demo runs what the tests ran."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    lines = (root / "requirements.txt").read_text().splitlines()
+    pinned = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert pinned == declared
+    assert all("==" in requirement for requirement in declared)
