@@ -16,11 +16,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import streamlit as st
 
-from vgapp import page
+from vgapp import figures, page
 from vgapp.blocks import Block, Chart, Columns, Metrics, PanelView, Table, Text
 from vgapp.controls import Choice, Control, Number, Toggle, applies, query_of
 from vgapp.layout import Panel, Section
@@ -235,22 +236,37 @@ def draw_chart(chart: Chart) -> None:
 
 
 def draw_downloads(charts: tuple[Chart, ...]) -> None:
-    """One row of downloads under a panel: the data behind each of its charts as CSV."""
+    """One row under a panel: per chart, its data (CSV) and the figure for slides (SVG, PNG,
+    rendered on the server only when asked for)."""
     if not charts:
         return
     with st.container(horizontal=True, gap="small"):
         for chart in charts:
-            st.download_button(
-                f"{chart.name}.csv",
-                lambda frame=chart.frame: frame.to_csv(index=False),
-                file_name=f"{chart.name}.csv",
-                mime="text/csv",
-                key=f"download_{chart.name}",
-                on_click="ignore",
-                icon=":material/download:",
-                type="tertiary",
-                help="The data behind this chart, every value at full precision.",
-            )
+            with st.popover(f"{chart.name}: data, figure", icon=":material/download:"):
+                st.download_button(
+                    "Data (CSV, every value at full precision)",
+                    partial(chart.frame.to_csv, index=False),
+                    file_name=f"{chart.name}.csv",
+                    mime="text/csv",
+                    key=f"download_{chart.name}",
+                    on_click="ignore",
+                )
+                st.download_button(
+                    "Figure for slides (SVG)",
+                    partial(figures.svg, chart.spec),
+                    file_name=f"{chart.name}.svg",
+                    mime="image/svg+xml",
+                    key=f"svg_{chart.name}",
+                    on_click="ignore",
+                )
+                st.download_button(
+                    "Figure for slides (PNG)",
+                    partial(figures.png, chart.spec),
+                    file_name=f"{chart.name}.png",
+                    mime="image/png",
+                    key=f"png_{chart.name}",
+                    on_click="ignore",
+                )
 
 
 @st.fragment

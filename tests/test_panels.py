@@ -451,3 +451,24 @@ def test_precision_view_survives_overflowing_weights():
 def test_lost_update_axis_names_what_it_plots():
     down = precision.chart(view("precision").chart("lost_updates").frame, None, "float64", True)
     assert "half the gap below |w|" in json.dumps(down, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- figures for slides
+
+
+def test_figures_for_slides_are_rendered_offline_at_slide_size():
+    """SVG and PNG of a page chart, rendered by vl-convert on the server: a slide-wide chart,
+    a square surface stays square."""
+    from vgapp import figures
+
+    chain_spec = view("chain").chart("chain").spec
+    svg = figures.svg(chain_spec)
+    assert svg.lstrip().startswith("<svg")
+    assert "depth L of the chain" in svg
+    png = figures.png(chain_spec)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width >= figures.SLIDE_WIDTH * figures.PNG_SCALE * 0.9
+    square = figures.slide_spec(view("curvature").chart("hessian_surface").spec)
+    assert square["width"] == square["height"]
+    assert chain_spec.get("width") is None  # the page's own spec is left untouched

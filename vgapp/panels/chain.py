@@ -187,9 +187,9 @@ def view(
     act = ACTIVATIONS[activation]
     symbol = {"sigmoid": "σ′", "tanh": "tanh′", "relu": "ReLU′"}.get(activation, "act′")
     over = "" if quantity == "first" else " (i > k)"
-    power = "4^−(L−1)" if quantity == "first" else "4^−(L−k)"
+    power = "4^(L−1)" if quantity == "first" else "4^(L−k)"
     guide_labels = {
-        "bound": f"bound {power}·Π|wᵢ|{over}",
+        "bound": f"bound Π|wᵢ|{over} / {power}",
         "weights": f"Π|wᵢ|{over}",
         "derivatives": f"Π {symbol}(zᵢ){over}",
     }
@@ -462,7 +462,7 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
         y=vl.field("y", vl.Q),
         text=vl.field("dtype", vl.N),
     )
-    layers = [curves, lane_labels]
+    layers = [curves]
     bands = bands_of(series)
     if bands:
         for band in bands:
@@ -490,6 +490,7 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
                 ],
             )
         )
+    layers.append(lane_labels)  # on top of the bands
     spec = vl.chart(layers, title=title, height=vl.HEADLINE_HEIGHT)
     spec["resolve"] = {"scale": {"color": "independent"}}
     return spec
