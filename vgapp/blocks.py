@@ -34,14 +34,19 @@ class Chart:
     """A Vega-Lite chart with its text alternative and the data behind it.
 
     ``name`` names the downloads (``<name>.csv``); ``caption`` shows the text alternative under
-    the chart too; ``stretch`` fits the chart to its column (else it keeps its own width)."""
+    the chart too."""
 
     name: str
     spec: dict[str, Any]
     alt: str
     frame: pd.DataFrame
     caption: bool = True
-    stretch: bool = True
+
+    @property
+    def stretch(self) -> bool:
+        """Whether the chart fits its column's width (else it keeps its own width: a square
+        plot, whose axes share their units)."""
+        return "width" not in self.spec
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,11 @@ def exact_text(value: Fraction | int, digits: int = 3) -> str:
         return sign + mantissa
     power = f"10{superscript(parts.exponent)}"
     return sign + (power if mantissa == "1" else f"{mantissa} × {power}")
+
+
+def num(value: float) -> str:
+    """A number for a sentence: 3 significant digits, scientific notation (with superscripts)
+    outside [10⁻³, 10⁴); ``−`` for minus."""
+    if value == 0 or not math.isfinite(value) or 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3g}".replace("-", "−") if math.isfinite(value) else sci(value)
+    return sci(value)

@@ -275,7 +275,7 @@ LAB_KEYS: tuple[str, ...] = tuple(control.key for control in LAB_CONTROLS)
 LAB_LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "lab_deep_sigmoid",
-        "Deep sigmoid stops early",
+        "④ Deep sigmoid stops early",
         "8 sigmoid layers with the standard initialisation: each layer shrinks the "
         "back-propagated gradient six- to eightfold, the steps become tiny, and the "
         "parameter-change rule stops the run while the loss is still ln 2 ≈ 0.69, a coin "
@@ -292,7 +292,7 @@ LAB_LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "lab_float16",
-        "float16 flushes gradients to zero",
+        "④ float16 training",
         "10 sigmoid layers in float16: the back-propagated gradient of the lowest layers falls "
         "below float16's smallest subnormal, 6·10⁻⁸, and is exactly 0. The comparison scales "
         "the loss by 2¹⁰ before backpropagating and unscales in float32: no layer is zero.",

@@ -98,7 +98,7 @@ LESSONS: dict[str, Lesson] = {
         ),
         Lesson(
             "exploding",
-            "Exploding gradients (w = 8)",
+            "Exploding (w = 8)",
             "With ReLU and w = 8 every layer multiplies the back-propagated gradient by "
             "|w|·ReLU′ = 8 > 1: dF/do_k = 8^(L−k) grows toward the input and overflows float16 "
             "within a few layers, float32 within a few dozen. (With the sigmoid, w = 8 "
@@ -108,7 +108,7 @@ LESSONS: dict[str, Lesson] = {
         ),
         Lesson(
             "relu",
-            "ReLU instead of sigmoid",
+            "ReLU chain",
             "ReLU′ is 1 where z > 0: with w = 1 the gradient is exactly 1 at every layer, in "
             "every precision. A unit with z ≤ 0 is dead: its derivative, and with it every "
             "gradient below it, is exactly 0: a zero gradient, not a vanishing one (try random "
@@ -118,7 +118,7 @@ LESSONS: dict[str, Lesson] = {
         ),
         Lesson(
             "float16",
-            "float16 flushes to zero",
+            "float16 gives 0",
             "With w = 1 the sigmoid chain's dF/dw₁ is exactly 0 in float16 from 13 layers on, "
             "in float32 from 71: the depth axis shows where.",
             "answer",
@@ -126,7 +126,7 @@ LESSONS: dict[str, Lesson] = {
         ),
         Lesson(
             "monkey",
-            "A flat saddle",
+            "① A flat saddle",
             "At the origin of the monkey saddle x³ − 3xy² the gradient and the whole Hessian "
             "are 0: the second-order test says nothing, yet the point is no extremum.",
             "hessian",
@@ -134,7 +134,7 @@ LESSONS: dict[str, Lesson] = {
         ),
         Lesson(
             "saddle",
-            "Stuck at a saddle",
+            "② Stuck at a saddle",
             "Gradient descent on (1 − ab)² from a start with a = −b slides into the saddle at the "
             "origin and stops there: zero gradient, no minimum.",
             "descent",
@@ -142,7 +142,7 @@ LESSONS: dict[str, Lesson] = {
         ),
         Lesson(
             "lost_update",
-            "A lost float16 update",
+            "③ A lost update",
             "An update of 10⁻⁴ is lost on a float16 weight of 1: the gap below 1 is 2⁻¹¹, so "
             "every step smaller than half of it, 2.44·10⁻⁴, rounds back to w.",
             "floating_point",

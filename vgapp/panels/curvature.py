@@ -77,7 +77,7 @@ def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
     right = (Metrics(metrics[:2]), Metrics(metrics[2:3]), Metrics(metrics[3:]))
     blocks = (
         Text(TEST_TEXT),
-        Columns(((chart,), (*right, Text(CORRECTION, "correction"))), (3, 2)),
+        Columns(((chart,), (*right, Text(CORRECTION, "correction"))), (1, 1)),
     )
     return PanelView(blocks, facts={"point": point})
 

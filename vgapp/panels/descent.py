@@ -16,7 +16,7 @@ import pandas as pd
 from vgapp import vegalite as vl
 from vgapp.blocks import Chart, Columns, Metric, Metrics, PanelView, Text
 from vgapp.controls import Choice, Number
-from vgapp.formatting import sci
+from vgapp.formatting import num, sci
 from vgapp.layout import Panel
 from vgapp.panels.surface import surface_chart, surface_control
 from vgcore.curvature import (
@@ -172,7 +172,7 @@ def view(
         bound_label = f"bound √(2(F₀−F*)/(η(k+1))), valid for η ≤ 1/L = {1 / lipschitz:.3g}"
         bound_note = "The dashed line is the theorem's bound on min ‖∇F(pᵢ)‖ over i ≤ k."
     end_x, end_y = (float(v) for v in result.x)
-    where = f"({end_x:.3g}, {end_y:.3g})"
+    where = f"({num(end_x)}, {num(end_y)})"
     rule = RULE_TEXT[result.stopped_by]
     stop_text = "‖∇F‖ ≤ 10⁻¹⁰" if result.stopped_by == "gatol" else rule.symbol
     path_spec = surface_chart(
@@ -180,7 +180,7 @@ def view(
         example.formula,
         title=vl.title(
             f"Descent ends at {where}: {verdict}",
-            f"{result.n_steps} steps from ({gd_x0:g}, {gd_y0:g}); stopped by {stop_text}.",
+            f"{result.n_steps} steps from ({num(gd_x0)}, {num(gd_y0)}); stopped by {stop_text}.",
         ),
         path=result.path,
     )

@@ -86,7 +86,8 @@ def surface_chart(
         color=vl.field(
             "F",
             vl.Q,
-            scale={"scheme": "viridis", "type": "quantize", "nice": True},
+            # equal-count bins: the valley and the saddle stand out, not only the corners
+            scale={"scheme": {"name": "viridis", "count": 9}, "type": "quantile"},
             title=formula,
             legend={"orient": "bottom", "direction": "horizontal", "gradientLength": 200},
         ),
