@@ -17,13 +17,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
+import pandas as pd
 import streamlit as st
 
 from vgapp import figures, page
 from vgapp.blocks import Block, Chart, Columns, Metrics, PanelView, Table, Text
-from vgapp.controls import Choice, Control, Number, Toggle, applies, query_of
+from vgapp.controls import Choice, Control, Number, applies, query_of
 from vgapp.layout import Panel, Section
 
 VIEW_CACHE_ENTRIES = 256
@@ -114,35 +115,40 @@ def draw_control(control: Control, values: dict[str, Any]) -> Any:
     state = st.session_state
     if state.get(control.key) is None:
         state[control.key] = control.default
-    common: dict[str, Any] = {
-        "label": control.label,
-        "key": control.key,
-        "help": control.help,
-        "disabled": not applies(control, values),
-        "on_change": leave_lesson,
-        "persist_state": "page",
-    }
+    key, label, help_text = control.key, control.label, control.help
+    disabled = not applies(control, values)
+    keep: Literal["page"] = "page"  # the value survives while the control is not drawn
+    value: Any
     if isinstance(control, Number):
-        kind: Callable[..., Any] = float if not control.integer else int
-        widget = st.slider if control.widget == "slider" else st.number_input
-        bounds = {
-            "min_value": kind(control.low),
-            "max_value": kind(control.high),
-            "step": kind(control.step),
-        }
-        value = widget(**bounds, format=control.format, **common)
-    elif isinstance(control, Choice):
-        choices = {"options": control.options, "format_func": control.label_of}
-        if control.widget == "segmented":
-            value = st.segmented_control(required=True, **choices, **common)
-        elif control.widget == "select_slider":
-            value = st.select_slider(**choices, **common)
+        kind: Callable[[float], float] = int if control.integer else float
+        low, high, step = kind(control.low), kind(control.high), kind(control.step)
+        if control.widget == "slider":
+            value = st.slider(label, low, high, step=step, format=control.format, key=key,
+                              help=help_text, on_change=leave_lesson, disabled=disabled,
+                              persist_state=keep)  # fmt: skip
         else:
-            value = st.selectbox(**choices, **common)
-    elif isinstance(control, Toggle):
-        value = st.toggle(**common)
+            value = st.number_input(label, low, high, step=step, format=control.format, key=key,
+                                    help=help_text, on_change=leave_lesson, disabled=disabled,
+                                    persist_state=keep)  # fmt: skip
+    elif isinstance(control, Choice):
+        options, labels = control.options, control.label_of
+        if control.widget == "segmented":
+            value = st.segmented_control(label, options, format_func=labels, key=key,
+                                         required=True, help=help_text, on_change=leave_lesson,
+                                         disabled=disabled, persist_state=keep)  # fmt: skip
+        elif control.widget == "select_slider":
+            value = st.select_slider(label, options, format_func=labels, key=key, help=help_text,
+                                     on_change=leave_lesson, disabled=disabled,
+                                     persist_state=keep)  # fmt: skip
+        else:
+            value = st.selectbox(label, options, format_func=labels, key=key, help=help_text,
+                                 on_change=leave_lesson, disabled=disabled,
+                                 persist_state=keep)  # fmt: skip
+    else:
+        value = st.toggle(label, key=key, help=help_text, on_change=leave_lesson,
+                          disabled=disabled, persist_state=keep)  # fmt: skip
     value = control.canonical(value)
-    values[control.key] = value
+    values[key] = value
     return value
 
 
@@ -235,6 +241,10 @@ def draw_chart(chart: Chart) -> None:
         st.caption(chart.alt)
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    return str(frame.to_csv(index=False))
+
+
 def draw_downloads(charts: tuple[Chart, ...]) -> None:
     """One row under a panel: per chart, its data (CSV) and the figure for slides (SVG, PNG,
     rendered on the server only when asked for)."""
@@ -245,7 +255,7 @@ def draw_downloads(charts: tuple[Chart, ...]) -> None:
             with st.popover(f"{chart.name}: data, figure", icon=":material/download:"):
                 st.download_button(
                     "Data (CSV, every value at full precision)",
-                    partial(chart.frame.to_csv, index=False),
+                    partial(csv_text, chart.frame),
                     file_name=f"{chart.name}.csv",
                     mime="text/csv",
                     key=f"download_{chart.name}",
@@ -352,7 +362,7 @@ def main() -> None:
     chosen = st.segmented_control(
         "Sections of the argument, one open at a time",
         page.SECTION_KEYS,
-        format_func=SECTION_LABELS.get,
+        format_func=SECTION_LABELS.__getitem__,
         key="section",
         required=True,
         wrap=True,

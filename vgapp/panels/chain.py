@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Chart, Metric, Metrics, PanelView, Text
+from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Text
 from vgapp.controls import Choice, Number, When
 from vgapp.formatting import sci, sci_from_log10, superscript
 from vgapp.layout import Panel
@@ -106,9 +106,14 @@ def chain_weights(
     depth: int, w_mode: str, w: float | None, w_mean: float | None, w_spread: float | None,
     seed: int | None,
 ) -> np.ndarray:  # fmt: skip
-    """The chain's weights from the controls: all equal ``w``, or normal(mean, spread)."""
+    """The chain's weights from the controls: all equal ``w``, or normal(mean, spread); the
+    controls of the other mode are None (they do not apply)."""
     if w_mode == "constant":
+        if w is None:
+            raise ValueError("w must be a number when w_mode is constant")
         return make_weights(depth, "constant", w=w)
+    if w_mean is None or w_spread is None or seed is None:
+        raise ValueError("w_mean, w_spread and seed must be given when w_mode is random")
     return make_weights(depth, "normal", mean=w_mean, spread=w_spread, seed=seed)
 
 
@@ -236,7 +241,7 @@ def view(
         f"float16, float32, float64; bands mark where a precision computed exactly 0 or ∞. "
         f"{subtitle}"
     )
-    blocks: list = [
+    blocks: list[Block] = [
         Chart("chain", spec, alt, frame, caption=False),
         Metrics(tuple(metrics)),
         Text(caption, "caption"),

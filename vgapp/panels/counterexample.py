@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Chart, Metric, Metrics, PanelView, Table, Text
+from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Table, Text
 from vgapp.controls import Number
 from vgapp.formatting import exact_text, sci
 from vgapp.layout import Panel
@@ -192,7 +192,7 @@ def view(
         else f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: {finding}."
     )
     source = {"c_mant": c_mant, "c_exp": c_exp, "p_mant": p_mant, "p_exp": p_exp} == SOURCE
-    blocks = [
+    blocks: list[Block] = [
         Chart("counterexample", spec, alt, frame, caption=False),
         Metrics(metrics),
         Text(alt, "caption"),

@@ -139,23 +139,24 @@ def view(
     verdict, explanation = classify_end(gd_surface, result, gd_rule, gd_eta)
     xmin, xmax, ymin, ymax = example.domain
     steps = np.arange(result.grad_norm.size)
+    path = result.path if result.path is not None else np.empty((0, 2))  # recorded: never None
     frame = pd.DataFrame(
         {
             "k": steps,
-            "x": result.path[: steps.size, 0],
-            "y": result.path[: steps.size, 1],
+            "x": path[: steps.size, 0],
+            "y": path[: steps.size, 1],
             "F": result.loss,
             "gradient_norm": result.grad_norm,
             "best_gradient_norm_so_far": running_min(result.grad_norm),
         }
     )
     inside = bool(
-        np.all((result.path[:, 0] >= xmin) & (result.path[:, 0] <= xmax))
-        and np.all((result.path[:, 1] >= ymin) & (result.path[:, 1] <= ymax))
+        np.all((path[:, 0] >= xmin) & (path[:, 0] <= xmax))
+        and np.all((path[:, 1] >= ymin) & (path[:, 1] <= ymax))
     )
     lipschitz = example.lipschitz_hint
     bound_label = None
-    if example.infimum is None:
+    if example.infimum is None or lipschitz is None:
         bound_note = "F is unbounded below, so the convergence theorem does not apply."
     elif not inside:
         bound_note = "The path left the square where L is known, so no bound is drawn."
@@ -182,7 +183,7 @@ def view(
             f"Descent ends at {where}: {verdict}",
             f"{result.n_steps} steps from ({num(gd_x0)}, {num(gd_y0)}); stopped by {stop_text}.",
         ),
-        path=result.path,
+        path=path,
     )
     final = float(result.grad_norm[-1])
     if verdict == "diverged":
