@@ -245,6 +245,15 @@ def csv_text(frame: pd.DataFrame) -> str:
     return str(frame.to_csv(index=False))
 
 
+DOWNLOADS: tuple[tuple[str, Callable[[Chart], Callable[[], str | bytes]], str, str], ...] = (
+    ("Data (CSV, every value at full precision)", lambda c: partial(csv_text, c.frame), "csv",
+     "text/csv"),
+    ("Figure for slides (SVG)", lambda c: partial(figures.svg, c.spec), "svg", "image/svg+xml"),
+    ("Figure for slides (PNG)", lambda c: partial(figures.png, c.spec), "png", "image/png"),
+)  # fmt: skip
+"""Per chart: label, the data (made only when the button is clicked), extension, MIME type."""
+
+
 def draw_downloads(charts: tuple[Chart, ...]) -> None:
     """One row under a panel: per chart, its data (CSV) and the figure for slides (SVG, PNG,
     rendered on the server only when asked for)."""
@@ -253,30 +262,15 @@ def draw_downloads(charts: tuple[Chart, ...]) -> None:
     with st.container(horizontal=True, gap="small"):
         for chart in charts:
             with st.popover(f"{chart.name}: data, figure", icon=":material/download:"):
-                st.download_button(
-                    "Data (CSV, every value at full precision)",
-                    partial(csv_text, chart.frame),
-                    file_name=f"{chart.name}.csv",
-                    mime="text/csv",
-                    key=f"download_{chart.name}",
-                    on_click="ignore",
-                )
-                st.download_button(
-                    "Figure for slides (SVG)",
-                    partial(figures.svg, chart.spec),
-                    file_name=f"{chart.name}.svg",
-                    mime="image/svg+xml",
-                    key=f"svg_{chart.name}",
-                    on_click="ignore",
-                )
-                st.download_button(
-                    "Figure for slides (PNG)",
-                    partial(figures.png, chart.spec),
-                    file_name=f"{chart.name}.png",
-                    mime="image/png",
-                    key=f"png_{chart.name}",
-                    on_click="ignore",
-                )
+                for label, data, extension, mime in DOWNLOADS:
+                    st.download_button(
+                        label,
+                        data(chart),
+                        file_name=f"{chart.name}.{extension}",
+                        mime=mime,
+                        key=f"{extension}_{chart.name}",
+                        on_click="ignore",
+                    )
 
 
 @st.fragment
