@@ -127,8 +127,10 @@ LAB_CONTROLS: tuple[Control, ...] = (
         "Activation",
         "sigmoid",
         tuple(ACTIVATION_LABELS),
-        "σ' ≤ 1/4 shrinks the back-propagated gradient at every layer; tanh' ≤ 1; ReLU passes "
-        "it on unchanged or not at all; leaky ReLU keeps a slope of 0.01.",
+        "σ′ ≤ 1/4: with weights of modest size every sigmoid layer shrinks the back-propagated "
+        "gradient (large weights, e.g. a custom scale, can make |w|·σ′ > 1 and it grows); "
+        "tanh′ ≤ 1; ReLU passes it on unchanged or, at a dead unit, not at all (exactly 0); "
+        "leaky ReLU keeps a slope of 0.01.",
         labels=ACTIVATION_LABELS,
         widget="select",
     ),
@@ -137,9 +139,11 @@ LAB_CONTROLS: tuple[Control, ...] = (
         "Initialisation",
         "standard",
         tuple(INIT_LABELS),
-        "Weights at step 0 (biases 0). Standard U[±1/√n_in] is what Glorot & Bengio (2010) "
-        "found to shrink the gradients toward the input; Xavier keeps their variance; He suits "
-        "ReLU; custom draws N(0, s²) with the scale s below.",
+        "Weights at step 0 (biases 0). Standard U[±1/√n_in]: Glorot & Bengio (2010) found "
+        "that it shrinks the back-propagated gradients toward the input. Xavier (Glorot's "
+        "normalized U[±√(6/(n_in+n_out))]) keeps their size about constant across layers for "
+        "tanh, not for the sigmoid (σ′ ≤ 1/4 still shrinks them about 4× per layer). He "
+        "(N(0, 2/n_in)) does the same for ReLU. Custom: N(0, s²) with the scale s below.",
         labels=INIT_LABELS,
         widget="select",
     ),
@@ -181,8 +185,8 @@ LAB_CONTROLS: tuple[Control, ...] = (
         10,
         5000,
         10,
-        "The step budget (the maximum-steps rule). The trace always runs to it, so the page can "
-        "show where every other rule would have stopped the run.",
+        "The step budget (the maximum-steps rule). Training stops where the enabled rules stop "
+        "it; you may then continue to the budget to see what the stop cost.",
         integer=True,
     ),
     Choice(
@@ -190,8 +194,9 @@ LAB_CONTROLS: tuple[Control, ...] = (
         "Precision",
         "float32",
         DTYPES,
-        "The floating-point format of the weights, the forward and the backward pass. float16 "
-        "flushes gradients below 6·10⁻⁸ to exactly zero.",
+        "The floating-point format of the weights, the forward and the backward pass. In "
+        "float16 a value below 2.98·10⁻⁸ (half the smallest subnormal 5.96·10⁻⁸) rounds to "
+        "exactly 0, and a product whose factor per layer exceeds 1/2 sticks at 5.96·10⁻⁸.",
         widget="segmented",
     ),
     Choice(
@@ -229,14 +234,16 @@ LAB_CONTROLS: tuple[Control, ...] = (
     ),
     _threshold_control(
         "lab_frtol",
-        "Stop when the relative loss change |ΔF| / |F| ≤",
-        "Stop when a step lowers F by less than this fraction of F.",
+        "Stop when the relative loss change |ΔF| / |F_{k−1}| ≤",
+        "Stop when |F_k − F_{k−1}| ≤ tol·|F_{k−1}|: a step changes F by less than this "
+        "fraction of the previous F.",
     ),
     Toggle(
         "lab_stagnation",
         "Stop on stagnation (no weight changed)",
         True,
-        "Stop when x_{k+1} == x_k exactly: every update was lost in floating point.",
+        "Stop when x_{k+1} == x_k exactly: every update was lost in floating point (below half "
+        "the gap to the next float), or the gradient was exactly 0.",
     ),
     Choice(
         "lab_combine",
