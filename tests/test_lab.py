@@ -580,3 +580,24 @@ def test_deep_sigmoid_lesson_note_shrink_factor():
     norms = view.main.heatmap_frame.iloc[0, 1:].to_numpy(dtype=float)  # layer 1 .. output
     ratios = norms[1:] / norms[:-1]
     assert np.all((ratios >= 6) & (ratios <= 8)), ratios
+
+
+@pytest.mark.parametrize(
+    ("activation", "init", "low", "high"),
+    [("tanh", "xavier", 0.8, 1.25), ("relu", "he", 0.8, 1.25), ("sigmoid", "xavier", 3.5, 5.0)],
+)
+def test_initialisation_help_states_what_the_core_computes(activation, init, low, high):
+    """The initialisation help: Xavier keeps ‖dF/dz‖ about constant across hidden layers for
+    tanh (He for ReLU), while the sigmoid still shrinks it about 4× per layer. Geometric mean of
+    the layer-to-layer ratios at step 0, over seeds and widths."""
+    help_text = CONTROLS["lab_init"].help
+    assert "constant across layers for tanh" in help_text
+    assert "about 4× per layer" in help_text
+    for seed in range(3):
+        data = lab_data("moons", seed)
+        for width in (16, 64):
+            params = init_mlp((2, *[width] * 8, 1), init, np.random.default_rng(seed))
+            norms = np.asarray(mlp_backprop_norms(params, data.X, data.y, activation, "bce"))
+            ratios = norms[1:-1] / norms[:-2]  # layer l + 1 over layer l, hidden layers
+            typical = float(np.exp(np.mean(np.log(ratios))))
+            assert low <= typical <= high, (seed, width, typical)
