@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+from vgcore.datasets import make_dataset
 from vgcore.descent import gradient_descent
 from vgcore.gradcheck import check_gradient
 from vgcore.mixed_precision import (
@@ -440,3 +441,166 @@ def test_float32_path_passes_the_gradient_check():
         return objective(flat.astype(np.float32))[1].astype(np.float64)
 
     check_gradient(loss64, grad32, x, atol=FLOAT32_RTOL, rtol=FLOAT32_RTOL)
+
+
+# ----------------------------------------------------------------------------- the lab's lesson
+
+LN2 = math.log(2.0)
+LESSON_LOSS_TOL = 1e-3
+"""On the mean loss F/256 near ln 2: float16 holds F ≈ 177 to within 2^-4 (half its spacing
+0.125), i.e. F/256 to within 2.4e-4, and the runs drift by less than that from ln 2."""
+FLOAT32_LOSS_TOL = 1e-5
+LESSON = {
+    "dataset": "moons",
+    "sizes": (2, *([16] * 10), 1),
+    "activation": "sigmoid",
+    "init": "standard",
+    "eta": 1e-3,
+    "rules": StoppingRules(eps=1e-4, stagnation=True, max_iter=200),
+    "seed": 0,
+}
+"""The lab's float16 lesson (vgapp.lab_controls.LAB_LESSONS "lab_float16"): 10 sigmoid layers of
+16, standard initialisation, eta = 1e-3, 200 steps, the lab's eps = 1e-4 and stagnation rules."""
+
+
+def lesson_data_and_start():
+    """The lab's data and float16 initial weights for the lesson, with vgcore calls only:
+    ``vgapp.lab_runs.lab_data`` (256 samples, noise 0.1, the seed's first child stream) and
+    ``vgapp.lab_runs.initial_parameters`` (the second child stream, in the run's dtype)."""
+    data_seed, init_seed = np.random.SeedSequence(LESSON["seed"]).spawn(2)
+    data = make_dataset(LESSON["dataset"], 256, 0.1, seed=np.random.default_rng(data_seed))
+    params = init_mlp(
+        LESSON["sizes"], LESSON["init"], np.random.default_rng(init_seed), dtype="float16"
+    )
+    return data, flatten_params(params)
+
+
+@pytest.fixture(scope="module")
+def lesson_runs():
+    """The four runs of the lesson, trained to the budget as the lab trains them."""
+    data, x0 = lesson_data_and_start()
+    sizes, activation, eta, rules = (LESSON[k] for k in ("sizes", "activation", "eta", "rules"))
+    figures = ("backprop_norms", "saturation")
+
+    def plain(dtype, loss_scale=1.0):
+        objective = mlp_objective(
+            sizes,
+            data.X,
+            data.y,
+            activation,
+            "bce",
+            dtype=dtype,
+            loss_scale=loss_scale,
+            figures=figures,
+        )
+        return gradient_descent(
+            objective, x0, eta=eta, rules=rules, dtype=dtype, run_past_stop=True
+        )
+
+    mixed_objective = mixed_precision_objective(
+        sizes, data.X, data.y, activation, "bce", figures=figures
+    )
+    return {
+        "data": data,
+        "x0": x0,
+        "float16": plain("float16"),
+        "old remedy": plain("float16", loss_scale=1024.0),
+        "mixed": mixed_precision_descent(
+            mixed_objective, x0, eta=eta, rules=rules, run_past_stop=True
+        ),
+        "float32": plain("float32"),
+    }
+
+
+def zero_layers(result):
+    """Layers (from 1) whose back-propagated gradient is exactly 0 at every step to the stop."""
+    norms = result.extras["backprop_norms"][: result.stop_iter + 1]
+    return [layer + 1 for layer in range(norms.shape[1]) if np.all(norms[:, layer] == 0)]
+
+
+def changed_entries(result, x0):
+    """Per layer, the weights and biases whose final value differs from the start."""
+    start = layer_parts(x0.astype(result.x.dtype), LESSON["sizes"])
+    final = layer_parts(result.x, LESSON["sizes"])
+    return [
+        np.count_nonzero(w != w0) + np.count_nonzero(b != b0)
+        for (w, b), (w0, b0) in zip(final, start, strict=True)
+    ]
+
+
+def mean_loss_at_stop(result):
+    return float(result.loss[result.stop_iter]) / 256
+
+
+def test_lesson_float16_flushes_layers_1_to_3_and_stops_at_a_coin_flip(lesson_runs):
+    half = lesson_runs["float16"]
+    assert zero_layers(half) == [1, 2, 3]
+    assert np.all(half.extras["backprop_norms"][: half.stop_iter + 1, 3:] > 0)
+    assert half.stopped_by == "eps" and half.stop_iter <= 20
+    assert half.first_fired["stagnation"] is not None  # every update lost soon after
+    assert abs(mean_loss_at_stop(half) - LN2) < LESSON_LOSS_TOL
+    assert changed_entries(half, lesson_runs["x0"])[:4] == [0, 0, 0, 0]
+
+
+def test_lesson_old_remedy_unflushes_the_gradients_but_loses_the_updates(lesson_runs):
+    """Loss scale 2^10 on float16 weights: no layer is zero any more, but the float16 descent
+    rounds the unscaled gradient to float16 and applies it to float16 weights: layers 1-4 never
+    change, as without the scale, and the run stops where the plain float16 run stops."""
+    old, half = lesson_runs["old remedy"], lesson_runs["float16"]
+    assert zero_layers(old) == []
+    assert np.all(old.extras["backprop_norms"] > 0)
+    assert changed_entries(old, lesson_runs["x0"])[:4] == [0, 0, 0, 0]
+    for (w, b), (w16, b16) in list(
+        zip(layer_parts(old.x, LESSON["sizes"]), layer_parts(half.x, LESSON["sizes"]), strict=True)
+    )[:4]:
+        np.testing.assert_array_equal(w, w16)
+        np.testing.assert_array_equal(b, b16)
+    assert (old.stopped_by, old.stop_iter) == (half.stopped_by, half.stop_iter)
+    assert abs(mean_loss_at_stop(old) - LN2) < LESSON_LOSS_TOL
+
+
+def test_lesson_mixed_precision_does_what_float32_does_which_here_is_stall(lesson_runs):
+    """Mixed precision: no zero layer at any step, the master weights of every layer move (as
+    many entries as in float32, give or take rounding at the edge), the dynamic scale settles
+    at 2^12 after 4 overflowed evaluations at step 0. Its stop and loss are float32's: the
+    gradient of this network has vanished, not only underflowed, so no precision trains it."""
+    mixed, single = lesson_runs["mixed"], lesson_runs["float32"]
+    assert np.all(mixed.extras["backprop_norms"] > 0)
+    # layers 1-3 keep their (tiny) gradient entries at every step; higher up, entries become
+    # exactly 0 on the plateau by cancellation (every sample sees the same float16 features and
+    # the two classes have 128 samples each), which no scale changes
+    assert np.all(mixed.extras["zero_share"][:, :3] < 0.01)
+    assert mixed.extras["loss_scale"][0] == 2.0**12 and mixed.extras["skipped"][0] == 4
+    assert mixed.extras["skipped"][1:].sum() == 0
+    moved = changed_entries(mixed, lesson_runs["x0"])
+    moved32 = changed_entries(single, lesson_runs["x0"])
+    assert min(moved) >= 16
+    np.testing.assert_allclose(moved, moved32, rtol=0, atol=2)
+    assert mixed.first_fired["stagnation"] is None
+    assert mixed.stopped_by == single.stopped_by == "eps"
+    assert abs(mixed.stop_iter - single.stop_iter) <= 4
+    assert abs(mean_loss_at_stop(mixed) - LN2) < LESSON_LOSS_TOL
+    assert abs(mean_loss_at_stop(single) - LN2) < FLOAT32_LOSS_TOL
+
+
+def test_lesson_breakdown_at_step_0(lesson_runs):
+    """What each part rescues at the initial weights: the scale (2^12, the dynamic scale's
+    choice) turns layers 1-3 from all-zero to nonzero; rounding the unscaled gradient back to
+    float16 flushes some of them again; float16 weights lose more than twice as many updates as
+    float32 master weights."""
+    data, x0 = lesson_runs["data"], lesson_runs["x0"]
+    got = precision_breakdown(
+        LESSON["sizes"],
+        data.X,
+        data.y,
+        "sigmoid",
+        "bce",
+        flat=x0,
+        eta=LESSON["eta"],
+        loss_scale=2.0**12,
+    )
+    np.testing.assert_array_equal(got.zero_share_float16[:3], [1.0, 1.0, 1.0])
+    assert np.all(got.zero_share_scaled < 0.01)
+    assert np.all(got.flushed_by_rounding[:3] > 0)
+    assert got.lost_float16.sum() > 2 * got.lost_float32.sum()
+    assert not got.overflow
