@@ -87,7 +87,8 @@ def test_unscaled_gradient_matches_float64_where_plain_float16_gives_zeros():
     # plain float16: layers 1 and 2 flushed to exactly 0, entry by entry
     np.testing.assert_array_equal(plain_extras["zero_share"][:2], [1.0, 1.0])
     for weights, bias in layer_parts(plain_grad, DEEP)[:2]:
-        assert np.count_nonzero(weights) == 0 and np.count_nonzero(bias) == 0
+        assert np.count_nonzero(weights) == 0
+        assert np.count_nonzero(bias) == 0
     # scaled: no exact zero anywhere, and every layer close to float64
     assert np.count_nonzero(grad) == grad.size
     np.testing.assert_array_equal(extras["zero_share"], np.zeros(len(DEEP) - 1))
@@ -166,7 +167,8 @@ def test_update_below_half_a_float16_ulp_moves_the_master_weight_only():
     sizes, X, y = two_weight_problem()
     x0 = np.array([0.5, 0.5])  # gradient 2 * (0.5 + 0.5) = 2 in both entries
     eta = 5e-5  # update 1e-4: below half the gap under 0.5 in float16, 2^-13 ≈ 1.2e-4
-    assert update_is_lost(0.5, -1e-4, "float16") and not update_is_lost(0.5, -1e-4, "float32")
+    assert update_is_lost(0.5, -1e-4, "float16")
+    assert not update_is_lost(0.5, -1e-4, "float32")
     rules = StoppingRules(max_iter=1, stagnation=False)
     half = gradient_descent(
         mlp_objective(sizes, X, y, dtype="float16"), x0, eta=eta, rules=rules, dtype="float16"
@@ -251,11 +253,15 @@ def test_scaler_state_machine():
     scaler = LossScaler(
         ScaleSchedule(init_scale=8.0, growth_interval=2, min_scale=2.0, backoff_factor=0.25)
     )
-    assert scaler.update(finite=True) is False and scaler.scale == 8.0
-    assert scaler.update(finite=False) is True and scaler.scale == 2.0  # 8 * 0.25
+    assert scaler.update(finite=True) is False
+    assert scaler.scale == 8.0
+    assert scaler.update(finite=False) is True
+    assert scaler.scale == 2.0
     assert scaler.growth_tracker == 0  # an overflow restarts the count
-    assert scaler.update(finite=False) is False and scaler.scale == 2.0  # at min_scale: no retry
-    assert scaler.update(finite=True) is False and scaler.update(finite=True) is False
+    assert scaler.update(finite=False) is False
+    assert scaler.scale == 2.0
+    assert scaler.update(finite=True) is False
+    assert scaler.update(finite=True) is False
     assert scaler.scale == 2.0 * DEFAULT_GROWTH_FACTOR
     assert (scaler.n_evaluations, scaler.n_overflows) == (5, 2)
     scaler.reset()
@@ -287,14 +293,16 @@ def test_overflow_at_the_minimum_scale_stops_the_descent_as_non_finite():
     sizes, X, y, x0 = overflowing_problem()
     objective = mixed_precision_objective(sizes, X, y, "sigmoid", "bce")  # min_scale 1
     result = mixed_precision_descent(objective, x0, eta=1e-6, rules=StoppingRules(max_iter=5))
-    assert result.stopped_by == "non_finite" and result.stop_iter == 0
+    assert result.stopped_by == "non_finite"
+    assert result.stop_iter == 0
     assert objective.scaler.scale == 1.0  # 2^16 halved 16 times, then nothing left to try
     assert objective.scaler.n_overflows == 17
     constant = mixed_precision_objective(
         sizes, X, y, "sigmoid", "bce", schedule=ScaleSchedule.constant(4.0)
     )
     _, grad, extras = constant(x0.astype(np.float32))
-    assert not np.isfinite(grad).all() and extras["skipped"] == 0
+    assert not np.isfinite(grad).all()
+    assert extras["skipped"] == 0
     assert constant.scaler.scale == 4.0  # a constant scale never changes
 
 
@@ -304,7 +312,8 @@ def test_an_overflowing_loss_is_returned_at_once():
     X, y = np.full((4, 1), 200.0), np.zeros(4)
     objective = mixed_precision_objective(sizes, X, y)  # mse: F = 4 * (200 * 200)^2
     loss, _, extras = objective(np.array([200.0, 0.0], dtype=np.float32))
-    assert loss == math.inf and extras["skipped"] == 0
+    assert loss == math.inf
+    assert extras["skipped"] == 0
     assert objective.scaler.scale == DEFAULT_INIT_SCALE
     assert (objective.scaler.n_evaluations, objective.scaler.n_overflows) == (1, 1)
 
@@ -397,11 +406,14 @@ def test_descent_records_the_scale_and_the_skips_and_resets_its_state():
         run_past_stop=True,
         progress=lambda k, n: calls.append(k),
     )
-    assert first.dtype == "float32" and first.n_steps == 10 and calls[-1] == 10
+    assert first.dtype == "float32"
+    assert first.n_steps == 10
+    assert calls[-1] == 10
     scales = first.extras["loss_scale"]
     skipped = first.extras["skipped"]
     expected_scale, halvings = largest_finite_scale(params, X, y, DEFAULT_INIT_SCALE)
-    assert scales[0] == expected_scale and skipped[0] == halvings
+    assert scales[0] == expected_scale
+    assert skipped[0] == halvings
     assert first.extras["zero_share"].shape == (11, len(DEEP) - 1)
     assert first.extras["backprop_norms"].shape == (11, len(DEEP) - 1)
     assert first.extras["saturation"].shape == (11, len(DEEP) - 2)
@@ -536,7 +548,8 @@ def test_lesson_float16_flushes_layers_1_to_3_and_stops_at_a_coin_flip(lesson_ru
     half = lesson_runs["float16"]
     assert zero_layers(half) == [1, 2, 3]
     assert np.all(half.extras["backprop_norms"][: half.stop_iter + 1, 3:] > 0)
-    assert half.stopped_by == "eps" and half.stop_iter <= 20
+    assert half.stopped_by == "eps"
+    assert half.stop_iter <= 20
     assert half.first_fired["stagnation"] is not None  # every update lost soon after
     assert abs(mean_loss_at_stop(half) - LN2) < LESSON_LOSS_TOL
     assert changed_entries(half, lesson_runs["x0"])[:4] == [0, 0, 0, 0]
@@ -570,7 +583,8 @@ def test_lesson_mixed_precision_does_what_float32_does_which_here_is_stall(lesso
     # exactly 0 on the plateau by cancellation (every sample sees the same float16 features and
     # the two classes have 128 samples each), which no scale changes
     assert np.all(mixed.extras["zero_share"][:, :3] < 0.01)
-    assert mixed.extras["loss_scale"][0] == 2.0**12 and mixed.extras["skipped"][0] == 4
+    assert mixed.extras["loss_scale"][0] == 2.0**12
+    assert mixed.extras["skipped"][0] == 4
     assert mixed.extras["skipped"][1:].sum() == 0
     moved = changed_entries(mixed, lesson_runs["x0"])
     moved32 = changed_entries(single, lesson_runs["x0"])
