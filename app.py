@@ -206,8 +206,11 @@ def draw_blocks(blocks: tuple[Block, ...]) -> None:
 
 def draw_block(block: Block) -> None:
     if isinstance(block, Metrics):
-        for column, metric in zip(st.columns(len(block.items)), block.items, strict=True):
-            column.metric(metric.label, metric.value, help=metric.help)
+        # Each metric as wide as its text, wrapping onto a new row where the panel is narrow
+        # (a column per metric would cut long labels and values on a projector or a phone).
+        with st.container(horizontal=True, wrap=True, gap="medium"):
+            for metric in block.items:
+                st.metric(metric.label, metric.value, help=metric.help, width="content")
     elif isinstance(block, Chart):
         draw_chart(block)
     elif isinstance(block, Table):

@@ -191,13 +191,7 @@ def view(
     exact_first = float(report.log10_abs_gradient[0])
     act = ACTIVATIONS[activation]
     symbol = {"sigmoid": "σ′", "tanh": "tanh′", "relu": "ReLU′"}.get(activation, "act′")
-    over = "" if quantity == "first" else " (i > k)"
-    power = "4^(L−1)" if quantity == "first" else "4^(L−k)"
-    guide_labels = {
-        "bound": f"bound Π|wᵢ|{over} / {power}",
-        "weights": f"Π|wᵢ|{over}",
-        "derivatives": f"Π {symbol}(zᵢ){over}",
-    }
+    guide_labels = {"bound": "bound", "weights": "Π|wᵢ|", "derivatives": f"Π {symbol}"}
     if act.derivative_bound != 0.25:  # sup|act'| = 1: the bound is Π|w_i| itself, drawn once
         del series.guides["bound"], guide_labels["bound"]
     zero_facts = zero_causes(report)
@@ -232,9 +226,14 @@ def view(
                 f"The same gradient computed entirely in {name}. {note}",
             )
         )
+    over = " over the layers above k" if quantity != "first" else ""
+    guides = f"dotted: the two factors Π|wᵢ| and Π {symbol}(zᵢ){over}"
+    if act.derivative_bound == 0.25:
+        power = "(1/4)^(L−1)" if quantity == "first" else "(1/4)^(L−k)"
+        guides = f"dashed: the bound Π|wᵢ|·{power}; " + guides
     caption = (
         f"oᵢ = {activation_formula(activation)}, so dF/dw₁ = Π wᵢ · Π {symbol}(zᵢ) over "
-        f"i = 2..L. {CAPTIONS[activation]}"
+        f"i = 2..L. {CAPTIONS[activation]} Chart guides, {guides}."
     )
     alt = (
         f"|{series.symbol}| for a {depth}-layer {act.label} chain: the exact value and "
@@ -394,7 +393,7 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
     with np.errstate(divide="ignore"):
         logs = {name: np.log10(np.abs(v)) for name, v in series.dtypes.items()}
     plotted = {"exact": series.exact, **logs, **series.guides}
-    labels = {"exact": f"exact {series.symbol}", **{n: n for n in DTYPES}, **guide_labels}
+    labels = {"exact": "exact", **{n: n for n in DTYPES}, **guide_labels}
     keep = [vl.state_changes(~np.isfinite(v)) for v in plotted.values()]
     index = vl.plot_indices(series.x.size, np.concatenate(keep))
     rows, low, high = [], math.inf, -math.inf
@@ -439,6 +438,7 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
                 "columns": 3,
                 "symbolSize": 60,
                 "rowPadding": 2,
+                "labelLimit": 110,
                 "labelExpr": " : ".join(
                     f"datum.label == {n!r} ? {shown_name!r}"
                     for n, shown_name in zip(names, legend_names, strict=True)

@@ -141,7 +141,7 @@ def view(
                 "never before the minimum" if o.fires_at_step is None else str(o.fires_at_step)
                 for o in report.outcomes
             ],
-            "value above the minimum there": [exact_text(o.value_at_stop) for o in report.outcomes],
+            "f above its minimum there": [exact_text(o.value_at_stop) for o in report.outcomes],
         }
     )
     floats = pd.DataFrame(
@@ -236,7 +236,7 @@ def chart(frame: pd.DataFrame, *, title: dict, eps_stop: bool) -> dict:
             vl.field("log10_f_at_x_k", vl.Q, title="log₁₀ f(x_k)", format=".6~f"),
         ],
     )
-    layers = [line, *vl.reference_line(log10_max, "float64's largest value, 1.8·10³⁰⁸")]
+    layers = [line, *vl.reference_line(log10_max, "float64's largest, 1.8·10³⁰⁸")]
     if reached.any():
         layers.append(
             vl.layer(
@@ -254,9 +254,7 @@ def chart(frame: pd.DataFrame, *, title: dict, eps_stop: bool) -> dict:
             )
         )  # fmt: skip
     if eps_stop:
-        layers += vl.reference_line(
-            0.0, "parameter-change rule stops here (step 1)", axis="x", color=vl.PURPLE
-        )
+        layers += vl.reference_line(0.0, "ε-rule stops (step 1)", axis="x", color=vl.PURPLE)
     return vl.chart(layers, title=title, height=vl.HEADLINE_HEIGHT)
 
 

@@ -21,7 +21,7 @@ SURFACE_LABELS = {
     "monkey": "x³ − 3xy²: monkey saddle",
 }
 AXIS_NAMES = {"two_weight_net": ("a", "b")}
-SURFACE_SIZE = 280
+SURFACE_SIZE = 250
 """Plot side in CSS pixels: the two axes share their units, so the plot is square."""
 
 
@@ -89,7 +89,7 @@ def surface_chart(
             # equal-count bins: the valley and the saddle stand out, not only the corners
             scale={"scheme": {"name": "viridis", "count": 9}, "type": "quantile"},
             title=formula,
-            legend={"orient": "bottom", "direction": "horizontal", "gradientLength": 200},
+            legend={"orient": "bottom", "direction": "horizontal", "gradientLength": 180},
         ),
         tooltip=[vl.field("F", vl.Q, title="F", format=".3g")],
     )
