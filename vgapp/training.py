@@ -1,0 +1,984 @@
+"""The lab's training engine, without Streamlit: one training per ``RunSpec`` however many
+sessions watch it, trained step by step in warm worker processes, watched through cheap
+immutable snapshots, controlled like TensorFlow Playground, and bounded for a classroom on one
+laptop.
+
+The page polls ``TrainingEngine.view(session, specs)`` a few times a second (a fragment with
+``run_every``): the call says which runs this session looks at (yours and the comparison),
+serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else follows:
+
+* **Jobs keyed by spec.** The first session to view a spec queues its training; later sessions
+  watch the same job. A job trains until the stopping rules stop it and then *waits* there
+  ("continue" trains on to the budget). Pause, resume, step(n), cancel and continue act on the
+  job, so every watcher sees them.
+* **Nothing trains that nobody looks at.** A job loses a watcher when the session views other
+  specs or stops polling for ``watcher_timeout_s``; a job with no watchers left is abandoned: a
+  queued or running one is cancelled (its process freed at the next step), a paused or waiting
+  one gives its process back. Viewing it again shows what it had at once and trains on (from
+  step 0, the same arithmetic, rows already known are not sent again).
+* **Cap.** At most ``max_running`` trainings compute at once (default: one per core); the rest
+  are ``queued`` with their position in the snapshot. A paused or waiting job keeps its process
+  while fewer than ``max_parked`` are parked; beyond that the oldest parked one gives its process
+  back (it resumes by retraining, as above).
+* **Processes.** Each worker is ``python -m vgapp.training_worker`` started with
+  ``subprocess.Popen`` in the project root: a fresh interpreter with one BLAS thread, glibc's
+  malloc thresholds raised and a lower priority (``os.nice``), talking pickled frames over its
+  pipes. Nothing of the server is touched: no ``sys.modules["__main__"]``, no ``PYTHONPATH``,
+  no environment variable of this process. While any session is alive, workers are kept warm
+  (imported and warmed up) for the free slots, so a changed control trains at once; when no
+  session has polled for ``idle_exit_s``, idle workers exit. On Windows, or with one core,
+  ``backend="thread"`` trains in threads of the server instead: slower (they share the GIL and
+  the server's BLAS threads), never wrong.
+* **Memory.** Finished, stopped and abandoned jobs stay memoised (least recently viewed first
+  out) up to ``memo_jobs`` jobs and ``memo_bytes`` bytes of traces and parameters: the largest
+  lab run (20 x 128, 5,000 steps, float64) takes 7.3 MB (1.9 MB of trace, 2.6 MB per parameter
+  vector, two kept), so the default 256 MB holds at least 35 of them.
+
+Units: steps are descent iterations k (the trace holds k = 0 .. step); ``loss`` is the summed
+loss F that the core minimises (divide by ``LAB_SAMPLES`` for the mean the page shows); norms
+as ``vgcore.descent``; seconds are wall-clock seconds.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import logging
+import math
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from vgapp.lab_runs import LabRun, RunSpec, initial_parameters, lab_data, loss_of
+from vgapp.training_worker import Final, Rows, Trainer, frame, read_frame
+from vgcore.descent import DescentResult
+
+_LOG = logging.getLogger(__name__)
+_PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+QUEUED, RUNNING, PAUSED, WAITING = "queued", "running", "paused", "waiting"
+FINISHED, CANCELLED, FAILED = "finished", "cancelled", "failed"
+STATUSES: tuple[str, ...] = (QUEUED, RUNNING, PAUSED, WAITING, FINISHED, CANCELLED, FAILED)
+"""``waiting``: the stopping rules stopped the run and it waits for "continue"; ``finished``:
+it reached the budget (or overflowed: ``stopped_by == "non_finite"``)."""
+_ACTIVE = frozenset((QUEUED, RUNNING, PAUSED, WAITING))
+BACKENDS: tuple[str, ...] = ("process", "thread")
+MAX_SPECS_PER_VIEW = 4
+MAX_SESSION_ID = 200
+TICK_S = 0.25
+"""The engine's housekeeping period: expired watchers, idle workers, the queue."""
+WORKER_ENV = {
+    # One BLAS thread per training process: two processes with a thread per core each would
+    # take turns on the cores (2.6x slower, README). Read by the BLAS when it loads.
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    # glibc serves blocks above 128 kB with mmap and returns them on free, until a free raises
+    # the threshold; a fresh process has not, and every step's temporaries (256 x 128 floats)
+    # then cost page faults: about 2x slower per step (bench/bench_training.py).
+    "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
+    "MALLOC_TRIM_THRESHOLD_": str(128 << 20),
+}
+
+
+def available_cores() -> int:
+    """Cores this process may run on (the affinity mask where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+# ----------------------------------------------------------------------------- snapshot
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One job as it stands; immutable (arrays are read-only and never written again).
+
+    Trace arrays have one row per recorded step k = 0 .. ``step`` (``recorded`` rows; the step
+    arrays one row fewer), all float64."""
+
+    spec: RunSpec
+    status: str
+    """One of ``STATUSES``."""
+    queue_position: int | None
+    """1 for the next job to start; None unless ``queued``."""
+    step: int
+    """The last step recorded (-1 before step 0 is)."""
+    budget: int
+    """The step limit ``spec.rules.max_iter``."""
+    loss: np.ndarray
+    """F_k, the summed loss (F/n = loss / LAB_SAMPLES)."""
+    grad_norm: np.ndarray
+    """||grad F(x_k)||_2."""
+    param_norm: np.ndarray
+    step_norm: np.ndarray
+    """||x_{k+1} - x_k||_2, k = 0 .. step - 1."""
+    step_size: np.ndarray
+    backprop_norms: np.ndarray
+    """(recorded, depth + 1): ||dF/dz_l||_F per layer, output last (the heatmap)."""
+    saturation: np.ndarray
+    """(recorded, depth): share of saturated unit-samples per hidden layer."""
+    first_fired: MappingProxyType
+    """For each enabled rule, "max_iter" and "non_finite": the first k it held, or None."""
+    stopped_by: str | None
+    """Where the rules stopped the run: a rule name, "all", "max_iter" or "non_finite"."""
+    stop_step: int | None
+    """The step of ``x_stop`` (for "non_finite", the last finite step)."""
+    stop_iter: int | None
+    """The k at which the rules stopped the run (for "non_finite", the first k whose values
+    were not finite), as ``DescentResult.stop_iter``."""
+    stop_loss: float | None
+    """F at ``stop_step``."""
+    continued: bool
+    """True once "continue" (or resume/step at the stop) let it train past the stop."""
+    x_stop: np.ndarray | None
+    """Flat parameters at ``stop_step``, in the run's dtype."""
+    x_now: np.ndarray | None
+    """Flat parameters at ``x_now_step`` (sent at most once a second while running)."""
+    x_now_step: int | None
+    steps_per_second: float | None
+    seconds_left: float | None
+    """Estimated seconds to the budget at the current speed (while running; an upper bound
+    while the rules may still stop it sooner)."""
+    error: str | None
+    """The failure's text (a traceback, or how the process ended)."""
+    n_evaluations: int | None
+    """Objective calls of the whole run, once it has finished."""
+    version: int
+    """Grows whenever anything above changes: skip a redraw when it has not."""
+
+    @property
+    def recorded(self) -> int:
+        return self.step + 1
+
+    @property
+    def done(self) -> bool:
+        """Nothing more will happen without a control (finished, waiting, paused, ...)."""
+        return self.status not in (QUEUED, RUNNING)
+
+    def lab_run(self, label: str) -> LabRun:
+        """The trace so far as ``vgapp.lab_runs.LabRun`` (for the lab's charts and verdict),
+        once the rules have stopped the run (``stopped_by`` known)."""
+        if self.stopped_by is None or self.recorded == 0:
+            raise ValueError(
+                f"lab_run needs a run the rules have stopped; this one is {self.status} at "
+                f"step {self.step}"
+            )
+        data = lab_data(self.spec.dataset, self.spec.seed)
+        n_in = data.X.shape[1]
+        x = self.x_now if self.x_now is not None else self.x_stop
+        result = DescentResult(
+            x=x,
+            loss=self.loss,
+            grad_norm=self.grad_norm,
+            step_norm=self.step_norm,
+            step_size=self.step_size,
+            param_norm=self.param_norm,
+            path=None,
+            extras={"backprop_norms": self.backprop_norms, "saturation": self.saturation},
+            stopped_by=self.stopped_by,
+            stop_iter=int(self.stop_iter or 0),
+            first_fired=dict(self.first_fired),
+            dtype=self.spec.dtype,
+            n_evaluations=-1 if self.n_evaluations is None else self.n_evaluations,
+            x_stop=self.x_stop,
+        )
+        return LabRun(
+            self.spec,
+            label,
+            self.spec.sizes(n_in),
+            loss_of(data),
+            result,
+            initial_parameters(self.spec, n_in),
+            self.x_stop,
+            int(self.stop_step or 0),
+        )
+
+
+@dataclass(frozen=True)
+class EngineStats:
+    """Counters for tests, benchmarks and a status line."""
+
+    trainings_started: int
+    """Training attempts handed to a worker since the engine started (restarts included)."""
+    running: int
+    queued: int
+    parked: int
+    workers: tuple[int, ...]
+    """Process ids of the live worker processes (thread ids for the thread backend)."""
+    sessions: int
+    jobs: int
+    memo_bytes: int
+
+
+# ----------------------------------------------------------------------------- jobs
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+class _Job:
+    """One spec's training and its trace (guarded by the engine's lock)."""
+
+    def __init__(self, spec: RunSpec) -> None:
+        self.spec = spec
+        self.budget = spec.rules.max_iter
+        depth = spec.depth
+        m = self.budget + 1
+        self.loss = np.empty(m)
+        self.grad_norm = np.empty(m)
+        self.param_norm = np.empty(m)
+        self.step_norm = np.empty(m - 1)
+        self.step_size = np.empty(m - 1)
+        self.backprop_norms = np.empty((m, depth + 1))
+        self.saturation = np.empty((m, depth))
+        self.recorded = 0
+        self.status = QUEUED
+        self.watchers: set[str] = set()
+        self.first_fired: dict[str, int | None] = {}
+        self.stopped_by: str | None = None
+        self.stop_iter = 0
+        self.final: Final | None = None
+        self.x_stop: np.ndarray | None = None
+        self.x_now: np.ndarray | None = None
+        self.x_now_step: int | None = None
+        self.error: str | None = None
+        self.hold_at = self.budget
+        self.rule_wait = True
+        self.abandoned = False  # cancelled because nobody watched: viewing it restarts it
+        self.worker: _Worker | None = None
+        self.attempt = -1
+        self.queued_at = 0.0
+        self.seen_at = time.monotonic()
+        self.rate: float | None = None
+        self.rate_mark: tuple[int, float] | None = None
+        self.version = 0
+        self.cached: tuple[tuple[int, int | None], Snapshot] | None = None
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.loss, self.grad_norm, self.param_norm, self.step_norm, self.step_size)
+        total = sum(a.nbytes for a in arrays) + self.backprop_norms.nbytes
+        total += self.saturation.nbytes
+        for x in (self.x_stop, self.x_now):
+            total += 0 if x is None else x.nbytes
+        return total
+
+    @property
+    def resident(self) -> bool:
+        return self.worker is not None
+
+    def add_rows(self, rows: Rows) -> None:
+        n = rows.loss.size
+        start = max(self.recorded - rows.first, 0)  # rows we have (a retraining) are skipped
+        if rows.first > self.recorded:
+            raise RuntimeError(f"rows from step {rows.first}, expected {self.recorded}")
+        for k_offset in range(start, n):
+            k = rows.first + k_offset
+            if k > self.budget:
+                break
+            self.loss[k] = rows.loss[k_offset]
+            self.grad_norm[k] = rows.grad_norm[k_offset]
+            self.param_norm[k] = rows.param_norm[k_offset]
+            if k > 0:
+                self.step_norm[k - 1] = rows.step_norm[k_offset]
+                self.step_size[k - 1] = rows.step_size[k_offset]
+            self.backprop_norms[k] = rows.backprop_norms[k_offset]
+            self.saturation[k] = rows.saturation[k_offset]
+        self.recorded = max(self.recorded, min(rows.first + n, self.budget + 1))
+        self.first_fired = rows.first_fired
+        if rows.stopped_by is not None and self.stopped_by is None:
+            self.stopped_by, self.stop_iter = rows.stopped_by, rows.stop_iter
+        if rows.x_stop is not None and self.x_stop is None:
+            self.x_stop = rows.x_stop
+        if rows.x_now is not None:
+            self.x_now, self.x_now_step = rows.x_now, rows.x_now_step
+        if n > start:
+            mark = (rows.first + n - 1, rows.seconds)
+            if self.rate_mark is not None and mark[1] > self.rate_mark[1]:
+                rate = (mark[0] - self.rate_mark[0]) / (mark[1] - self.rate_mark[1])
+                self.rate = rate if self.rate is None else 0.7 * self.rate + 0.3 * rate
+            self.rate_mark = mark
+
+    def finish(self, final: Final) -> None:
+        self.final = final
+        self.status = FINISHED
+        self.stopped_by, self.stop_iter = final.stopped_by, final.stop_iter
+        self.first_fired = final.first_fired
+        self.x_stop = final.x_stop
+        self.x_now, self.x_now_step = final.x, final.recorded - 1
+        self.recorded = final.recorded
+
+    def stop_step(self) -> int | None:
+        if self.final is not None:
+            return self.final.stop_step if self.final.recorded else None
+        if self.stopped_by is None or self.recorded == 0:
+            return None
+        return min(self.stop_iter, self.recorded - 1)
+
+    def snapshot(self, position: int | None) -> Snapshot:
+        key = (self.version, position)
+        if self.cached is not None and self.cached[0] == key:
+            return self.cached[1]
+        n = self.recorded
+        stop = self.stop_step()
+        running = self.status == RUNNING and self.rate
+        seconds_left = (self.budget - (n - 1)) / self.rate if running else None
+        snapshot = Snapshot(
+            spec=self.spec,
+            status=self.status,
+            queue_position=position,
+            step=n - 1,
+            budget=self.budget,
+            loss=_read_only(self.loss[:n]),
+            grad_norm=_read_only(self.grad_norm[:n]),
+            param_norm=_read_only(self.param_norm[:n]),
+            step_norm=_read_only(self.step_norm[: max(n - 1, 0)]),
+            step_size=_read_only(self.step_size[: max(n - 1, 0)]),
+            backprop_norms=_read_only(self.backprop_norms[:n]),
+            saturation=_read_only(self.saturation[:n]),
+            first_fired=MappingProxyType(dict(self.first_fired)),
+            stopped_by=self.stopped_by,
+            stop_step=stop,
+            stop_iter=None if self.stopped_by is None else self.stop_iter,
+            stop_loss=None if stop is None else float(self.loss[stop]),
+            continued=not self.rule_wait,
+            x_stop=None if self.x_stop is None else _read_only(self.x_stop),
+            x_now=None if self.x_now is None else _read_only(self.x_now),
+            x_now_step=self.x_now_step,
+            steps_per_second=self.rate,
+            seconds_left=seconds_left,
+            error=self.error,
+            n_evaluations=None if self.final is None else self.final.n_evaluations,
+            version=self.version,
+        )
+        self.cached = (key, snapshot)
+        return snapshot
+
+
+# ----------------------------------------------------------------------------- workers
+
+
+class _Worker:
+    """A training process (or thread); ``job`` is what it trains now, ``held`` whether that
+    training is held (paused or waiting at the rules' stop)."""
+
+    ids = itertools.count()
+
+    def __init__(self, engine: TrainingEngine) -> None:
+        self.engine = engine
+        self.number = next(self.ids)
+        self.job: _Job | None = None
+        self.held = False
+        self.ready = False
+        self.alive = True
+        self.idle_since = time.monotonic()
+        self.parked_at = 0.0
+
+    @property
+    def ident(self) -> int:
+        raise NotImplementedError
+
+    def send(self, command: tuple) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+class _ProcessWorker(_Worker):
+    def __init__(self, engine: TrainingEngine) -> None:
+        super().__init__(engine)
+        env = {**os.environ, **WORKER_ENV}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "vgapp.training_worker", str(engine.niceness)],
+            cwd=_PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self.reader = threading.Thread(
+            target=self._read, name=f"training-worker-{self.number}", daemon=True
+        )
+        self.reader.start()
+
+    @property
+    def ident(self) -> int:
+        return self.process.pid
+
+    def send(self, command: tuple) -> None:
+        try:
+            self.process.stdin.write(frame(command))
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # it has died: the reader reports that
+
+    def stop(self) -> None:
+        self.alive = False
+        self.send(("exit",))
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+
+    def _read(self) -> None:
+        stream = self.process.stdout
+        try:
+            while True:
+                self.engine._on_message(self, read_frame(stream))
+        except (EOFError, OSError, ValueError):
+            pass
+        except Exception:  # a message we cannot read: this worker is unusable
+            _LOG.exception("training worker %s sent an unreadable message", self.ident)
+            self.process.kill()
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        stream.close()
+        how = f"signal {-code}" if code < 0 else f"exit code {code}"
+        self.engine._on_worker_exit(self, f"the training process ended unexpectedly ({how})")
+
+
+class _ThreadWorker(_Worker):
+    def __init__(self, engine: TrainingEngine) -> None:
+        super().__init__(engine)
+        self.commands: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(
+            target=self._serve, name=f"training-thread-{self.number}", daemon=True
+        )
+        self.thread.start()
+
+    @property
+    def ident(self) -> int:
+        return self.thread.ident or 0
+
+    def send(self, command: tuple) -> None:
+        self.commands.put(command)
+
+    def stop(self) -> None:
+        self.alive = False
+        self.send(("exit",))
+
+    def _serve(self) -> None:
+        self.engine._on_message(self, ("ready", threading.get_ident()))
+        try:
+            Trainer(self.commands, lambda message: self.engine._on_message(self, message)).serve()
+        finally:
+            self.engine._on_worker_exit(self, "the training thread ended unexpectedly")
+
+
+# ----------------------------------------------------------------------------- the engine
+
+
+def _check_positive(value: Any, name: str, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ValueError(f"{name} must be a number in (0, {high:g}]; got {value!r}")
+    if not 0 < value <= high:
+        raise ValueError(f"{name} must be in (0, {high:g}]; got {value!r}")
+    return float(value)
+
+
+def _check_count(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low} to {high}; got {value!r}")
+    return value
+
+
+class TrainingEngine:
+    """Trainings keyed by ``RunSpec``; thread-safe; see the module docstring.
+
+    ``max_running``: trainings computing at once (default: the cores this process may use);
+    ``max_parked``: paused or waiting jobs that keep their process (default ``max_running``);
+    ``watcher_timeout_s``: a session that has not polled for this long stops watching;
+    ``idle_exit_s``: idle workers exit when no session has polled for this long;
+    ``memo_jobs``, ``memo_bytes``: bounds of the memo of jobs nobody watches;
+    ``backend``: ``"process"`` (default where there is ``fork``/``exec`` and a second core) or
+    ``"thread"``; ``niceness``: added to the workers' scheduling priority (0 to 19)."""
+
+    def __init__(
+        self,
+        *,
+        max_running: int | None = None,
+        max_parked: int | None = None,
+        watcher_timeout_s: float = 3.0,
+        idle_exit_s: float = 4.0,
+        memo_jobs: int = 64,
+        memo_bytes: int = 256 << 20,
+        backend: str | None = None,
+        niceness: int = 10,
+    ) -> None:
+        cores = available_cores()
+        if max_running is None:
+            max_running = cores
+        self.max_running = _check_count(max_running, "max_running", 1, 64)
+        if max_parked is None:
+            max_parked = self.max_running
+        self.max_parked = _check_count(max_parked, "max_parked", 0, 64)
+        self.watcher_timeout_s = _check_positive(watcher_timeout_s, "watcher_timeout_s", 3600)
+        self.idle_exit_s = _check_positive(idle_exit_s, "idle_exit_s", 3600)
+        self.memo_jobs = _check_count(memo_jobs, "memo_jobs", 0, 100_000)
+        self.memo_bytes = _check_count(memo_bytes, "memo_bytes", 0, 1 << 40)
+        self.niceness = _check_count(niceness, "niceness", 0, 19)
+        if backend is None:
+            backend = "process" if os.name == "posix" and cores >= 2 else "thread"
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+        self.backend = backend
+        self._lock = threading.RLock()
+        self._jobs: dict[RunSpec, _Job] = {}
+        self._queue: list[_Job] = []
+        self._workers: list[_Worker] = []
+        self._sessions: dict[str, tuple[float, frozenset[RunSpec]]] = {}
+        self._attempts = itertools.count()
+        self._started = 0
+        self._closed = False
+        self._ticker: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._last_session_at = -math.inf
+
+    # ------------------------------------------------------------------------- public API
+
+    def view(self, session: str, specs: Sequence[RunSpec]) -> tuple[Snapshot, ...]:
+        """Session ``session`` watches exactly ``specs`` now (0 to 4 of them: an empty tuple
+        only keeps the session alive and the workers warm); their snapshots, in order.
+
+        Call it a few times a second while the lab is on screen: it is the heartbeat."""
+        session = self._check_session(session)
+        if isinstance(specs, RunSpec) or not isinstance(specs, Sequence):
+            raise ValueError(f"specs must be a sequence of RunSpec; got {specs!r:.80}")
+        if len(specs) > MAX_SPECS_PER_VIEW:
+            raise ValueError(f"specs must hold 0 to {MAX_SPECS_PER_VIEW} runs; got {len(specs)}")
+        for i, spec in enumerate(specs):
+            if not isinstance(spec, RunSpec):
+                raise ValueError(f"specs[{i}] must be a RunSpec; got {spec!r:.80}")
+        now = time.monotonic()
+        with self._lock:
+            self._check_open()
+            wanted = frozenset(specs)
+            _, before = self._sessions.get(session, (now, frozenset()))
+            self._sessions[session] = (now, wanted)
+            self._last_session_at = now
+            for spec in before - wanted:
+                self._unwatch(spec, session)
+            for spec in specs:
+                job = self._jobs.get(spec)
+                if job is None:
+                    job = self._jobs[spec] = _Job(spec)
+                    self._enqueue(job)
+                elif job.status == CANCELLED and job.abandoned:
+                    job.abandoned = False
+                    self._enqueue(job)
+                job.watchers.add(session)
+                job.seen_at = now
+            self._schedule()
+            self._ensure_ticker()
+            return tuple(self._snapshot(self._jobs[spec]) for spec in specs)
+
+    def snapshot(self, spec: RunSpec) -> Snapshot:
+        """The job of ``spec`` as it stands (no heartbeat); KeyError if the engine has none."""
+        with self._lock:
+            return self._snapshot(self._job(spec))
+
+    def leave(self, session: str) -> None:
+        """``session`` watches nothing any more (e.g. the page is closed)."""
+        session = self._check_session(session)
+        with self._lock:
+            self._drop_session(session)
+            self._last_session_at = time.monotonic()
+            self._schedule()
+
+    def pause(self, spec: RunSpec) -> Snapshot:
+        """Hold the run at the step it reaches next (a queued job starts and holds at once)."""
+        with self._lock:
+            job = self._job(spec)
+            if job.status in (QUEUED, RUNNING):
+                self._hold(job, max(job.recorded - 1, 0), job.rule_wait)
+            return self._snapshot(job)
+
+    def resume(self, spec: RunSpec) -> Snapshot:
+        """Play: train on until the rules stop the run; at the rules' stop, the same as
+        ``continue_past_stop``; a cancelled or failed job trains again (from step 0, the known
+        steps shown meanwhile)."""
+        with self._lock:
+            job = self._job(spec)
+            rule_wait = job.rule_wait and job.status != WAITING
+            self._play(job, job.budget, rule_wait)
+            return self._snapshot(job)
+
+    def continue_past_stop(self, spec: RunSpec) -> Snapshot:
+        """Train on to the budget, past the step where the rules stop (or stopped) the run."""
+        with self._lock:
+            job = self._job(spec)
+            self._play(job, job.budget, False)
+            return self._snapshot(job)
+
+    def step(self, spec: RunSpec, n: int = 1) -> Snapshot:
+        """Train ``n`` more steps (1 to the budget) and hold; at the rules' stop, past it."""
+        with self._lock:
+            job = self._job(spec)
+            n = _check_count(n, "n", 1, job.budget)
+            target = min(max(job.recorded - 1, 0) + n, job.budget)
+            rule_wait = job.rule_wait and job.status != WAITING
+            self._play(job, target, rule_wait)
+            return self._snapshot(job)
+
+    def cancel(self, spec: RunSpec) -> Snapshot:
+        """Stop training this job (its steps so far stay shown); ``resume`` trains it again."""
+        with self._lock:
+            job = self._job(spec)
+            if job.status in _ACTIVE:
+                self._release(job)
+                job.status, job.abandoned = CANCELLED, False
+                job.version += 1
+                self._schedule()
+            return self._snapshot(job)
+
+    def stats(self) -> EngineStats:
+        with self._lock:
+            running = sum(1 for w in self._workers if w.job is not None and not w.held)
+            parked = sum(1 for w in self._workers if w.job is not None and w.held)
+            return EngineStats(
+                trainings_started=self._started,
+                running=running,
+                queued=len(self._queue),
+                parked=parked,
+                workers=tuple(w.ident for w in self._workers if w.alive),
+                sessions=len(self._sessions),
+                jobs=len(self._jobs),
+                memo_bytes=sum(job.nbytes for job in self._jobs.values()),
+            )
+
+    def worker_processes(self) -> tuple[subprocess.Popen, ...]:
+        """The live worker processes (for tests and benchmarks)."""
+        with self._lock:
+            return tuple(w.process for w in self._workers if isinstance(w, _ProcessWorker))
+
+    def close(self) -> None:
+        """Stop every worker; the engine refuses further calls."""
+        with self._lock:
+            self._closed = True
+            workers, self._workers = self._workers, []
+            for job in self._jobs.values():
+                if job.status in _ACTIVE and job.status not in (PAUSED, WAITING):
+                    job.status = CANCELLED
+                job.worker = None
+            self._queue.clear()
+        for worker in workers:
+            worker.stop()
+        self._wake.set()
+        for worker in workers:
+            if isinstance(worker, _ProcessWorker):
+                try:
+                    worker.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    worker.process.kill()
+
+    # ------------------------------------------------------------------------- internals
+
+    def _check_session(self, session: Any) -> str:
+        if not isinstance(session, str) or not 0 < len(session) <= MAX_SESSION_ID:
+            raise ValueError(
+                f"session must be a string of 1 to {MAX_SESSION_ID} characters; got {session!r:.80}"
+            )
+        return session
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the training engine is closed")
+
+    def _job(self, spec: RunSpec) -> _Job:
+        if not isinstance(spec, RunSpec):
+            raise ValueError(f"spec must be a RunSpec; got {spec!r:.80}")
+        self._check_open()
+        job = self._jobs.get(spec)
+        if job is None:
+            raise KeyError("no job for this spec: view it first")
+        return job
+
+    def _snapshot(self, job: _Job) -> Snapshot:
+        position = None
+        if job.status == QUEUED and job in self._queue:
+            position = self._queue.index(job) + 1
+        return job.snapshot(position)
+
+    def _enqueue(self, job: _Job) -> None:
+        """Queue ``job`` to train (again); it keeps the steps it has."""
+        if job.status in (FINISHED,) or job in self._queue:
+            return
+        job.status, job.error = QUEUED, None
+        job.queued_at = time.monotonic()
+        job.version += 1
+        self._queue.append(job)
+
+    def _hold(self, job: _Job, hold_at: int, rule_wait: bool) -> None:
+        job.hold_at, job.rule_wait = hold_at, rule_wait
+        job.version += 1
+        if job.worker is not None:
+            job.worker.send(("hold", job.attempt, hold_at, rule_wait))
+
+    def _play(self, job: _Job, hold_at: int, rule_wait: bool) -> None:
+        if job.status == FINISHED:
+            return
+        job.hold_at, job.rule_wait = hold_at, rule_wait
+        job.version += 1
+        if job.status in (PAUSED, WAITING) and job.worker is not None:
+            self._enqueue(job)  # parked: released when a slot is free (at once if one is)
+        elif job.status in (PAUSED, WAITING, CANCELLED, FAILED):
+            job.abandoned = False
+            self._enqueue(job)
+        elif job.worker is not None:
+            job.worker.send(("hold", job.attempt, hold_at, rule_wait))
+        self._schedule()
+
+    def _release(self, job: _Job) -> None:
+        """Take ``job`` off its worker (which goes idle) and out of the queue."""
+        if job in self._queue:
+            self._queue.remove(job)
+        worker = job.worker
+        if worker is not None:
+            worker.send(("cancel", job.attempt))
+            worker.job, worker.held = None, False
+            worker.idle_since = time.monotonic()
+            job.worker = None
+        job.rate, job.rate_mark = None, None
+
+    def _unwatch(self, spec: RunSpec, session: str) -> None:
+        job = self._jobs.get(spec)
+        if job is None:
+            return
+        job.watchers.discard(session)
+        if job.watchers:
+            return
+        if job.status in (QUEUED, RUNNING):
+            # A queued job paused or waiting while parked goes back to its held state.
+            parked = job.worker is not None and job.worker.held
+            self._release(job)
+            if parked:
+                job.status = PAUSED if job.stopped_by is None else WAITING
+            else:
+                job.status, job.abandoned = CANCELLED, True
+            job.version += 1
+        elif job.status in (PAUSED, WAITING):
+            self._release(job)
+            job.version += 1
+
+    def _drop_session(self, session: str) -> None:
+        _, specs = self._sessions.pop(session, (0.0, frozenset()))
+        for spec in specs:
+            self._unwatch(spec, session)
+
+    def _start_worker(self) -> _Worker:
+        worker = _ProcessWorker(self) if self.backend == "process" else _ThreadWorker(self)
+        self._workers.append(worker)
+        return worker
+
+    def _schedule(self) -> None:
+        """Start queued jobs while slots are free; keep warm workers; bound parked ones."""
+        if self._closed:
+            return
+        live = [w for w in self._workers if w.alive]
+        running = sum(1 for w in live if w.job is not None and not w.held)
+        for job in list(self._queue):
+            if running >= self.max_running:
+                break
+            worker = job.worker
+            if worker is not None:  # parked: release it
+                worker.held = False
+                job.status = RUNNING
+                worker.send(("hold", job.attempt, job.hold_at, job.rule_wait))
+            else:
+                idle = [w for w in live if w.job is None]
+                if not idle:
+                    if len(live) >= self.max_running + self.max_parked:
+                        self._evict_parked(live)
+                        live = [w for w in self._workers if w.alive]
+                        idle = [w for w in live if w.job is None]
+                    if not idle:
+                        idle = [self._start_worker()]
+                        live.append(idle[0])
+                worker = min(idle, key=lambda w: (not w.ready, w.number))
+                self._assign(job, worker)
+            self._queue.remove(job)
+            job.version += 1
+            running += 1
+        self._bound_parked(live)
+        if self._sessions:  # warm workers for the free slots
+            free = sum(1 for w in live if w.job is None)
+            wanted = self.max_running - running - free
+            room = self.max_running + self.max_parked - len(live)
+            for _ in range(max(0, min(wanted, room))):
+                live.append(self._start_worker())
+
+    def _assign(self, job: _Job, worker: _Worker) -> None:
+        job.attempt = next(self._attempts)
+        job.worker, worker.job, worker.held = worker, job, False
+        job.status, job.error = RUNNING, None
+        job.rate, job.rate_mark = None, None
+        self._started += 1
+        worker.send(("train", job.attempt, job.spec, job.hold_at, job.rule_wait, job.recorded))
+
+    def _parked(self, live: list[_Worker]) -> list[_Worker]:
+        return sorted(
+            (w for w in live if w.job is not None and w.held and w.job not in self._queue),
+            key=lambda w: w.parked_at,
+        )
+
+    def _evict_parked(self, live: list[_Worker]) -> None:
+        parked = self._parked(live)
+        if parked:
+            job = parked[0].job
+            assert job is not None
+            self._release(job)
+            job.version += 1
+
+    def _bound_parked(self, live: list[_Worker]) -> None:
+        parked = self._parked(live)
+        for worker in parked[: max(0, len(parked) - self.max_parked)]:
+            job = worker.job
+            assert job is not None
+            self._release(job)
+            job.version += 1
+
+    def _trim_memo(self) -> None:
+        idle = [job for job in self._jobs.values() if not job.watchers and not job.resident]
+        idle = [job for job in idle if job.status not in (QUEUED, RUNNING)]
+        idle.sort(key=lambda job: job.seen_at)
+        total = sum(job.nbytes for job in self._jobs.values())
+        count = len(idle)
+        for job in idle:
+            if count <= self.memo_jobs and total <= self.memo_bytes:
+                break
+            del self._jobs[job.spec]
+            total -= job.nbytes
+            count -= 1
+
+    # ------------------------------------------------------------------------- messages
+
+    def _on_message(self, worker: _Worker, message: tuple) -> None:
+        kind = message[0]
+        with self._lock:
+            if kind == "ready":
+                worker.ready = True
+                return
+            job = worker.job
+            if job is None or job.worker is not worker or message[1] != job.attempt:
+                return  # about a training this worker no longer runs
+            if kind == "rows":
+                job.add_rows(message[2])
+            elif kind == "held":
+                worker.held, worker.parked_at = True, time.monotonic()
+                if job in self._queue:
+                    self._queue.remove(job)
+                job.status = WAITING if message[3] == "rule" else PAUSED
+                job.rate, job.rate_mark = None, None
+                self._schedule()
+            elif kind == "running":
+                worker.held = False
+                job.status = RUNNING
+            elif kind in ("done", "failed", "cancelled"):
+                worker.job, worker.held = None, False
+                worker.idle_since = time.monotonic()
+                job.worker = None
+                if kind == "done":
+                    job.finish(message[2])
+                elif kind == "failed":
+                    job.status, job.error = FAILED, message[2]
+                else:
+                    job.status = CANCELLED
+                self._schedule()
+                self._trim_memo()
+            job.version += 1
+
+    def _on_worker_exit(self, worker: _Worker, text: str) -> None:
+        with self._lock:
+            worker.alive = False
+            if worker in self._workers:
+                self._workers.remove(worker)
+            job = worker.job
+            if job is not None and job.worker is worker:
+                job.worker = None
+                if job in self._queue:
+                    self._queue.remove(job)
+                job.status, job.error = FAILED, text
+                job.version += 1
+            worker.job = None
+            self._schedule()
+
+    # ------------------------------------------------------------------------- housekeeping
+
+    def _ensure_ticker(self) -> None:
+        if self._ticker is None or not self._ticker.is_alive():
+            self._ticker = threading.Thread(target=self._tick, name="training-engine", daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._closed:
+            self._wake.wait(TICK_S)
+            with self._lock:
+                if self._closed:
+                    return
+                now = time.monotonic()
+                for session, (seen, _) in list(self._sessions.items()):
+                    if now - seen > self.watcher_timeout_s:
+                        self._drop_session(session)
+                self._schedule()
+                self._stop_idle_workers(now)
+                self._trim_memo()
+                if not self._workers and not self._sessions:
+                    self._ticker = None
+                    return
+
+    def _stop_idle_workers(self, now: float) -> None:
+        idle = [w for w in self._workers if w.alive and w.job is None]
+        if self._sessions:
+            running = sum(1 for w in self._workers if w.job is not None and not w.held)
+            keep = max(0, self.max_running - running)  # the warm ones for free slots
+        else:
+            keep = 0 if now - self._last_session_at > self.idle_exit_s else len(idle)
+        idle.sort(key=lambda w: w.idle_since)
+        for worker in idle[: max(0, len(idle) - keep)]:
+            if not self._sessions or now - worker.idle_since > self.idle_exit_s:
+                worker.stop()
+                self._workers.remove(worker)
+
+
+_DEFAULT: TrainingEngine | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_engine() -> TrainingEngine:
+    """The server's one engine, created on first use (``VG_MAX_TRAININGS`` overrides
+    ``max_running``) and closed at exit."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            setting = os.environ.get("VG_MAX_TRAININGS")
+            max_running = int(setting) if setting else None
+            _DEFAULT = TrainingEngine(max_running=max_running)
+            atexit.register(_DEFAULT.close)
+        return _DEFAULT
+
+
+__all__ = [
+    "BACKENDS",
+    "STATUSES",
+    "EngineStats",
+    "Snapshot",
+    "TrainingEngine",
+    "available_cores",
+    "default_engine",
+]
