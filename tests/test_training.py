@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import signal
 import threading
 import time
@@ -186,6 +187,8 @@ def test_snapshots_are_immutable(process_engine):
     process_engine.continue_past_stop(spec)
     watch_until(process_engine, "s", (spec,), settled, "the budget")
     assert np.array_equal(first.loss, loss0) and first.loss.size == first.recorded
+    copy = pickle.loads(pickle.dumps(first))
+    assert np.array_equal(copy.loss, first.loss) and copy.first_fired == first.first_fired
 
 
 # ----------------------------------------------------------------------------- sharing and cap

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import itertools
 import logging
 import math
@@ -162,6 +163,12 @@ class Snapshot:
     def recorded(self) -> int:
         return self.step + 1
 
+    def __reduce__(self) -> tuple:
+        """Picklable (a mapping proxy is not): e.g. for ``st.cache_data`` or a session store."""
+        fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        fields["first_fired"] = dict(self.first_fired)
+        return (_snapshot_from, (fields,))
+
     @property
     def done(self) -> bool:
         """Nothing more will happen without a control (finished, waiting, paused, ...)."""
@@ -206,6 +213,11 @@ class Snapshot:
         )
 
 
+def _snapshot_from(fields: dict[str, Any]) -> Snapshot:
+    fields["first_fired"] = MappingProxyType(fields["first_fired"])
+    return Snapshot(**fields)
+
+
 @dataclass(frozen=True)
 class EngineStats:
     """Counters for tests, benchmarks and a status line."""
@@ -217,6 +229,8 @@ class EngineStats:
     parked: int
     workers: tuple[int, ...]
     """Process ids of the live worker processes (thread ids for the thread backend)."""
+    warm: int
+    """Idle workers that have started and warmed up: a new job starts on one at once."""
     sessions: int
     jobs: int
     memo_bytes: int
@@ -657,6 +671,7 @@ class TrainingEngine:
                 queued=len(self._queue),
                 parked=parked,
                 workers=tuple(w.ident for w in self._workers if w.alive),
+                warm=sum(1 for w in self._workers if w.alive and w.ready and w.job is None),
                 sessions=len(self._sessions),
                 jobs=len(self._jobs),
                 memo_bytes=sum(job.nbytes for job in self._jobs.values()),
@@ -943,17 +958,14 @@ class TrainingEngine:
                     return
 
     def _stop_idle_workers(self, now: float) -> None:
-        idle = [w for w in self._workers if w.alive and w.job is None]
-        if self._sessions:
-            running = sum(1 for w in self._workers if w.job is not None and not w.held)
-            keep = max(0, self.max_running - running)  # the warm ones for free slots
-        else:
-            keep = 0 if now - self._last_session_at > self.idle_exit_s else len(idle)
-        idle.sort(key=lambda w: w.idle_since)
-        for worker in idle[: max(0, len(idle) - keep)]:
-            if not self._sessions or now - worker.idle_since > self.idle_exit_s:
-                worker.stop()
-                self._workers.remove(worker)
+        """While any session is alive every worker stays (there are at most max_running +
+        max_parked): a parked one freed by a changed control trains the next run at once.
+        When none has polled for ``idle_exit_s``, the idle ones exit."""
+        if self._sessions or now - self._last_session_at <= self.idle_exit_s:
+            return
+        for worker in [w for w in self._workers if w.alive and w.job is None]:
+            worker.stop()
+            self._workers.remove(worker)
 
 
 _DEFAULT: TrainingEngine | None = None

@@ -1,0 +1,319 @@
+"""Speed of the training engine (``vgapp.training``): first picture, the rules' stop, the whole
+budget with both runs at once, the server's cost of polling, and the workers' priority.
+
+For the default lab setting (6 x 32, 2,000 steps, float32) and the largest (20 x 128, 5,000
+steps) in each dtype, your run and its comparison (remedy ReLU + He) viewed together by one
+session on an engine whose workers are warm:
+
+* first snapshot: from ``view()`` until both snapshots have step 0, and step 3 (a loss curve
+  and a heatmap of a few steps: the first picture). Baseline, same run: the same first 4 steps
+  trained in this process (data, initial weights, 4 descent steps of each run, one after the
+  other);
+* the rules' stop (the default: each run trains until its rules stop it and waits);
+* the whole budget, both runs at once ("continue" on both). Baseline, same run: each run alone,
+  in this process with one BLAS thread (the largest: ``--baseline-steps`` steps, extrapolated to
+  the steps the run actually takes, since every step costs the same);
+* polling: one ``view()`` of the two specs while they train, against what a ``st.cache_data``
+  hit would cost for the same two snapshots (a pickle round trip);
+* priority: a fixed slice of page-like work (a chart's JSON and some numpy), timed while two
+  largest float32 runs train at niceness 0 and at niceness 10, against the same work with
+  nothing training.
+
+This machine is shared and noisy: compare the ratios, and read the load printed with them.
+
+    python -m bench.bench_training [--quick] [--dtypes float16,float32,float64]
+        [--baseline-steps 200] [--repeats 5]
+
+``--quick`` skips the whole-budget runs of the largest setting (minutes each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import pickle
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from vgapp.lab_controls import LAB_CONTROLS
+from vgapp.lab_runs import (
+    RunSpec,
+    initial_parameters,
+    lab_data,
+    remedy_spec,
+    run_objective,
+    spec_from_controls,
+    train,
+)
+from vgapp.training import TrainingEngine
+from vgcore.descent import gradient_descent
+from vgcore.stopping import StoppingRules
+
+DEFAULTS = {control.key: control.default for control in LAB_CONTROLS}
+LARGEST = {**DEFAULTS, "lab_depth": 20, "lab_width": 128, "lab_steps": 5000}
+POLL_S = 0.002
+TIMEOUT_S = 1200.0
+SESSION = "bench"
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pair(values: dict) -> tuple[RunSpec, RunSpec]:
+    spec = spec_from_controls(values)
+    return spec, remedy_spec(spec, values["lab_remedy"])
+
+
+def wait(engine: TrainingEngine, specs, done: Callable, progress: bool = False) -> tuple:
+    start = time.perf_counter()
+    shown = -1
+    while True:
+        snapshots = engine.view(SESSION, specs)
+        if done(snapshots):
+            return snapshots
+        if progress:
+            tenth = int(10 * sum(s.step for s in snapshots) / sum(s.budget for s in snapshots))
+            if tenth != shown:
+                shown = tenth
+                steps = ", ".join(f"{s.status} {s.step:,}" for s in snapshots)
+                print(f"      {time.perf_counter() - start:6.1f} s: {steps}", file=sys.stderr)
+        if time.perf_counter() - start > TIMEOUT_S:
+            raise SystemExit(f"timed out: {[s.status for s in snapshots]}")
+        time.sleep(POLL_S)
+
+
+def settled(snapshots) -> bool:
+    return all(s.done for s in snapshots)
+
+
+def warm(engine: TrainingEngine) -> None:
+    engine.view(SESSION, ())
+    deadline = time.monotonic() + 60
+    while engine.stats().warm < engine.max_running and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def first_steps_here(specs: tuple[RunSpec, ...], steps: int) -> float:
+    """Baseline: data, initial weights and ``steps`` descent steps of each run, here (one BLAS
+    thread, as the workers)."""
+    start = time.perf_counter()
+    with threadpool_limits(1, user_api="blas"):
+        return _first_steps(specs, steps, start)
+
+
+def _first_steps(specs: tuple[RunSpec, ...], steps: int, start: float) -> float:
+    for spec in specs:
+        data = lab_data(spec.dataset, spec.seed)
+        gradient_descent(
+            run_objective(spec, data),
+            initial_parameters(spec, data.X.shape[1]),
+            step=spec.step_rule,
+            eta=spec.eta,
+            rules=StoppingRules(max_iter=steps, stagnation=False),
+            dtype=spec.dtype,
+        )
+    return time.perf_counter() - start
+
+
+def first_snapshot(engine: TrainingEngine, values: dict, repeats: int) -> None:
+    """Median time to step 0 and to step 3 of both runs, fresh seeds, warm workers."""
+    to0, to3, here = [], [], []
+    for i in range(repeats):
+        specs = pair({**values, "lab_seed": 1000 + i})
+        warm(engine)
+        start = time.perf_counter()
+        wait(engine, specs, lambda s: all(x.step >= 0 for x in s))
+        to0.append(time.perf_counter() - start)
+        wait(engine, specs, lambda s: all(x.step >= 3 or x.done for x in s))
+        to3.append(time.perf_counter() - start)
+        engine.view(SESSION, ())  # leave them: cancelled, workers freed
+        here.append(first_steps_here(specs, 3))
+    t0, t3, base = (statistics.median(v) * 1e3 for v in (to0, to3, here))
+    print(
+        f"    first snapshot, medians of {repeats}: step 0 after {t0:6.1f} ms, step 3 after "
+        f"{t3:6.1f} ms (target: about 1.3 x 200-250 ms)"
+    )
+    print(
+        f"      baseline, the same 4 steps of both runs here: {base:6.1f} ms; ratio {t3 / base:.2f}"
+    )
+
+
+def to_the_stop(engine: TrainingEngine, specs) -> tuple:
+    start = time.perf_counter()
+    snapshots = wait(engine, specs, settled)
+    seconds = time.perf_counter() - start
+    ends = "; ".join(
+        f"{s.spec.activation}: {s.status} at step {s.step:,} ({s.stopped_by})" for s in snapshots
+    )
+    print(f"    to the rules' stop (the default): {seconds:7.2f} s   {ends}")
+    return snapshots
+
+
+def whole_budget(engine: TrainingEngine, specs, progress: bool) -> tuple[float, tuple]:
+    start = time.perf_counter()
+    for spec in specs:
+        engine.continue_past_stop(spec)
+    snapshots = wait(engine, specs, settled, progress)
+    return time.perf_counter() - start, snapshots
+
+
+def alone_here(spec: RunSpec, steps: int | None) -> tuple[float, int]:
+    """Seconds per step of ``spec`` trained alone here (one BLAS thread), and its steps."""
+    if steps is not None:
+        spec = spec_from_controls_like(spec, steps)
+    data = lab_data(spec.dataset, spec.seed)
+    with threadpool_limits(1, user_api="blas"):
+        start = time.perf_counter()
+        run = train(spec, data, "")
+        seconds = time.perf_counter() - start
+    return seconds / run.recorded, run.recorded
+
+
+def spec_from_controls_like(spec: RunSpec, steps: int) -> RunSpec:
+    return dataclasses.replace(spec, rules=dataclasses.replace(spec.rules, max_iter=steps))
+
+
+def budget_case(engine: TrainingEngine, specs, baseline_steps: int | None, progress: bool) -> None:
+    seconds, snapshots = whole_budget(engine, specs, progress)
+    ends = "; ".join(
+        f"{s.spec.activation}: {s.status} at step {s.step:,}"
+        + (f" ({s.stopped_by})" if s.stopped_by == "non_finite" else "")
+        for s in snapshots
+    )
+    print(f"    the whole budget, both runs at once: {seconds:7.2f} s   target < 60 s   {ends}")
+    per_step = [alone_here(spec, baseline_steps)[0] for spec in specs]
+    alone = [rate * s.recorded for rate, s in zip(per_step, snapshots, strict=True)]
+    how = "" if baseline_steps is None else f" ({baseline_steps} steps, extrapolated)"
+    print(
+        f"      baseline, each alone here{how}: "
+        + ", ".join(
+            f"{a:.2f} s ({r * 1e3:.1f} ms/step)" for a, r in zip(alone, per_step, strict=True)
+        )
+        + f"; ratio to their sum {seconds / sum(alone):.2f}, "
+        f"to the longer {seconds / max(alone):.2f}"
+    )
+
+
+def polling(engine: TrainingEngine, specs, count: int = 2000) -> None:
+    engine.view(SESSION, specs)
+    start = time.perf_counter()
+    for _ in range(count):
+        snapshots = engine.view(SESSION, specs)
+    poll = (time.perf_counter() - start) / count
+    start = time.perf_counter()
+    for _ in range(200):
+        pickle.loads(pickle.dumps(snapshots))
+    cached = (time.perf_counter() - start) / 200
+    print(
+        f"    polling view() of both runs while they train: {poll * 1e6:7.1f} us; baseline, a "
+        f"cache_data-style pickle round trip of the same snapshots: {cached * 1e6:7.1f} us; "
+        f"ratio {poll / cached:.3f}"
+    )
+
+
+def page_work() -> float:
+    """Some page-like work: a 7 x 600 chart's JSON and a little numpy; its seconds."""
+    start = time.perf_counter()
+    rows = [
+        {"step": k, "run": f"r{r}", "value": float(np.sin(k) + r)}
+        for r in range(7)
+        for k in range(600)
+    ]
+    json.dumps({"data": {"values": rows}})
+    values = np.random.default_rng(0).standard_normal((256, 64))
+    for _ in range(20):
+        values = np.tanh(values @ values.T[:, :64])
+    return time.perf_counter() - start
+
+
+def priority(repeats: int) -> None:
+    """Page-like work alone, and while two largest float32 runs train at niceness 0 and 10."""
+    specs = pair({**LARGEST, "lab_eps": "off", "lab_stagnation": False, "lab_seed": 77})
+    times = {"nothing training": [page_work() for _ in range(repeats)]}
+    for niceness in (0, 10):
+        engine = TrainingEngine(niceness=niceness)
+        try:
+            warm(engine)
+            for spec in specs:
+                engine.view(SESSION, specs)
+                engine.continue_past_stop(spec)
+            wait(engine, specs, lambda s: all(x.step >= 5 for x in s))
+            samples = []
+            for _ in range(repeats):
+                engine.view(SESSION, specs)
+                samples.append(page_work())
+            times[f"two trainings at niceness {niceness}"] = samples
+        finally:
+            engine.close()
+    base = statistics.median(times["nothing training"])
+    for name, samples in times.items():
+        median, p90 = statistics.median(samples), float(np.percentile(samples, 90))
+        print(
+            f"    page work with {name:29s}: median {median * 1e3:7.1f} ms, "
+            f"p90 {p90 * 1e3:7.1f} ms; ratio to nothing training {median / base:.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--dtypes", default="float16,float32,float64")
+    parser.add_argument("--baseline-steps", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-priority", action="store_true")
+    args = parser.parse_args()
+    print(f"numpy {np.__version__}; {load()}; server RSS {rss_mb():.0f} MB")
+    engine = TrainingEngine()
+    try:
+        warm(engine)
+        print(f"engine: {engine.backend} backend, {engine.max_running} trainings at once")
+        specs = pair(DEFAULTS)
+        print(
+            f"default ({DEFAULTS['lab_depth']} x {DEFAULTS['lab_width']}, "
+            f"{DEFAULTS['lab_steps']:,} steps, {DEFAULTS['lab_dtype']}, sigmoid vs relu_he):"
+        )
+        first_snapshot(engine, DEFAULTS, args.repeats)
+        to_the_stop(engine, specs)
+        polling(engine, specs)
+        budget_case(engine, specs, None, progress=False)
+        for dtype in args.dtypes.split(","):
+            values = {**LARGEST, "lab_dtype": dtype}
+            specs = pair(values)
+            print(f"largest (20 x 128, 5,000 steps, {dtype}); {load()}:")
+            first_snapshot(engine, values, max(1, args.repeats // 2))
+            to_the_stop(engine, specs)
+            if not args.quick:
+                polling(engine, specs, count=500)
+                budget_case(engine, specs, args.baseline_steps, progress=True)
+        stats = engine.stats()
+        print(
+            f"engine after the runs: {stats.jobs} jobs memoised, {stats.memo_bytes / 2**20:.1f} MB"
+            f" of traces and parameters; server RSS {rss_mb():.0f} MB"
+        )
+    finally:
+        engine.close()
+    if not args.skip_priority:
+        print(f"priority of the training processes; {load()}:")
+        priority(max(10, args.repeats * 4))
+    print(f"done; {load()}")
+
+
+if __name__ == "__main__":
+    main()
