@@ -115,6 +115,8 @@ def test_trace_to_the_budget_equals_an_in_process_descent_bit_for_bit(engine):
 
     (waiting,) = watch_until(engine, "s", (spec,), settled, "the rules' stop")
     assert waiting.status == WAITING
+    assert waiting.steps_per_second > 0  # measured over the steps so far: what continuing costs
+    assert waiting.seconds_left == pytest.approx(40 / waiting.steps_per_second)
     assert (waiting.step, waiting.stop_step, waiting.stopped_by) == (STOP_STEP, STOP_STEP, "eps")
     assert waiting.stop_loss == run.result.loss[STOP_STEP]
     assert np.array_equal(waiting.x_stop, run.x_stop)
@@ -410,6 +412,32 @@ def test_a_training_that_raises_surfaces_its_error_text(engine):
     # the worker is still usable
     (done,) = watch_until(engine, "s", (spec_of(),), settled, "a good run")
     assert done.status == FINISHED
+
+
+def test_a_worker_that_never_gets_ready_is_killed_and_its_job_fails(monkeypatch):
+    monkeypatch.setattr(training, "START_TIMEOUT_S", 0.0)
+    engine = TrainingEngine(backend="process", max_running=1)
+    try:
+        (failed,) = watch_until(engine, "s", (spec_of(),), settled, "the failure")
+        assert failed.status == FAILED and "ended unexpectedly" in failed.error
+    finally:
+        engine.close()
+
+
+def test_no_process_to_be_had_trains_in_a_thread(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(training.subprocess, "Popen", refuse)
+    engine = TrainingEngine(backend="process")
+    spec = spec_from_controls(STOPPING)
+    try:
+        (done,) = watch_until(engine, "s", (spec,), settled, "the stop")
+        assert engine.backend == "thread"
+        assert done.status == WAITING
+        assert_trace_equals(done, reference(spec))
+    finally:
+        engine.close()
 
 
 # ----------------------------------------------------------------------------- arguments

@@ -78,6 +78,12 @@ MAX_SPECS_PER_VIEW = 4
 MAX_SESSION_ID = 200
 TICK_S = 0.25
 """The engine's housekeeping period: expired watchers, idle workers, the queue."""
+START_TIMEOUT_S = 60.0
+"""A worker that has not said it is ready after this long is killed (its job fails)."""
+STALL_TIMEOUT_S = 120.0
+"""A worker training (not held) that has sent nothing for this long is killed (its job fails):
+it sends rows every ``ROW_INTERVAL_S`` while it trains, and one step of the largest run takes
+well under a second even with Armijo's trials on a loaded machine."""
 WORKER_ENV = {
     # One BLAS thread per training process: two processes with a thread per core each would
     # take turns on the cores (2.6x slower, README). Read by the BLAS when it loads.
@@ -149,9 +155,11 @@ class Snapshot:
     """Flat parameters at ``x_now_step`` (sent at most once a second while running)."""
     x_now_step: int | None
     steps_per_second: float | None
+    """The speed measured while it trained (a moving average; kept while it is held)."""
     seconds_left: float | None
-    """Estimated seconds to the budget at the current speed (while running; an upper bound
-    while the rules may still stop it sooner)."""
+    """Estimated seconds to the budget at that speed, while it is running, paused or waiting
+    (for a run waiting at the rules' stop: what "continue" will take; while running, an upper
+    bound if the rules may still stop it sooner). None until measured, and once it is done."""
     error: str | None
     """The failure's text (a traceback, or how the process ended)."""
     n_evaluations: int | None
@@ -350,8 +358,8 @@ class _Job:
             return self.cached[1]
         n = self.recorded
         stop = self.stop_step()
-        running = self.status == RUNNING and self.rate
-        seconds_left = (self.budget - (n - 1)) / self.rate if running else None
+        going = self.status in (RUNNING, PAUSED, WAITING) and self.rate
+        seconds_left = (self.budget - max(n - 1, 0)) / self.rate if going else None
         snapshot = Snapshot(
             spec=self.spec,
             status=self.status,
@@ -400,7 +408,7 @@ class _Worker:
         self.held = False
         self.ready = False
         self.alive = True
-        self.idle_since = time.monotonic()
+        self.idle_since = self.heard_at = time.monotonic()
         self.parked_at = 0.0
 
     @property
@@ -411,6 +419,10 @@ class _Worker:
         raise NotImplementedError
 
     def stop(self) -> None:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        """End a worker that does not answer (its reader then reports the job failed)."""
         raise NotImplementedError
 
 
@@ -446,6 +458,9 @@ class _ProcessWorker(_Worker):
         self.send(("exit",))
         with contextlib.suppress(OSError):
             self.process.stdin.close()
+
+    def kill(self) -> None:
+        self.process.kill()
 
     def _read(self) -> None:
         stream = self.process.stdout
@@ -486,6 +501,10 @@ class _ThreadWorker(_Worker):
     def stop(self) -> None:
         self.alive = False
         self.send(("exit",))
+
+    def kill(self) -> None:
+        """A thread cannot be killed; its job is failed and the thread left to end."""
+        self.engine._on_worker_exit(self, "the training thread stopped answering")
 
     def _serve(self) -> None:
         self.engine._on_message(self, ("ready", threading.get_ident()))
@@ -769,7 +788,7 @@ class TrainingEngine:
             worker.job, worker.held = None, False
             worker.idle_since = time.monotonic()
             job.worker = None
-        job.rate, job.rate_mark = None, None
+        job.rate_mark = None
 
     def _unwatch(self, spec: RunSpec, session: str) -> None:
         job = self._jobs.get(spec)
@@ -797,7 +816,15 @@ class TrainingEngine:
             self._unwatch(spec, session)
 
     def _start_worker(self) -> _Worker:
-        worker = _ProcessWorker(self) if self.backend == "process" else _ThreadWorker(self)
+        worker: _Worker
+        if self.backend == "process":
+            try:
+                worker = _ProcessWorker(self)
+            except OSError as error:  # no process to be had: train in threads from now on
+                _LOG.warning("no training process (%s): training in threads instead", error)
+                self.backend = "thread"
+        if self.backend == "thread":
+            worker = _ThreadWorker(self)
         self._workers.append(worker)
         return worker
 
@@ -812,7 +839,7 @@ class TrainingEngine:
                 break
             worker = job.worker
             if worker is not None:  # parked: release it
-                worker.held = False
+                worker.held, worker.heard_at = False, time.monotonic()
                 job.status = RUNNING
                 worker.send(("hold", job.attempt, job.hold_at, job.rule_wait))
             else:
@@ -841,8 +868,11 @@ class TrainingEngine:
     def _assign(self, job: _Job, worker: _Worker) -> None:
         job.attempt = next(self._attempts)
         job.worker, worker.job, worker.held = worker, job, False
+        worker.heard_at = (
+            max(worker.heard_at, time.monotonic()) if worker.ready else worker.heard_at
+        )
         job.status, job.error = RUNNING, None
-        job.rate, job.rate_mark = None, None
+        job.rate_mark = None  # a new clock in the worker; the speed measured so far stays
         self._started += 1
         worker.send(("train", job.attempt, job.spec, job.hold_at, job.rule_wait, job.recorded))
 
@@ -886,6 +916,7 @@ class TrainingEngine:
     def _on_message(self, worker: _Worker, message: tuple) -> None:
         kind = message[0]
         with self._lock:
+            worker.heard_at = time.monotonic()
             if kind == "ready":
                 worker.ready = True
                 return
@@ -899,7 +930,7 @@ class TrainingEngine:
                 if job in self._queue:
                     self._queue.remove(job)
                 job.status = WAITING if message[3] == "rule" else PAUSED
-                job.rate, job.rate_mark = None, None
+                job.rate_mark = None  # the hold is not training time
                 self._schedule()
             elif kind == "running":
                 worker.held = False
@@ -950,12 +981,22 @@ class TrainingEngine:
                 for session, (seen, _) in list(self._sessions.items()):
                     if now - seen > self.watcher_timeout_s:
                         self._drop_session(session)
+                self._kill_unanswering(now)
                 self._schedule()
                 self._stop_idle_workers(now)
                 self._trim_memo()
                 if not self._workers and not self._sessions:
                     self._ticker = None
                     return
+
+    def _kill_unanswering(self, now: float) -> None:
+        for worker in list(self._workers):
+            silent = now - worker.heard_at
+            starting = not worker.ready and silent > START_TIMEOUT_S
+            stalled = worker.job is not None and not worker.held and silent > STALL_TIMEOUT_S
+            if worker.alive and (starting or stalled):
+                _LOG.warning("training worker %s does not answer: killing it", worker.ident)
+                worker.kill()
 
     def _stop_idle_workers(self, now: float) -> None:
         """While any session is alive every worker stays (there are at most max_running +
