@@ -16,6 +16,8 @@ session on an engine whose workers are warm:
   the steps the run actually takes, since every step costs the same);
 * polling: one ``view()`` of the two specs while they train, against what a ``st.cache_data``
   hit would cost for the same two snapshots (a pickle round trip);
+* a classroom: 30 sessions polling the same largest pair (trainings started, ``view()``
+  latency), then all leave: until every training process is gone;
 * priority: a fixed slice of page-like work (a chart's JSON and some numpy), timed while two
   largest float32 runs train at niceness 0 and at niceness 10, against the same work with
   nothing training.
@@ -37,6 +39,7 @@ import os
 import pickle
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -232,6 +235,51 @@ def polling(engine: TrainingEngine, specs, count: int = 2000) -> None:
     )
 
 
+def classroom(students: int = 30, seconds: float = 5.0, hz: float = 4.0) -> None:
+    """``students`` sessions (threads) poll the largest float32 pair ``hz`` times a second, as
+    30 students who opened the teacher's link; then all leave: until every process is gone."""
+    engine = TrainingEngine()
+    specs = pair({**LARGEST, "lab_seed": 5})
+    latencies: list[float] = []
+    cpu0 = time.process_time()
+
+    def student(i: int) -> None:
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            engine.view(f"student-{i}", specs)
+            latencies.append(time.perf_counter() - start)
+            time.sleep(1 / hz)
+
+    try:
+        warm(engine)
+        threads = [threading.Thread(target=student, args=(i,)) for i in range(students)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        cpu = time.process_time() - cpu0
+        stats = engine.stats()
+        processes = engine.worker_processes()
+        print(
+            f"    {students} sessions polling the same two runs {hz:g} x/s for {seconds:g} s: "
+            f"{stats.trainings_started} trainings started; view() median "
+            f"{statistics.median(latencies) * 1e6:.0f} us, p95 "
+            f"{np.percentile(latencies, 95) * 1e6:.0f} us; this process's CPU "
+            f"{cpu / seconds:.0%} of a core (polling threads included)"
+        )
+        left = time.perf_counter()  # nobody polls from here on
+        while any(p.poll() is None for p in processes):
+            time.sleep(0.05)
+        print(
+            f"    all {len(processes)} training processes gone {time.perf_counter() - left:.1f} s "
+            f"after the last poll (watcher timeout {engine.watcher_timeout_s:g} s, idle exit "
+            f"{engine.idle_exit_s:g} s; the target is within 10 s)"
+        )
+    finally:
+        engine.close()
+
+
 def page_work() -> float:
     """Some page-like work: a 7 x 600 chart's JSON and a little numpy; its seconds."""
     start = time.perf_counter()
@@ -327,6 +375,8 @@ def main() -> None:
         )
     finally:
         engine.close()
+    print(f"a classroom; {load()}:")
+    classroom()
     if not args.skip_priority:
         print(f"priority of the training processes; {load()}:")
         priority(max(10, args.repeats * 4))
