@@ -335,6 +335,29 @@ def test_a_waiting_job_beyond_max_parked_gives_its_process_back_and_retrains_exa
         engine.close()
 
 
+def test_a_parked_job_queued_for_a_slot_can_be_paused_again():
+    """max_running=1: a job waiting at its stop keeps its process but no slot; resumed while
+    another trains, it queues (position 1); paused, it holds its step again, and a slot freed
+    later does not release it."""
+    engine = TrainingEngine(backend="process", max_running=1, max_parked=2)
+    parked = spec_from_controls(STOPPING)
+    busy = spec_of(lab_depth=8, lab_width=64, lab_steps=5000, lab_eps="off")
+    try:
+        watch_until(engine, "s", (parked,), lambda s: s[0].status == WAITING, "the stop")
+        engine.view("s", (parked, busy))
+        engine.continue_past_stop(busy)
+        watch_until(engine, "s", (parked, busy), lambda s: s[1].step >= 1, "the busy run")
+        queued = engine.resume(parked)
+        assert (queued.status, queued.queue_position) == (QUEUED, 1)
+        again = engine.pause(parked)
+        assert (again.status, again.queue_position, again.step) == (PAUSED, None, STOP_STEP)
+        engine.cancel(busy)
+        assert engine.view("s", (parked, busy))[0].status == PAUSED
+        assert engine.stats().running == 0
+    finally:
+        engine.close()
+
+
 # ----------------------------------------------------------------------------- leaving
 
 

@@ -281,6 +281,7 @@ class _Job:
         self.error: str | None = None
         self.hold_at = self.budget
         self.rule_wait = True
+        self.held_as = PAUSED  # what its worker last held it as: PAUSED or WAITING
         self.abandoned = False  # cancelled because nobody watched: viewing it restarts it
         self.worker: _Worker | None = None
         self.attempt = -1
@@ -640,6 +641,9 @@ class TrainingEngine:
             job = self._job(spec)
             if job.status in (QUEUED, RUNNING):
                 self._hold(job, max(job.recorded - 1, 0), job.rule_wait)
+                if job in self._queue and job.worker is not None:  # parked, waiting for a slot
+                    self._queue.remove(job)
+                    job.status = job.held_as = PAUSED
             return self._snapshot(job)
 
     def resume(self, spec: RunSpec) -> Snapshot:
@@ -802,7 +806,7 @@ class TrainingEngine:
             parked = job.worker is not None and job.worker.held
             self._release(job)
             if parked:
-                job.status = PAUSED if job.stopped_by is None else WAITING
+                job.status = job.held_as
             else:
                 job.status, job.abandoned = CANCELLED, True
             job.version += 1
@@ -929,7 +933,7 @@ class TrainingEngine:
                 worker.held, worker.parked_at = True, time.monotonic()
                 if job in self._queue:
                     self._queue.remove(job)
-                job.status = WAITING if message[3] == "rule" else PAUSED
+                job.status = job.held_as = WAITING if message[3] == "rule" else PAUSED
                 job.rate_mark = None  # the hold is not training time
                 self._schedule()
             elif kind == "running":
