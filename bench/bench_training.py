@@ -25,7 +25,7 @@ session on an engine whose workers are warm:
 This machine is shared and noisy: compare the ratios, and read the load printed with them.
 
     python -m bench.bench_training [--quick] [--dtypes float16,float32,float64]
-        [--baseline-steps 200] [--repeats 5]
+        [--baseline-steps 200] [--repeats 5] [--niceness 10] [--skip-priority]
 
 ``--quick`` skips the whole-budget runs of the largest setting (minutes each).
 """
@@ -343,12 +343,22 @@ def main() -> None:
     parser.add_argument("--baseline-steps", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-priority", action="store_true")
+    parser.add_argument(
+        "--niceness",
+        type=int,
+        default=10,
+        help="the engine's worker niceness (10, its default; 0 to compare with the baseline, "
+        "which runs at this process's priority, on a machine shared with other work)",
+    )
     args = parser.parse_args()
     print(f"numpy {np.__version__}; {load()}; server RSS {rss_mb():.0f} MB")
-    engine = TrainingEngine()
+    engine = TrainingEngine(niceness=args.niceness)
     try:
         warm(engine)
-        print(f"engine: {engine.backend} backend, {engine.max_running} trainings at once")
+        print(
+            f"engine: {engine.backend} backend, {engine.max_running} trainings at once, "
+            f"workers at niceness {engine.niceness}"
+        )
         specs = pair(DEFAULTS)
         print(
             f"default ({DEFAULTS['lab_depth']} x {DEFAULTS['lab_width']}, "
