@@ -31,8 +31,26 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
   the server's BLAS threads), never wrong.
 * **Memory.** Finished, stopped and abandoned jobs stay memoised (least recently viewed first
   out) up to ``memo_jobs`` jobs and ``memo_bytes`` bytes of traces and parameters: the largest
-  lab run (20 x 128, 5,000 steps, float64) takes 7.3 MB (1.9 MB of trace, 2.6 MB per parameter
-  vector, two kept), so the default 256 MB holds at least 35 of them.
+  lab run (20 x 128, 5,000 steps, float64) takes 6.9 MB (1.8 MB of trace, 2.5 MB for each of
+  the two parameter vectors kept), so the default 256 MiB holds at least 39 of them (86 in
+  float16; a default-sized job takes 0.3 MB, so there the 64 jobs bound first). Jobs being
+  watched are not in the memo: at most 4 per live session.
+
+Wiring it into the page (a sketch; the page owns the Streamlit calls)::
+
+    engine = default_engine()                     # one per server process
+    session = st.session_state.setdefault("lab_session", uuid.uuid4().hex)
+    engine.view(session, ())                      # at page load: warm the workers
+
+    @st.fragment(run_every=0.25)                  # the lab panel polls while it is on screen
+    def lab_panel(values):
+        mine = spec_from_controls(values)
+        theirs = remedy_spec(mine, values["lab_remedy"])
+        now_mine, now_theirs = engine.view(session, (mine, theirs))
+        # draw now_mine.loss / LAB_SAMPLES, .backprop_norms, .saturation, .x_stop, ...;
+        # skip redrawing a chart whose snapshot.version has not changed; buttons call
+        # engine.pause(mine), .resume, .step(mine, 10), .cancel, .continue_past_stop;
+        # a "queued" snapshot says queue_position, a "failed" one its error text
 
 Units: steps are descent iterations k (the trace holds k = 0 .. step); ``loss`` is the summed
 loss F that the core minimises (divide by ``LAB_SAMPLES`` for the mean the page shows); norms
@@ -431,6 +449,7 @@ class _ProcessWorker(_Worker):
     def __init__(self, engine: TrainingEngine) -> None:
         super().__init__(engine)
         env = {**os.environ, **WORKER_ENV}
+        env.pop("PYTHONSAFEPATH", None)  # -m must find vgapp in the working directory
         self.process = subprocess.Popen(
             [sys.executable, "-m", "vgapp.training_worker", str(engine.niceness)],
             cwd=_PROJECT_ROOT,
