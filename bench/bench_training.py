@@ -10,8 +10,9 @@ session on an engine whose workers are warm:
   trained in this process (data, initial weights, 4 descent steps of each run, one after the
   other);
 * the rules' stop (the default: each run trains until its rules stop it and waits);
-* the whole budget, both runs at once (another seed, "continue" on both from the start).
-  Baseline, same run: each run alone,
+* the whole budget, both runs at once (another seed, "continue" on both from the start), in
+  wall time and in the CPU time the workers spent (the figure that survives a machine shared
+  with other work). Baseline, same run: each run alone,
   in this process with one BLAS thread (the largest: ``--baseline-steps`` steps, extrapolated to
   the steps the run actually takes, since every step costs the same);
 * polling: one ``view()`` of the two specs while they train, against what a ``st.cache_data``
@@ -26,6 +27,7 @@ This machine is shared and noisy: compare the ratios, and read the load printed 
 
     python -m bench.bench_training [--quick] [--dtypes float16,float32,float64]
         [--baseline-steps 200] [--repeats 5] [--niceness 10] [--skip-priority]
+        [--sections default,first,stop,budget,classroom]
 
 ``--quick`` skips the whole-budget runs of the largest setting (minutes each).
 """
@@ -181,32 +183,52 @@ def whole_budget(engine: TrainingEngine, specs, progress: bool) -> tuple[float, 
     return time.perf_counter() - start, snapshots
 
 
-def alone_here(spec: RunSpec, steps: int | None) -> tuple[float, int]:
-    """Seconds per step of ``spec`` trained alone here (one BLAS thread), and its steps."""
+def alone_here(spec: RunSpec, steps: int | None) -> tuple[float, float]:
+    """Wall and CPU seconds per step of ``spec`` trained alone here (one BLAS thread)."""
     if steps is not None:
         spec = spec_from_controls_like(spec, steps)
     data = lab_data(spec.dataset, spec.seed)
     with threadpool_limits(1, user_api="blas"):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         run = train(spec, data, "")
-        seconds = time.perf_counter() - start
-    return seconds / run.recorded, run.recorded
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return seconds / run.recorded, cpu / run.recorded
 
 
 def spec_from_controls_like(spec: RunSpec, steps: int) -> RunSpec:
     return dataclasses.replace(spec, rules=dataclasses.replace(spec.rules, max_iter=steps))
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def budget_case(engine: TrainingEngine, specs, baseline_steps: int | None, progress: bool) -> None:
+    """Wall time of the whole budget, and the CPU time the workers spent on it: on a machine
+    shared with other work, CPU time per step is the figure that compares with the baseline
+    (on an idle 2-core machine the wall time is the longer run's CPU time)."""
+    pids = [process.pid for process in engine.worker_processes()]
+    cpu0 = cpu_seconds(pids)
     seconds, snapshots = whole_budget(engine, specs, progress)
+    cpu = cpu_seconds(pids) - cpu0
     ends = "; ".join(
         f"{s.spec.activation}: {s.status} at step {s.step:,}"
         + (f" ({s.stopped_by})" if s.stopped_by == "non_finite" else "")
         for s in snapshots
     )
     print(f"    the whole budget, both runs at once: {seconds:7.2f} s   target < 60 s   {ends}")
-    per_step = [alone_here(spec, baseline_steps)[0] for spec in specs]
+    per_step, cpu_per_step = zip(*(alone_here(spec, baseline_steps) for spec in specs), strict=True)
     alone = [rate * s.recorded for rate, s in zip(per_step, snapshots, strict=True)]
+    alone_cpu = [rate * s.recorded for rate, s in zip(cpu_per_step, snapshots, strict=True)]
     how = "" if baseline_steps is None else f" ({baseline_steps} steps, extrapolated)"
     print(
         f"      baseline, each alone here{how}: "
@@ -215,6 +237,12 @@ def budget_case(engine: TrainingEngine, specs, baseline_steps: int | None, progr
         )
         + f"; ratio to their sum {seconds / sum(alone):.2f}, "
         f"to the longer {seconds / max(alone):.2f}"
+    )
+    print(
+        f"      CPU time: the workers {cpu:.1f} s for both runs; "
+        f"the baseline {sum(alone_cpu):.1f} s"
+        f" ({', '.join(f'{c:.1f}' for c in alone_cpu)}); ratio {cpu / sum(alone_cpu):.2f}. "
+        f"Idle-machine estimate of the wall time: the longer run's CPU, {max(alone_cpu):.0f} s"
     )
 
 
@@ -344,6 +372,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-priority", action="store_true")
     parser.add_argument(
+        "--sections",
+        default="default,first,stop,budget,classroom",
+        help="which parts to run for the largest setting (and the default, the classroom)",
+    )
+    parser.add_argument(
         "--niceness",
         type=int,
         default=10,
@@ -359,23 +392,27 @@ def main() -> None:
             f"engine: {engine.backend} backend, {engine.max_running} trainings at once, "
             f"workers at niceness {engine.niceness}"
         )
+        sections = set(args.sections.split(","))
         specs = pair(DEFAULTS)
-        print(
-            f"default ({DEFAULTS['lab_depth']} x {DEFAULTS['lab_width']}, "
-            f"{DEFAULTS['lab_steps']:,} steps, {DEFAULTS['lab_dtype']}, sigmoid vs relu_he):"
-        )
-        first_snapshot(engine, DEFAULTS, args.repeats)
-        to_the_stop(engine, specs)
-        polling(engine, specs)
-        budget_case(engine, pair({**DEFAULTS, "lab_seed": 1}), None, progress=False)
+        if "default" in sections:
+            print(
+                f"default ({DEFAULTS['lab_depth']} x {DEFAULTS['lab_width']}, "
+                f"{DEFAULTS['lab_steps']:,} steps, {DEFAULTS['lab_dtype']}, sigmoid vs relu_he):"
+            )
+            first_snapshot(engine, DEFAULTS, args.repeats)
+            to_the_stop(engine, specs)
+            polling(engine, specs)
+            budget_case(engine, pair({**DEFAULTS, "lab_seed": 1}), None, progress=False)
         for dtype in args.dtypes.split(","):
             values = {**LARGEST, "lab_dtype": dtype}
             specs = pair(values)
             print(f"largest (20 x 128, 5,000 steps, {dtype}); {load()}:")
-            first_snapshot(engine, values, max(1, args.repeats // 2))
-            to_the_stop(engine, specs)
-            if not args.quick:
+            if "first" in sections:
+                first_snapshot(engine, values, max(1, args.repeats // 2))
+            if "stop" in sections:
+                to_the_stop(engine, specs)
                 polling(engine, specs, count=500)
+            if "budget" in sections and not args.quick:
                 fresh = pair({**values, "lab_seed": 1})
                 budget_case(engine, fresh, args.baseline_steps, progress=True)
         stats = engine.stats()
@@ -385,8 +422,9 @@ def main() -> None:
         )
     finally:
         engine.close()
-    print(f"a classroom; {load()}:")
-    classroom()
+    if "classroom" in sections:
+        print(f"a classroom; {load()}:")
+        classroom()
     if not args.skip_priority:
         print(f"priority of the training processes; {load()}:")
         priority(max(10, args.repeats * 4))
