@@ -17,6 +17,8 @@ session on an engine whose workers are warm:
   the steps the run actually takes, since every step costs the same);
 * polling: one ``view()`` of the two specs while they train, against what a ``st.cache_data``
   hit would cost for the same two snapshots (a pickle round trip);
+* where a step goes: a step of the largest run here against its BLAS products alone (CPU
+  time), and the float16 conversions of the parameter vector;
 * a classroom: 30 sessions polling the same largest pair (trainings started, ``view()``
   latency), then all leave: until every training process is gone;
 * priority: a fixed slice of page-like work (a chart's JSON and some numpy), timed while two
@@ -27,7 +29,7 @@ This machine is shared and noisy: compare the ratios, and read the load printed 
 
     python -m bench.bench_training [--quick] [--dtypes float16,float32,float64]
         [--baseline-steps 200] [--repeats 5] [--niceness 10] [--skip-priority]
-        [--sections default,first,stop,budget,classroom]
+        [--sections default,first,stop,budget,floor,classroom]
 
 ``--quick`` skips the whole-budget runs of the largest setting (minutes each).
 """
@@ -36,7 +38,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
+import math
 import os
 import pickle
 import statistics
@@ -199,27 +203,28 @@ def spec_from_controls_like(spec: RunSpec, steps: int) -> RunSpec:
     return dataclasses.replace(spec, rules=dataclasses.replace(spec.rules, max_iter=steps))
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU seconds of these processes so far (Linux /proc)."""
-    total = 0
+def cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes so far (Linux /proc)."""
+    seconds = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
 
 
 def budget_case(engine: TrainingEngine, specs, baseline_steps: int | None, progress: bool) -> None:
     """Wall time of the whole budget, and the CPU time the workers spent on it: on a machine
     shared with other work, CPU time per step is the figure that compares with the baseline
     (on an idle 2-core machine the wall time is the longer run's CPU time)."""
-    pids = [process.pid for process in engine.worker_processes()]
-    cpu0 = cpu_seconds(pids)
+    warm(engine)
+    before = cpu_seconds(process.pid for process in engine.worker_processes())
     seconds, snapshots = whole_budget(engine, specs, progress)
-    cpu = cpu_seconds(pids) - cpu0
+    after = cpu_seconds([*before, *(process.pid for process in engine.worker_processes())])
+    cpu = sum(after[pid] - before.get(pid, 0.0) for pid in after)  # a new worker: since start
     ends = "; ".join(
         f"{s.spec.activation}: {s.status} at step {s.step:,}"
         + (f" ({s.stopped_by})" if s.stopped_by == "non_finite" else "")
@@ -308,6 +313,72 @@ def classroom(students: int = 30, seconds: float = 5.0, hz: float = 4.0) -> None
         engine.close()
 
 
+def blas_floor(dtype: str) -> float:
+    """CPU seconds per step of the BLAS products alone of the largest network (20 x 128,
+    batch 256, one thread): the forward product, the weight gradient and the back-propagated
+    gradient of every layer (float16 runs them in float32)."""
+    carrier = np.float32 if dtype == "float16" else np.dtype(dtype).type
+    rng = np.random.default_rng(0)
+    widths = [2, *([128] * 20), 1]
+    weights = [rng.standard_normal((a, b)).astype(carrier) for a, b in itertools.pairwise(widths)]
+    inputs = [rng.standard_normal((256, a)).astype(carrier) for a in widths[:-1]]
+    deltas = [rng.standard_normal((256, b)).astype(carrier) for b in widths[1:]]
+
+    def step() -> None:
+        for a, w, d in zip(inputs, weights, deltas, strict=True):
+            a @ w
+            a.T @ d
+            d @ w.T
+
+    with threadpool_limits(1, user_api="blas"):
+        step()
+        best = math.inf
+        for _ in range(5):
+            start = time.process_time()
+            for _ in range(10):
+                step()
+            best = min(best, (time.process_time() - start) / 10)
+    return best
+
+
+def where_the_time_goes(dtypes: list[str]) -> None:
+    """Per dtype: a step of your largest run alone here (CPU time) against its BLAS floor; for
+    float16, the share of converting the 314,241-parameter iterate between dtypes."""
+    for dtype in dtypes:
+        spec = spec_from_controls({**LARGEST, "lab_dtype": dtype, "lab_steps": 40})
+        _, cpu = alone_here(spec, None)
+        floor = blas_floor(dtype)
+        print(
+            f"    {dtype}: a step of your run {cpu * 1e3:6.1f} ms CPU; its BLAS products alone "
+            f"{floor * 1e3:5.1f} ms ({floor / cpu:.0%}); x 5,000 steps: {cpu * 5000:4.0f} s, "
+            f"the BLAS floor {floor * 5000:4.0f} s"
+        )
+        if dtype == "float16":
+            spent = float16_conversions(initial_parameters(spec, 2))
+            print(
+                f"      float16 <-> float32/64 conversions of the iterate: {spent * 1e3:.1f} ms "
+                f"per step ({spent / cpu:.0%}); numpy {np.__version__} converts float16 "
+                f"element by element here"
+            )
+
+
+def float16_conversions(x: np.ndarray) -> float:
+    """CPU seconds of the conversions a float16 step makes of the parameter vector ``x``."""
+    x32 = x.astype(np.float32)
+    conversions = [
+        lambda: np.add.reduce(x, dtype=np.float64),  # mlp._all_finite
+        lambda: x.astype(np.float32),  # mlp._forward_backward's parameter cast
+        lambda: x.astype(np.float32),  # descent._update: x - t g
+        lambda: x32.astype(np.float16),  # descent._update: the new iterate
+        lambda: x.astype(np.float64),  # descent._norms
+    ]
+    start = time.process_time()
+    for _ in range(20):
+        for convert in conversions:
+            convert()
+    return (time.process_time() - start) / 20
+
+
 def page_work() -> float:
     """Some page-like work: a 7 x 600 chart's JSON and a little numpy; its seconds."""
     start = time.perf_counter()
@@ -373,7 +444,7 @@ def main() -> None:
     parser.add_argument("--skip-priority", action="store_true")
     parser.add_argument(
         "--sections",
-        default="default,first,stop,budget,classroom",
+        default="default,first,stop,budget,floor,classroom",
         help="which parts to run for the largest setting (and the default, the classroom)",
     )
     parser.add_argument(
@@ -422,6 +493,9 @@ def main() -> None:
         )
     finally:
         engine.close()
+    if "floor" in sections:
+        print(f"where a step of the largest run goes; {load()}:")
+        where_the_time_goes(args.dtypes.split(","))
     if "classroom" in sections:
         print(f"a classroom; {load()}:")
         classroom()

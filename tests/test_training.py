@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from vgapp import training
+from vgapp import training, training_processes
 from vgapp.lab_controls import LAB_CONTROLS
 from vgapp.lab_runs import LabRun, lab_data, spec_from_controls, train
 from vgapp.training import (
@@ -451,7 +451,7 @@ def test_no_process_to_be_had_trains_in_a_thread(monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("no more processes")
 
-    monkeypatch.setattr(training.subprocess, "Popen", refuse)
+    monkeypatch.setattr(training_processes.subprocess, "Popen", refuse)
     engine = TrainingEngine(backend="process")
     spec = spec_from_controls(STOPPING)
     try:

@@ -60,37 +60,32 @@ as ``vgcore.descent``; seconds are wall-clock seconds.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import dataclasses
 import itertools
-import logging
 import math
 import os
-import queue
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
-import numpy as np
+from vgapp.lab_runs import RunSpec
+from vgapp.training_jobs import (
+    ACTIVE,
+    CANCELLED,
+    FAILED,
+    FINISHED,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    STATUSES,
+    WAITING,
+    Job,
+    Snapshot,
+)
+from vgapp.training_processes import LOG, ProcessWorker, ThreadWorker, Worker
 
-from vgapp.lab_runs import LabRun, RunSpec, initial_parameters, lab_data, loss_of
-from vgapp.training_worker import Final, Rows, Trainer, frame, read_frame
-from vgcore.descent import DescentResult
-
-_LOG = logging.getLogger(__name__)
-_PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-QUEUED, RUNNING, PAUSED, WAITING = "queued", "running", "paused", "waiting"
-FINISHED, CANCELLED, FAILED = "finished", "cancelled", "failed"
-STATUSES: tuple[str, ...] = (QUEUED, RUNNING, PAUSED, WAITING, FINISHED, CANCELLED, FAILED)
-"""``waiting``: the stopping rules stopped the run and it waits for "continue"; ``finished``:
-it reached the budget (or overflowed: ``stopped_by == "non_finite"``)."""
-_ACTIVE = frozenset((QUEUED, RUNNING, PAUSED, WAITING))
 BACKENDS: tuple[str, ...] = ("process", "thread")
 MAX_SPECS_PER_VIEW = 4
 MAX_SESSION_ID = 200
@@ -102,18 +97,6 @@ STALL_TIMEOUT_S = 120.0
 """A worker training (not held) that has sent nothing for this long is killed (its job fails):
 it sends rows every ``ROW_INTERVAL_S`` while it trains, and one step of the largest run takes
 well under a second even with Armijo's trials on a loaded machine."""
-WORKER_ENV = {
-    # One BLAS thread per training process: two processes with a thread per core each would
-    # take turns on the cores (2.6x slower, README). Read by the BLAS when it loads.
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    # glibc serves blocks above 128 kB with mmap and returns them on free, until a free raises
-    # the threshold; a fresh process has not, and every step's temporaries (256 x 128 floats)
-    # then cost page faults: about 2x slower per step (bench/bench_training.py).
-    "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
-    "MALLOC_TRIM_THRESHOLD_": str(128 << 20),
-}
 
 
 def available_cores() -> int:
@@ -121,127 +104,6 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
-
-
-# ----------------------------------------------------------------------------- snapshot
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One job as it stands; immutable (arrays are read-only and never written again).
-
-    Trace arrays have one row per recorded step k = 0 .. ``step`` (``recorded`` rows; the step
-    arrays one row fewer), all float64."""
-
-    spec: RunSpec
-    status: str
-    """One of ``STATUSES``."""
-    queue_position: int | None
-    """1 for the next job to start; None unless ``queued``."""
-    step: int
-    """The last step recorded (-1 before step 0 is)."""
-    budget: int
-    """The step limit ``spec.rules.max_iter``."""
-    loss: np.ndarray
-    """F_k, the summed loss (F/n = loss / LAB_SAMPLES)."""
-    grad_norm: np.ndarray
-    """||grad F(x_k)||_2."""
-    param_norm: np.ndarray
-    step_norm: np.ndarray
-    """||x_{k+1} - x_k||_2, k = 0 .. step - 1."""
-    step_size: np.ndarray
-    backprop_norms: np.ndarray
-    """(recorded, depth + 1): ||dF/dz_l||_F per layer, output last (the heatmap)."""
-    saturation: np.ndarray
-    """(recorded, depth): share of saturated unit-samples per hidden layer."""
-    first_fired: MappingProxyType
-    """For each enabled rule, "max_iter" and "non_finite": the first k it held, or None."""
-    stopped_by: str | None
-    """Where the rules stopped the run: a rule name, "all", "max_iter" or "non_finite"."""
-    stop_step: int | None
-    """The step of ``x_stop`` (for "non_finite", the last finite step)."""
-    stop_iter: int | None
-    """The k at which the rules stopped the run (for "non_finite", the first k whose values
-    were not finite), as ``DescentResult.stop_iter``."""
-    stop_loss: float | None
-    """F at ``stop_step``."""
-    continued: bool
-    """True once "continue" (or resume/step at the stop) let it train past the stop."""
-    x_stop: np.ndarray | None
-    """Flat parameters at ``stop_step``, in the run's dtype."""
-    x_now: np.ndarray | None
-    """Flat parameters at ``x_now_step`` (sent at most once a second while running)."""
-    x_now_step: int | None
-    steps_per_second: float | None
-    """The speed measured while it trained (a moving average; kept while it is held)."""
-    seconds_left: float | None
-    """Estimated seconds to the budget at that speed, while it is running, paused or waiting
-    (for a run waiting at the rules' stop: what "continue" will take; while running, an upper
-    bound if the rules may still stop it sooner). None until measured, and once it is done."""
-    error: str | None
-    """The failure's text (a traceback, or how the process ended)."""
-    n_evaluations: int | None
-    """Objective calls of the whole run, once it has finished."""
-    version: int
-    """Grows whenever anything above changes: skip a redraw when it has not."""
-
-    @property
-    def recorded(self) -> int:
-        return self.step + 1
-
-    def __reduce__(self) -> tuple:
-        """Picklable (a mapping proxy is not): e.g. for ``st.cache_data`` or a session store."""
-        fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
-        fields["first_fired"] = dict(self.first_fired)
-        return (_snapshot_from, (fields,))
-
-    @property
-    def done(self) -> bool:
-        """Nothing more will happen without a control (finished, waiting, paused, ...)."""
-        return self.status not in (QUEUED, RUNNING)
-
-    def lab_run(self, label: str) -> LabRun:
-        """The trace so far as ``vgapp.lab_runs.LabRun`` (for the lab's charts and verdict),
-        once the rules have stopped the run (``stopped_by`` known)."""
-        if self.stopped_by is None or self.recorded == 0:
-            raise ValueError(
-                f"lab_run needs a run the rules have stopped; this one is {self.status} at "
-                f"step {self.step}"
-            )
-        data = lab_data(self.spec.dataset, self.spec.seed)
-        n_in = data.X.shape[1]
-        x = self.x_now if self.x_now is not None else self.x_stop
-        result = DescentResult(
-            x=x,
-            loss=self.loss,
-            grad_norm=self.grad_norm,
-            step_norm=self.step_norm,
-            step_size=self.step_size,
-            param_norm=self.param_norm,
-            path=None,
-            extras={"backprop_norms": self.backprop_norms, "saturation": self.saturation},
-            stopped_by=self.stopped_by,
-            stop_iter=int(self.stop_iter or 0),
-            first_fired=dict(self.first_fired),
-            dtype=self.spec.dtype,
-            n_evaluations=-1 if self.n_evaluations is None else self.n_evaluations,
-            x_stop=self.x_stop,
-        )
-        return LabRun(
-            self.spec,
-            label,
-            self.spec.sizes(n_in),
-            loss_of(data),
-            result,
-            initial_parameters(self.spec, n_in),
-            self.x_stop,
-            int(self.stop_step or 0),
-        )
-
-
-def _snapshot_from(fields: dict[str, Any]) -> Snapshot:
-    fields["first_fired"] = MappingProxyType(fields["first_fired"])
-    return Snapshot(**fields)
 
 
 @dataclass(frozen=True)
@@ -260,278 +122,6 @@ class EngineStats:
     sessions: int
     jobs: int
     memo_bytes: int
-
-
-# ----------------------------------------------------------------------------- jobs
-
-
-def _read_only(array: np.ndarray) -> np.ndarray:
-    view = array.view()
-    view.flags.writeable = False
-    return view
-
-
-class _Job:
-    """One spec's training and its trace (guarded by the engine's lock)."""
-
-    def __init__(self, spec: RunSpec) -> None:
-        self.spec = spec
-        self.budget = spec.rules.max_iter
-        depth = spec.depth
-        m = self.budget + 1
-        self.loss = np.empty(m)
-        self.grad_norm = np.empty(m)
-        self.param_norm = np.empty(m)
-        self.step_norm = np.empty(m - 1)
-        self.step_size = np.empty(m - 1)
-        self.backprop_norms = np.empty((m, depth + 1))
-        self.saturation = np.empty((m, depth))
-        self.recorded = 0
-        self.status = QUEUED
-        self.watchers: set[str] = set()
-        self.first_fired: dict[str, int | None] = {}
-        self.stopped_by: str | None = None
-        self.stop_iter = 0
-        self.final: Final | None = None
-        self.x_stop: np.ndarray | None = None
-        self.x_now: np.ndarray | None = None
-        self.x_now_step: int | None = None
-        self.error: str | None = None
-        self.hold_at = self.budget
-        self.rule_wait = True
-        self.held_as = PAUSED  # what its worker last held it as: PAUSED or WAITING
-        self.abandoned = False  # cancelled because nobody watched: viewing it restarts it
-        self.worker: _Worker | None = None
-        self.attempt = -1
-        self.queued_at = 0.0
-        self.seen_at = time.monotonic()
-        self.rate: float | None = None
-        self.rate_mark: tuple[int, float] | None = None
-        self.version = 0
-        self.cached: tuple[tuple[int, int | None], Snapshot] | None = None
-
-    @property
-    def nbytes(self) -> int:
-        arrays = (self.loss, self.grad_norm, self.param_norm, self.step_norm, self.step_size)
-        total = sum(a.nbytes for a in arrays) + self.backprop_norms.nbytes
-        total += self.saturation.nbytes
-        for x in (self.x_stop, self.x_now):
-            total += 0 if x is None else x.nbytes
-        return total
-
-    @property
-    def resident(self) -> bool:
-        return self.worker is not None
-
-    def add_rows(self, rows: Rows) -> None:
-        n = rows.loss.size
-        start = max(self.recorded - rows.first, 0)  # rows we have (a retraining) are skipped
-        if rows.first > self.recorded:
-            raise RuntimeError(f"rows from step {rows.first}, expected {self.recorded}")
-        for k_offset in range(start, n):
-            k = rows.first + k_offset
-            if k > self.budget:
-                break
-            self.loss[k] = rows.loss[k_offset]
-            self.grad_norm[k] = rows.grad_norm[k_offset]
-            self.param_norm[k] = rows.param_norm[k_offset]
-            if k > 0:
-                self.step_norm[k - 1] = rows.step_norm[k_offset]
-                self.step_size[k - 1] = rows.step_size[k_offset]
-            self.backprop_norms[k] = rows.backprop_norms[k_offset]
-            self.saturation[k] = rows.saturation[k_offset]
-        self.recorded = max(self.recorded, min(rows.first + n, self.budget + 1))
-        self.first_fired = rows.first_fired
-        if rows.stopped_by is not None and self.stopped_by is None:
-            self.stopped_by, self.stop_iter = rows.stopped_by, rows.stop_iter
-        if rows.x_stop is not None and self.x_stop is None:
-            self.x_stop = rows.x_stop
-        if rows.x_now is not None:
-            self.x_now, self.x_now_step = rows.x_now, rows.x_now_step
-        if n > start:
-            mark = (rows.first + n - 1, rows.seconds)
-            if self.rate_mark is not None and mark[1] > self.rate_mark[1]:
-                rate = (mark[0] - self.rate_mark[0]) / (mark[1] - self.rate_mark[1])
-                self.rate = rate if self.rate is None else 0.7 * self.rate + 0.3 * rate
-            self.rate_mark = mark
-
-    def finish(self, final: Final) -> None:
-        self.final = final
-        self.status = FINISHED
-        self.stopped_by, self.stop_iter = final.stopped_by, final.stop_iter
-        self.first_fired = final.first_fired
-        self.x_stop = final.x_stop
-        self.x_now, self.x_now_step = final.x, final.recorded - 1
-        self.recorded = final.recorded
-
-    def stop_step(self) -> int | None:
-        if self.final is not None:
-            return self.final.stop_step if self.final.recorded else None
-        if self.stopped_by is None or self.recorded == 0:
-            return None
-        return min(self.stop_iter, self.recorded - 1)
-
-    def snapshot(self, position: int | None) -> Snapshot:
-        key = (self.version, position)
-        if self.cached is not None and self.cached[0] == key:
-            return self.cached[1]
-        n = self.recorded
-        stop = self.stop_step()
-        going = self.status in (RUNNING, PAUSED, WAITING) and self.rate
-        seconds_left = (self.budget - max(n - 1, 0)) / self.rate if going else None
-        snapshot = Snapshot(
-            spec=self.spec,
-            status=self.status,
-            queue_position=position,
-            step=n - 1,
-            budget=self.budget,
-            loss=_read_only(self.loss[:n]),
-            grad_norm=_read_only(self.grad_norm[:n]),
-            param_norm=_read_only(self.param_norm[:n]),
-            step_norm=_read_only(self.step_norm[: max(n - 1, 0)]),
-            step_size=_read_only(self.step_size[: max(n - 1, 0)]),
-            backprop_norms=_read_only(self.backprop_norms[:n]),
-            saturation=_read_only(self.saturation[:n]),
-            first_fired=MappingProxyType(dict(self.first_fired)),
-            stopped_by=self.stopped_by,
-            stop_step=stop,
-            stop_iter=None if self.stopped_by is None else self.stop_iter,
-            stop_loss=None if stop is None else float(self.loss[stop]),
-            continued=not self.rule_wait,
-            x_stop=None if self.x_stop is None else _read_only(self.x_stop),
-            x_now=None if self.x_now is None else _read_only(self.x_now),
-            x_now_step=self.x_now_step,
-            steps_per_second=self.rate,
-            seconds_left=seconds_left,
-            error=self.error,
-            n_evaluations=None if self.final is None else self.final.n_evaluations,
-            version=self.version,
-        )
-        self.cached = (key, snapshot)
-        return snapshot
-
-
-# ----------------------------------------------------------------------------- workers
-
-
-class _Worker:
-    """A training process (or thread); ``job`` is what it trains now, ``held`` whether that
-    training is held (paused or waiting at the rules' stop)."""
-
-    ids = itertools.count()
-
-    def __init__(self, engine: TrainingEngine) -> None:
-        self.engine = engine
-        self.number = next(self.ids)
-        self.job: _Job | None = None
-        self.held = False
-        self.ready = False
-        self.alive = True
-        self.idle_since = self.heard_at = time.monotonic()
-        self.parked_at = 0.0
-
-    @property
-    def ident(self) -> int:
-        raise NotImplementedError
-
-    def send(self, command: tuple) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        raise NotImplementedError
-
-    def kill(self) -> None:
-        """End a worker that does not answer (its reader then reports the job failed)."""
-        raise NotImplementedError
-
-
-class _ProcessWorker(_Worker):
-    def __init__(self, engine: TrainingEngine) -> None:
-        super().__init__(engine)
-        env = {**os.environ, **WORKER_ENV}
-        env.pop("PYTHONSAFEPATH", None)  # -m must find vgapp in the working directory
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "vgapp.training_worker", str(engine.niceness)],
-            cwd=_PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        self.reader = threading.Thread(
-            target=self._read, name=f"training-worker-{self.number}", daemon=True
-        )
-        self.reader.start()
-
-    @property
-    def ident(self) -> int:
-        return self.process.pid
-
-    def send(self, command: tuple) -> None:
-        try:
-            self.process.stdin.write(frame(command))
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            pass  # it has died: the reader reports that
-
-    def stop(self) -> None:
-        self.alive = False
-        self.send(("exit",))
-        with contextlib.suppress(OSError):
-            self.process.stdin.close()
-
-    def kill(self) -> None:
-        self.process.kill()
-
-    def _read(self) -> None:
-        stream = self.process.stdout
-        try:
-            while True:
-                self.engine._on_message(self, read_frame(stream))
-        except (EOFError, OSError, ValueError):
-            pass
-        except Exception:  # a message we cannot read: this worker is unusable
-            _LOG.exception("training worker %s sent an unreadable message", self.ident)
-            self.process.kill()
-        try:
-            code = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait()
-        stream.close()
-        how = f"signal {-code}" if code < 0 else f"exit code {code}"
-        self.engine._on_worker_exit(self, f"the training process ended unexpectedly ({how})")
-
-
-class _ThreadWorker(_Worker):
-    def __init__(self, engine: TrainingEngine) -> None:
-        super().__init__(engine)
-        self.commands: queue.Queue = queue.Queue()
-        self.thread = threading.Thread(
-            target=self._serve, name=f"training-thread-{self.number}", daemon=True
-        )
-        self.thread.start()
-
-    @property
-    def ident(self) -> int:
-        return self.thread.ident or 0
-
-    def send(self, command: tuple) -> None:
-        self.commands.put(command)
-
-    def stop(self) -> None:
-        self.alive = False
-        self.send(("exit",))
-
-    def kill(self) -> None:
-        """A thread cannot be killed; its job is failed and the thread left to end."""
-        self.engine._on_worker_exit(self, "the training thread stopped answering")
-
-    def _serve(self) -> None:
-        self.engine._on_message(self, ("ready", threading.get_ident()))
-        try:
-            Trainer(self.commands, lambda message: self.engine._on_message(self, message)).serve()
-        finally:
-            self.engine._on_worker_exit(self, "the training thread ended unexpectedly")
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -592,9 +182,9 @@ class TrainingEngine:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
         self.backend = backend
         self._lock = threading.RLock()
-        self._jobs: dict[RunSpec, _Job] = {}
-        self._queue: list[_Job] = []
-        self._workers: list[_Worker] = []
+        self._jobs: dict[RunSpec, Job] = {}
+        self._queue: list[Job] = []
+        self._workers: list[Worker] = []
         self._sessions: dict[str, tuple[float, frozenset[RunSpec]]] = {}
         self._attempts = itertools.count()
         self._started = 0
@@ -630,7 +220,7 @@ class TrainingEngine:
             for spec in specs:
                 job = self._jobs.get(spec)
                 if job is None:
-                    job = self._jobs[spec] = _Job(spec)
+                    job = self._jobs[spec] = Job(spec)
                     self._enqueue(job)
                 elif job.status == CANCELLED and job.abandoned:
                     job.abandoned = False
@@ -696,7 +286,7 @@ class TrainingEngine:
         """Stop training this job (its steps so far stay shown); ``resume`` trains it again."""
         with self._lock:
             job = self._job(spec)
-            if job.status in _ACTIVE:
+            if job.status in ACTIVE:
                 self._release(job)
                 job.status, job.abandoned = CANCELLED, False
                 job.version += 1
@@ -722,7 +312,7 @@ class TrainingEngine:
     def worker_processes(self) -> tuple[subprocess.Popen, ...]:
         """The live worker processes (for tests and benchmarks)."""
         with self._lock:
-            return tuple(w.process for w in self._workers if isinstance(w, _ProcessWorker))
+            return tuple(w.process for w in self._workers if isinstance(w, ProcessWorker))
 
     def close(self) -> None:
         """Stop every worker; the engine refuses further calls."""
@@ -730,7 +320,7 @@ class TrainingEngine:
             self._closed = True
             workers, self._workers = self._workers, []
             for job in self._jobs.values():
-                if job.status in _ACTIVE and job.status not in (PAUSED, WAITING):
+                if job.status in ACTIVE and job.status not in (PAUSED, WAITING):
                     job.status = CANCELLED
                 job.worker = None
             self._queue.clear()
@@ -738,7 +328,7 @@ class TrainingEngine:
             worker.stop()
         self._wake.set()
         for worker in workers:
-            if isinstance(worker, _ProcessWorker):
+            if isinstance(worker, ProcessWorker):
                 try:
                     worker.process.wait(timeout=5)
                 except subprocess.TimeoutExpired:
@@ -757,7 +347,7 @@ class TrainingEngine:
         if self._closed:
             raise RuntimeError("the training engine is closed")
 
-    def _job(self, spec: RunSpec) -> _Job:
+    def _job(self, spec: RunSpec) -> Job:
         if not isinstance(spec, RunSpec):
             raise ValueError(f"spec must be a RunSpec; got {spec!r:.80}")
         self._check_open()
@@ -766,13 +356,13 @@ class TrainingEngine:
             raise KeyError("no job for this spec: view it first")
         return job
 
-    def _snapshot(self, job: _Job) -> Snapshot:
+    def _snapshot(self, job: Job) -> Snapshot:
         position = None
         if job.status == QUEUED and job in self._queue:
             position = self._queue.index(job) + 1
         return job.snapshot(position)
 
-    def _enqueue(self, job: _Job) -> None:
+    def _enqueue(self, job: Job) -> None:
         """Queue ``job`` to train (again); it keeps the steps it has."""
         if job.status in (FINISHED,) or job in self._queue:
             return
@@ -781,13 +371,13 @@ class TrainingEngine:
         job.version += 1
         self._queue.append(job)
 
-    def _hold(self, job: _Job, hold_at: int, rule_wait: bool) -> None:
+    def _hold(self, job: Job, hold_at: int, rule_wait: bool) -> None:
         job.hold_at, job.rule_wait = hold_at, rule_wait
         job.version += 1
         if job.worker is not None:
             job.worker.send(("hold", job.attempt, hold_at, rule_wait))
 
-    def _play(self, job: _Job, hold_at: int, rule_wait: bool) -> None:
+    def _play(self, job: Job, hold_at: int, rule_wait: bool) -> None:
         if job.status == FINISHED:
             return
         job.hold_at, job.rule_wait = hold_at, rule_wait
@@ -801,7 +391,7 @@ class TrainingEngine:
             job.worker.send(("hold", job.attempt, hold_at, rule_wait))
         self._schedule()
 
-    def _release(self, job: _Job) -> None:
+    def _release(self, job: Job) -> None:
         """Take ``job`` off its worker (which goes idle) and out of the queue."""
         if job in self._queue:
             self._queue.remove(job)
@@ -838,16 +428,16 @@ class TrainingEngine:
         for spec in specs:
             self._unwatch(spec, session)
 
-    def _start_worker(self) -> _Worker:
-        worker: _Worker
+    def _start_worker(self) -> Worker:
+        worker: Worker
         if self.backend == "process":
             try:
-                worker = _ProcessWorker(self)
+                worker = ProcessWorker(self)
             except OSError as error:  # no process to be had: train in threads from now on
-                _LOG.warning("no training process (%s): training in threads instead", error)
+                LOG.warning("no training process (%s): training in threads instead", error)
                 self.backend = "thread"
         if self.backend == "thread":
-            worker = _ThreadWorker(self)
+            worker = ThreadWorker(self)
         self._workers.append(worker)
         return worker
 
@@ -888,7 +478,7 @@ class TrainingEngine:
             for _ in range(max(0, min(wanted, room))):
                 live.append(self._start_worker())
 
-    def _assign(self, job: _Job, worker: _Worker) -> None:
+    def _assign(self, job: Job, worker: Worker) -> None:
         job.attempt = next(self._attempts)
         job.worker, worker.job, worker.held = worker, job, False
         worker.heard_at = (
@@ -899,13 +489,13 @@ class TrainingEngine:
         self._started += 1
         worker.send(("train", job.attempt, job.spec, job.hold_at, job.rule_wait, job.recorded))
 
-    def _parked(self, live: list[_Worker]) -> list[_Worker]:
+    def _parked(self, live: list[Worker]) -> list[Worker]:
         return sorted(
             (w for w in live if w.job is not None and w.held and w.job not in self._queue),
             key=lambda w: w.parked_at,
         )
 
-    def _evict_parked(self, live: list[_Worker]) -> None:
+    def _evict_parked(self, live: list[Worker]) -> None:
         parked = self._parked(live)
         if parked:
             job = parked[0].job
@@ -913,7 +503,7 @@ class TrainingEngine:
             self._release(job)
             job.version += 1
 
-    def _bound_parked(self, live: list[_Worker]) -> None:
+    def _bound_parked(self, live: list[Worker]) -> None:
         parked = self._parked(live)
         for worker in parked[: max(0, len(parked) - self.max_parked)]:
             job = worker.job
@@ -936,7 +526,7 @@ class TrainingEngine:
 
     # ------------------------------------------------------------------------- messages
 
-    def _on_message(self, worker: _Worker, message: tuple) -> None:
+    def _on_message(self, worker: Worker, message: tuple) -> None:
         kind = message[0]
         with self._lock:
             worker.heard_at = time.monotonic()
@@ -972,7 +562,7 @@ class TrainingEngine:
                 self._trim_memo()
             job.version += 1
 
-    def _on_worker_exit(self, worker: _Worker, text: str) -> None:
+    def _on_worker_exit(self, worker: Worker, text: str) -> None:
         with self._lock:
             worker.alive = False
             if worker in self._workers:
@@ -1018,7 +608,7 @@ class TrainingEngine:
             starting = not worker.ready and silent > START_TIMEOUT_S
             stalled = worker.job is not None and not worker.held and silent > STALL_TIMEOUT_S
             if worker.alive and (starting or stalled):
-                _LOG.warning("training worker %s does not answer: killing it", worker.ident)
+                LOG.warning("training worker %s does not answer: killing it", worker.ident)
                 worker.kill()
 
     def _stop_idle_workers(self, now: float) -> None:
@@ -1051,7 +641,14 @@ def default_engine() -> TrainingEngine:
 
 __all__ = [
     "BACKENDS",
+    "CANCELLED",
+    "FAILED",
+    "FINISHED",
+    "PAUSED",
+    "QUEUED",
+    "RUNNING",
     "STATUSES",
+    "WAITING",
     "EngineStats",
     "Snapshot",
     "TrainingEngine",
