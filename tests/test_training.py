@@ -9,6 +9,7 @@ import dataclasses
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -408,6 +409,23 @@ def test_idle_warm_workers_exit_and_come_back_on_demand():
         assert done.status == FINISHED
     finally:
         engine.close()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_workers_run_niced_with_one_blas_thread_and_leave_the_server_alone():
+    """Each worker: the engine's niceness, and two threads only (its main thread and the one
+    reading commands: no BLAS thread pool); the server's environment and __main__ unchanged."""
+    environment, main = dict(os.environ), sys.modules["__main__"]
+    engine = TrainingEngine(backend="process", niceness=7)
+    try:
+        engine.view("s", ())
+        wait_for(lambda: engine.stats().warm == engine.max_running, "warm workers")
+        for process in engine.worker_processes():
+            assert os.getpriority(os.PRIO_PROCESS, process.pid) - os.nice(0) == 7
+            assert len(os.listdir(f"/proc/{process.pid}/task")) == 2
+    finally:
+        engine.close()
+    assert dict(os.environ) == environment and sys.modules["__main__"] is main
 
 
 # ----------------------------------------------------------------------------- failures
