@@ -656,6 +656,55 @@ def test_progress_final_call_at_early_stop():
     assert seen == [(3, 1000)]
 
 
+def test_observer_sees_every_recorded_iterate_as_the_trace_records_it():
+    """observer gets each k once, in order, with the trace's own values, the rules' stop as it
+    becomes known, and changes nothing: the trace equals a run without it."""
+    rules = StoppingRules(gatol=0.5, stagnation=False, max_iter=12)
+    seen = []
+
+    def observer(step):
+        seen.append(
+            (step.k, step.loss, step.grad_norm, step.param_norm, step.step_norm, step.step_size,
+             step.x.copy(), step.stopped_by, step.stop_iter, dict(step.first_fired))
+        )  # fmt: skip
+
+    args = (quadratic([1.0, 3.0]), [1.0, -2.0])
+    plain = gradient_descent(*args, eta=0.2, rules=rules, run_past_stop=True, record_path=True)
+    watched = gradient_descent(
+        *args, eta=0.2, rules=rules, run_past_stop=True, record_path=True, observer=observer
+    )
+    for name in ("loss", "grad_norm", "param_norm", "step_norm", "step_size", "path", "x"):
+        assert np.array_equal(getattr(plain, name), getattr(watched, name)), name
+    assert [row[0] for row in seen] == list(range(13))
+    assert [row[1] for row in seen] == plain.loss.tolist()
+    assert [row[2] for row in seen] == plain.grad_norm.tolist()
+    assert [row[3] for row in seen] == plain.param_norm.tolist()
+    assert [row[4] for row in seen] == [None, *plain.step_norm.tolist()]
+    assert [row[5] for row in seen] == [0.0, *plain.step_size.tolist()]
+    assert all(np.array_equal(row[6], x) for row, x in zip(seen, plain.path, strict=True))
+    stop = plain.stop_iter
+    assert plain.stopped_by == "gatol" and 0 < stop < 12
+    assert all(row[7] is None for row in seen[:stop])
+    assert all(row[7] == "gatol" and row[8] == stop for row in seen[stop:])
+    assert seen[-1][9] == plain.first_fired
+
+
+def test_observer_raising_abandons_the_run():
+    """An exception from the observer comes out of gradient_descent; a bad observer is refused."""
+
+    class Abandon(Exception):
+        pass
+
+    def observer(step):
+        if step.k == 3:
+            raise Abandon
+
+    with pytest.raises(Abandon):
+        gradient_descent(quadratic([1.0]), 1.0, eta=0.1, observer=observer)
+    with pytest.raises(ValueError, match="observer must be callable"):
+        gradient_descent(quadratic([1.0]), 1.0, observer=3)
+
+
 # --- hypothesis: monotone descent for eta < 2/L -----------------------------------------
 
 

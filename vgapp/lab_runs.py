@@ -32,7 +32,7 @@ from vgapp.lab_controls import (
 )
 from vgcore._validate import check_choice, check_int
 from vgcore.datasets import Dataset, make_dataset
-from vgcore.descent import DescentResult, gradient_descent
+from vgcore.descent import DescentResult, DescentStep, gradient_descent
 from vgcore.mlp import Objective, flatten_params, init_mlp, mlp_objective
 from vgcore.stopping import StoppingRules
 
@@ -160,9 +160,12 @@ def train(
     data: Dataset,
     label: str,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    observer: Callable[[DescentStep], None] | None = None,
 ) -> LabRun:
     """Train ``spec`` with the core's gradient descent to the step budget (``run_past_stop``),
-    keeping the parameters where the rules stopped it."""
+    keeping the parameters where the rules stopped it. ``observer`` sees every step (the
+    training engine's worker streams the trace from it, and pauses or abandons the run there)."""
     x0 = initial_parameters(spec, data.X.shape[1])
     result = gradient_descent(
         run_objective(spec, data),
@@ -173,6 +176,7 @@ def train(
         dtype=spec.dtype,
         run_past_stop=True,
         progress=progress,
+        observer=observer,
     )
     last = max(result.loss.size - 1, 0)
     stop_step = last if result.stopped_by == "non_finite" else min(result.stop_iter, last)

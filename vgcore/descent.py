@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,30 @@ class DescentResult:
         return int(self.step_size.size)
 
 
+@dataclass(frozen=True, slots=True)
+class DescentStep:
+    """What ``observer`` sees of iterate k, right after it is recorded and the rules checked.
+
+    Valid during the call only: ``x`` is the loop's own (read-only) iterate, ``first_fired`` a
+    live read-only view, ``extras`` the objective's return value. Raising from the observer
+    abandons the run (the exception propagates out of ``gradient_descent``)."""
+
+    k: int
+    loss: float
+    grad_norm: float
+    param_norm: float
+    step_norm: float | None
+    """||x_k - x_{k-1}|| (None at k = 0)."""
+    step_size: float
+    """t_{k-1} (0.0 at k = 0)."""
+    extras: Mapping[str, Any] | None
+    x: np.ndarray
+    stopped_by: str | None
+    """The stop reason once the rules have stopped the run (at ``stop_iter``), else None."""
+    stop_iter: int
+    first_fired: Mapping[str, int | None]
+
+
 def gradient_descent(
     objective: Objective,
     x0: Any,
@@ -97,6 +122,7 @@ def gradient_descent(
     record_path: bool = False,
     run_past_stop: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    observer: Callable[[DescentStep], None] | None = None,
 ) -> DescentResult:
     """Minimise F by ``x_{k+1} = x_k - t_k grad F(x_k)`` until a stopping rule fires.
 
@@ -105,7 +131,9 @@ def gradient_descent(
     ``F(x - t g) <= F(x) - c1 t ||g||^2``; when none passes, t = 0 (no step). A non-finite loss,
     gradient or iterate stops the loop with ``"non_finite"``; the trace keeps only finite values.
     ``run_past_stop`` keeps iterating to ``max_iter`` to record ``first_fired`` for every rule.
-    ``progress(k, max_iter)`` is called about every 1% of ``max_iter`` and once at the end."""
+    ``progress(k, max_iter)`` is called about every 1% of ``max_iter`` and once at the end.
+    ``observer(DescentStep)`` is called at every recorded iterate (it may block, e.g. to pause
+    the run, or raise to abandon it); it changes nothing in the arithmetic."""
     if not callable(objective):
         raise ValueError(f"objective must be callable; got {objective!r}")
     step = check_choice(step, STEP_RULES, "step")
@@ -127,6 +155,8 @@ def gradient_descent(
             raise ValueError(f"{name} must be True or False; got {flag!r}")
     if progress is not None and not callable(progress):
         raise ValueError(f"progress must be callable or None; got {progress!r}")
+    if observer is not None and not callable(observer):
+        raise ValueError(f"observer must be callable or None; got {observer!r}")
     x0_64 = as_finite_array(x0, "x0")
     if x0_64.ndim > 1:
         raise ValueError(f"x0 must be a scalar or a 1-dimensional array; got shape {x0_64.shape}")
@@ -156,6 +186,7 @@ def gradient_descent(
         record_path,
         run_past_stop,
         progress,
+        observer,
     ).run()
 
 
@@ -177,8 +208,10 @@ class _Loop:
         record_path: bool,
         run_past_stop: bool,
         progress: Callable[[int, int], None] | None,
+        observer: Callable[[DescentStep], None] | None = None,
     ) -> None:
         self.objective = objective
+        self.observer = observer
         self.shape = shape
         self.work = work
         self.armijo = step == "armijo"
@@ -242,6 +275,7 @@ class _Loop:
         max_iter = rules.max_iter
         enabled = rules.enabled
         first_fired: dict[str, int | None] = dict.fromkeys((*enabled, "max_iter", "non_finite"))
+        fired = MappingProxyType(first_fired)  # what an observer sees
         stopped_by: str | None = None
         stop_iter = 0
         every = max(1, -(-max_iter // 100))
@@ -284,6 +318,9 @@ class _Loop:
                         stop_iter = k
                         if stopped_by is not None:
                             self.x_stop = x  # iterates are never written to: no copy needed
+                if self.observer is not None:
+                    seen = (k, loss, grad_norm, param_norm, step_norm, t, extras, x)
+                    self.observer(DescentStep(*seen, stopped_by, stop_iter, fired))
                 if k == max_iter or (stopped_by is not None and not self.run_past_stop):
                     break
 
@@ -481,6 +518,7 @@ __all__ = [
     "ETA_MAX",
     "STEP_RULES",
     "DescentResult",
+    "DescentStep",
     "Objective",
     "descent_rate_bound",
     "gradient_descent",

@@ -1,0 +1,163 @@
+"""The training engine's workers (``vgapp.training``): a process running ``python -m
+vgapp.training_worker`` that talks pickled frames over its pipes, or, where there is no second
+process, a thread of the server running the same ``Trainer``.
+
+A process is started with ``subprocess.Popen`` (fork + exec of a fresh interpreter) in the
+project root, so that ``-m`` finds ``vgapp``; its environment (one BLAS thread, glibc's malloc
+thresholds) is the child's alone: nothing of the server process is changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from vgapp.training_worker import Trainer, frame, read_frame
+
+if TYPE_CHECKING:
+    from vgapp.training import TrainingEngine
+    from vgapp.training_jobs import Job
+
+LOG = logging.getLogger("vgapp.training")
+_PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORKER_ENV = {
+    # One BLAS thread per training process: two processes with a thread per core each would
+    # take turns on the cores (2.6x slower, README). Read by the BLAS when it loads.
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    # glibc serves blocks above 128 kB with mmap and returns them on free, until a free raises
+    # the threshold; a fresh process has not, and every step's temporaries (256 x 128 floats)
+    # then cost page faults: a fresh process trained the largest network 1.7x (float32) to
+    # 2.0x (float64) slower per step without these (measured by hand, one BLAS thread).
+    "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
+    "MALLOC_TRIM_THRESHOLD_": str(128 << 20),
+}
+
+
+class Worker:
+    """A training process (or thread); ``job`` is what it trains now, ``held`` whether that
+    training is held (paused or waiting at the rules' stop)."""
+
+    ids = itertools.count()
+
+    def __init__(self, engine: TrainingEngine) -> None:
+        self.engine = engine
+        self.number = next(self.ids)
+        self.job: Job | None = None
+        self.held = False
+        self.ready = False
+        self.alive = True
+        self.idle_since = self.heard_at = time.monotonic()
+        self.parked_at = 0.0
+
+    @property
+    def ident(self) -> int:
+        raise NotImplementedError
+
+    def send(self, command: tuple) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        """End a worker that does not answer (its reader then reports the job failed)."""
+        raise NotImplementedError
+
+
+class ProcessWorker(Worker):
+    def __init__(self, engine: TrainingEngine) -> None:
+        super().__init__(engine)
+        env = {**os.environ, **WORKER_ENV}
+        env.pop("PYTHONSAFEPATH", None)  # -m must find vgapp in the working directory
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "vgapp.training_worker", str(engine.niceness)],
+            cwd=_PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self.reader = threading.Thread(
+            target=self._read, name=f"training-worker-{self.number}", daemon=True
+        )
+        self.reader.start()
+
+    @property
+    def ident(self) -> int:
+        return self.process.pid
+
+    def send(self, command: tuple) -> None:
+        try:
+            self.process.stdin.write(frame(command))
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # it has died: the reader reports that
+
+    def stop(self) -> None:
+        self.alive = False
+        self.send(("exit",))
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+
+    def _read(self) -> None:
+        stream = self.process.stdout
+        try:
+            while True:
+                self.engine._on_message(self, read_frame(stream))
+        except (EOFError, OSError, ValueError):
+            pass
+        except Exception:  # a message we cannot read: this worker is unusable
+            LOG.exception("training worker %s sent an unreadable message", self.ident)
+            self.process.kill()
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        stream.close()
+        how = f"signal {-code}" if code < 0 else f"exit code {code}"
+        self.engine._on_worker_exit(self, f"the training process ended unexpectedly ({how})")
+
+
+class ThreadWorker(Worker):
+    def __init__(self, engine: TrainingEngine) -> None:
+        super().__init__(engine)
+        self.commands: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(
+            target=self._serve, name=f"training-thread-{self.number}", daemon=True
+        )
+        self.thread.start()
+
+    @property
+    def ident(self) -> int:
+        return self.thread.ident or 0
+
+    def send(self, command: tuple) -> None:
+        self.commands.put(command)
+
+    def stop(self) -> None:
+        self.alive = False
+        self.send(("exit",))
+
+    def kill(self) -> None:
+        """A thread cannot be killed; its job is failed and the thread left to end."""
+        self.engine._on_worker_exit(self, "the training thread stopped answering")
+
+    def _serve(self) -> None:
+        self.engine._on_message(self, ("ready", threading.get_ident()))
+        try:
+            Trainer(self.commands, lambda message: self.engine._on_message(self, message)).serve()
+        finally:
+            self.engine._on_worker_exit(self, "the training thread ended unexpectedly")

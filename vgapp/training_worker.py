@@ -1,0 +1,346 @@
+"""The training process of ``vgapp.training``: ``python -m vgapp.training_worker [NICENESS]``.
+
+A plain entry module of our own, started by the engine with ``subprocess.Popen`` (fork + exec
+of a fresh interpreter): nothing of the server process is inherited or changed, so there is no
+``__main__`` to re-import and no ``PYTHONPATH`` to rewrite. The engine passes the child's
+environment (one BLAS thread, glibc's malloc thresholds) and starts it in the project root so
+that ``-m`` finds ``vgapp``. The child lowers its own priority (``os.nice``), imports and warms
+up the lab, says ``("ready", pid)`` and then trains one ``RunSpec`` at a time as told.
+
+Protocol: pickled tuples in frames of an 8-byte little-endian length and the pickle, engine ->
+child on stdin, child -> engine on stdout (the child's own fd 1 is pointed at stderr, so a stray
+print cannot corrupt a frame). The same ``Trainer`` runs in a thread of the server where there
+is no second process (``vgapp.training``'s thread backend), with a queue for stdin and a
+callback for stdout.
+
+Engine -> child:
+    ("train", attempt, spec, hold_at, rule_wait, skip)  train ``spec`` from step 0; rows with
+        k < skip are computed (the same arithmetic) but not sent: the engine has them already
+    ("hold", attempt, hold_at, rule_wait)  hold after step ``hold_at``; with ``rule_wait``, also
+        hold at the step where the stopping rules stop the run
+    ("cancel", attempt)  abandon the training (at the next step)
+    ("exit",)
+Child -> engine:
+    ("ready", pid) | ("rows", attempt, Rows) | ("held", attempt, k, "pause" | "rule")
+    | ("running", attempt, k) | ("done", attempt, Final) | ("failed", attempt, text)
+    | ("cancelled", attempt)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import queue
+import struct
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from vgapp.lab_controls import LAB_CONTROLS
+from vgapp.lab_runs import LAB_FIGURES, RunSpec, lab_data, spec_from_controls, train
+from vgcore.descent import DescentStep
+
+ROW_INTERVAL_S = 0.08
+"""Rows are sent at most this often (and at every hold and at the end)..."""
+EARLY_ROWS = 4
+"""...except the first steps, each sent at once: the first picture needs only a few steps."""
+PARAMS_INTERVAL_S = 1.0
+"""The current parameters (for the decision boundary) are sent at most this often, and at every
+hold and at the end."""
+HEADER = struct.Struct("<Q")
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Trace rows ``k = first .. first + n - 1`` and what is known of the stop."""
+
+    first: int
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    param_norm: np.ndarray
+    step_norm: np.ndarray
+    """||x_k - x_{k-1}|| of each row (0 for k = 0)."""
+    step_size: np.ndarray
+    """t_{k-1} of each row (0 for k = 0)."""
+    backprop_norms: np.ndarray
+    saturation: np.ndarray
+    first_fired: dict[str, int | None]
+    stopped_by: str | None
+    stop_iter: int
+    x_stop: np.ndarray | None
+    """Sent once, with the rows of the step where the rules stopped the run."""
+    x_now: np.ndarray | None
+    x_now_step: int
+    seconds: float
+    """Seconds since this training started (the child's clock), for the step rate."""
+
+
+@dataclass(frozen=True)
+class Final:
+    """The end of a training (the budget reached, or an overflow)."""
+
+    stopped_by: str
+    stop_iter: int
+    stop_step: int
+    first_fired: dict[str, int | None]
+    recorded: int
+    x: np.ndarray
+    x_stop: np.ndarray
+    n_evaluations: int
+
+
+class Cancelled(Exception):
+    """The engine abandoned the training."""
+
+
+class Exit(Exception):
+    """The engine (or end of input) asks this trainer to end."""
+
+
+class Trainer:
+    """Trains one spec at a time; commands come from ``commands``, messages go to ``emit``."""
+
+    def __init__(self, commands: queue.Queue, emit: Callable[[tuple], None]) -> None:
+        self.commands = commands
+        self.emit = emit
+        self.pending: list[tuple] = []
+        self.attempt = -1
+
+    def serve(self) -> None:
+        """Until ``("exit",)`` or the end of input."""
+        try:
+            while True:
+                command = self.pending.pop(0) if self.pending else self.commands.get()
+                if command[0] == "exit":
+                    return
+                if command[0] == "train":
+                    self._train(*command[1:])
+                # "hold" or "cancel" for a training that has ended: nothing to do
+        except Exit:
+            return
+
+    # ------------------------------------------------------------------------- one training
+
+    def _train(self, attempt: int, spec: RunSpec, hold_at: int, rule_wait: bool, skip: int) -> None:
+        self.attempt, self.hold_at, self.rule_wait, self.skip = attempt, hold_at, rule_wait, skip
+        self.budget = spec.rules.max_iter
+        self.rows: list[tuple] = []
+        self.x_stop: np.ndarray | None = None
+        self.x_stop_sent = False
+        self.started = self.sent_at = time.monotonic()
+        self.params_at = -float("inf")
+        self.last: DescentStep | None = None
+        try:
+            data = lab_data(spec.dataset, spec.seed)
+            run = train(spec, data, "", observer=self._observe)
+        except Cancelled:
+            self.emit(("cancelled", attempt))
+            return
+        except Exit:
+            raise
+        except Exception as error:  # the engine shows it as a failed training
+            text = "".join(traceback.format_exception(error)).strip()
+            self.emit(("failed", attempt, text))
+            return
+        result = run.result
+        self._flush(None)
+        final = Final(
+            stopped_by=result.stopped_by,
+            stop_iter=result.stop_iter,
+            stop_step=run.stop_step,
+            first_fired=dict(result.first_fired),
+            recorded=run.recorded,
+            x=np.asarray(result.x).copy(),
+            x_stop=np.asarray(run.x_stop).copy(),
+            n_evaluations=result.n_evaluations,
+        )
+        self.emit(("done", attempt, final))
+
+    def _observe(self, step: DescentStep) -> None:
+        k = step.k
+        self.last = step
+        if k >= self.skip:
+            extras = step.extras or {}
+            self.rows.append(
+                (
+                    k,
+                    step.loss,
+                    step.grad_norm,
+                    step.param_norm,
+                    0.0 if step.step_norm is None else step.step_norm,
+                    step.step_size,
+                    *(extras[name] for name in LAB_FIGURES),
+                )
+            )
+        if step.stopped_by is not None and self.x_stop is None:
+            self.x_stop = step.x.copy()
+        self._drain()
+        now = time.monotonic()
+        if k < self.skip:
+            pass
+        elif k < EARLY_ROWS or now - self.sent_at >= ROW_INTERVAL_S:
+            self._flush(step if now - self.params_at >= PARAMS_INTERVAL_S else None)
+        if k < self.budget:
+            self._hold(step)
+
+    def _hold_reason(self, step: DescentStep) -> str | None:
+        if step.k >= self.hold_at:
+            return "pause"
+        if self.rule_wait and step.stopped_by is not None and step.k == step.stop_iter:
+            return "rule"
+        return None
+
+    def _hold(self, step: DescentStep) -> None:
+        """Block here while the engine holds the run at this step."""
+        shown = None
+        reason = self._hold_reason(step)
+        while reason is not None:
+            if reason != shown:
+                self._flush(step)
+                self.emit(("held", self.attempt, step.k, reason))
+                shown = reason
+            self._command(self.commands.get())
+            reason = self._hold_reason(step)
+        if shown is not None:
+            self.emit(("running", self.attempt, step.k))
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            self._command(command)
+
+    def _command(self, command: tuple) -> None:
+        kind = command[0]
+        if kind == "exit":
+            raise Exit
+        if kind == "train":  # the engine cancels first; if not, the new training wins
+            self.pending.append(command)
+            raise Cancelled
+        if command[1] != self.attempt:
+            return  # about an earlier training
+        if kind == "cancel":
+            raise Cancelled
+        if kind == "hold":
+            self.hold_at, self.rule_wait = command[2], command[3]
+
+    def _flush(self, params_step: DescentStep | None) -> None:
+        """Send the rows gathered so far (and the current parameters, from ``params_step``)."""
+        step = self.last
+        if step is None or (not self.rows and params_step is None and self.x_stop_sent):
+            return
+        columns = list(zip(*self.rows, strict=True)) if self.rows else [()] * 8
+        first = self.rows[0][0] if self.rows else step.k + 1
+        n_layers = len(self.rows[0][6]) if self.rows else 0
+
+        def stacked(values: tuple, width: int) -> np.ndarray:
+            return np.array(values, dtype=np.float64).reshape(len(values), width)
+
+        x_stop = None
+        if self.x_stop is not None and not self.x_stop_sent:
+            x_stop, self.x_stop_sent = self.x_stop, True
+        x_now = None
+        if params_step is not None:
+            x_now = params_step.x.copy()
+            self.params_at = time.monotonic()
+        rows = Rows(
+            first=first,
+            loss=np.array(columns[1], dtype=np.float64),
+            grad_norm=np.array(columns[2], dtype=np.float64),
+            param_norm=np.array(columns[3], dtype=np.float64),
+            step_norm=np.array(columns[4], dtype=np.float64),
+            step_size=np.array(columns[5], dtype=np.float64),
+            backprop_norms=stacked(columns[6], n_layers),
+            saturation=stacked(columns[7], max(n_layers - 1, 0)),
+            first_fired=dict(step.first_fired),
+            stopped_by=step.stopped_by,
+            stop_iter=step.stop_iter,
+            x_stop=x_stop,
+            x_now=x_now,
+            x_now_step=step.k,
+            seconds=time.monotonic() - self.started,
+        )
+        self.rows = []
+        self.sent_at = time.monotonic()
+        self.emit(("rows", self.attempt, rows))
+
+
+# ----------------------------------------------------------------------------- the process
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    """One pickled message; EOFError at the end of the stream."""
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        raise EOFError
+    (size,) = HEADER.unpack(header)
+    body = stream.read(size)
+    if len(body) < size:
+        raise EOFError
+    return pickle.loads(body)
+
+
+def frame(message: Any) -> bytes:
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(body)) + body
+
+
+def _warm_up() -> None:
+    """Train a tiny network once, so that every module and code path is loaded before the
+    first real training (and glibc has served the kind of blocks it will)."""
+    values = {control.key: control.default for control in LAB_CONTROLS}
+    values.update(lab_depth=2, lab_width=4, lab_steps=10)
+    spec = spec_from_controls(values)
+    train(spec, lab_data(spec.dataset, spec.seed), "", observer=lambda step: None)
+
+
+def main(argv: list[str]) -> None:
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # print() now goes to stderr, never into a frame
+    sys.stdout = sys.stderr
+    niceness = int(argv[0]) if argv else 0
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)
+    commands: queue.Queue = queue.Queue()
+    lock = threading.Lock()
+
+    def emit(message: tuple) -> None:
+        data = frame(message)
+        with lock:
+            out.write(data)
+            out.flush()
+
+    def read() -> None:
+        stream = sys.stdin.buffer
+        try:
+            while True:
+                commands.put(read_frame(stream))
+        except (EOFError, OSError):
+            pass
+        commands.put(("exit",))  # the engine is gone: so are we
+
+    threading.Thread(target=read, name="commands", daemon=True).start()
+    _warm_up()
+    emit(("ready", os.getpid()))
+    with contextlib.suppress(BrokenPipeError):  # the engine closed our output: nobody to tell
+        Trainer(commands, emit).serve()
+    with contextlib.suppress(OSError):
+        out.close()
+    os._exit(0)  # not a normal shutdown: the reader thread may be blocked on stdin
+
+
+if __name__ == "__main__":
+    # Run by ``python -m``, this file is ``__main__``; the messages' classes must be those of
+    # the importable module (the engine unpickles vgapp.training_worker.Rows, not __main__'s).
+    from vgapp import training_worker
+
+    training_worker.main(sys.argv[1:])
