@@ -683,7 +683,8 @@ def test_observer_sees_every_recorded_iterate_as_the_trace_records_it():
     assert [row[5] for row in seen] == [0.0, *plain.step_size.tolist()]
     assert all(np.array_equal(row[6], x) for row, x in zip(seen, plain.path, strict=True))
     stop = plain.stop_iter
-    assert plain.stopped_by == "gatol" and 0 < stop < 12
+    assert plain.stopped_by == "gatol"
+    assert 0 < stop < 12
     assert all(row[7] is None for row in seen[:stop])
     assert all(row[7] == "gatol" and row[8] == stop for row in seen[stop:])
     assert seen[-1][9] == plain.first_fired

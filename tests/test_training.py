@@ -112,7 +112,8 @@ def test_trace_to_the_budget_equals_an_in_process_descent_bit_for_bit(engine):
     stop and the parameters equal ``gradient_descent`` run here (via lab_runs.train)."""
     spec = spec_from_controls(STOPPING)
     run = reference(spec)
-    assert run.result.stopped_by == "eps" and run.stop_step == STOP_STEP
+    assert run.result.stopped_by == "eps"
+    assert run.stop_step == STOP_STEP
 
     (waiting,) = watch_until(engine, "s", (spec,), settled, "the rules' stop")
     assert waiting.status == WAITING
@@ -125,7 +126,8 @@ def test_trace_to_the_budget_equals_an_in_process_descent_bit_for_bit(engine):
 
     engine.continue_past_stop(spec)
     (final,) = watch_until(engine, "s", (spec,), settled, "the budget")
-    assert final.status == FINISHED and final.continued
+    assert final.status == FINISHED
+    assert final.continued
     assert final.step == final.budget == 50
     assert_trace_equals(final, run, upto=run.recorded)
     assert dict(final.first_fired) == run.result.first_fired
@@ -189,9 +191,11 @@ def test_snapshots_are_immutable(process_engine):
         first.status = "x"
     process_engine.continue_past_stop(spec)
     watch_until(process_engine, "s", (spec,), settled, "the budget")
-    assert np.array_equal(first.loss, loss0) and first.loss.size == first.recorded
+    assert np.array_equal(first.loss, loss0)
+    assert first.loss.size == first.recorded
     copy = pickle.loads(pickle.dumps(first))
-    assert np.array_equal(copy.loss, first.loss) and copy.first_fired == first.first_fired
+    assert np.array_equal(copy.loss, first.loss)
+    assert copy.first_fired == first.first_fired
 
 
 # ----------------------------------------------------------------------------- sharing and cap
@@ -213,7 +217,8 @@ def test_coming_back_to_a_finished_setting_shows_it_without_training(process_eng
     watch_until(process_engine, "s", (other,), settled, "the other run")
     started = process_engine.stats().trainings_started
     (again,) = process_engine.view("s", (spec,))
-    assert again.status == FINISHED and again.step == 50
+    assert again.status == FINISHED
+    assert again.step == 50
     assert process_engine.stats().trainings_started == started
 
 
@@ -282,24 +287,29 @@ def test_pause_step_resume_and_cancel_do_exactly_that(engine):
     engine.view("s", (spec,))
     engine.pause(spec)
     (paused,) = watch_until(engine, "s", (spec,), settled, "the pause")
-    assert paused.status == PAUSED and paused.step < STOP_STEP
+    assert paused.status == PAUSED
+    assert paused.step < STOP_STEP
     k = paused.step
     engine.step(spec, 2)
     (stepped,) = watch_until(
         engine, "s", (spec,), lambda s: settled(s) and s[0].step != k, "two steps"
     )
-    assert stepped.status == PAUSED and stepped.step == k + 2
+    assert stepped.status == PAUSED
+    assert stepped.step == k + 2
     engine.resume(spec)  # play: on to the rules' stop, and it waits there
     (waiting,) = watch_until(engine, "s", (spec,), lambda s: s[0].status == WAITING, "the stop")
-    assert waiting.step == STOP_STEP and not waiting.continued
+    assert waiting.step == STOP_STEP
+    assert not waiting.continued
     engine.step(spec, 3)  # stepping at the stop goes past it
     (past,) = watch_until(
         engine, "s", (spec,), lambda s: s[0].status == PAUSED and s[0].step > STOP_STEP, "3 steps"
     )
-    assert past.step == STOP_STEP + 3 and past.continued
+    assert past.step == STOP_STEP + 3
+    assert past.continued
     engine.cancel(spec)
     (cancelled,) = engine.view("s", (spec,))
-    assert cancelled.status == CANCELLED and cancelled.step == STOP_STEP + 3
+    assert cancelled.status == CANCELLED
+    assert cancelled.step == STOP_STEP + 3
     assert engine.view("s", (spec,))[0].status == CANCELLED  # viewing does not restart it
     engine.resume(spec)  # trains again from step 0; the known steps stay shown meanwhile
     (final,) = watch_until(engine, "s", (spec,), lambda s: s[0].status == FINISHED, "the end")
@@ -314,7 +324,9 @@ def test_resume_at_the_stop_continues_to_the_budget(process_engine):
     assert waiting.status == WAITING
     process_engine.resume(spec)
     (final,) = watch_until(process_engine, "s", (spec,), settled, "the budget")
-    assert final.status == FINISHED and final.step == 50 and final.continued
+    assert final.status == FINISHED
+    assert final.step == 50
+    assert final.continued
     assert final.stop_step == STOP_STEP  # the stop stays where the rules put it
 
 
@@ -370,11 +382,13 @@ def test_moving_to_another_setting_cancels_the_job_nobody_watches(process_engine
     other = spec_of(lab_seed=9)
     process_engine.view("s", (other,))
     left = process_engine.snapshot(long_run)
-    assert left.status == CANCELLED and left.step < 5000
+    assert left.status == CANCELLED
+    assert left.step < 5000
     assert process_engine.stats().running <= 1
     # coming back shows what it had and trains on
     (back,) = process_engine.view("s", (long_run,))
-    assert back.status in (RUNNING, QUEUED) and back.step >= left.step
+    assert back.status in (RUNNING, QUEUED)
+    assert back.step >= left.step
 
 
 def test_a_job_whose_watchers_stop_polling_is_cancelled_and_every_process_exits():
@@ -425,7 +439,8 @@ def test_workers_run_niced_with_one_blas_thread_and_leave_the_server_alone():
             assert len(os.listdir(f"/proc/{process.pid}/task")) == 2
     finally:
         engine.close()
-    assert dict(os.environ) == environment and sys.modules["__main__"] is main
+    assert dict(os.environ) == environment
+    assert sys.modules["__main__"] is main
 
 
 # ----------------------------------------------------------------------------- failures
@@ -449,7 +464,8 @@ def test_a_training_that_raises_surfaces_its_error_text(engine):
     spec = dataclasses.replace(spec_of(), dataset="no-such-set")
     (failed,) = watch_until(engine, "s", (spec,), settled, "the failure")
     assert failed.status == FAILED
-    assert "ValueError" in failed.error and "no-such-set" in failed.error
+    assert "ValueError" in failed.error
+    assert "no-such-set" in failed.error
     # the worker is still usable
     (done,) = watch_until(engine, "s", (spec_of(),), settled, "a good run")
     assert done.status == FINISHED
@@ -460,7 +476,8 @@ def test_a_worker_that_never_gets_ready_is_killed_and_its_job_fails(monkeypatch)
     engine = TrainingEngine(backend="process", max_running=1)
     try:
         (failed,) = watch_until(engine, "s", (spec_of(),), settled, "the failure")
-        assert failed.status == FAILED and "ended unexpectedly" in failed.error
+        assert failed.status == FAILED
+        assert "ended unexpectedly" in failed.error
     finally:
         engine.close()
 
