@@ -13,8 +13,8 @@ it. So the page reads the link itself (``vgapp.page.read_url``) before any widge
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import time
+import uuid
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal
@@ -22,13 +22,13 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-from vgapp import figures, page
+from vgapp import figures, page, training
 from vgapp.blocks import Block, Chart, Columns, Metrics, PanelView, Table, Text
 from vgapp.controls import Choice, Control, Number, applies, query_of
 from vgapp.layout import Panel, Section
+from vgapp.panels import lab as lab_panel
 
 VIEW_CACHE_ENTRIES = 256
-LAB_CACHE_ENTRIES = 8  # the longest run's view holds a few MB of traces
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}
 
 
@@ -152,6 +152,16 @@ def draw_control(control: Control, values: dict[str, Any]) -> Any:
     return value
 
 
+def draw_controls(panel: Panel, box: Any, values: dict[str, Any]) -> None:
+    """A panel's controls in its sidebar box, by group (each group under its caption)."""
+    with box:
+        for caption, controls in panel.grouped():
+            if caption:
+                st.caption(f"**{caption}**")
+            for control in controls:
+                draw_control(control, values)
+
+
 # ---------------------------------------------------------------- views
 
 
@@ -162,38 +172,8 @@ def cached_view(panel: str, arguments: tuple[tuple[str, Any], ...]) -> PanelView
     return page.PANELS[panel].view(**dict(arguments))
 
 
-@st.cache_resource
-def lab_memo() -> tuple[threading.Lock, OrderedDict]:
-    """One bounded LRU of lab views shared by all sessions (views are read-only)."""
-    return threading.Lock(), OrderedDict()
-
-
-def lab_view(arguments: dict[str, Any]) -> PanelView:
-    """The lab's view, memoised by hand so that a training shows its progress bar
-    (st.cache_resource refuses to write to a bar created outside the cached function)."""
-    key = tuple(sorted(arguments.items()))
-    lock, memo = lab_memo()
-    with lock:
-        if key in memo:
-            memo.move_to_end(key)
-            return memo[key]
-    bar = st.progress(0.0, text="Training…")
-    result = page.PANELS["lab"].view(
-        **arguments, _progress=lambda share, text: bar.progress(share, text=text)
-    )
-    bar.empty()
-    with lock:
-        memo[key] = result
-        while len(memo) > LAB_CACHE_ENTRIES:
-            memo.popitem(last=False)
-    return result
-
-
 def view_of(panel: Panel, values: dict[str, Any]) -> PanelView:
-    arguments = panel.arguments(values)
-    if panel.key == "lab":
-        return lab_view(arguments)
-    return cached_view(panel.key, tuple(sorted(arguments.items())))
+    return cached_view(panel.key, tuple(sorted(panel.arguments(values).items())))
 
 
 # ---------------------------------------------------------------- drawing
@@ -282,9 +262,7 @@ def draw_panel(key: str, box: Any) -> None:
     controls reruns this fragment alone."""
     panel = page.PANELS[key]
     values = current_values()
-    with box:
-        for control in panel.controls:
-            draw_control(control, values)
+    draw_controls(panel, box, values)
     result = view_of(panel, values)
     with st.container(key=f"panel-{key}"):
         st.markdown(f"#### {result.heading or panel.title}")
@@ -293,6 +271,104 @@ def draw_panel(key: str, box: Any) -> None:
     if st.session_state.pop("lesson_left", False):
         st.rerun()  # the lesson pills (outside this fragment) must show that it was left
     write_link()
+
+
+# ---------------------------------------------------------------- the training lab
+
+LAB_POLL_S = 0.3
+"""How often the lab redraws while a run trains."""
+FIRST_PICTURE_S = 0.2
+"""After a change, how long the lab waits for the first steps before it draws (so the first
+picture already shows a loss and a heatmap)."""
+AFTER_ACTION_S = 2.0
+"""After a button, the lab polls at least this long (the runs take a moment to react)."""
+
+
+@st.cache_resource
+def lab_engine() -> training.TrainingEngine:
+    """The server's one training engine (shared by every session)."""
+    return training.default_engine()
+
+
+def lab_session() -> str:
+    """This session's id for the engine (its heartbeat and its watched runs)."""
+    return str(st.session_state.setdefault("lab_session", uuid.uuid4().hex))
+
+
+Snapshots = tuple[training.Snapshot, ...]
+
+
+def lab_active(snapshots: Snapshots) -> bool:
+    return any(s.status in (training.QUEUED, training.RUNNING) for s in snapshots)
+
+
+def draw_transport(
+    engine: training.TrainingEngine, snapshots: tuple[training.Snapshot, ...]
+) -> bool:
+    """Play, pause, step, stop and continue for both runs at once; True when one was pressed."""
+    specs = [s.spec for s in snapshots]
+    active = lab_active(snapshots)
+    waiting = any(s.status == training.WAITING for s in snapshots)
+    left = max((s.seconds_left or 0.0) for s in snapshots)
+    actions: list[tuple[str, str, Callable[[Any], Any], bool]] = [
+        ("Train", ":material/play_arrow:", engine.resume, not active and not waiting),
+        ("Pause", ":material/pause:", engine.pause, active),
+        ("10 steps", ":material/skip_next:", lambda spec: engine.step(spec, 10), not active),
+        ("Stop", ":material/stop:", engine.cancel, active),
+        (
+            f"Continue to the budget (≈ {left:,.0f} s)" if left else "Continue to the budget",
+            ":material/fast_forward:",
+            engine.continue_past_stop,
+            waiting,
+        ),
+    ]
+    pressed = False
+    with st.container(horizontal=True, gap="small"):
+        for label, icon, act, enabled in actions:
+            if st.button(label, icon=icon, disabled=not enabled, key=f"lab_{label.split()[0]}"):
+                for spec in specs:
+                    act(spec)
+                pressed = True
+    if pressed:
+        st.session_state["lab_poll_until"] = time.monotonic() + AFTER_ACTION_S
+    return pressed
+
+
+def draw_lab(box: Any) -> None:
+    """The lab panel: its controls, the transport buttons and the runs as they stand. Drawn
+    in a fragment that reruns every ``LAB_POLL_S`` while a run trains."""
+    panel = page.PANELS["lab"]
+    values = current_values()
+    draw_controls(panel, box, values)
+    engine = lab_engine()
+    session = lab_session()
+    mine, theirs, remedy = lab_panel.specs(panel.arguments(values))
+    specs = (mine,) if theirs is None else (mine, theirs)
+    snapshots = engine.view(session, specs)
+    deadline = time.monotonic() + FIRST_PICTURE_S
+    while lab_active(snapshots) and snapshots[0].recorded < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        snapshots = engine.view(session, specs)
+    with st.container(key="panel-lab"):
+        st.markdown(f"#### {panel.title}")
+        draw_transport(engine, snapshots)
+        queued = [s for s in snapshots if s.status == training.QUEUED]
+        if queued:
+            st.info(
+                f"Waiting for a free training slot: position {queued[0].queue_position} in the "
+                f"queue ({engine.stats().running} trainings run at once on this server).",
+                icon=":material/hourglass_top:",
+            )
+        result = lab_panel.compose(snapshots, remedy)
+        draw_blocks(result.blocks)
+        draw_downloads(result.charts)
+    if st.session_state.pop("lesson_left", False):
+        st.rerun()
+    write_link()
+    polling = lab_active(snapshots) or time.monotonic() < st.session_state.get("lab_poll_until", 0)
+    if polling != st.session_state.get("lab_polling", False):
+        st.session_state["lab_polling"] = polling
+        st.rerun()  # draw the lab again as a fragment that polls (or stops polling)
 
 
 def draw_header() -> None:
@@ -332,7 +408,10 @@ def draw_section(section: Section) -> None:
             type="tertiary",
         )
     boxes = [st.sidebar.expander(panel.title, expanded=True) for panel in section.panels]
-    if section.side_by_side:
+    if section.key == "lab":
+        every = LAB_POLL_S if st.session_state.get("lab_polling", True) else None
+        st.fragment(draw_lab, run_every=every)(boxes[0])
+    elif section.side_by_side:
         for column, panel, box in zip(
             st.columns(len(section.panels), gap="medium"), section.panels, boxes, strict=True
         ):

@@ -1,35 +1,29 @@
-"""The training lab (issue #5): does the vanishing gradient happen in a real network, during
-training, and what fixes it? The view: the verdict, the loss chart of both runs and a panel per
-run, composed from the runs of ``vgapp.lab_runs`` without Streamlit.
+"""The training lab's view, composed from the runs' snapshots (``vgapp.training``) while they
+train: the verdict, the loss of both runs, and per run its metrics, the per-layer gradient
+heatmap, the saturation and the fit, all of it growing with the runs.
 
 The loss shown is F/n, the mean over the n = 256 samples of the summed loss F that the core
 minimises (binary cross-entropy in nats for the classification sets, squared error for the
-regression); thresholds on F, its change and its gradient apply to the sum F.
+regression); thresholds on F, its change and its gradient apply to the sum F. A run trains until
+its stopping rules stop it and waits there; continued, it trains on to the budget, and the page
+shows what the stop cost: the gap between the loss at the stop and the loss reached.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
-from vgapp import lab_charts, workers
-from vgapp.blocks import Metric
+from vgapp import lab_charts
+from vgapp.blocks import Block, Chart, Columns, Metric, Metrics, PanelView, Text
 from vgapp.formatting import sci, superscript
-from vgapp.lab_controls import ACTIVATION_LABELS, LAB_KEYS, LAB_SAMPLES, REMEDIES
-from vgapp.lab_runs import (
-    LabRun,
-    Progress,
-    RunsProgress,
-    lab_data,
-    remedy_spec,
-    spec_from_controls,
-    train,
-    train_remote,
-)
+from vgapp.lab_controls import ACTIVATION_LABELS, LAB_SAMPLES, REMEDIES
+from vgapp.lab_runs import RunSpec, lab_data, loss_of
+from vgapp.training_jobs import CANCELLED, FAILED, FINISHED, PAUSED, QUEUED, RUNNING, Snapshot
 from vgapp.vegalite import title as titled
 from vgcore.activations import sigmoid
 from vgcore.datasets import Dataset
@@ -38,218 +32,370 @@ from vgcore.stopping import RULE_TEXT
 
 BOUNDARY_GRID = 24
 CURVE_POINTS = 200
+SATURATION_SHOWN = 0.01
+"""A saturation chart is drawn only where some layer reaches this share at some step; else a
+sentence says that no unit saturates (an empty chart teaches nothing)."""
+YOURS, REMEDY = "your run", "remedy"
 
 
-@dataclass(frozen=True)
-class RunPanel:
-    """What the page shows of one run: metrics and three charts with their CSV frames."""
-
-    run: LabRun
-    metrics: tuple[Metric, ...]
-    heatmap_frame: pd.DataFrame
-    heatmap_chart: dict  # Vega-Lite specs, built once per set of controls
-    heatmap_text: str
-    saturation_frame: pd.DataFrame
-    saturation_chart: dict
-    saturation_text: str
-    fit_frame: pd.DataFrame
-    fit_chart: dict
-    fit_text: str
-
-
-@dataclass(frozen=True)
-class LabView:
-    """The lab's section: the verdict, the loss chart of both runs and a panel per run."""
-
-    verdict: str
-    loss_frame: pd.DataFrame
-    markers: pd.DataFrame
-    loss_chart: dict  # Vega-Lite spec
-    main: RunPanel
-    comparison: RunPanel
-    same_run: bool
-    """True when the remedy changes nothing (e.g. float32 on a float32 run)."""
-
-
-def lab_view(
-    *,
-    lab_dataset: str,
-    lab_depth: int,
-    lab_width: int,
-    lab_activation: str,
-    lab_init: str,
-    lab_init_scale: float,
-    lab_step_rule: str,
-    lab_eta: str,
-    lab_steps: int,
-    lab_dtype: str,
-    lab_loss_scale: str,
-    lab_eps: str,
-    lab_gatol: str,
-    lab_gttol: str,
-    lab_fatol: str,
-    lab_frtol: str,
-    lab_stagnation: bool,
-    lab_combine: str,
-    lab_seed: int,
-    lab_remedy: str,
-    _progress: Progress | None = None,
-) -> LabView:
-    """Train the student's network here and the remedy beside it, at the same time in a worker
-    process (``vgapp.workers``); the verdict, charts and metrics.
-
-    ``_progress(fraction, text)`` is called about every 1% of each run's steps with the share
-    of both runs done, in [0, 1], and once with 1 when the charts are drawn (underscored: it is
-    not part of a memo key)."""
-    values = {key: value for key, value in locals().items() if key in LAB_KEYS}
-    if _progress is not None and not callable(_progress):
-        raise ValueError(f"_progress must be callable or None; got {_progress!r}")
-    spec = spec_from_controls(values)
-    remedy = remedy_spec(spec, lab_remedy)
-    data = lab_data(lab_dataset, lab_seed)
-    same = remedy == spec
-    label = "remedy: " + REMEDIES[lab_remedy]
-    if same:
-        main = train(spec, data, "your run", RunsProgress(_progress, (spec,)).report(0))
-        comparison = dataclasses.replace(main, label=label)
-    else:
-        reporter = RunsProgress(_progress, (spec, remedy))
-        main, comparison = workers.beside(
-            lambda poll: train(spec, data, "your run", reporter.report(0, poll)),
-            train_remote,
-            (remedy, label),
-            reporter.report(1),
-        )
-    if _progress is not None:
-        _progress(1.0, "Training done: drawing the charts")
-    return _compose(main, comparison, data, lab_remedy, same)
+@cache
+def data_of(dataset: str, seed: int) -> Dataset:
+    """The lab's data for a run (seeded; the same for every session, computed once)."""
+    return lab_data(dataset, seed)
 
 
 def loss_text(value: float | None) -> str:
     """A mean loss for the page: 3 significant digits, tiny values in scientific notation."""
-    if value is None:
+    if value is None or not math.isfinite(value):
         return "not finite"
     if value == 0 or 1e-3 <= value < 1e4:
         return f"{value:.3g}"
     return sci(value)
 
 
-def outcome(run: LabRun) -> str:
-    """How the run ended: ``"stopped by the parameter-change rule at step 8 with loss 0.693"``."""
-    reason = run.result.stopped_by
-    loss = loss_text(run.loss_at_stop)
-    if reason == "non_finite":
-        if run.recorded == 0:
-            return "overflowed at step 0 (loss or gradient not finite)"
-        return (
-            f"overflowed after step {run.stop_step:,} (loss or gradient not finite; last loss "
-            f"{loss})"
-        )
-    if reason == "max_iter":
-        return f"ran all {run.stop_step:,} steps to loss {loss}"
-    return f"stopped by {RULE_TEXT[reason].phrase} at step {run.stop_step:,} with loss {loss}"
+def describe(spec: RunSpec) -> str:
+    """``"sigmoid network (standard init, float32)"``."""
+    return spec.describe()
 
 
-def zero_layers(run: LabRun) -> list[int]:
-    """Layers (1-based, output = depth + 1) whose ||dF/dz|| was exactly 0 at some step up to
-    the stop."""
-    norms = run.figure("backprop_norms", len(run.sizes) - 1)[: run.stop_step + 1]
+@dataclass(frozen=True)
+class RunView:
+    """One run as the page reads its snapshot."""
+
+    snapshot: Snapshot
+    label: str
+
+    @property
+    def spec(self) -> RunSpec:
+        return self.snapshot.spec
+
+    @property
+    def loss_mean(self) -> np.ndarray:
+        return self.snapshot.loss / LAB_SAMPLES
+
+    @property
+    def stopped(self) -> bool:
+        return self.snapshot.stopped_by is not None and self.snapshot.stop_step is not None
+
+    @property
+    def rule_stopped(self) -> bool:
+        """Stopped by a stopping rule (not by the step limit or an overflow)."""
+        return self.stopped and self.snapshot.stopped_by not in ("max_iter", "non_finite")
+
+    @property
+    def loss_at_stop(self) -> float | None:
+        if not self.stopped or self.snapshot.stop_loss is None:
+            return None
+        return self.snapshot.stop_loss / LAB_SAMPLES
+
+    @property
+    def loss_now(self) -> float | None:
+        return float(self.loss_mean[-1]) if self.snapshot.recorded else None
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return self.spec.sizes(data_of(self.spec.dataset, self.spec.seed).X.shape[1])
+
+
+def status_text(run: RunView) -> str:
+    """Where the run is: ``"step 120 of 2,000, training"``, ``"stopped by ... at step 168"``."""
+    snap = run.snapshot
+    if snap.status == QUEUED:
+        return f"waiting for a free training slot (position {snap.queue_position} in the queue)"
+    if snap.status == FAILED:
+        return "failed: " + (snap.error or "unknown error").strip().splitlines()[-1]
+    if snap.recorded == 0:
+        return "starting"
+    if snap.stopped_by == "non_finite":
+        return f"overflowed after step {snap.stop_step:,} (loss or gradient not finite)"
+    where = f"step {snap.step:,} of {snap.budget:,}"
+    if run.rule_stopped and not snap.continued:
+        phrase = RULE_TEXT[snap.stopped_by or "max_iter"].phrase
+        return f"stopped by {phrase} at step {snap.stop_step:,}"
+    if snap.status == FINISHED:
+        return f"ran all {snap.budget:,} steps"
+    state = {RUNNING: "training", PAUSED: "paused", CANCELLED: "stopped by you"}.get(
+        snap.status, snap.status
+    )
+    return f"{where}, {state}"
+
+
+def verdict(mine: RunView, theirs: RunView | None, remedy: str) -> str:
+    """The section's one-line finding, true at every moment of the runs."""
+    text = f"Your {describe(mine.spec)}: {status_text(mine)}"
+    if mine.rule_stopped:
+        text += f", loss {loss_text(mine.loss_at_stop)}"
+        if mine.snapshot.continued:
+            text += (
+                f"; continued to step {mine.snapshot.step:,}: {loss_text(mine.loss_now)} "
+                f"({gap_text(mine)})"
+            )
+    elif mine.snapshot.recorded:
+        text += f", loss {loss_text(mine.loss_now)}"
+    if theirs is None:
+        return text + f". The remedy ({REMEDIES[remedy]}) changes nothing for this run."
+    other = f"{REMEDIES[remedy]}: {status_text(theirs)}"
+    if theirs.snapshot.recorded:
+        other += f", loss {loss_text(theirs.loss_now)}"
+    return f"{text}. {other[0].upper()}{other[1:]}."
+
+
+def gap_text(run: RunView) -> str:
+    """What stopping cost: ``"10× lower than at the stop"``, or that it did not help."""
+    at_stop, now = run.loss_at_stop, run.loss_now
+    if at_stop is None or now is None or not (math.isfinite(at_stop) and math.isfinite(now)):
+        return "no finite comparison"
+    if now <= 0:
+        return "down to exactly 0"
+    ratio = at_stop / now
+    if ratio >= 1.5:
+        return f"{ratio:,.3g}× lower than at the stop"
+    return "about where it stopped: stopping cost little"
+
+
+def zero_layers(run: RunView) -> list[int]:
+    """Layers (1-based, output = depth + 1) whose ‖dF/dz‖ was exactly 0 at some step."""
+    norms = run.snapshot.backprop_norms
     if not norms.size:
         return []
     return [int(i) + 1 for i in np.flatnonzero((norms == 0).any(axis=0))]
 
 
-def _layer_list(layers: list[int]) -> str:
+def layer_list(layers: list[int]) -> str:
     if len(layers) > 1 and layers == list(range(layers[0], layers[-1] + 1)):
         return f"layers {layers[0]}–{layers[-1]}"
     return ("layer " if len(layers) == 1 else "layers ") + ", ".join(map(str, layers))
 
 
-def verdict(main: LabRun, comparison: LabRun, remedy: str, same: bool) -> str:
-    """The one-line comparison of the two runs."""
-    text = f"Your {main.spec.describe()} {outcome(main)}"
-    if same:
-        return text + f"; the remedy ({REMEDIES[remedy]}) changes nothing for this run."
-    reached = loss_text(comparison.loss_at_stop)
-    reason = comparison.result.stopped_by
-    if reason == "max_iter":
-        tail = f"{REMEDIES[remedy]} reached {reached} in the same {comparison.stop_step:,} steps"
-    else:
-        tail = f"{REMEDIES[remedy]} {outcome(comparison)}"
-    text += f"; {tail}"
-    zeros, fixed = zero_layers(main), zero_layers(comparison)
+def zero_label(run: RunView) -> str:
+    """How to name an exactly zero ‖dF/dz‖: a ReLU network's zeros come from units that are
+    inactive for every sample (a zero gradient, MATH.md D3); others from underflow."""
+    if run.spec.activation == "relu":
+        return lab_charts.DEAD_TEXT
+    return lab_charts.ZERO_TEXT
+
+
+def fold(ratio: float) -> str:
+    exponent = math.floor(math.log10(ratio))
+    return f"{ratio:,.0f}-fold" if exponent < 3 else f"10{superscript(exponent)}-fold"
+
+
+def heatmap_finding(run: RunView) -> str:
+    """The heatmap's title: the finding at step 0."""
+    norms = run.snapshot.backprop_norms
+    if not norms.size:
+        return "No gradient recorded yet"
+    first = norms[0]
+    zeros = [int(i) + 1 for i in np.flatnonzero(first == 0)]
     if zeros:
-        text += f". In {main.spec.dtype} the gradient of {_layer_list(zeros)} was exactly 0" + (
-            f" ({_layer_list(fixed)} with the remedy)" if fixed else ", never with the remedy"
+        cause = "no active unit" if run.spec.activation == "relu" else "underflow"
+        return f"{layer_list(zeros).capitalize()}: ‖dF/dz‖ exactly 0 at step 0 ({cause})"
+    if np.isfinite(first).all() and first[0] > 0:
+        ratio = first[-1] / first[0]
+        if ratio >= 10:
+            return f"‖dF/dz‖ shrinks {fold(ratio)} from the output down to layer 1"
+        if ratio <= 0.1:
+            return f"‖dF/dz‖ grows {fold(1 / ratio)} from the output down to layer 1"
+        return "‖dF/dz‖ keeps its size from the output down to layer 1"
+    return "Some layers overflow at step 0"
+
+
+SATURATION_AXIS = {
+    "sigmoid": "share of unit-samples with σ′(z) < 1% of ¼",
+    "tanh": "share of unit-samples with tanh′(z) < 1% of 1",
+    "relu": "share of unit-samples with ReLU′(z) = 0 (inactive)",
+    "leaky_relu": "share of unit-samples on the 0.01 slope",
+}
+
+
+def saturation_finding(run: RunView) -> tuple[str, bool]:
+    """The saturation chart's title, and whether the chart shows anything (some layer at
+    ``SATURATION_SHOWN`` or more at some step)."""
+    saturation = run.snapshot.saturation
+    activation = run.spec.activation
+    if not saturation.size:
+        return "No step recorded yet", False
+    shows = bool(saturation.max() >= SATURATION_SHOWN)
+    at_stop = run.rule_stopped and not run.snapshot.continued
+    at = run.snapshot.stop_step if at_stop else run.snapshot.step
+    row = saturation[min(int(at or 0), saturation.shape[0] - 1)]
+    worst = int(np.argmax(row)) + 1
+    when = "At the stop" if at_stop else f"At step {run.snapshot.step:,}"
+    if activation in ("relu", "leaky_relu"):
+        return f"{when}, layer {worst} has {row[worst - 1]:.0%} inactive unit-samples", shows
+    if not shows:
+        return "No unit saturates", False
+    return f"{when}, layer {worst} is {row[worst - 1]:.0%} saturated", shows
+
+
+def no_saturation_text(run: RunView) -> str:
+    """The sentence shown instead of an empty saturation chart."""
+    if run.spec.activation == "sigmoid":
+        return (
+            "No unit saturates in this run (σ′ stays above 1% of its maximum ¼ for every "
+            "sample), so no saturation chart: the gradient shrinks anyway, because σ′ ≤ ¼ at "
+            "every layer."
         )
-    return text + "."
+    return "No unit saturates in this run (tanh′ stays above 1% of 1 everywhere): no chart."
 
 
-def _compose(main: LabRun, comparison: LabRun, data: Dataset, remedy: str, same: bool) -> LabView:
-    runs = (main, comparison) if not same else (main,)
-    frame = lab_charts.loss_frame(
-        {run.label: (run.result.loss, run.result.grad_norm, LAB_SAMPLES) for run in runs}
-    )
-    markers = _markers(runs)
-    callout = None
-    if main.recorded:
-        callout = (
-            main.stop_step,
-            float(main.loss_at_stop),
-            f"stop ({_short_reason(main)}) at step {main.stop_step:,}: loss "
-            f"{loss_text(main.loss_at_stop)}",
-        )
-    keep = tuple(int(k) for k in markers["step"])
-    title = titled(
-        _loss_title(main, comparison, remedy, same),
-        "Mean loss per sample F/n (log) against step (symlog). Dots: where each enabled rule "
-        "first holds; the dashed line: where the rules stopped your run.",
-    )
-    chart = lab_charts.loss_chart(
-        frame, markers, callout, names=[run.label for run in runs], title=title, keep_steps=keep
-    )
-    domain = lab_charts.positive_range(
-        *(run.figure("backprop_norms", len(run.sizes) - 1) for run in (main, comparison))
-    )
-    return LabView(
-        verdict=verdict(main, comparison, remedy, same),
-        loss_frame=frame,
-        markers=markers,
-        loss_chart=chart,
-        main=_panel(main, data, domain),
-        comparison=_panel(comparison, data, domain),
-        same_run=same,
-    )
-
-
-def _short_reason(run: LabRun) -> str:
-    """``"‖Δx‖ ≤ ε"``, ``"step limit"``, ``"overflow"``, ``"all rules at once"``."""
-    reason = run.result.stopped_by
-    return RULE_TEXT[reason].symbol
-
-
-def _loss_title(main: LabRun, comparison: LabRun, remedy: str, same: bool) -> str:
-    mine = f"{ACTIVATION_LABELS[main.spec.activation]} ({main.spec.dtype})"
-    reason, loss = main.result.stopped_by, loss_text(main.loss_at_stop)
-    if reason == "non_finite":
-        stop = f"{mine} overflowed at step {main.stop_step:,}"
-    elif reason == "max_iter":
-        stop = f"{mine} ran all {main.stop_step:,} steps to loss {loss}"
+def fit_of(run: RunView) -> tuple[pd.DataFrame, dict, str, Metric] | None:
+    """The decision boundary (classification) or the fitted curve (regression) at the stop (or
+    at the latest parameters while it trains)."""
+    snap = run.snapshot
+    if run.rule_stopped and snap.x_stop is not None and not snap.continued:
+        flat, step, where = snap.x_stop, snap.stop_step, "where the rules stopped the run"
+    elif snap.x_now is not None:
+        flat, step, where = snap.x_now, snap.x_now_step, "the latest parameters"
     else:
-        stop = f"{mine} stopped at step {main.stop_step:,} with loss {loss}"
-    if same:
-        return stop
-    return f"{stop}; {REMEDIES[remedy]}: {loss_text(comparison.loss_at_stop)}"
+        return None
+    data = data_of(run.spec.dataset, run.spec.seed)
+    params = unflatten_params(flat, run.sizes)
+    context = f"at step {step:,}, {where}"
+    if loss_of(data) == "bce":
+        logits = predict(params, data.X, run.spec)
+        accuracy = float(np.mean((logits > 0) == (data.y == 1)))
+        low, high = data.X.min(axis=0) - 0.3, data.X.max(axis=0) + 0.3
+        xs = np.linspace(low[0], high[0], BOUNDARY_GRID)
+        ys = np.linspace(low[1], high[1], BOUNDARY_GRID)
+        grid = np.column_stack([a.ravel() for a in np.meshgrid(xs, ys)])
+        with np.errstate(over="ignore"):
+            logit_grid = predict(params, grid, run.spec)
+            probability = sigmoid(logit_grid).reshape(BOUNDARY_GRID, BOUNDARY_GRID)
+        cells = lab_charts.boundary_frame(xs, ys, probability)
+        points = pd.DataFrame({"x1": data.X[:, 0], "x2": data.X[:, 1], "class": data.y})
+        title = f"{accuracy:.0%} of the training points on the right side"
+        chart = lab_charts.boundary_chart(cells, points, title=titled(title, context))
+        metric = Metric("training accuracy", f"{accuracy:.0%}", f"Share of samples classified "
+                        f"right, {context}.")  # fmt: skip
+        return cells, chart, f"{title}, {context}.", metric
+    x = np.linspace(-1.1, 1.1, CURVE_POINTS)
+    prediction = predict(params, x.reshape(-1, 1), run.spec)
+    curve = lab_charts.regression_frame(x, prediction, np.sin(3.0 * x))
+    points = pd.DataFrame({"x": data.X[:, 0], "y": data.y})
+    loss_there = float(run.loss_mean[min(int(step or 0), run.loss_mean.size - 1)])
+    rms = math.sqrt(loss_there) if math.isfinite(loss_there) else None
+    title = f"Root-mean-square error {rms:.3g}" if rms is not None else "No finite fit"
+    chart = lab_charts.regression_chart(curve, points, title=titled(title, context))
+    metric = Metric("RMS error", loss_text(rms), f"√(F/n), {context}: the typical miss in y.")
+    return curve, chart, f"{title}, {context}.", metric
 
 
-def _markers(runs: tuple[LabRun, ...]) -> pd.DataFrame:
+def predict(params: list, X: np.ndarray, spec: RunSpec) -> np.ndarray:
+    """The network output in float64 (inf where the run's dtype overflowed, NaN kept)."""
+    out = mlp_predict(params, X, spec.activation, dtype=spec.dtype)
+    return out.astype(np.float64).reshape(-1)
+
+
+def run_blocks(run: RunView, name: str, domain: tuple[float, float] | None) -> tuple[Block, ...]:
+    """One run's column: what it is, its metrics and its three charts."""
+    snap = run.snapshot
+    who = f"{run.label}: {describe(run.spec)}"
+    budget = snap.budget
+    stop = snap.stop_step if run.rule_stopped else None
+    metrics = [Metric("status", status_text(run).split(" (")[0], status_text(run))]
+    if run.rule_stopped:
+        metrics.append(
+            Metric("loss at the stop", loss_text(run.loss_at_stop), "Mean loss F/n at the stop.")
+        )
+    metrics.append(Metric("loss now", loss_text(run.loss_now), "Mean loss F/n at the last step."))
+    if snap.seconds_left is not None and snap.status not in (FINISHED,):
+        metrics.append(
+            Metric(
+                "time to the budget",
+                f"≈ {snap.seconds_left:,.0f} s",
+                "At the speed measured so far, on this machine.",
+            )
+        )
+    blocks: list[Block] = [Text(f"**{who}**")]
+    if not snap.recorded:
+        return (*blocks, Metrics(tuple(metrics)))
+    fit = fit_of(run)
+    if fit is not None:
+        metrics.append(fit[3])
+    zeros = zero_layers(run)
+    metrics.append(
+        Metric(
+            "layers with ‖dF/dz‖ = 0",
+            str(len(zeros)),
+            "Layers whose back-propagated gradient was exactly zero at some step"
+            + (f": {layer_list(zeros)}." if zeros else "."),
+        )
+    )
+    blocks.append(Metrics(tuple(metrics)))
+    norms = snap.backprop_norms
+    n_layers = norms.shape[1]
+    heat_title = heatmap_finding(run)
+    blocks.append(
+        Chart(
+            f"lab_gradient_norms_{name}",
+            lab_charts.gradient_heatmap(
+                lab_charts.heatmap_data(
+                    norms, keep_steps=(stop,) if stop is not None else (), zero_text=zero_label(run)
+                ),
+                n_layers,
+                title=titled(heat_title, who),
+                domain=domain,
+                stop_step=stop,
+                budget=budget,
+            ),
+            f"{heat_title}. Rows: layers (output on top); columns: steps; colour: the "
+            "back-propagated gradient norm ‖dF/dz‖ on a log scale, exact zeros and ∞ in their "
+            "own colours.",
+            lab_charts.heatmap_frame(norms),
+        )
+    )
+    sat_title, shows = saturation_finding(run)
+    if shows:
+        axis = SATURATION_AXIS[run.spec.activation]
+        blocks.append(
+            Chart(
+                f"lab_saturation_{name}",
+                lab_charts.saturation_chart(
+                    snap.saturation,
+                    title=titled(sat_title, who),
+                    y_title=axis,
+                    stop_step=stop,
+                    budget=budget,
+                ),
+                f"{sat_title}. {axis} of each hidden layer against step.",
+                lab_charts.saturation_frame(snap.saturation),
+            )
+        )
+    elif snap.recorded:
+        blocks.append(Text(no_saturation_text(run), "caption"))
+    if fit is not None:
+        frame, spec, text, _ = fit
+        blocks.append(Chart(f"lab_fit_{name}", spec, text, frame))
+    return tuple(blocks)
+
+
+def loss_title(mine: RunView, theirs: RunView | None, remedy: str) -> str:
+    mine_name = f"{ACTIVATION_LABELS[mine.spec.activation]} ({mine.spec.dtype})"
+    if mine.rule_stopped and mine.snapshot.continued:
+        head = (
+            f"{mine_name}: {loss_text(mine.loss_at_stop)} at the stop, "
+            f"{loss_text(mine.loss_now)} after"
+        )
+    elif mine.rule_stopped:
+        stop = mine.snapshot.stop_step or 0
+        head = f"{mine_name} stopped at step {stop:,}: {loss_text(mine.loss_at_stop)}"
+    else:
+        head = f"{mine_name}: {loss_text(mine.loss_now)} at step {max(mine.snapshot.step, 0):,}"
+    if theirs is None or not theirs.snapshot.recorded:
+        return head
+    return f"{head}; {REMEDIES[remedy]}: {loss_text(theirs.loss_now)}"
+
+
+def markers_of(runs: list[RunView]) -> pd.DataFrame:
     """One row per run and enabled rule that held: where it first held, and the loss there."""
     rows = []
     for run in runs:
-        for rule, step in run.result.first_fired.items():
-            if step is None or rule == "max_iter" or not run.recorded:
+        snap = run.snapshot
+        for rule, step in snap.first_fired.items():
+            if step is None or rule == "max_iter" or not snap.recorded:
                 continue
-            at = min(step, run.recorded - 1)  # an overflow is marked at the last finite step
+            at = min(step, snap.recorded - 1)  # an overflow is marked at the last finite step
             rows.append(
                 {
                     "run": run.label,
@@ -263,156 +409,65 @@ def _markers(runs: tuple[LabRun, ...]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns)).astype(columns)
 
 
-def _panel(run: LabRun, data: Dataset, domain: tuple[float, float] | None) -> RunPanel:
-    n_layers = len(run.sizes) - 1
-    who = f"{run.label}: {run.spec.describe()}"
-    norms = run.figure("backprop_norms", n_layers)
-    saturation = run.figure("saturation", n_layers - 1)
-    stop = run.stop_step if run.recorded else None
-    heat_title, heat_text = _heatmap_finding(run, norms)
-    heatmap = lab_charts.gradient_heatmap(
-        lab_charts.heatmap_data(norms, keep_steps=(run.stop_step,)),
-        n_layers,
-        title=titled(heat_title, who),
-        domain=domain,
-        stop_step=stop,
-    )
-    sat_title, sat_axis = _saturation_finding(run, saturation)
-    saturation_chart = lab_charts.saturation_chart(
-        saturation, title=titled(sat_title, who), y_title=sat_axis, stop_step=stop
-    )
-    fit_frame, fit_chart, fit_text, fit_metric = _fit(run, data)
-    metrics = (
-        Metric("stopped by", _short_reason(run), outcome(run)),
-        Metric("at step", f"{run.stop_step:,}", "Where the rules stopped the run."),
-        Metric(
-            "loss there (F/n)",
-            loss_text(run.loss_at_stop),
-            "Mean loss per sample at the stop.",
-        ),
-        Metric(
-            "loss after the whole budget",
-            loss_text(float(run.loss_mean[-1]) if run.recorded else None),
-            "Where the run would have got with every step of the budget.",
-        ),
-        fit_metric,
-        Metric(
-            "layers with ‖dF/dz‖ = 0",
-            str(len(zero_layers(run))),
-            "Layers whose back-propagated gradient was exactly zero at some step up to the stop.",
-        ),
-    )
-    return RunPanel(
-        run=run,
-        metrics=metrics,
-        heatmap_frame=lab_charts.heatmap_frame(norms),
-        heatmap_chart=heatmap,
-        heatmap_text=heat_text,
-        saturation_frame=lab_charts.saturation_frame(saturation),
-        saturation_chart=saturation_chart,
-        saturation_text=f"{sat_title}. {sat_axis} of each hidden layer against step.",
-        fit_frame=fit_frame,
-        fit_chart=fit_chart,
-        fit_text=fit_text,
-    )
-
-
-def _heatmap_finding(run: LabRun, norms: np.ndarray) -> tuple[str, str]:
-    """The heatmap's title (the finding at step 0) and its text alternative."""
-    if not norms.size:
-        return "No gradient: it overflowed at step 0", "No finite step was recorded."
-    first = norms[0]
-    zeros = [i + 1 for i in np.flatnonzero(first == 0)]
-    if zeros:
-        title = f"{_layer_list(zeros).capitalize()}: gradient exactly 0 at step 0 (underflow)"
-    elif np.isfinite(first).all() and first[0] > 0:
-        ratio = first[-1] / first[0]
-        if ratio >= 10:
-            title = f"‖dF/dz‖ shrinks {_fold(ratio)} from the output down to layer 1"
-        elif ratio <= 0.1:
-            title = f"‖dF/dz‖ grows {_fold(1 / ratio)} from the output down to layer 1"
-        else:
-            title = "‖dF/dz‖ keeps its size from the output down to layer 1"
+def lab_view(mine: Snapshot, theirs: Snapshot | None, *, remedy: str) -> PanelView:
+    """The lab's blocks for the two runs as they stand (``theirs`` None when the remedy changes
+    nothing for your run)."""
+    you = RunView(mine, YOURS)
+    other = RunView(theirs, f"{REMEDY}: {REMEDIES[remedy]}") if theirs is not None else None
+    runs = [you] + ([other] if other is not None else [])
+    recorded = [run for run in runs if run.snapshot.recorded]
+    blocks: list[Block] = [Text(f"**{verdict(you, other, remedy)}**")]
+    if recorded:
+        frame = lab_charts.loss_frame(
+            {
+                run.label: (run.snapshot.loss, run.snapshot.grad_norm, LAB_SAMPLES)
+                for run in recorded
+            }
+        )
+        markers = markers_of(recorded)
+        callouts = []
+        if you.rule_stopped and you.loss_at_stop is not None and you.snapshot.stop_step is not None:
+            rule = RULE_TEXT[you.snapshot.stopped_by or "max_iter"].symbol
+            callouts.append(
+                (
+                    you.snapshot.stop_step,
+                    you.loss_at_stop,
+                    f"stop ({rule}) at step {you.snapshot.stop_step:,}: "
+                    f"{loss_text(you.loss_at_stop)}",
+                )
+            )
+            if you.snapshot.continued and you.loss_now is not None:
+                callouts.append(
+                    (you.snapshot.step, you.loss_now, f"continued: {loss_text(you.loss_now)}")
+                )
+        keep = tuple(int(k) for k in markers["step"])
+        title = titled(
+            loss_title(you, other, remedy),
+            "Mean loss per sample F/n against step. Dots: where each enabled rule first holds; "
+            "dashed: where the rules stopped your run.",
+        )
+        chart = lab_charts.loss_chart(
+            frame,
+            markers,
+            callouts,
+            names=[run.label for run in recorded],
+            title=title,
+            keep_steps=keep,
+            budget=mine.budget,
+        )
+        blocks.append(Chart("lab_loss", chart, verdict(you, other, remedy), frame))
+    domain = lab_charts.positive_range(*(run.snapshot.backprop_norms for run in runs))
+    columns = [run_blocks(you, "yours", domain)]
+    if other is not None:
+        columns.append(run_blocks(other, "remedy", domain))
     else:
-        title = "Some layers overflow at step 0"
-    text = (
-        f"{title}. Rows: layers (output on top); columns: steps; colour: the back-propagated "
-        "gradient norm ‖dF/dz‖ on a log scale, exact zeros and ∞ in their own colours."
-    )
-    return title, text
-
-
-def _fold(ratio: float) -> str:
-    exponent = math.floor(math.log10(ratio))
-    return f"{ratio:,.0f}-fold" if exponent < 3 else f"10{superscript(exponent)}-fold"
-
-
-def _saturation_finding(run: LabRun, saturation: np.ndarray) -> tuple[str, str]:
-    """The saturation chart's title and its y-axis title, per activation."""
-    activation = run.spec.activation
-    axis = {
-        "sigmoid": "share of unit-samples with σ′(z) < 1% of ¼",
-        "tanh": "share of unit-samples with tanh′(z) < 1% of 1",
-        "relu": "share of unit-samples with ReLU′(z) = 0 (inactive)",
-        "leaky_relu": "share of unit-samples on the 0.01 slope",
-    }[activation]
-    if not saturation.size:
-        return "No finite step recorded", axis
-    at_stop = saturation[min(run.stop_step, saturation.shape[0] - 1)]
-    top, worst = at_stop[-1], int(np.argmax(at_stop)) + 1
-    if activation in ("relu", "leaky_relu"):
-        title = f"At the stop, layer {worst} has {at_stop[worst - 1]:.0%} inactive unit-samples"
-    elif at_stop.max() < 0.01:
-        title = (
-            "No layer saturates, yet the gradient shrinks: σ′ ≤ ¼ at every layer"
-            if activation == "sigmoid"
-            else "No layer saturates"
+        columns.append(
+            (
+                Text(
+                    f"The remedy ({REMEDIES[remedy]}) changes nothing for your run: pick another.",
+                    "info",
+                ),
+            )
         )
-    else:
-        title = (
-            f"At the stop the top hidden layer is {top:.0%} saturated"
-            if worst == saturation.shape[1]
-            else f"At the stop layer {worst} is {at_stop[worst - 1]:.0%} saturated"
-        )
-    return title, axis
-
-
-def _fit(run: LabRun, data: Dataset) -> tuple[pd.DataFrame, dict, str, Metric]:
-    """The decision boundary (classification) or the fitted curve (regression) at the stop."""
-    params = unflatten_params(run.x_stop, run.sizes)
-    where = f"parameters at step {run.stop_step:,}, where the rules stopped the run"
-    if run.loss == "bce":
-        logits = _predict(params, data.X, run)
-        accuracy = float(np.mean((logits > 0) == (data.y == 1)))
-        low, high = data.X.min(axis=0) - 0.3, data.X.max(axis=0) + 0.3
-        xs = np.linspace(low[0], high[0], BOUNDARY_GRID)
-        ys = np.linspace(low[1], high[1], BOUNDARY_GRID)
-        grid = np.column_stack([a.ravel() for a in np.meshgrid(xs, ys)])
-        probability = sigmoid(_predict(params, grid, run)).reshape(BOUNDARY_GRID, BOUNDARY_GRID)
-        cells = lab_charts.boundary_frame(xs, ys, probability)
-        points = pd.DataFrame({"x1": data.X[:, 0], "x2": data.X[:, 1], "class": data.y})
-        title = f"At the stop: {accuracy:.0%} of the training points on the right side"
-        chart = lab_charts.boundary_chart(cells, points, title=titled(title, where))
-        metric = Metric(
-            "training accuracy there", f"{accuracy:.0%}", "Share of samples classified right."
-        )
-        return cells, chart, f"{title}; {where}.", metric
-    x = np.linspace(-1.1, 1.1, CURVE_POINTS)
-    prediction = _predict(params, x.reshape(-1, 1), run)
-    curve = lab_charts.regression_frame(x, prediction, np.sin(3.0 * x))
-    points = pd.DataFrame({"x": data.X[:, 0], "y": data.y})
-    rms = math.sqrt(run.loss_at_stop) if run.loss_at_stop is not None else None
-    title = (
-        f"At the stop: root-mean-square error {rms:.3g}"
-        if rms is not None
-        else "At the stop: no finite fit"
-    )
-    chart = lab_charts.regression_chart(curve, points, title=titled(title, where))
-    metric = Metric("RMS error there", loss_text(rms), "√(F/n): the typical miss in units of y.")
-    return curve, chart, f"{title}; {where}.", metric
-
-
-def _predict(params: list, X: np.ndarray, run: LabRun) -> np.ndarray:
-    """The network output in float64 (inf where the run's dtype overflowed, NaN kept)."""
-    out = mlp_predict(params, X, run.spec.activation, dtype=run.spec.dtype)
-    return out.astype(np.float64).reshape(-1)
+    blocks.append(Columns(tuple(columns)))
+    return PanelView(tuple(blocks), facts={"runs": runs})

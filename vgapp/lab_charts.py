@@ -33,8 +33,10 @@ CHART_DIGITS = 4
 """Significant digits of the values in a chart's data (the CSV frames keep every digit)."""
 ZERO_TEXT = "exactly 0 (underflow)"
 INF_TEXT = "∞ (overflow)"
-STATE_COLORS = {ZERO_TEXT: VERMILION, INF_TEXT: BLACK}
-STEP_TITLE = "step k (symlog scale)"
+DEAD_TEXT = "exactly 0: no active unit (dead ReLU), not underflow"
+DEAD_COLOR = "#F0E442"
+STATE_COLORS = {ZERO_TEXT: VERMILION, INF_TEXT: BLACK, DEAD_TEXT: DEAD_COLOR}
+STEP_TITLE = "step k (symlog scale: linear up to 1, logarithmic beyond)"
 
 
 def sample_steps(n: int, max_points: int, keep: tuple[int, ...] = ()) -> np.ndarray:
@@ -51,11 +53,11 @@ def sample_steps(n: int, max_points: int, keep: tuple[int, ...] = ()) -> np.ndar
     return np.union1d(chosen, extra)
 
 
-def _value_state(values: np.ndarray) -> np.ndarray:
-    """Each norm's state: "finite" (positive and finite), ZERO_TEXT or INF_TEXT (a norm is
+def _value_state(values: np.ndarray, zero_text: str = ZERO_TEXT) -> np.ndarray:
+    """Each norm's state: "finite" (positive and finite), ``zero_text`` or INF_TEXT (a norm is
     never negative)."""
     state = np.full(values.shape, "finite", dtype=object)
-    state[values == 0] = ZERO_TEXT
+    state[values == 0] = zero_text
     state[np.isinf(values)] = INF_TEXT
     return state
 
@@ -65,9 +67,13 @@ def layer_names(n_layers: int) -> list[str]:
     return [f"layer {i}" for i in range(1, n_layers)] + ["output"]
 
 
-def _step_x(with_title: bool = True) -> dict[str, Any]:
-    """The symlog step axis shared by the loss, heatmap and saturation charts."""
-    x = vl.field("step", vl.Q, scale={"type": "symlog"})
+def _step_x(with_title: bool = True, budget: int | None = None) -> dict[str, Any]:
+    """The symlog step axis shared by the loss, heatmap and saturation charts; with a budget,
+    it spans the whole budget, so a run in progress grows across a fixed axis."""
+    scale: dict[str, Any] = {"type": "symlog"}
+    if budget is not None:
+        scale["domain"] = [0, max(budget, 1)]
+    x = vl.field("step", vl.Q, scale=scale)
     if with_title:
         x["title"] = STEP_TITLE
     return x
@@ -98,18 +104,19 @@ def loss_frame(runs: dict[str, tuple[np.ndarray, np.ndarray, int]]) -> pd.DataFr
 def loss_chart(
     frame: pd.DataFrame,
     markers: pd.DataFrame,
-    callout: tuple[int, float, str] | None,
+    callouts: list[tuple[int, float, str]],
     *,
     names: list[str],
     title: dict[str, Any],
     keep_steps: tuple[int, ...] = (),
+    budget: int | None = None,
 ) -> dict[str, Any]:
     """Mean loss per sample against step, log y (zeros as ticks at the bottom), with a marker
-    where each enabled stopping rule first holds and a callout where the rules stopped the run.
+    where each enabled stopping rule first holds and callouts (where the rules stopped the run,
+    and where it got when continued).
 
     ``names`` are the runs in legend order; ``markers`` has columns run, rule, step,
-    loss_mean, text; ``callout = (step, loss, text)``; ``title`` is a Vega-Lite title object
-    (``titled(...).to_dict()``)."""
+    loss_mean, text; each callout is ``(step, loss, text)``; ``title`` a Vega-Lite title."""
     run = frame["run"].to_numpy()
     picked = [np.flatnonzero(run == name) for name in names]
     shown = np.concatenate(
@@ -131,12 +138,13 @@ def loss_chart(
         vl.layer(
             vl.rows(run=run[positive], step=step[positive], loss_mean=loss[positive]),
             {"type": "line", "strokeWidth": 2},
-            x=_step_x(),
+            x=_step_x(budget=budget),
             y=vl.field(
                 "loss_mean",
                 vl.Q,
                 scale={"type": "log"},
                 title="mean loss per sample F/n (log scale)",
+                axis=vl.log_axis(),
             ),
             color=color(),
             tooltip=[vl.field("run", vl.N), vl.field("step", vl.Q), loss_tip()],
@@ -149,7 +157,7 @@ def loss_chart(
                     run=run[zeros], step=step[zeros], loss_mean=loss[zeros], text="loss exactly 0"
                 ),
                 {"type": "tick", "thickness": 2, "color": BLACK},
-                x=_step_x(),
+                x=_step_x(budget=budget),
                 tooltip=[vl.field("run", vl.N), vl.field("step", vl.Q), vl.field("text", vl.N)],
             )
         )
@@ -160,7 +168,7 @@ def loss_chart(
             vl.layer(
                 vl.records(marked),
                 {"type": "point", "filled": True, "size": 110, "stroke": "white", "strokeWidth": 1},
-                x=_step_x(),
+                x=_step_x(budget=budget),
                 y=vl.field("loss_mean", vl.Q),
                 color=color(),
                 shape=vl.field("rule", vl.N, title="rule first holds", legend={"orient": "right"}),
@@ -172,11 +180,14 @@ def loss_chart(
                 ],
             )
         )
-    if callout is not None:
-        at, loss_there, text = callout
+    for index, (at, loss_there, text) in enumerate(callouts):
         spot = vl.rows(step=[at], loss_mean=[loss_there], text=[text])
         layers.append(
-            vl.layer(spot, {"type": "rule", "color": VERMILION, "strokeDash": [4, 3]}, x=_step_x())
+            vl.layer(
+                spot,
+                {"type": "rule", "color": VERMILION, "strokeDash": [4, 3]},
+                x=_step_x(budget=budget),
+            )
         )
         if loss_there > 0 and math.isfinite(loss_there):
             layers.append(
@@ -184,13 +195,13 @@ def loss_chart(
                     spot,
                     {
                         "type": "text",
-                        "align": "left",
-                        "dx": 8,
-                        "dy": -12,
+                        "align": "left" if index == 0 else "right",
+                        "dx": 8 if index == 0 else -8,
+                        "dy": -12 if index == 0 else 14,
                         "fontSize": 12,
                         "fontWeight": "bold",
                     },
-                    x=_step_x(),
+                    x=_step_x(budget=budget),
                     y=vl.field("loss_mean", vl.Q),
                     text=vl.field("text", vl.N),
                     color={"value": VERMILION},
@@ -211,7 +222,9 @@ def heatmap_frame(norms: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-def heatmap_data(norms: np.ndarray, keep_steps: tuple[int, ...] = ()) -> pd.DataFrame:
+def heatmap_data(
+    norms: np.ndarray, keep_steps: tuple[int, ...] = (), zero_text: str = ZERO_TEXT
+) -> pd.DataFrame:
     """The cells drawn: at most MAX_HEATMAP_CELLS, each column spans [step, next drawn step)."""
     n_steps, n_layers = norms.shape
     columns = max(2, min(MAX_HEATMAP_COLUMNS, MAX_HEATMAP_CELLS // max(n_layers, 1)))
@@ -224,7 +237,7 @@ def heatmap_data(norms: np.ndarray, keep_steps: tuple[int, ...] = ()) -> pd.Data
             "step_end": np.repeat(ends, n_layers),
             "layer": np.tile(np.arange(1, n_layers + 1), steps.size),
             "norm": rounded(values, CHART_DIGITS),
-            "state": _value_state(values),
+            "state": _value_state(values, zero_text),
         }
     )
 
@@ -245,6 +258,7 @@ def gradient_heatmap(
     title: dict[str, Any],
     domain: tuple[float, float] | None,
     stop_step: int | None = None,
+    budget: int | None = None,
 ) -> dict[str, Any]:
     """Layer (output on top) x step heatmap of ||dF/dz||, log colour scale; zero and infinite
     cells in their own colours with their own legend."""
@@ -274,7 +288,7 @@ def gradient_heatmap(
             vl.layer(
                 vl.rows(**{name: values[finite] for name, values in columns.items()}),
                 {"type": "rect"},
-                x=_step_x(),
+                x=_step_x(budget=budget),
                 x2={"field": "step_end"},
                 y=y(),
                 color=vl.field(
@@ -286,14 +300,17 @@ def gradient_heatmap(
                         "domain": [low, max(high, low * 10)],
                     },
                     title="‖dF/dz‖ (log)",
-                    legend={"format": ".0e"},
+                    legend={"labelExpr": vl.log_axis()["labelExpr"]},
                 ),
                 tooltip=tooltip(),
             )
         )
     if not finite.all():
         special = ~finite
-        states = list(STATE_COLORS)
+        present = set(cells["state"].to_numpy()[special])
+        states = [state for state in STATE_COLORS if state in present] + sorted(
+            present - set(STATE_COLORS)
+        )
         layers.append(
             vl.layer(
                 vl.rows(
@@ -301,20 +318,23 @@ def gradient_heatmap(
                     state=cells["state"].to_numpy()[special],
                 ),
                 {"type": "rect"},
-                x=_step_x(),
+                x=_step_x(budget=budget),
                 x2={"field": "step_end"},
                 y=y(),
                 color=vl.field(
                     "state",
                     vl.N,
-                    scale={"domain": states, "range": [STATE_COLORS[s] for s in states]},
+                    scale={
+                        "domain": states,
+                        "range": [STATE_COLORS.get(s, DEAD_COLOR) for s in states],
+                    },
                     title="not on the log scale",
                 ),
                 tooltip=[*tooltip(), vl.field("state", vl.N, title="value")],
             )
         )
     if stop_step is not None:
-        layers.append(_stop_rule(stop_step))
+        layers.append(_stop_rule(stop_step, budget=budget))
     if not layers:
         layers.append(vl.note("no finite gradient was recorded"))
     return vl.chart(
@@ -325,12 +345,12 @@ def gradient_heatmap(
     )
 
 
-def _stop_rule(step: int, **mark: Any) -> dict[str, Any]:
+def _stop_rule(step: int, budget: int | None = None, **mark: Any) -> dict[str, Any]:
     """A dashed vertical rule at ``step`` (white unless ``mark`` says otherwise)."""
     return vl.layer(
         vl.rows(step=[step], text=[f"the rules stopped the run at step {step}"]),
         {"type": "rule", "color": "white", "strokeDash": [4, 3], "strokeWidth": 2, **mark},
-        x=_step_x(with_title=False),
+        x=_step_x(with_title=False, budget=budget),
         tooltip=[vl.field("text", vl.N, title="")],
     )
 
@@ -352,6 +372,7 @@ def saturation_chart(
     title: dict[str, Any],
     y_title: str,
     stop_step: int | None = None,
+    budget: int | None = None,
 ) -> dict[str, Any]:
     """Share of saturated unit-samples (0 to 1) per hidden layer against step."""
     n_steps, n_hidden = saturation.shape
@@ -363,7 +384,7 @@ def saturation_chart(
             share=np.round(saturation[steps].reshape(-1), 4),
         ),
         {"type": "line", "strokeWidth": 2},
-        x=_step_x(),
+        x=_step_x(budget=budget),
         y=vl.field("share", vl.Q, scale={"domain": [0, 1]}, axis={"format": "%"}, title=y_title),
         color=vl.field(
             "layer",
@@ -380,7 +401,7 @@ def saturation_chart(
     )
     layers = [lines]
     if stop_step is not None:
-        layers.append(_stop_rule(stop_step, color=VERMILION, strokeWidth=1.5))
+        layers.append(_stop_rule(stop_step, budget=budget, color=VERMILION, strokeWidth=1.5))
     return vl.chart(layers, title=title, height=CHART_HEIGHT - 50)
 
 
@@ -394,12 +415,12 @@ def boundary_frame(xs: np.ndarray, ys: np.ndarray, probability: np.ndarray) -> p
     grid_x, grid_y = np.meshgrid(xs, ys)
     frame = pd.DataFrame(
         {
-            "x": grid_x.ravel() - dx,
-            "x2": grid_x.ravel() + dx,
-            "y": grid_y.ravel() - dy,
-            "y2": grid_y.ravel() + dy,
-            "cx": grid_x.ravel(),
-            "cy": grid_y.ravel(),
+            "x1_from": grid_x.ravel() - dx,
+            "x1_to": grid_x.ravel() + dx,
+            "x2_from": grid_y.ravel() - dy,
+            "x2_to": grid_y.ravel() + dy,
+            "x1_centre": grid_x.ravel(),
+            "x2_centre": grid_y.ravel(),
             "p_class_1": probability.ravel(),
         }
     )
@@ -412,19 +433,25 @@ def boundary_chart(
     """P(class 1) over the input plane, the 0.5 contour as the colour midpoint, and the data.
 
     ``points`` has columns x1, x2, class (0 or 1)."""
-    x_scale = {"domain": [float(cells["x"].min()), float(cells["x2"].max())], "nice": False}
-    y_scale = {"domain": [float(cells["y"].min()), float(cells["y2"].max())], "nice": False}
+    x_scale = {
+        "domain": [float(cells["x1_from"].min()), float(cells["x1_to"].max())],
+        "nice": False,
+    }
+    y_scale = {
+        "domain": [float(cells["x2_from"].min()), float(cells["x2_to"].max())],
+        "nice": False,
+    }
     compact = {
         name: rounded(cells[name].to_numpy(), BOUNDARY_DIGITS)
-        for name in ("x", "x2", "y", "y2", "p_class_1")
+        for name in ("x1_from", "x1_to", "x2_from", "x2_to", "p_class_1")
     }
     heat = vl.layer(
         vl.rows(**compact),
         {"type": "rect", "opacity": 0.75},
-        x=vl.field("x", vl.Q, scale=x_scale, title="input x₁"),
-        x2={"field": "x2"},
-        y=vl.field("y", vl.Q, scale=y_scale, title="input x₂"),
-        y2={"field": "y2"},
+        x=vl.field("x1_from", vl.Q, scale=x_scale, title="input x₁"),
+        x2={"field": "x1_to"},
+        y=vl.field("x2_from", vl.Q, scale=y_scale, title="input x₂"),
+        y2={"field": "x2_to"},
         color=vl.field(
             "p_class_1",
             vl.Q,
@@ -432,14 +459,14 @@ def boundary_chart(
             title="P(class 1)",
         ),
         tooltip=[
-            vl.field("cx", vl.Q, title="x₁", format=".2f"),
-            vl.field("cy", vl.Q, title="x₂", format=".2f"),
+            vl.field("x1_centre", vl.Q, title="x₁", format=".2f"),
+            vl.field("x2_centre", vl.Q, title="x₂", format=".2f"),
             vl.field("p_class_1", vl.Q, title="P(class 1)", format=".3f"),
         ],
     )
     heat["transform"] = [
-        {"calculate": "(datum.x + datum.x2) / 2", "as": "cx"},
-        {"calculate": "(datum.y + datum.y2) / 2", "as": "cy"},
+        {"calculate": "(datum.x1_from + datum.x1_to) / 2", "as": "x1_centre"},
+        {"calculate": "(datum.x2_from + datum.x2_to) / 2", "as": "x2_centre"},
     ]
     classes = {"domain": ["class 0", "class 1"], "range": [VERMILION, BLUE]}
     dots = vl.layer(
@@ -471,7 +498,7 @@ def boundary_chart(
 
 def regression_frame(x: np.ndarray, prediction: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
     """The fitted curve and the noise-free target sin(3x) on a grid of x."""
-    return pd.DataFrame({"x": x, "prediction": prediction, "target_sin_3x": truth})
+    return pd.DataFrame({"input_x": x, "prediction": prediction, "target_sin_3x": truth})
 
 
 def regression_chart(
@@ -492,7 +519,7 @@ def regression_chart(
         tooltip=[vl.field("x", vl.Q, format=".3f"), vl.field("y", vl.Q, format=".3f")],
     )
     names = {"prediction": "network at the stop", "target_sin_3x": "noise-free sin(3x)"}
-    grid = curve["x"].to_numpy()
+    grid = curve["input_x"].to_numpy()
     long: dict[str, list[np.ndarray]] = {"x": [], "series": [], "value": []}
     for column, name in names.items():
         values = curve[column].to_numpy()

@@ -23,6 +23,15 @@ class Panel:
     title: str
     controls: tuple[Control, ...]
     view: Callable[..., PanelView]
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Captioned groups of control keys, in the sidebar's order (default: one group)."""
+
+    def grouped(self) -> tuple[tuple[str, tuple[Control, ...]], ...]:
+        """The controls by group: ``(caption, controls)``; one uncaptioned group by default."""
+        if not self.groups:
+            return (("", self.controls),)
+        by_key = {c.key: c for c in self.controls}
+        return tuple((name, tuple(by_key[k] for k in keys)) for name, keys in self.groups)
 
     def arguments(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The view's keyword arguments: each control's value, None where it does not apply

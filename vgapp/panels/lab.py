@@ -1,54 +1,74 @@
-"""Step 6: the training lab, as a panel of blocks (the runs and charts: ``vgapp.lab``)."""
+"""Step 4: the training lab, live. The controls make two run specs (yours and the remedy's);
+the training engine (``vgapp.training``) trains them and the page polls their snapshots, from
+which ``vgapp.lab`` composes the blocks (memoised per snapshot version: a poll that finds
+nothing new costs a dictionary lookup)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from vgapp import lab
-from vgapp.blocks import Block, Chart, Columns, Metrics, PanelView, Text
+from vgapp.blocks import PanelView
 from vgapp.lab_controls import LAB_CONTROLS
-from vgapp.lab_runs import Progress
+from vgapp.lab_runs import RunSpec, remedy_spec, spec_from_controls
 from vgapp.layout import Panel
+from vgapp.training_jobs import Snapshot
 
-INTRO = (
-    "Does it happen in a real network, during training, and what fixes it? Your network trains "
-    "with the same gradient descent and stopping rules as above; the comparison trains beside "
-    "it with one remedy, on the same data, with the same budget and rules."
-)
 DEFAULTS = {control.key: control.default for control in LAB_CONTROLS}
+VIEW_MEMO_ENTRIES = 64
+
+Viewer = Callable[[Sequence[RunSpec]], Sequence[Snapshot]]
+"""``engine.view`` for this session: the snapshots of the runs it watches now."""
 
 
-def view(*, _progress: Progress | None = None, **values: Any) -> PanelView:
-    """Both runs trained (or memoised) and drawn; a control that does not apply (None) takes its
-    default, which the run ignores."""
-    chosen = {key: DEFAULTS[key] if value is None else value for key, value in values.items()}
-    result = lab.lab_view(**chosen, _progress=_progress)
-    columns: list[tuple[Block, ...]] = []
-    for name, panel in (("yours", result.main), ("remedy", result.comparison)):
-        if name == "remedy" and result.same_run:
-            columns.append(
-                (Text("This remedy changes nothing for your run: pick another.", "info"),)
-            )
-            continue
-        columns.append(
-            (
-                Text(f"**{panel.run.label}**: {panel.run.spec.describe()}"),
-                Metrics(panel.metrics[:3]),
-                Metrics(panel.metrics[3:]),
-                Chart(f"lab_gradient_norms_{name}", panel.heatmap_chart, panel.heatmap_text,
-                      panel.heatmap_frame),
-                Chart(f"lab_saturation_{name}", panel.saturation_chart, panel.saturation_text,
-                      panel.saturation_frame),
-                Chart(f"lab_fit_{name}", panel.fit_chart, panel.fit_text, panel.fit_frame),
-            )
-        )  # fmt: skip
-    blocks = (
-        Text(INTRO),
-        Text(f"**{result.verdict}**"),
-        Chart("lab_loss", result.loss_chart, result.verdict, result.loss_frame),
-        Columns(tuple(columns)),
-    )
-    return PanelView(blocks, facts={"lab": result})
+def specs(values: dict[str, Any]) -> tuple[RunSpec, RunSpec | None, str]:
+    """Your run, the remedy's run (None when the remedy changes nothing) and the remedy, from
+    the control values (a control that does not apply, None, takes its default, which the run
+    ignores)."""
+    chosen = {key: DEFAULTS[key] if values.get(key) is None else values[key] for key in DEFAULTS}
+    mine = spec_from_controls(chosen)
+    remedy = chosen["lab_remedy"]
+    theirs = remedy_spec(mine, remedy)
+    return mine, (theirs if theirs != mine else None), remedy
 
 
-PANEL = Panel("lab", "Training lab: does it happen in a real network?", LAB_CONTROLS, view)
+_MEMO: OrderedDict[tuple, PanelView] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+
+
+def compose(snapshots: Sequence[Snapshot], remedy: str) -> PanelView:
+    """The lab's blocks for these snapshots, memoised on their specs and versions (shared by
+    every session watching the same runs)."""
+    key = (remedy, *((s.spec, s.version) for s in snapshots))
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    mine, *rest = snapshots
+    result = lab.lab_view(mine, rest[0] if rest else None, remedy=remedy)
+    with _MEMO_LOCK:
+        _MEMO[key] = result
+        while len(_MEMO) > VIEW_MEMO_ENTRIES:
+            _MEMO.popitem(last=False)
+    return result
+
+
+def view(*, viewer: Viewer, **values: Any) -> PanelView:
+    """The lab as it stands: the runs of these controls, watched through ``viewer``."""
+    mine, theirs, remedy = specs(values)
+    snapshots = viewer((mine,) if theirs is None else (mine, theirs))
+    return compose(snapshots, remedy)
+
+
+GROUPS = (
+    ("The data and the network", ("lab_dataset", "lab_depth", "lab_width", "lab_activation",
+                                  "lab_init", "lab_init_scale", "lab_seed")),
+    ("Training", ("lab_step_rule", "lab_eta", "lab_steps", "lab_dtype", "lab_loss_scale")),
+    ("The stopping rules", ("lab_eps", "lab_gatol", "lab_gttol", "lab_fatol", "lab_frtol",
+                            "lab_stagnation", "lab_combine")),
+    ("The comparison run", ("lab_remedy",)),
+)  # fmt: skip
+PANEL = Panel("lab", "Training lab: does it happen in a real network?", LAB_CONTROLS, view, GROUPS)
