@@ -4,12 +4,14 @@ no value is lost when moving between sections or through a copied link."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from vgapp import training
 from vgapp.controls import Choice, Number, Toggle
 from vgapp.page import (
     CONTROLS,
@@ -63,12 +65,35 @@ def values_of(app: AppTest, section: str) -> dict[str, Any]:
 
 def expected_metrics(values: dict[str, Any], section: str) -> list[tuple[str, str]]:
     """What the section must show, computed by the views (which call vgcore), called as the
-    registry says: by keyword, with the control keys."""
+    registry says: by keyword, with the control keys (the lab's view reads the runs' current
+    snapshots from the server's training engine)."""
     found = []
     for panel in SECTION_BY_KEY[section].panels:
-        view = panel.view(**panel.arguments({**defaults(), **values}))
+        arguments = panel.arguments({**defaults(), **values})
+        if panel.key == "lab":
+            view = panel.view(viewer=current_snapshots, **arguments)
+        else:
+            view = panel.view(**arguments)
         found += [(m.label, m.value) for m in view.metrics]
     return found
+
+
+def current_snapshots(specs):
+    engine = training.default_engine()
+    return tuple(engine.snapshot(spec) for spec in specs)
+
+
+def run_lab_until_stopped(app: AppTest, timeout_s: float = 120.0) -> None:
+    """Rerun the page (as its polling fragment would) until both runs wait at their stop."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        statuses = [m.value for m in app.metric if m.label == "status"]
+        if statuses and all(not s.startswith(("step", "starting", "waiting")) for s in statuses):
+            return
+        assert time.monotonic() < deadline, statuses
+        time.sleep(0.2)
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
 
 
 def shown_metrics(app: AppTest) -> list[tuple[str, str]]:
@@ -97,14 +122,25 @@ def test_the_default_page_opens_on_the_answer():
     assert url(app) == {}
 
 
-@pytest.mark.parametrize("section", SECTION_KEYS[1:])
+@pytest.mark.parametrize("section", [key for key in SECTION_KEYS[1:] if key != "lab"])
 def test_each_section_opens_alone_with_its_controls(section):
     app = run_app({"section": section})
     assert_section_shows(app, section)
-    charts = sum(
-        len(p.view(**p.arguments(defaults())).charts) for p in SECTION_BY_KEY[section].panels
-    )
+    panels = SECTION_BY_KEY[section].panels
+    charts = sum(len(p.view(**p.arguments(defaults())).charts) for p in panels)
     assert len(app.get("vega_lite_chart")) == charts
+
+
+def test_the_lab_trains_live_and_shows_the_engines_runs():
+    """The lab opens with its transport buttons, trains both runs to their stop while the page
+    polls, and then shows exactly what the view composes from the engine's snapshots."""
+    app = run_app({"section": "lab"})
+    labels = [b.label for b in app.button]
+    assert "Pause" in labels
+    assert any(label.startswith("Continue to the budget") for label in labels)
+    run_lab_until_stopped(app)
+    assert_section_shows(app, "lab")
+    assert len(app.get("vega_lite_chart")) >= 5
 
 
 @pytest.mark.parametrize("lesson", list(LESSONS))
@@ -113,6 +149,8 @@ def test_each_lesson_opens_its_section_and_sets_its_controls(lesson):
     widget(app, "lesson").set_value(lesson).run()
     assert not app.exception
     section = LESSONS[lesson].section
+    if section == "lab":
+        run_lab_until_stopped(app)
     assert_section_shows(app, section)
     assert values_of(app, section) == lesson_values(lesson)
     assert LESSONS[lesson].note in [caption.value for caption in app.caption]

@@ -104,10 +104,12 @@ def status_text(run: RunView) -> str:
         return f"waiting for a free training slot (position {snap.queue_position} in the queue)"
     if snap.status == FAILED:
         return "failed: " + (snap.error or "unknown error").strip().splitlines()[-1]
+    if snap.stopped_by == "non_finite":
+        if snap.recorded == 0:
+            return "overflowed at step 0 (loss or gradient not finite)"
+        return f"overflowed after step {snap.stop_step:,} (loss or gradient not finite)"
     if snap.recorded == 0:
         return "starting"
-    if snap.stopped_by == "non_finite":
-        return f"overflowed after step {snap.stop_step:,} (loss or gradient not finite)"
     where = f"step {snap.step:,} of {snap.budget:,}"
     if run.rule_stopped and not snap.continued:
         phrase = RULE_TEXT[snap.stopped_by or "max_iter"].phrase

@@ -12,8 +12,6 @@ depth, width, step size, budget and rules with one remedy changed (``remedy_spec
 from __future__ import annotations
 
 import dataclasses
-import math
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +39,6 @@ LAB_NOISE = 0.1
 
 _LAB = {control.key: control for control in LAB_CONTROLS}
 
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -239,52 +236,3 @@ def remedy_spec(spec: RunSpec, remedy: str) -> RunSpec:
     if remedy == "float32":
         return dataclasses.replace(spec, dtype="float32")
     return dataclasses.replace(spec, loss_scale=REMEDY_LOSS_SCALE)
-
-
-PROGRESS_INTERVAL_S = 0.1
-"""The bar is redrawn at most this often (each redraw is a message the browser renders while it
-shares the cores with the training), and always when a run reaches its last step."""
-
-
-class RunsProgress:
-    """The page's progress bar for runs trained at the same time: the share of all their steps
-    done, and each run's step count."""
-
-    def __init__(self, progress: Progress | None, specs: tuple[RunSpec, ...]) -> None:
-        self.progress = progress
-        self.specs = specs
-        self.done = [0] * len(specs)
-        self.shown_at = -math.inf
-
-    def report(
-        self, index: int, poll: Callable[[], None] | None = None
-    ) -> Callable[[int, int], None] | None:
-        """The core's ``progress(k, max_iter)`` for run ``index``; ``poll`` is called first."""
-        if self.progress is None and poll is None:
-            return None
-
-        def report(k: int, total: int) -> None:
-            if poll is not None:
-                poll()
-            self.done[index] = k
-            now = time.monotonic()
-            if self.progress is not None and (
-                k == total or now - self.shown_at >= PROGRESS_INTERVAL_S
-            ):
-                self.shown_at = now
-                self._show(total)
-
-        return report
-
-    def _show(self, total: int) -> None:
-        names = ("your run", "the comparison")
-        counts = "; ".join(
-            f"{names[i]} ({spec.describe()}): step {self.done[i]:,} of {total:,}"
-            for i, spec in enumerate(self.specs)
-        )
-        self.progress(min(1.0, sum(self.done) / (total * len(self.specs))), f"Training {counts}")
-
-
-def train_remote(spec: RunSpec, label: str, *, progress: Callable[[int, int], None]) -> LabRun:
-    """``train`` on the lab's data for ``spec`` (for a worker process: only ``spec`` travels)."""
-    return train(spec, lab_data(spec.dataset, spec.seed), label, progress)

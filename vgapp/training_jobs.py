@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vgapp.lab_runs import LabRun, RunSpec, initial_parameters, lab_data, loss_of
+from vgapp.lab_runs import RunSpec
 from vgapp.training_worker import Final, Rows
-from vgcore.descent import DescentResult
 
 if TYPE_CHECKING:
     from vgapp.training_processes import Worker
@@ -104,44 +103,6 @@ class Snapshot:
     def done(self) -> bool:
         """Nothing more will happen without a control (finished, waiting, paused, ...)."""
         return self.status not in (QUEUED, RUNNING)
-
-    def lab_run(self, label: str) -> LabRun:
-        """The trace so far as ``vgapp.lab_runs.LabRun`` (for the lab's charts and verdict),
-        once the rules have stopped the run (``stopped_by`` known)."""
-        if self.stopped_by is None or self.recorded == 0:
-            raise ValueError(
-                f"lab_run needs a run the rules have stopped; this one is {self.status} at "
-                f"step {self.step}"
-            )
-        data = lab_data(self.spec.dataset, self.spec.seed)
-        n_in = data.X.shape[1]
-        x = self.x_now if self.x_now is not None else self.x_stop
-        result = DescentResult(
-            x=x,
-            loss=self.loss,
-            grad_norm=self.grad_norm,
-            step_norm=self.step_norm,
-            step_size=self.step_size,
-            param_norm=self.param_norm,
-            path=None,
-            extras={"backprop_norms": self.backprop_norms, "saturation": self.saturation},
-            stopped_by=self.stopped_by,
-            stop_iter=int(self.stop_iter or 0),
-            first_fired=dict(self.first_fired),
-            dtype=self.spec.dtype,
-            n_evaluations=-1 if self.n_evaluations is None else self.n_evaluations,
-            x_stop=self.x_stop,
-        )
-        return LabRun(
-            self.spec,
-            label,
-            self.spec.sizes(n_in),
-            loss_of(data),
-            result,
-            initial_parameters(self.spec, n_in),
-            self.x_stop,
-            int(self.stop_step or 0),
-        )
 
 
 def _snapshot_from(fields: dict[str, Any]) -> Snapshot:
