@@ -166,18 +166,19 @@ def test_trace_equals_gradient_descent_called_directly():
     assert np.array_equal(final.x_now, result.x)
 
 
-def test_lab_run_of_a_finished_snapshot_is_the_in_process_run(process_engine):
-    """``Snapshot.lab_run`` gives what ``vgapp.lab.lab_view`` composes its charts from."""
+def test_a_finished_snapshot_holds_the_in_process_runs_stop(process_engine):
+    """What ``vgapp.lab`` composes its charts from (the stop, its loss and parameters) is the
+    in-process run's, after continuing to the budget."""
     spec = spec_from_controls(STOPPING)
     process_engine.view("s", (spec,))
     process_engine.continue_past_stop(spec)
     (final,) = watch_until(process_engine, "s", (spec,), settled, "the budget")
-    mine, theirs = final.lab_run("your run"), reference(spec)
-    assert (mine.stop_step, mine.sizes, mine.loss) == (theirs.stop_step, theirs.sizes, theirs.loss)
-    assert mine.result.stopped_by == theirs.result.stopped_by
-    assert mine.result.stop_iter == theirs.result.stop_iter
-    assert np.array_equal(mine.x0, theirs.x0)
-    assert mine.loss_at_stop == theirs.loss_at_stop
+    theirs = reference(spec)
+    assert final.stop_step == theirs.stop_step
+    assert final.stopped_by == theirs.result.stopped_by
+    assert final.stop_iter == theirs.result.stop_iter
+    assert final.stop_loss == theirs.result.loss[theirs.stop_step]
+    assert np.array_equal(final.x_stop, theirs.x_stop)
 
 
 def test_snapshots_are_immutable(process_engine):

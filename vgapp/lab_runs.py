@@ -40,7 +40,6 @@ LAB_NOISE = 0.1
 _LAB = {control.key: control for control in LAB_CONTROLS}
 
 
-
 @dataclass(frozen=True)
 class RunSpec:
     """Everything that determines one training run (the data come from ``dataset`` and

@@ -222,8 +222,8 @@ class Job:
             return self.cached[1]
         n = self.recorded
         stop = self.stop_step()
-        going = self.status in (RUNNING, PAUSED, WAITING) and self.rate
-        seconds_left = (self.budget - max(n - 1, 0)) / self.rate if going else None
+        rate = self.rate if self.status in (RUNNING, PAUSED, WAITING) else None
+        seconds_left = (self.budget - max(n - 1, 0)) / rate if rate else None
         snapshot = Snapshot(
             spec=self.spec,
             status=self.status,

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from vgapp.training_worker import Trainer, frame, read_frame
 
@@ -86,6 +86,10 @@ class ProcessWorker(Worker):
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
+        if self.process.stdin is None or self.process.stdout is None:  # pragma: no cover
+            raise OSError("the training process has no pipes")
+        self.stdin: IO[bytes] = self.process.stdin
+        self.stdout: IO[bytes] = self.process.stdout
         self.reader = threading.Thread(
             target=self._read, name=f"training-worker-{self.number}", daemon=True
         )
@@ -97,8 +101,8 @@ class ProcessWorker(Worker):
 
     def send(self, command: tuple) -> None:
         try:
-            self.process.stdin.write(frame(command))
-            self.process.stdin.flush()
+            self.stdin.write(frame(command))
+            self.stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
             pass  # it has died: the reader reports that
 
@@ -106,13 +110,13 @@ class ProcessWorker(Worker):
         self.alive = False
         self.send(("exit",))
         with contextlib.suppress(OSError):
-            self.process.stdin.close()
+            self.stdin.close()
 
     def kill(self) -> None:
         self.process.kill()
 
     def _read(self) -> None:
-        stream = self.process.stdout
+        stream = self.stdout
         try:
             while True:
                 self.engine._on_message(self, read_frame(stream))

@@ -39,7 +39,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import numpy as np
 
@@ -277,7 +277,7 @@ class Trainer:
 # ----------------------------------------------------------------------------- the process
 
 
-def read_frame(stream: BinaryIO) -> Any:
+def read_frame(stream: IO[bytes]) -> Any:
     """One pickled message; EOFError at the end of the stream."""
     header = stream.read(HEADER.size)
     if len(header) < HEADER.size:

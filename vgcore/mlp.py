@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -73,7 +73,7 @@ from vgcore.mlp_params import (
     unflatten_params,
 )
 
-Objective = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, np.ndarray]]]
+Objective = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, np.ndarray | float]]]
 
 LOSSES: tuple[str, ...] = ("mse", "bce")
 
@@ -364,7 +364,7 @@ def mlp_objective(
     names = tuple(dict.fromkeys(check_choice(name, FIGURES, "figures") for name in figures))
     n_params = _n_params(sizes)
 
-    def objective(flat: np.ndarray) -> tuple[float, np.ndarray, dict[str, np.ndarray]]:
+    def objective(flat: np.ndarray) -> tuple[float, np.ndarray, dict[str, np.ndarray | float]]:
         flat = np.asarray(flat)
         if flat.shape != (n_params,) or flat.dtype not in _FLOAT_TYPES:
             raise ValueError(
@@ -376,9 +376,9 @@ def mlp_objective(
             flat = _cast_finite(flat, resolved, "flat")
         params = _views(np.ascontiguousarray(flat), sizes)
         grad_flat, grads = _new_grads(sizes, resolved)
-        extras = _figures(len(params), names)
-        loss_value = _forward_backward(params, X, y, activation, loss, scale, grads, extras)
-        return loss_value, grad_flat, extras
+        figures = _figures(len(params), names)
+        loss_value = _forward_backward(params, X, y, activation, loss, scale, grads, figures)
+        return loss_value, grad_flat, cast("dict[str, np.ndarray | float]", figures)
 
     return objective
 

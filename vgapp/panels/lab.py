@@ -30,7 +30,7 @@ def specs(values: dict[str, Any]) -> tuple[RunSpec, RunSpec | None, str]:
     ignores)."""
     chosen = {key: DEFAULTS[key] if values.get(key) is None else values[key] for key in DEFAULTS}
     mine = spec_from_controls(chosen)
-    remedy = chosen["lab_remedy"]
+    remedy = str(chosen["lab_remedy"])
     theirs = remedy_spec(mine, remedy)
     return mine, (theirs if theirs != mine else None), remedy
 
