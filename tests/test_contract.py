@@ -63,3 +63,15 @@ def test_requirements_txt_pins_what_pyproject_declares():
     pinned = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     assert pinned == declared
     assert all("==" in requirement for requirement in declared)
+
+
+def test_the_training_worker_imports_neither_pandas_nor_streamlit():
+    """A worker process imports only the lab's run and the core: quick to start, lean."""
+    code = (
+        "import sys, vgapp.training_worker; "
+        "print(*[m in sys.modules for m in ('pandas', 'streamlit', 'altair')])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "False", "False"]

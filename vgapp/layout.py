@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vgapp.blocks import PanelView
 from vgapp.controls import Control, applies
+
+if TYPE_CHECKING:  # the training worker imports the lessons, and should not import pandas
+    from vgapp.blocks import PanelView
 
 
 @dataclass(frozen=True)
