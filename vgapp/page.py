@@ -84,7 +84,7 @@ LESSONS: dict[str, Lesson] = {
     for lesson in (
         Lesson(
             "source",
-            "The source's example",
+            "Start here: the source's example",
             "c = 10⁻⁹⁰ and p = 10⁹⁹⁹⁹ as in the answer; a 600-layer sigmoid chain with w = 1.",
             "answer",
         ),
