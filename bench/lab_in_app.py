@@ -79,7 +79,7 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright, find_chromium() or bundled_chromium(playwright))
-            load_seconds(browser, server.url, "section=lab")  # warm-up: the forkserver, caches, bundles
+            load_seconds(browser, server.url, "section=lab")  # warm-up: forkserver, caches
             fresh, memoised = [], []
             for i in range(args.loads):
                 query = f"section=lab&lab_seed={FIRST_SEED + i}"
