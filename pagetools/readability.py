@@ -7,8 +7,13 @@ sentences that name the element (its test id, key or text), so a failure reads a
 
 from __future__ import annotations
 
+from typing import Any
+
 MIN_CHART_FONT_PX = 12.0
 """Smallest chart text a projector or a phone shows readably (CSS pixels as drawn)."""
+SVG_TEXT_SLACK_PX = 3.0
+"""How far a chart text's box may reach beyond its chart before it counts as cut off: the box
+of a glyph run (a rotated axis title's above all) is wider than its ink."""
 SQUARE_TOL = 0.02
 """A surface plot is square when its width and height differ by at most this share."""
 
@@ -25,10 +30,12 @@ const where = el => {
 """
 
 # Text cut off by its box: an element that clips (overflow hidden/clip, or an ellipsis) whose
-# text is laid out beyond its padding box; visible text ending in "…" (an ellipsis the page or
-# Vega added), inside SVG too; the page, or the main area, scrolling sideways.
+# text is laid out beyond its padding box (sideways, or below it under a line clamp); chart text
+# beyond its chart's box by more than ``slack`` px (a glyph box is wider than its ink); visible
+# text ending in "…" (an ellipsis the page or Vega added), inside SVG too; the page, or the
+# main area, scrolling sideways.
 CLIPPED_JS = (
-    "() => {"
+    "slack => {"
     + _WHERE
     + """
   const problems = [];
@@ -40,7 +47,14 @@ CLIPPED_JS = (
     if (box && box.scrollWidth > box.clientWidth + 1)
       problems.push(`${id} is ${box.scrollWidth} px wide in ${box.clientWidth} px`);
   }
-  const shown = el => el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true});
+  // Shown: rendered, not transparent, and not wholly off the screen sideways (a collapsed
+  // sidebar is moved out to the left); icons are ligatures of an icon font, not text.
+  const shown = el => {
+    if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) return false;
+    if (el.closest("[data-testid='stIconMaterial']")) return false;
+    const r = el.getBoundingClientRect();
+    return r.right > 0 && r.left < width;
+  };
   for (const el of document.querySelectorAll('body *')) {
     if (el.closest('svg') || !shown(el)) continue;
     const style = getComputedStyle(el);
@@ -49,17 +63,22 @@ CLIPPED_JS = (
     const box = el.getBoundingClientRect();
     const left = box.left + el.clientLeft, right = left + el.clientWidth;
     const top = box.top + el.clientTop, bottom = top + el.clientHeight;
-    const yClips = ['hidden', 'clip'].includes(style.overflowY);
+    // Below the fold is not cut off (an inner box scrolls): vertically only a line clamp cuts.
+    const yClips = style.webkitLineClamp && style.webkitLineClamp !== 'none';
     const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (!node.textContent.trim() || node.parentElement.closest('svg')) continue;
       if (!shown(node.parentElement)) continue;
       const range = document.createRange();
       range.selectNodeContents(node);
-      const cut = [...range.getClientRects()].some(r => r.width > 0 && (
-        r.right > right + 1 || r.left < left - 1
-        || (yClips && (r.bottom > bottom + 1 || r.top < top - 1))));
-      if (cut) { problems.push(`clipped: ${where(node.parentElement)}`); break; }
+      const rects = [...range.getClientRects()].filter(r => r.width > 0);
+      const past = Math.max(0, ...rects.map(r => Math.max(r.right - right, left - r.left,
+        yClips ? Math.max(r.bottom - bottom, top - r.top) : 0)));
+      if (past > 1) {
+        const by = el.dataset.testid ?? el.tagName.toLowerCase();
+        problems.push(`clipped by ${Math.round(past)} px (in ${by}): ${where(node.parentElement)}`);
+        break;
+      }
     }
   }
   for (const chart of document.querySelectorAll("[data-testid='stVegaLiteChart']")) {
@@ -71,8 +90,10 @@ CLIPPED_JS = (
                     + `its ${Math.round(box.width)} px box: "${label}"`);
     for (const t of chart.querySelectorAll('svg text')) {
       const r = t.getBoundingClientRect();
-      if (r.width > 0 && t.textContent.trim() && (r.right > box.right + 1 || r.left < box.left - 1))
-        problems.push(`chart text cut off: "${t.textContent.trim().slice(0, 40)}" in "${label}"`);
+      const out = Math.max(r.right - box.right, box.left - r.left);
+      if (r.width > 0 && t.textContent.trim() && out > slack)
+        problems.push(`chart text cut off by ${Math.round(out)} px: `
+                      + `"${t.textContent.trim().slice(0, 40)}" in "${label}"`);
     }
   }
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -118,3 +139,29 @@ CHART_BOXES_JS = """() => [...document.querySelectorAll(
           svg: svg ? svg.getBoundingClientRect().width : null,
           box: chart.getBoundingClientRect().width};
 })"""
+
+
+def text_problems(page: Any) -> list[str]:
+    """Clipped text, sideways scrolling and too-small chart text on the page as it is now."""
+    return page.evaluate(CLIPPED_JS, SVG_TEXT_SLACK_PX) + page.evaluate(
+        SMALL_CHART_TEXT_JS, MIN_CHART_FONT_PX
+    )
+
+
+def aspect_problems(page: Any, charts: list[str], square: list[str]) -> list[str]:
+    """Charts named in ``square`` whose plot is not square; ``charts`` names the main area's
+    charts in page order."""
+    boxes = page.evaluate(CHART_BOXES_JS)
+    if len(boxes) != len(charts):
+        return [f"{len(boxes)} charts drawn, {len(charts)} expected: {charts}"]
+    found = []
+    for name, box in zip(charts, boxes, strict=True):
+        if name not in square:
+            continue
+        if box["plot"] is None:
+            found.append(f"{name}: no plot area found")
+            continue
+        width, height = box["plot"]
+        if abs(width - height) > SQUARE_TOL * max(width, height):
+            found.append(f"{name}: plot {width:.0f} x {height:.0f} px, not square")
+    return found
