@@ -55,12 +55,15 @@ from pagetools.harness import (
 )
 from vgapp.page import CONTROLS, SECTION_KEYS
 
+CHART_DRAWS_JS = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
+    .map(c => Number(c.dataset.vgFirstDraw || NaN))"""
 TARGETS = {"interaction": 1.3, "first render": 1.3, "server CPU": 2.0}
 WARMUP_PRESSES = 3
 TIMEOUT_MS = 120_000
 MAIN = "[data-testid='stMain']"
 OUT = REPO_ROOT / "bench" / "out"
 PROFILE_RATE = 200  # py-spy samples per second
+IDLE_FRAMES = ("select (selectors.py", "polling_path_watcher.py:90", "wait (threading.py")
 
 
 @dataclass
@@ -159,6 +162,7 @@ def first_render(browser: Any, target: Target, keep: bool = False) -> dict:
     query = f"?{target.query}" if target.query else ""
     page.goto(target.server.url + query, timeout=TIMEOUT_MS)
     result = wait_drawn(page, target.scope, target.expected(0), changed=False)
+    result["charts"] = page.evaluate(CHART_DRAWS_JS)
     if keep:
         target.page = page
     else:
@@ -202,17 +206,18 @@ def verdict(ratio: float, target: float) -> str:
 # ----------------------------------------------------------------------------- py-spy
 
 
-def profile(targets: list[Target], presses: int) -> None:
-    """Record the page server with py-spy while each target is moved; print its hot spots."""
+def profile(targets: list[Target], presses: int) -> Path | None:
+    """Record the page server with py-spy (samples of the thread holding the GIL: Python at
+    work, C code it called such as ``gc.collect`` included) while each target is moved."""
     spy = shutil.which("py-spy")
     if spy is None:
         print("\n--profile: py-spy not found (pip install py-spy)")
-        return
+        return None
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / f"py-spy-{time.strftime('%Y%m%d-%H%M%S')}.txt"
     server = targets[0].server
     recorder = subprocess.Popen(
-        [spy, "record", "--pid", str(server.process.pid), "--rate", str(PROFILE_RATE),
+        [spy, "record", "--pid", str(server.process.pid), "--rate", str(PROFILE_RATE), "--gil",
          "--format", "raw", "--output", str(out), "--nonblocking"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -224,8 +229,8 @@ def profile(targets: list[Target], presses: int) -> None:
     recorder.wait(timeout=60)
     if not out.exists():
         print(f"\npy-spy wrote nothing: {recorder.stderr.read().decode()[-500:]}")
-        return
-    summarize(out)
+        return None
+    return out
 
 
 def summarize(path: Path, top: int = 18) -> None:
@@ -241,8 +246,8 @@ def summarize(path: Path, top: int = 18) -> None:
         frames = stack.split(";")
         if frames and frames[0].startswith("process"):
             frames = frames[1:]
-        if any(f.startswith(("select ", "epoll", "poll ", "wait ")) for f in frames[-1:]):
-            continue  # an idle thread waiting, not work
+        if any(idle in frames[-1] for idle in IDLE_FRAMES):
+            continue  # a thread waiting, not working
         total += n
         leaf[frames[-1]] += n
         for frame in set(frames):
@@ -309,8 +314,7 @@ def main() -> None:
                 for t in every:  # round robin, so that noise hits all alike
                     move(t)
             errors = {t.name: t.page.evaluate("window.__vg.errors") for t in every}
-            if args.profile:
-                profile(moves, max(3, args.presses // 3))
+            spied = profile(moves, max(3, args.presses // 3)) if args.profile else None
             browser.close()
     finally:
         for server in servers.values():
@@ -332,6 +336,12 @@ def main() -> None:
             f"  {t.name:22s} {first:7.0f}   cold {cold[t.name]:6.0f}   last message {last:6.0f}"
             f"   {size:6.0f} kB   {first / chart_first:5.2f}x the chart floor"
         )
+
+    page_draws = [row["charts"] for row in loads["page (default)"]]
+    at = [med([draws[i] for draws in page_draws]) for i in range(len(page_draws[0]))]
+    floor_at = med([row["charts"][0] for row in loads["floor: one chart"]])
+    shown = ", ".join(f"{t:.0f}" for t in at)
+    print(f"  charts first drawn at (ms): page {shown}; chart floor {floor_at:.0f}")
 
     table = {t.name: interaction(t) for t in [*floors, *moves]}
     chart = table["floor: one chart"]
@@ -367,6 +377,8 @@ def main() -> None:
             f"(<= {TARGETS['server CPU']}x): {verdict(cpu, TARGETS['server CPU'])}"
         )
     print("  lab: not measured (every lab control retrains; no control redraws without it)")
+    if spied is not None:
+        summarize(spied)
 
 
 if __name__ == "__main__":
