@@ -133,14 +133,15 @@ def sessions_of(n: int, moves: int, wave: int, lab_share: float) -> list[Session
     """``n`` sessions; a share ``lab_share`` of them are lab sessions; the others cycle through
     the scenarios, each at a value no other session of any wave uses."""
     labs = round(n * lab_share)
+    per = -(-(n - labs) // len(SCENARIOS))  # sessions per scenario in a wave, rounded up
     found = [Session(i, None) for i in range(labs)]
     for j in range(n - labs):
         scenario = SCENARIOS[j % len(SCENARIOS)]
-        rank = (wave * n + j // len(SCENARIOS)) * (moves + 1)
-        start = expect.stepped(scenario.key, scenario.base, rank)
-        if expect.stepped(scenario.key, start, moves) == start and moves:
+        control = CONTROLS[scenario.key]
+        rank = (wave * per + j // len(SCENARIOS)) * (moves + 1)
+        if scenario.base + (rank + moves) * control.step > control.high:
             raise SystemExit(f"{scenario.key}: too many sessions or waves for its range")
-        found.append(Session(labs + j, scenario, start))
+        found.append(Session(labs + j, scenario, expect.stepped(scenario.key, scenario.base, rank)))
     return found
 
 

@@ -96,6 +96,8 @@ def test_section_is_readable(screen, name, section) -> None:
     if app.section() != section:
         app.open_section(section)
     app.settle()
+    assert app.blocked == []
+    assert app.page_errors == []
     problems = text_problems(app.page)
     if name in SQUARE_ON:
         problems += aspect_problems(
