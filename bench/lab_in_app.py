@@ -24,7 +24,7 @@ import time
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
-from tests.browser.harness import (
+from pagetools.harness import (
     VIEWPORT,
     bundled_chromium,
     find_chromium,
@@ -33,7 +33,6 @@ from tests.browser.harness import (
     start_streamlit,
     wait_for_run,
 )
-from tests.browser.helpers import open_expanders
 
 FIRST_SEED = 101  # not the default seed, so nothing is memoised before its first load
 TIMEOUT_MS = 120_000
@@ -56,8 +55,7 @@ def seed_moves(browser, url: str, count: int) -> dict[str, list[float]]:
     (memoised), each until the rerun has finished."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    open_app(page, url, f"lab_seed={FIRST_SEED}", timeout_ms=TIMEOUT_MS)
-    open_expanders(page.locator("[data-testid='stSidebar']"))
+    open_app(page, url, f"section=lab&lab_seed={FIRST_SEED}", timeout_ms=TIMEOUT_MS)
     field = page.locator("[data-testid='stSidebar'] .st-key-lab_seed input")
     times: dict[str, list[float]] = {"fresh": [], "memoised": []}
     for i in range(count):
@@ -81,10 +79,10 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright, find_chromium() or bundled_chromium(playwright))
-            load_seconds(browser, server.url, "")  # warm-up: the forkserver, caches, bundles
+            load_seconds(browser, server.url, "section=lab")  # warm-up: forkserver, caches
             fresh, memoised = [], []
             for i in range(args.loads):
-                query = f"lab_seed={FIRST_SEED + i}"
+                query = f"section=lab&lab_seed={FIRST_SEED + i}"
                 fresh.append(load_seconds(browser, server.url, query))
                 memoised.append(load_seconds(browser, server.url, query))
             moves = seed_moves(browser, server.url, args.loads)

@@ -1,23 +1,33 @@
-"""A classroom at once: many sessions open the page together and each moves a slider.
+"""A classroom at once: many sessions open the page together, each in a section, and each moves
+a slider there.
 
-Each of ``--sessions`` sessions opens the page at its own depth (``?depth=2000+200w+7i`` in
-wave w, so every run is a cache miss on the server), waits until it has rendered, then moves
-the depth slider ``--moves`` times by one step, waiting each time until the chain metric shows
-the value for the new depth. Two kinds of session, each against its own fresh server:
+Session ``i`` takes scenario ``i mod 5`` (the chain's depth, the counterexample's p exponent,
+the Hessian point, the descent start, the gradient exponent of the floating-point section), opens
+the page at that section with the slider at its own start value (a link: ``?section=...&key=...``,
+so that every run is a cache miss on the server), waits until the panel shows what its view
+computes, then moves the slider ``--moves`` times by one step, waiting each time until the panel
+shows the new value. Two kinds of session, each against its own fresh server:
 
-* ``browser``: one headless Chromium, one context per session, key presses on the slider;
-  rendered = the page's run finished and everything drawn (page clock). On one 2-core machine
-  the twenty browsers take most of the CPU, which a classroom spreads over twenty machines.
-* ``ws``: Streamlit's own protocol on the WebSocket (what a browser sends: ``rerun_script``
-  with the query string, then the slider's new widget state); rendered = ``script_finished``.
-  This is the server's share alone.
+* ``browser``: one headless Chromium, one context per session, ArrowRight on the slider; done =
+  the panel shows the view's heading, metrics and chart titles, everything drawn (page clock).
+  On one 2-core machine the browsers take most of the CPU, which a classroom spreads over
+  thirty machines.
+* ``ws``: Streamlit's own protocol on the WebSocket, as a browser speaks it: ``rerun_script``
+  with the query string the page last wrote, then the slider's new value as a fragment rerun
+  (``fragment_id`` of the panel); done = ``script_finished``, checked: the panel's metrics are the
+  view's, no exception. This is the server's share alone.
 
 Sessions run in ``--waves`` waves one after the other, so the server's RSS after the last wave
 shows whether anything grows per session (caches must be bounded, nothing kept per closed
 session). Reports the time until every session of a wave has rendered, the median and p95
 interaction time, the server's CPU and its RSS before, at the peak and after each wave.
 
-    python -m bench.load [--sessions 20] [--moves 3] [--waves 2] [--mode both|browser|ws]
+The issue's scenario also has a third of the sessions open the largest lab lesson. That part
+waits for the new training engine: ``--lab-share`` is the hook (default 0, off); with a share
+above 0 that many sessions open ``?lesson=<largest lab lesson>`` instead and wait for the lab.
+
+    python -m bench.load [--sessions 30] [--moves 3] [--waves 2] [--mode both|browser|ws]
+                         [--lab-share 0]
 """
 
 from __future__ import annotations
@@ -25,11 +35,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 from playwright.async_api import async_playwright
@@ -38,9 +50,9 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 
-from tests.browser.harness import (
-    DRAWN_JS,
-    INSTRUMENT_JS,
+from pagetools import expect
+from pagetools.driver import DRAWN_JS, INSTRUMENT_JS, panel_scope
+from pagetools.harness import (
     VIEWPORT,
     StreamlitServer,
     bundled_chromium,
@@ -48,44 +60,96 @@ from tests.browser.harness import (
     launch_chromium,
     start_streamlit,
 )
-from vgapp import views
-from vgapp.page import CONTROLS, defaults
+from vgapp.page import CONTROLS, LESSONS, lesson_values
 
 TIMEOUT_S = 300.0
 POLL_MS = 50  # browser pages are polled at this interval (rAF is throttled with many pages)
-SCOPE = ".st-key-panel-chain"
-DEPTH_LABEL = CONTROLS["depth"].label
 MB = 1024 * 1024
 RSS_SAMPLE_S = 0.25
-# New depths in every wave (cache misses), of similar size, so equal memory per cached view.
-BASE_DEPTH, SESSION_STEP, WAVE_STEP = 2000, 7, 200
+FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A slider of a section, and the value the first session of the first wave starts at."""
+
+    key: str
+    base: float
+
+    @property
+    def section(self) -> str:
+        return expect.section_of(self.key)
+
+    @property
+    def panel(self) -> str:
+        return expect.panel_of(self.key)
+
+
+SCENARIOS = (
+    Scenario("depth", 2000),
+    Scenario("p_exp", 100),
+    Scenario("pt_x", -2.0),
+    Scenario("gd_x0", -2.0),
+    Scenario("fp_grad_exp", -60),
+)
+
+
+def largest_lab_lesson() -> str:
+    """The lab lesson with the most work: layers x width² x steps."""
+    lab = [key for key, lesson in LESSONS.items() if lesson.section == "lab"]
+    values = {key: expect.full(lesson_values(key)) for key in lab}
+    return max(
+        lab,
+        key=lambda k: values[k]["lab_depth"] * values[k]["lab_width"] ** 2 * values[k]["lab_steps"],
+    )
 
 
 @dataclass
 class Session:
     index: int
-    depth: int
+    scenario: Scenario | None  # None: a lab session (the hook)
+    value: Any = None
     rendered_s: float | None = None
     interactions_ms: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
+    def query(self, lesson: str | None = None) -> str:
+        if self.scenario is None:
+            return urlencode({"lesson": lesson})
+        control = CONTROLS[self.scenario.key]
+        return urlencode(
+            {"section": self.scenario.section, self.scenario.key: control.url_text(self.value)}
+        )
 
-Runner = Callable[[StreamlitServer, Session, int, dict, float], Awaitable[None]]
+    def expected(self, value: Any) -> dict:
+        assert self.scenario is not None
+        return expect.signature(self.scenario.panel, {self.scenario.key: value})
 
 
-def chain_metric(depth: int) -> tuple[str, str]:
-    """The chain panel's first metric (dF/dw₁ exact) for this depth, other controls default."""
-    values = defaults()
-    values["depth"] = depth
-    metric = views.chain_view(*views.chain_arguments(values)).metrics[0]
-    return metric.label, metric.value
+Runner = Callable[[StreamlitServer, Session, int, str, float], Awaitable[None]]
+
+
+def sessions_of(n: int, moves: int, wave: int, lab_share: float) -> list[Session]:
+    """``n`` sessions; a share ``lab_share`` of them are lab sessions; the others cycle through
+    the scenarios, each at a value no other session of any wave uses."""
+    labs = round(n * lab_share)
+    per = -(-(n - labs) // len(SCENARIOS))  # sessions per scenario in a wave, rounded up
+    found = [Session(i, None) for i in range(labs)]
+    for j in range(n - labs):
+        scenario = SCENARIOS[j % len(SCENARIOS)]
+        control = CONTROLS[scenario.key]
+        rank = (wave * per + j // len(SCENARIOS)) * (moves + 1)
+        if scenario.base + (rank + moves) * control.step > control.high:
+            raise SystemExit(f"{scenario.key}: too many sessions or waves for its range")
+        found.append(Session(labs + j, scenario, expect.stepped(scenario.key, scenario.base, rank)))
+    return found
 
 
 # ----------------------------------------------------------------------------- browser sessions
 
 
 async def browser_session(
-    browser: Any, server: StreamlitServer, s: Session, moves: int, expected: dict, start: float
+    browser: Any, server: StreamlitServer, s: Session, moves: int, lesson: str, start: float
 ) -> None:
     context = await browser.new_context(viewport=VIEWPORT)
     await context.add_init_script(INSTRUMENT_JS)
@@ -93,25 +157,29 @@ async def browser_session(
     page.on("console", lambda m: m.type == "error" and s.problems.append(m.text))
     page.on("pageerror", lambda e: s.problems.append(f"page error: {e}"))
 
-    async def drawn(depth: int, changed: bool) -> dict:
-        label, value = expected[depth]
-        arg = {"scope": SCOPE, "label": label, "value": value, "changed": changed}
+    async def drawn(scope: str, expected: dict | None, changed: bool) -> dict:
+        arg = {"scope": scope, "expected": expected, "changed": changed}
         handle = await page.wait_for_function(
             DRAWN_JS, arg=arg, polling=POLL_MS, timeout=TIMEOUT_S * 1e3
         )
         return await handle.json_value()
 
     try:
-        await page.goto(f"{server.url}?depth={s.depth}", timeout=TIMEOUT_S * 1e3)
-        await drawn(s.depth, changed=False)
+        await page.goto(f"{server.url}?{s.query(lesson)}", timeout=TIMEOUT_S * 1e3)
+        if s.scenario is None:  # the lab hook: the lesson's networks trained and drawn
+            await drawn(panel_scope("lab"), None, changed=False)
+            s.rendered_s = time.monotonic() - start
+            return
+        scope = panel_scope(s.scenario.panel)
+        await drawn(scope, s.expected(s.value), changed=False)
         s.rendered_s = time.monotonic() - start
-        thumb = page.locator(".st-key-depth input[type='range']")
+        thumb = page.locator(f".st-key-{s.scenario.key} input[type='range']")
         for _ in range(moves):
             await thumb.focus()
             await thumb.press("ArrowRight")
-            result = await drawn(s.depth + 1, changed=True)
+            s.value = expect.stepped(s.scenario.key, s.value, 1)
+            result = await drawn(scope, s.expected(s.value), changed=True)
             s.interactions_ms.append(result["now"] - result["t0"])
-            s.depth += 1
         if await page.get_by_test_id("stException").count():
             s.problems.append("an exception is shown")
     except Exception as error:  # report every session's failure, keep the others running
@@ -123,54 +191,72 @@ async def browser_session(
 # ----------------------------------------------------------------------------- protocol sessions
 
 
+@dataclass
+class Connection:
+    """One WebSocket session: the query string the page last wrote, and the slider's widget id
+    and fragment id as the server last drew them."""
+
+    ws: Any
+    query: str
+    slider: str = ""
+    fragment: str = ""
+
+
 async def ws_session(
-    server: StreamlitServer, s: Session, moves: int, expected: dict, start: float
+    server: StreamlitServer, s: Session, moves: int, lesson: str, start: float
 ) -> None:
     url = f"ws://127.0.0.1:{server.port}/_stcore/stream"
     try:
         async with connect(url, subprotocols=["streamlit"], max_size=None) as ws:
-            query = f"depth={s.depth}"
-            began = time.monotonic()
-            slider = await ws_run(ws, BackMsg(), query, expected[s.depth], s)
+            link = Connection(ws, s.query(lesson))
+            await ws_run(link, BackMsg(), s, s.value)
             s.rendered_s = time.monotonic() - start
+            if s.scenario is None:
+                return
             for _ in range(moves):
-                state = WidgetState(id=slider)
-                state.double_array_value.data.append(s.depth + 1)
+                s.value = expect.stepped(s.scenario.key, s.value, 1)
+                state = WidgetState(id=link.slider)
+                state.double_array_value.data.append(s.value)
                 message = BackMsg()
                 message.rerun_script.widget_states.widgets.append(state)
+                message.rerun_script.fragment_id = link.fragment
                 began = time.monotonic()
-                await ws_run(ws, message, query, expected[s.depth + 1], s)
+                await ws_run(link, message, s, s.value)
                 s.interactions_ms.append((time.monotonic() - began) * 1e3)
-                s.depth += 1
     except Exception as error:
         s.problems.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
 
 
-async def ws_run(ws: Any, message: BackMsg, query: str, metric: tuple[str, str], s: Session) -> str:
-    """Send a rerun and read the run's messages up to ``script_finished``; check the chain
-    metric and that no exception was drawn. Returns the depth slider's widget id."""
-    message.rerun_script.query_string = query
-    await ws.send(message.SerializeToString())
-    slider, shown = "", None
+async def ws_run(link: Connection, message: BackMsg, s: Session, value: Any) -> None:
+    """Send a rerun and read its messages up to ``script_finished``: keep the query string the
+    page writes and the slider's ids; check the panel's metrics and that nothing raised."""
+    message.rerun_script.query_string = link.query
+    await link.ws.send(message.SerializeToString())
+    metrics = []
+    label = CONTROLS[s.scenario.key].label if s.scenario else None
     while True:
         reply = ForwardMsg()
-        reply.ParseFromString(await asyncio.wait_for(ws.recv(), TIMEOUT_S))
+        reply.ParseFromString(await asyncio.wait_for(link.ws.recv(), TIMEOUT_S))
         kind = reply.WhichOneof("type")
-        if kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
+        if kind == "page_info_changed":
+            link.query = reply.page_info_changed.query_string
+        elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
             element = reply.delta.new_element
             name = element.WhichOneof("type")
             if name == "exception":
                 s.problems.append(f"exception: {element.exception.type}")
-            elif name == "slider" and element.slider.label == DEPTH_LABEL:
-                slider = element.slider.id
-            elif name == "metric" and element.metric.label == metric[0]:
-                shown = element.metric.body
+            elif name == "slider" and element.slider.label == label:
+                link.slider, link.fragment = element.slider.id, reply.delta.fragment_id
+            elif name == "metric":
+                metrics.append([element.metric.label, element.metric.body])
         elif kind == "script_finished":
-            if reply.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY:
+            if reply.script_finished not in FINISHED:
                 s.problems.append(f"run ended with status {reply.script_finished}")
-            if shown != metric[1]:
-                s.problems.append(f"{metric[0]} showed {shown!r}, expected {metric[1]!r}")
-            return slider
+            if s.scenario is not None:
+                wanted = s.expected(value)["metrics"]
+                if not all(m in metrics for m in wanted):
+                    s.problems.append(f"{s.scenario.key}={value}: metrics {metrics[:2]}")
+            return
 
 
 # ----------------------------------------------------------------------------- waves
@@ -184,21 +270,19 @@ async def sample_rss(server: StreamlitServer, peak: list[int]) -> None:
 
 
 async def wave(
-    runner: Runner, server: StreamlitServer, n: int, moves: int, base: int
-) -> tuple[list[Session], float, float, int]:
-    sessions = [Session(i, base + SESSION_STEP * i) for i in range(n)]
-    assert (n - 1) * SESSION_STEP + moves < WAVE_STEP, "waves would share depths"
-    expected = {  # computed before the wave starts, not timed
-        depth: chain_metric(depth)
-        for s in sessions
-        for depth in range(s.depth, s.depth + moves + 1)
-    }
+    runner: Runner, server: StreamlitServer, sessions: list[Session], moves: int
+) -> tuple[float, float, int]:
+    lesson = largest_lab_lesson()
+    for s in sessions:  # computed (and memoised) before the wave starts, not timed
+        if s.scenario is not None:
+            for k in range(moves + 1):
+                s.expected(expect.stepped(s.scenario.key, s.value, k))
     cpu0, start, peak = server.cpu_seconds(), time.monotonic(), [server.rss_bytes()]
     sampler = asyncio.create_task(sample_rss(server, peak))
-    await asyncio.gather(*(runner(server, s, moves, expected, start) for s in sessions))
+    await asyncio.gather(*(runner(server, s, moves, lesson, start) for s in sessions))
     wall = time.monotonic() - start
     sampler.cancel()
-    return sessions, wall, server.cpu_seconds() - cpu0, peak[0]
+    return wall, server.cpu_seconds() - cpu0, peak[0]
 
 
 def report(name: str, sessions: list[Session], wall: float, cpu: float) -> bool:
@@ -215,9 +299,14 @@ def report(name: str, sessions: list[Session], wall: float, cpu: float) -> bool:
             f"    interaction  median {statistics.median(moves):7.0f} ms   "
             f"p95 {np.percentile(moves, 95):7.0f} ms   max {max(moves):7.0f} ms"
         )
+        for scenario in SCENARIOS:
+            mine = [ms for s in sessions if s.scenario == scenario for ms in s.interactions_ms]
+            if mine:
+                print(f"      {scenario.key:12s} median {statistics.median(mine):7.0f} ms")
     print(f"    server CPU {cpu:6.1f} s = {cpu / wall:4.0%} of one core over the wave")
     for s in failed[:5]:
-        print(f"    FAILED session {s.index} (depth {s.depth}): {s.problems or ['never rendered']}")
+        key = s.scenario.key if s.scenario else "lab"
+        print(f"    FAILED session {s.index} ({key}): {s.problems or ['never rendered']}")
     if len(failed) > 5:
         print(f"    ... and {len(failed) - 5} more failed sessions")
     return not failed
@@ -227,13 +316,13 @@ async def run_mode(mode: str, runner: Runner, args: argparse.Namespace) -> bool:
     print(f"\n{mode} sessions")
     server = start_streamlit()
     try:
-        warm, _, _, _ = await wave(runner, server, 1, 1, 600)  # imports, code paths, caches
+        warm = [Session(0, SCENARIOS[0], CONTROLS["depth"].default)]
+        await wave(runner, server, warm, 1)  # imports, code paths, caches
         ok = report("warm-up", warm, 1.0, 0.0) if warm[0].problems else True
         rss = {"before": server.rss_bytes()}
         for w in range(args.waves):
-            sessions, wall, cpu, peak = await wave(
-                runner, server, args.sessions, args.moves, BASE_DEPTH + WAVE_STEP * w
-            )
+            sessions = sessions_of(args.sessions, args.moves, w, args.lab_share)
+            wall, cpu, peak = await wave(runner, server, sessions, args.moves)
             rss[f"wave {w + 1} peak"] = peak
             rss[f"wave {w + 1} after"] = server.rss_bytes()
             ok &= report(f"wave {w + 1}", sessions, wall, cpu)
@@ -269,11 +358,20 @@ async def main_async(args: argparse.Namespace) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--moves", type=int, default=3)
     parser.add_argument("--waves", type=int, default=2)
     parser.add_argument("--mode", choices=("both", "browser", "ws"), default="both")
+    parser.add_argument(
+        "--lab-share",
+        type=float,
+        default=0.0,
+        help="share of sessions opening the largest lab lesson (the issue's scenario: 1/3, once "
+        "the new training engine lands; 0 = off)",
+    )
     args = parser.parse_args()
+    scenario = {k: v for k, v in vars(args).items()}
+    print("bench.load", json.dumps(scenario), "largest lab lesson:", largest_lab_lesson())
     if not asyncio.run(main_async(args)):
         raise SystemExit(1)
 

@@ -1,24 +1,30 @@
-"""How long one script rerun takes when a visitor moves a slider (server side, no browser).
+"""How long the script takes when a visitor moves the depth slider (server side, no browser).
 
 Runs ``app.py`` under Streamlit's AppTest and times only the script's execution (Streamlit's
-``exec_func_with_error_handling``), not AppTest's polling. Baseline in the same run: the floor
-app ``bench/floor_app.py`` if present (one slider, one metric), else an empty script.
+``exec_func_with_error_handling``), not AppTest's polling. AppTest always reruns the whole
+script, fragments included: in a browser a move of the depth slider reruns only the chain
+panel's fragment, so the browser's server time per move is closer to the chain view alone
+(printed too) plus Streamlit's fragment overhead; ``bench/browser_latency.py`` measures that.
+Baselines in the same run: the one-slider one-metric floor (``bench/floor_app.py``) and the
+one-slider one-chart floor (``bench/floor_chart_app.py``), under AppTest alike.
 
-    python -m bench.rerun_time [--profile]
+    python -m bench.rerun_time [--moves 15] [--profile]
 """
 
 from __future__ import annotations
 
+import argparse
 import cProfile
+import os
 import pstats
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
+
+from vgapp.page import CONTROLS, PANELS, defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 DURATIONS: list[float] = []
@@ -40,50 +46,70 @@ def _timed(func, ctx):
 
 script_runner.exec_func_with_error_handling = _timed
 
-FLOOR_APP = """
-import streamlit as st
-depth = st.slider("Depth", 2, 10000, 600, key="depth")
-st.metric("value", depth * 2)
-"""
 
-
-def measure(path: Path, key: str, values: list[int]) -> tuple[float, float, list[float]]:
-    """First-run time and the median rerun time over slider moves to ``values``."""
+def measure(path: Path, values: list[int]) -> tuple[float, list[float]]:
+    """First-run time and the script time of each move of the depth slider to ``values``."""
     DURATIONS.clear()
     app = AppTest.from_file(str(path), default_timeout=120)
     app.run()
+    assert not app.exception, app.exception
     first = DURATIONS[-1]
     reruns = []
     for value in values:
         DURATIONS.clear()
-        app.slider(key=key).set_value(value).run()
+        app.slider(key="depth").set_value(value).run()
         assert not app.exception, app.exception
-        reruns.append(DURATIONS[-1])
-    return first, statistics.median(reruns), reruns
+        reruns.append(sum(DURATIONS))
+    return first, reruns
+
+
+def chain_view_ms(values: list[int]) -> list[float]:
+    """In-process time of the chain panel's view alone, new depth each time."""
+    times = []
+    panel = PANELS["chain"]
+    for depth in values:
+        arguments = panel.arguments({**defaults(), "depth": depth})
+        start = time.perf_counter()
+        panel.view(**arguments)
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def line(name: str, first: float, reruns: list[float]) -> float:
+    median = statistics.median(reruns) * 1e3
+    print(
+        f"  {name:34s} first run {first * 1e3:7.1f} ms   per move {median:6.1f} ms "
+        f"(min {min(reruns) * 1e3:.1f}, max {max(reruns) * 1e3:.1f})"
+    )
+    return median
 
 
 def main() -> None:
     global PROFILE
-    new_values = list(range(601, 616))  # 15 depths never seen before: the chain panel recomputes
-    with tempfile.TemporaryDirectory() as folder:
-        floor_path = ROOT / "bench" / "floor_app.py"
-        if not floor_path.exists():
-            floor_path = Path(folder) / "floor_app.py"
-            floor_path.write_text(FLOOR_APP)
-        floor_first, floor_rerun, _ = measure(floor_path, "depth", new_values)
-    app_first, app_rerun, reruns = measure(ROOT / "app.py", "depth", new_values)
-    _, cached_rerun, _ = measure(ROOT / "app.py", "depth", [601, 600] * 8)
-    ms = 1e3
-    print(f"floor app     first run {floor_first * ms:7.1f} ms   rerun {floor_rerun * ms:6.1f} ms")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=15)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    default = int(CONTROLS["depth"].default)
+    fresh = list(range(default + 1, default + 1 + args.moves))  # new depths: recomputed
+    print(f"AppTest, script time per move of the depth slider ({args.moves} moves, medians);")
+    print(f"load average {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
+    floor = line("floor: one slider, one metric", *measure(ROOT / "bench" / "floor_app.py", fresh))
+    chart = line("floor: one slider, one chart", *measure(ROOT / "bench" / "floor_chart_app.py",
+                                                           fresh))  # fmt: skip
+    page = line("page, new depth each move", *measure(ROOT / "app.py", fresh))
+    cached = line("page, every view memoised", *measure(ROOT / "app.py", [default + 1, default]
+                                                         * (args.moves // 2 + 1)))  # fmt: skip
+    view = statistics.median(chain_view_ms([d + 1000 for d in fresh]))
+    print(f"  {'chain view alone (in process)':34s} {view:6.1f} ms per new depth")
     print(
-        f"explorer app  first run {app_first * ms:7.1f} ms   rerun {app_rerun * ms:6.1f} ms"
-        f"   (median; new depth each time; min {min(reruns) * ms:.1f}, max {max(reruns) * ms:.1f})"
+        f"ratios per move: page / metric floor {page / floor:.1f}x, page / chart floor "
+        f"{page / chart:.1f}x; memoised page / chart floor {cached / chart:.1f}x"
     )
-    print(f"explorer app  rerun median with every view memoised: {cached_rerun * 1e3:6.1f} ms")
-    print(f"ratio explorer / floor rerun: {app_rerun / floor_rerun:.1f}x")
-    if "--profile" in sys.argv:
+    print("(AppTest reruns the whole script, fragments included; a browser reruns the fragment)")
+    if args.profile:
         PROFILE = cProfile.Profile()
-        measure(ROOT / "app.py", "depth", [620, 621, 622])
+        measure(ROOT / "app.py", [default + 100, default + 101, default + 102])
         pstats.Stats(PROFILE).sort_stats("cumulative").print_stats(40)
 
 

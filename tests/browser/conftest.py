@@ -1,8 +1,9 @@
-"""Fixtures of the browser tests: one Streamlit server and one headless Chromium per session.
+"""Fixtures of the browser tests: one headless Chromium per session, one Streamlit server per
+module (started once, stopped after the module), a fresh browser session per test.
 
-Every page runs offline: a request to anything but the local server is recorded and aborted.
-Without any Chromium the tests skip with the reason, except under ``CI=true``, where a missing
-browser is a failure.
+Every page runs offline: a request to anything but the local server is recorded and aborted,
+and ``assert_clean`` fails a test that made one. Without any Chromium the tests skip with the
+reason, except under ``CI=true``, where a missing browser is a failure.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from .harness import (
+from pagetools.driver import AppPage, new_app_page
+from pagetools.harness import (
     StreamlitServer,
     bundled_chromium,
     find_chromium,
     launch_chromium,
     start_streamlit,
 )
-from .helpers import AppPage, new_app_page
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 NO_BROWSER = (
@@ -54,9 +55,9 @@ def browser(playwright_session) -> Iterator[object]:
     chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app_server(browser) -> Iterator[StreamlitServer]:
-    """``streamlit run app.py`` on a free port, with the project's config; stopped at the end."""
+    """``streamlit run app.py`` on a free port with the project's config, for one module."""
     server = start_streamlit()
     yield server
     server.stop()
@@ -64,7 +65,7 @@ def app_server(browser) -> Iterator[StreamlitServer]:
 
 @pytest.fixture
 def app(browser, app_server) -> Iterator[AppPage]:
-    """A new session of the app, not loaded yet (call ``app.open(query)``)."""
+    """A new session of the page at 1440x900, not loaded yet (call ``app.open(query)``)."""
     page = new_app_page(browser, app_server)
     yield page
     page.close()

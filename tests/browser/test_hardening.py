@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from .harness import REPO_ROOT, StreamlitServer, start_streamlit
-from .helpers import AppPage, new_app_page
+from pagetools.driver import AppPage, new_app_page
+from pagetools.harness import REPO_ROOT, StreamlitServer, start_streamlit
 
 CONFIG = REPO_ROOT / ".streamlit" / "config.toml"
 SECRET = "secret-detail-7f3a"  # must never reach the visitor
@@ -40,18 +40,22 @@ def failing_server(browser, tmp_path_factory) -> Iterator[StreamlitServer]:
     server.stop()
 
 
+@pytest.fixture
+def failing_page(browser, failing_server) -> Iterator[AppPage]:
+    app = new_app_page(browser, failing_server)
+    app.open()
+    app.page.get_by_test_id("stException").wait_for()
+    yield app
+    app.close()
+
+
 @pytest.mark.browser
-def test_unexpected_error_shows_only_its_type(browser, failing_server) -> None:
-    """An uncaught exception shows its type to the visitor, never its message or traceback."""
-    app: AppPage = new_app_page(browser, failing_server)
-    try:
-        app.open()
-        exception = app.page.get_by_test_id("stException")
-        exception.wait_for()
-        shown = app.page.locator("body").inner_text()
-        assert "ValueError" in exception.inner_text()
-        assert SECRET not in shown and "private/path" not in shown
-        assert "Traceback" not in shown and "raise ValueError" not in shown
-        assert SECRET in failing_server.log()  # the details go to the server log instead
-    finally:
-        app.close()
+def test_unexpected_error_shows_only_its_type(failing_page: AppPage, failing_server) -> None:
+    """An uncaught exception shows its type to the visitor, never its message or traceback;
+    the details go to the server log instead."""
+    shown = failing_page.page.locator("body").inner_text()
+    assert "ValueError" in failing_page.page.get_by_test_id("stException").inner_text()
+    for hidden in (SECRET, "private/path", "Traceback", "raise ValueError"):
+        assert hidden not in shown
+    assert SECRET in failing_server.log()
+    assert failing_page.blocked == []

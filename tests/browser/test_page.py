@@ -1,175 +1,173 @@
-"""The default page in Chromium at 1440x900: layout, errors, offline, accessibility, downloads."""
+"""The page in Chromium at 1440x900: what the first screen holds, how long each section is, the
+widgets' labels, the downloads, the screenshot, and that nothing leaves the local server."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from vgcore.chain import chain_gradient, chain_log10_abs_gradient, make_weights
+from pagetools import expect
+from pagetools.driver import AppPage, new_app_page
+from pagetools.harness import REPO_ROOT, VIEWPORT
+from vgapp.page import QUESTION, SECTION_BY_KEY, SECTION_KEYS, TITLE
 
-from .harness import REPO_ROOT, VIEWPORT
-from .helpers import (
-    CONTROLS,
-    DOWNLOADS,
-    HEADLINE_PANELS,
-    AppPage,
-    default_values,
-    expected_frames,
-    expected_metrics,
-    new_app_page,
-    open_expanders,
-)
+from .helpers import assert_clean, assert_shows
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
-# Panels laid out side by side share their top edge up to sub-pixel rounding.
+SCREENS_PER_SECTION = 2
+"""Every section after the first fits in this many screens of 1440x900."""
 LAYOUT_TOL_PX = 1.0
-WIDGETS = (
-    "stSlider",
-    "stNumberInput",
-    "stSelectbox",
-    "stButtonGroup",
-    "stCheckbox",
-    "stToggle",
-    "stRadio",
-    "stTextInput",
-    "stMultiSelect",
-)
+"""Panels laid out side by side share their top edge up to sub-pixel rounding."""
+HEADLINE = SECTION_BY_KEY[SECTION_KEYS[0]]
+WIDGETS = ("stSlider", "stNumberInput", "stSelectbox", "stButtonGroup", "stCheckbox")
+
+TO_TOP_JS = """() => { window.scrollTo(0, 0);
+    document.querySelector("[data-testid='stMain']")?.scrollTo(0, 0); }"""
+SCROLLED_JS = """() => [window.scrollY,
+    document.querySelector("[data-testid='stMain']")?.scrollTop ?? 0]"""
+# Each sidebar widget: its label's text and whether it is visible, and its help icons.
+WIDGET_LABELS_JS = """ids => [...document.querySelectorAll(
+      ids.map(id => `[data-testid='stSidebar'] [data-testid='${id}']`).join(', '))]
+    .map(w => { const label = w.querySelector("[data-testid='stWidgetLabel']");
+      return [label?.textContent.trim() ?? '', !!label?.checkVisibility(),
+              w.querySelectorAll("[data-testid='stTooltipIcon']").length]; })"""
+DOWNLOAD_KEYS_JS = """() => [...document.querySelectorAll("[class*='st-key-download_']")]
+    .map(e => [...e.classList].find(c => c.startsWith('st-key-download_'))
+                .slice('st-key-download_'.length))"""
+
+
+@dataclass
+class SectionFacts:
+    """One section as measured right after opening it at 1440x900 (scrolled to the top)."""
+
+    panel_bottoms: dict[str, float]
+    labels: list[tuple[str, bool, int]]
+    downloads: list[str]
 
 
 @pytest.fixture(scope="module")
 def default_page(browser, app_server) -> Iterator[AppPage]:
     """The page as a visitor first sees it, loaded once for the read-only checks below."""
-    app = new_app_page(browser, app_server)
+    app = new_app_page(browser, app_server, accept_downloads=True)
     app.open()
     yield app
     app.close()
 
 
-def test_both_headline_panels_side_by_side_without_scrolling(default_page: AppPage) -> None:
-    """Both headline panels start side by side; their title, chart and metrics fit 1440x900."""
-    boxes = {name: default_page.panel(name).bounding_box() for name in HEADLINE_PANELS}
-    left, right = boxes["counterexample"], boxes["chain"]
+@pytest.fixture(scope="module")
+def sections(browser, app_server) -> Iterator[dict[str, SectionFacts]]:
+    """Every section opened in turn in one session, from the first, and measured."""
+    app = new_app_page(browser, app_server)
+    app.open()
+    facts = {}
+    for section in SECTION_KEYS:
+        if section != SECTION_KEYS[0]:
+            app.open_section(section)
+        assert_shows(app, {}, section)
+        app.page.evaluate(TO_TOP_JS)
+        bottoms = {}
+        for panel in SECTION_BY_KEY[section].panels:
+            box = app.panel(panel.key).bounding_box()
+            bottoms[panel.key] = box["y"] + box["height"]
+        facts[section] = SectionFacts(
+            bottoms,
+            [tuple(row) for row in app.page.evaluate(WIDGET_LABELS_JS, list(WIDGETS))],
+            app.page.evaluate(DOWNLOAD_KEYS_JS),
+        )
+    assert_clean(app)
+    yield facts
+    app.close()
+
+
+def on_first_screen(box: dict[str, float] | None) -> bool:
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"]
+
+
+def test_first_screen_holds_the_question_and_both_headline_panels(default_page: AppPage) -> None:
+    """Title, question and both headline panels (heading, chart, every metric) are on the first
+    screen of 1440x900, side by side, without scrolling."""
+    page = default_page.page
+    assert page.evaluate(SCROLLED_JS) == [0, 0]
+    title = page.get_by_test_id("stMain").get_by_text(TITLE, exact=True)
+    question = page.locator("strong", has_text=QUESTION)
+    assert on_first_screen(title.bounding_box())
+    assert on_first_screen(question.bounding_box())
+    left, right = (default_page.panel(p.key).bounding_box() for p in HEADLINE.panels)
     assert abs(left["y"] - right["y"]) <= LAYOUT_TOL_PX
     assert left["x"] + left["width"] <= right["x"]
-    assert right["x"] + right["width"] <= VIEWPORT["width"]
-    for name in HEADLINE_PANELS:
-        panel = default_page.panel(name)
-        parts = {
-            "title": panel.get_by_test_id("stHeading").first,
-            "chart": panel.get_by_test_id("stVegaLiteChart").first,
-            "metrics": panel.get_by_test_id("stMetric").last,
+    for panel in HEADLINE.panels:
+        box = default_page.panel(panel.key)
+        parts: dict[str, Any] = {"heading": box.locator("h4").first}
+        for i, chart in enumerate(box.get_by_test_id("stVegaLiteChart").all()):
+            parts[f"chart {i + 1}"] = chart
+        for metric in box.get_by_test_id("stMetric").all():
+            parts[f"metric {metric.get_by_test_id('stMetricLabel').inner_text()}"] = metric
+        assert len(parts) == 1 + len(expect.view_of(panel.key).charts) + len(
+            expect.view_of(panel.key).metrics
+        )
+        below = {
+            name: round(b["y"] + b["height"])
+            for name, part in parts.items()
+            if not on_first_screen(b := part.bounding_box())
         }
-        for part, locator in parts.items():
-            box = locator.bounding_box()
-            assert box is not None, f"{name}: no {part}"
-            assert box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"], (
-                f"{name}: the {part} ends at y = {box['y'] + box['height']:.0f} px, "
-                f"below the {VIEWPORT['height']} px viewport"
-            )
-    scrolled = default_page.page.evaluate(
-        "() => [window.scrollY, document.querySelector(\"[data-testid='stMain']\").scrollTop]"
-    )
-    assert scrolled == [0, 0]
+        assert below == {}, f"{panel.key}: parts below the {VIEWPORT['height']} px screen"
 
 
-def test_default_metrics_are_the_views_values(default_page: AppPage) -> None:
-    """Every metric on the default page reads exactly what ``vgapp.views`` computes."""
-    assert default_page.all_metrics() == expected_metrics(default_values())
+def test_default_page_shows_what_the_views_compute(default_page: AppPage) -> None:
+    """Every widget at its default, each headline panel exactly as its view computes it, and
+    an address bar with no parameter."""
+    assert_shows(default_page, {}, SECTION_KEYS[0])
 
 
-def test_no_exception_and_no_console_error(default_page: AppPage) -> None:
-    """The default page shows no exception element, logs no console or page error and draws
-    every chart."""
-    assert default_page.undrawn_charts() == [], f"page errors: {default_page.page_errors}"
-    assert default_page.page.get_by_test_id("stException").count() == 0
-    assert default_page.page.get_by_test_id("stAlertContentError").count() == 0
-    assert default_page.console_errors == []
-    assert default_page.page_errors == []
+LAB_TOO_LONG = pytest.mark.xfail(
+    reason="page layout: the lab panel ends near 2,830 px (two runs' metrics and three charts "
+    "each, one under the other); reported",
+    strict=True,
+)
 
 
-def test_sidebar_widgets_have_label_and_help(default_page: AppPage) -> None:
-    """Every sidebar widget has a visible, non-empty label and a help tooltip icon."""
-    sidebar = default_page.page.get_by_test_id("stSidebar")
-    opened = open_expanders(sidebar)
-    try:
-        widgets = sidebar.locator(
-            ":is(" + ", ".join(f"[data-testid='{w}']" for w in WIDGETS) + ")"
-        ).all()
-        assert len(widgets) >= len(CONTROLS)
-        for widget in widgets:
-            label = widget.get_by_test_id("stWidgetLabel").first
-            text = label.inner_text().strip()
-            assert text, f"a sidebar widget has an empty label: {widget.inner_html()[:200]}"
-            assert label.is_visible(), f"the label {text!r} is not visible"
-            assert widget.get_by_test_id("stTooltipIcon").count() == 1, f"no help icon: {text!r}"
-    finally:
-        for summary in opened:  # back to the default page for the screenshot
-            summary.click()
+@pytest.mark.parametrize(
+    "section", [pytest.param(s, marks=LAB_TOO_LONG) if s == "lab" else s for s in SECTION_KEYS[1:]]
+)
+def test_each_other_section_fits_two_screens(sections: dict[str, SectionFacts], section):
+    """Opened from the first screen, every panel of the section ends within two screens."""
+    limit = SCREENS_PER_SECTION * VIEWPORT["height"]
+    bottoms = sections[section].panel_bottoms
+    assert {key: round(y) for key, y in bottoms.items() if y > limit} == {}
 
 
-def test_every_chart_is_followed_by_a_caption(default_page: AppPage) -> None:
-    """Each chart has a text alternative: a non-empty caption after it, before the next chart."""
-    charts = default_page.page.evaluate(
-        """() => {
-            const all = [...document.querySelectorAll(
-                "[data-testid='stVegaLiteChart'], [data-testid='stCaptionContainer']")];
-            return all.flatMap((el, i) => {
-                if (el.dataset.testid !== 'stVegaLiteChart') return [];
-                const next = all[i + 1];
-                const caption = next && next.dataset.testid === 'stCaptionContainer'
-                    ? next.textContent.trim() : '';
-                return [[el.getAttribute('aria-label') || `chart #${i + 1}`, caption]];
-            });
-        }"""
-    )
-    assert len(charts) >= 6
-    assert [name for name, caption in charts if not caption] == []
+@pytest.mark.parametrize("section", SECTION_KEYS)
+def test_every_sidebar_widget_has_a_label_and_help(sections: dict[str, SectionFacts], section):
+    """The sidebar holds one labelled widget with one help icon per control of the section."""
+    labels = sections[section].labels
+    assert len(labels) == len(SECTION_BY_KEY[section].controls)
+    assert [label for label, visible, helps in labels if not (label and visible)] == []
+    assert [label for label, visible, helps in labels if helps != 1] == []
 
 
-def test_every_chart_download_is_checked(default_page: AppPage) -> None:
-    """The page's CSV buttons are exactly the charts whose data the next test checks."""
-    keys = default_page.page.locator("[class*='st-key-download_']").evaluate_all(
-        "els => els.map(e => [...e.classList].find(c => c.startsWith('st-key-download_')))"
-    )
-    shown = {key.removeprefix("st-key-download_") for key in keys}
-    assert shown == set(expected_frames(default_values()))
-    assert shown <= set(DOWNLOADS)
+@pytest.mark.parametrize("section", SECTION_KEYS)
+def test_every_chart_has_its_csv_button(sections: dict[str, SectionFacts], section):
+    """Under each panel, one CSV button per chart of the section, named after the chart."""
+    assert sections[section].downloads == expect.chart_names(section)
 
 
-@pytest.mark.parametrize("name", DOWNLOADS)
-def test_csv_download_delivers_the_chart_data(default_page: AppPage, name: str) -> None:
-    """The CSV button of a chart downloads exactly the frame behind that chart."""
-    if name not in expected_frames(default_values()):
-        pytest.skip(f"no {name} chart in the default state")
-    button = default_page.page.locator(f".st-key-download_{name} button")
+@pytest.mark.parametrize("chart", expect.chart_names(SECTION_KEYS[0]))
+def test_csv_download_delivers_the_chart_data(default_page: AppPage, chart) -> None:
+    """The CSV button of a chart downloads exactly the frame behind it, as the view made it."""
+    frames = {c.name: c.frame for p in HEADLINE.panels for c in expect.view_of(p.key).charts}
     with default_page.page.expect_download() as info:
-        button.click()
-    download = info.value
-    assert download.suggested_filename == f"{name}.csv"
-    delivered = Path(download.path()).read_bytes()
-    expected = expected_frames(default_values())[name].to_csv(index=False).encode()
-    assert delivered == expected
-
-
-def test_chain_csv_holds_the_core_gradients(default_page: AppPage) -> None:
-    """The chain CSV's per-layer gradients are ``vgcore``'s, bit for bit after the CSV trip."""
-    values = default_values()
-    with default_page.page.expect_download() as info:
-        default_page.page.locator(".st-key-download_chain button").click()
-    table = pd.read_csv(info.value.path())
-    weights = make_weights(values["depth"], "constant", w=values["w"])
-    assert table["layer"].tolist() == list(range(1, values["depth"] + 1))
-    for dtype in ("float16", "float32", "float64"):
-        core = chain_gradient(weights, values["activation"], dtype).astype(np.float64)
-        np.testing.assert_array_equal(table[dtype].to_numpy(), core)
-    exact = chain_log10_abs_gradient(weights, values["activation"])
-    np.testing.assert_array_equal(table["log10_abs_exact"].to_numpy(), exact)
+        default_page.page.locator(f".st-key-download_{chart}").get_by_role(
+            "button", name=f"{chart}.csv"
+        ).click()
+    assert info.value.suggested_filename == f"{chart}.csv"
+    delivered = Path(info.value.path()).read_bytes()
+    assert delivered == frames[chart].to_csv(index=False).encode()
 
 
 def test_toolbar_is_minimal(default_page: AppPage) -> None:
@@ -177,47 +175,29 @@ def test_toolbar_is_minimal(default_page: AppPage) -> None:
     assert default_page.page.get_by_test_id("stAppDeployButton").count() == 0
 
 
-def test_full_page_screenshot_is_refreshed(default_page: AppPage) -> None:
-    """docs/screenshot.png is the whole default page, every chart drawn (the main area scrolls
-    inside its own container, so the viewport is grown to the content's height first)."""
-    page = default_page.page
-    height = page.evaluate(
-        """() => Math.max(...["stMain", "stSidebarContent", "stAppViewContainer"].map(id =>
-              document.querySelector(`[data-testid='${id}']`)?.scrollHeight ?? 0))"""
-    )
-    assert height > VIEWPORT["height"]
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
-    try:
-        default_page.settle()
-        assert default_page.undrawn_charts() == [], "not refreshing a screenshot of a broken page"
-        main = "document.querySelector(\"[data-testid='stMain']\")"
-        assert page.evaluate(f"() => {main}.scrollHeight <= {main}.clientHeight")
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=SCREENSHOT, full_page=True)
-    finally:
-        page.set_viewport_size(VIEWPORT)
+def test_first_screen_screenshot_is_refreshed(default_page: AppPage) -> None:
+    """docs/screenshot.png is the first screen at 1440x900, every chart drawn: a readable
+    preview of the question and both headline panels."""
+    default_page.page.evaluate(TO_TOP_JS)
+    default_page.settle()
+    assert default_page.page.evaluate(SCROLLED_JS) == [0, 0]
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    default_page.page.screenshot(path=SCREENSHOT)
     png = SCREENSHOT.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     size = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    assert size == (VIEWPORT["width"], height)
+    assert size == (VIEWPORT["width"], VIEWPORT["height"])
 
 
-def test_no_request_leaves_the_local_server(default_page: AppPage) -> None:
-    """No CDN font, icon, script or telemetry: through every test above, then opening every
-    expander and a dropdown, hovering a help icon and a chart and moving a slider, the page
-    requested nothing but the local server. (Last: it changes the page.)"""
+def test_nothing_leaves_the_local_server(default_page: AppPage) -> None:
+    """Through the tests above, then a dropdown opened, a help tooltip and a chart hovered, the
+    default page requested nothing but the local server and logged no error. (Last: it
+    changes the page.)"""
     app = default_page
-    sidebar = app.page.get_by_test_id("stSidebar")
-    open_expanders(sidebar)
     app.open_dropdown("activation")
     app.page.keyboard.press("Escape")
-    sidebar.get_by_test_id("stTooltipIcon").first.hover()
+    app.page.get_by_test_id("stSidebar").get_by_test_id("stTooltipIcon").first.hover()
     app.page.get_by_role("tooltip").first.wait_for()
     app.page.get_by_test_id("stVegaLiteChart").first.hover()
-    depth = app.control("depth").locator("input[type='range']")
-    depth.focus()
-    depth.press("ArrowLeft")
-    app.wait_until(lambda: app.control_value("depth") != default_values()["depth"], "the slider")
     app.settle()
-    assert app.blocked == []
-    assert app.console_errors == []
+    assert_clean(app)

@@ -1,8 +1,10 @@
-"""Serve a Streamlit script on a free local port and drive it in headless Chromium.
+"""Serve a Streamlit script on a free local port and launch headless Chromium for it.
 
-Shared by the browser tests (``tests/browser``) and the benchmarks (``bench/``). Readiness is
-always read from the server (``/_stcore/health``) or from the page itself (the ``stApp``
-element's ``data-test-*`` attributes, the changed content), never from fixed sleeps.
+Shared by the browser tests (``tests/browser``) and the benchmarks (``bench/``); reading and
+driving the page is ``pagetools.driver``. Nothing here imports Streamlit or Playwright: the
+caller passes its Playwright object in. Readiness is always read from the server
+(``/_stcore/health``) or from the page itself (the ``stApp`` element's ``data-test-*``
+attributes, the changed content), never from fixed sleeps.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_SCRIPT = REPO_ROOT / "app.py"
 
 CHROMIUM_ENV = "VG_CHROMIUM"
@@ -220,73 +222,3 @@ def open_app(page: Any, base_url: str, query: str = "", timeout_ms: int = PAGE_T
     """Load the page (``query`` without the leading ``?``) and wait for its first run."""
     page.goto(base_url + (f"?{query}" if query else ""), timeout=timeout_ms)
     wait_for_run(page, timeout_ms)
-
-
-# ----------------------------------------------------------------------------- timing (benches)
-
-# Installed before the page's own scripts: counts WebSocket bytes and the times of the first and
-# last message since the last key press, the last time anything inside a chart changed, and
-# (as ``data-vg-first-draw`` on each chart) when each chart was first drawn.
-INSTRUMENT_JS = """
-(() => {
-  const vg = window.__vg = {t0: 0, bytes: 0, messages: 0, firstMsg: null, lastMsg: null,
-                            chartChange: -1, errors: []};
-  window.addEventListener('error', e => vg.errors.push(String(e.message)));
-  window.addEventListener('unhandledrejection', e => vg.errors.push(String(e.reason)));
-  const Native = window.WebSocket;
-  window.WebSocket = class extends Native {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener('message', e => {
-        const now = performance.now();
-        vg.bytes += e.data.byteLength ?? e.data.size ?? e.data.length ?? 0;
-        vg.messages += 1;
-        if (vg.firstMsg === null) vg.firstMsg = now;
-        vg.lastMsg = now;
-      });
-    }
-  };
-  document.addEventListener('keydown', () => Object.assign(vg, {
-    t0: performance.now(), bytes: 0, messages: 0, firstMsg: null, lastMsg: null}), true);
-  new MutationObserver(records => {
-    const seen = new Set();
-    for (const r of records) {
-      const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
-      const chart = el && el.closest("[data-testid='stVegaLiteChart']");
-      if (!chart || seen.has(chart)) continue;
-      seen.add(chart);
-      vg.chartChange = performance.now();
-      if (!chart.dataset.vgFirstDraw && chart.querySelector('svg, canvas'))
-        chart.dataset.vgFirstDraw = String(Math.round(vg.chartChange));
-    }
-  }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-})();
-"""
-
-# Polled once per animation frame: truthy (the timings) once the run has finished, nothing is
-# stale or loading, ``scope`` shows the metric ``label`` = ``value`` (any metric when label is
-# null), every chart is drawn (or a page error says one never will be) and, when ``changed`` is
-# true, a chart inside ``scope`` was redrawn after the key press.
-DRAWN_JS = """
-({scope, label, value, changed}) => {
-  const vg = window.__vg;
-  const app = document.querySelector("[data-testid='stApp']");
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning'
-      || app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
-  if (document.querySelector("[data-stale='true'], [data-testid='stSkeleton']")) return false;
-  const root = document.querySelector(scope);
-  if (!root) return false;
-  const text = (m, id) => m.querySelector(`[data-testid='${id}']`)?.textContent.trim();
-  const metrics = [...root.querySelectorAll("[data-testid='stMetric']")];
-  if (!metrics.some(m => label === null
-                    || (text(m, 'stMetricLabel') === label && text(m, 'stMetricValue') === value)))
-    return false;
-  const charts = [...document.querySelectorAll("[data-testid='stVegaLiteChart']")];
-  const undrawn = charts.filter(c => !c.querySelector('svg, canvas')).length;
-  if (undrawn && !vg.errors.length) return false;
-  if (changed && root.querySelector("[data-testid='stVegaLiteChart']") && !(vg.chartChange > vg.t0))
-    return false;
-  return {now: performance.now(), t0: vg.t0, bytes: vg.bytes, messages: vg.messages,
-          firstMsg: vg.firstMsg, lastMsg: vg.lastMsg, undrawn, errors: vg.errors.slice(0, 3)};
-}
-"""
