@@ -229,22 +229,22 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 
 DOWNLOADS: tuple[tuple[str, Callable[[Chart], Callable[[], str | bytes]], str, str], ...] = (
-    ("Data (CSV, every value at full precision)", lambda c: partial(csv_text, c.frame), "csv",
-     "text/csv"),
-    ("Figure for slides (SVG)", lambda c: partial(figures.svg, c.spec), "svg", "image/svg+xml"),
-    ("Figure for slides (PNG)", lambda c: partial(figures.png, c.spec), "png", "image/png"),
+    ("CSV data", lambda c: partial(csv_text, c.frame), "csv", "text/csv"),
+    ("SVG figure", lambda c: partial(figures.svg, c.spec), "svg", "image/svg+xml"),
+    ("PNG figure", lambda c: partial(figures.png, c.spec), "png", "image/png"),
 )  # fmt: skip
 """Per chart: label, the data (made only when the button is clicked), extension, MIME type."""
 
 
-def draw_downloads(charts: tuple[Chart, ...]) -> None:
-    """One row under a panel: per chart, its data (CSV) and the figure for slides (SVG, PNG,
+def draw_downloads(panel: str, charts: tuple[Chart, ...]) -> None:
+    """Under a panel, one menu with each chart's data (CSV) and figure for slides (SVG, PNG,
     rendered on the server only when asked for)."""
     if not charts:
         return
-    with st.container(horizontal=True, gap="small"):
+    with st.popover("Data and figures", icon=":material/download:", key=f"downloads_{panel}"):
         for chart in charts:
-            with st.popover(f"{chart.name}: data, figure", icon=":material/download:"):
+            st.caption(chart.name)
+            with st.container(horizontal=True, gap="small"):
                 for label, data, extension, mime in DOWNLOADS:
                     st.download_button(
                         label,
@@ -267,7 +267,7 @@ def draw_panel(key: str, box: Any) -> None:
     with st.container(key=f"panel-{key}"):
         st.markdown(f"#### {result.heading or panel.title}")
         draw_blocks(result.blocks)
-        draw_downloads(result.charts)
+        draw_downloads(key, result.charts)
     if st.session_state.pop("lesson_left", False):
         st.rerun()  # the lesson pills (outside this fragment) must show that it was left
     write_link()
@@ -302,10 +302,9 @@ def lab_active(snapshots: Snapshots) -> bool:
     return any(s.status in (training.QUEUED, training.RUNNING) for s in snapshots)
 
 
-def draw_transport(
-    engine: training.TrainingEngine, snapshots: tuple[training.Snapshot, ...]
-) -> bool:
-    """Play, pause, step, stop and continue for both runs at once; True when one was pressed."""
+def draw_transport(engine: training.TrainingEngine, snapshots: Snapshots) -> Any:
+    """Play, pause, step, stop and continue for both runs at once, in one row that ends with a
+    container for the lab's download menu (returned)."""
     specs = [s.spec for s in snapshots]
     active = lab_active(snapshots)
     waiting = any(s.status == training.WAITING for s in snapshots)
@@ -329,9 +328,10 @@ def draw_transport(
                 for spec in specs:
                     act(spec)
                 pressed = True
+        downloads = st.container()  # the download menu goes at the end of this row
     if pressed:
         st.session_state["lab_poll_until"] = time.monotonic() + AFTER_ACTION_S
-    return pressed
+    return downloads
 
 
 def draw_lab(box: Any) -> None:
@@ -351,7 +351,7 @@ def draw_lab(box: Any) -> None:
         snapshots = engine.view(session, specs)
     with st.container(key="panel-lab"):
         st.markdown(f"#### {panel.title}")
-        draw_transport(engine, snapshots)
+        downloads = draw_transport(engine, snapshots)
         queued = [s for s in snapshots if s.status == training.QUEUED]
         if queued:
             st.info(
@@ -360,8 +360,9 @@ def draw_lab(box: Any) -> None:
                 icon=":material/hourglass_top:",
             )
         result = lab_panel.compose(snapshots, remedy)
+        with downloads:
+            draw_downloads("lab", result.charts)
         draw_blocks(result.blocks)
-        draw_downloads(result.charts)
     if st.session_state.pop("lesson_left", False):
         st.rerun()
     write_link()
@@ -374,7 +375,10 @@ def draw_lab(box: Any) -> None:
 def draw_header() -> None:
     """Title, the student's question, the one-line answer and the lessons."""
     st.markdown(f"#### {page.TITLE}")
-    st.markdown(f"**{page.QUESTION}** {page.ANSWER}")
+    if st.session_state.get("section", page.SECTION_KEYS[0]) == page.SECTION_KEYS[0]:
+        st.markdown(f"**{page.QUESTION}** {page.ANSWER}")
+    else:  # the answer section states the answer; the others recall the question
+        st.markdown(f"**{page.QUESTION}**")
     st.pills(
         "Lessons: presets in the order of the argument (one click opens its section)",
         page.LESSON_KEYS,

@@ -36,8 +36,16 @@ def _view(panel: str, arguments: tuple[tuple[str, Any], ...]) -> PanelView:
     return PANELS[panel].view(**dict(arguments))
 
 
+LIVE_PANELS = ("lab",)
+"""Panels drawn from runs that train while the page shows them: what they show depends on how
+far the training has got, so their expectations are structural (see ``signature``)."""
+
+
 def view_of(panel: str, values: Mapping[str, Any] | None = None) -> PanelView:
-    """The panel's view for these values (the rest at their defaults), memoised here."""
+    """The panel's view for these values (the rest at their defaults), memoised here (not for
+    a live panel, whose view depends on its runs' progress)."""
+    if panel in LIVE_PANELS:
+        raise ValueError(f"the {panel} panel is live: its view depends on its runs' progress")
     arguments = PANELS[panel].arguments(full(values))
     return _view(panel, tuple(sorted(arguments.items())))
 
@@ -65,8 +73,11 @@ def signature_of(view: PanelView, heading: str | None) -> Signature:
     }
 
 
-def signature(panel: str, values: Mapping[str, Any] | None = None) -> Signature:
-    """What the panel shows for these values: heading, metrics, chart titles."""
+def signature(panel: str, values: Mapping[str, Any] | None = None) -> Signature | None:
+    """What the panel shows for these values: heading, metrics, chart titles (None for a live
+    panel: any signature will do)."""
+    if panel in LIVE_PANELS:
+        return None
     view = view_of(panel, values)
     return signature_of(view, view.heading or PANELS[panel].title)
 
@@ -83,13 +94,18 @@ def section_of(control: str) -> str:
     return SECTION_OF_PANEL[panel_of(control)]
 
 
-def chart_names(section: str, values: Mapping[str, Any] | None = None) -> list[str]:
-    """The charts a section draws, in page order."""
-    return [c.name for p in SECTION_BY_KEY[section].panels for c in view_of(p.key, values).charts]
+def chart_names(section: str, values: Mapping[str, Any] | None = None) -> list[str] | None:
+    """The charts a section draws, in page order (None for a section with a live panel)."""
+    panels = SECTION_BY_KEY[section].panels
+    if any(p.key in LIVE_PANELS for p in panels):
+        return None
+    return [c.name for p in panels for c in view_of(p.key, values).charts]
 
 
 def square_charts(section: str, values: Mapping[str, Any] | None = None) -> list[str]:
     """The section's charts whose plot keeps its aspect (width = height: the 2-D surfaces)."""
+    if any(p.key in LIVE_PANELS for p in SECTION_BY_KEY[section].panels):
+        return []
     return [
         chart.name
         for p in SECTION_BY_KEY[section].panels

@@ -16,7 +16,7 @@ from altair.vegalite.v6.schema.core import TopLevelSpec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vgapp.blocks import Columns, Metrics
+from vgapp.blocks import Metrics
 from vgapp.controls import Choice
 from vgapp.lab import SATURATION_SHOWN, RunView, loss_text, markers_of
 from vgapp.lab_charts import (
@@ -154,9 +154,10 @@ def unit_views(spec: dict) -> list[dict]:
     return [unit for child in children for unit in unit_views(child)]
 
 
-def metrics_of(view, column: int) -> dict[str, str]:
-    columns = next(b for b in view.blocks if isinstance(b, Columns)).columns
-    return {m.label: m.value for b in columns[column] if isinstance(b, Metrics) for m in b.items}
+def metrics_of(view, run: int) -> dict[str, str]:
+    """The metrics of run 0 (yours) or 1 (the remedy), in the order the page shows them."""
+    rows = [b for b in view.blocks if isinstance(b, Metrics)]
+    return {m.label: m.value for m in rows[run].items}
 
 
 def test_the_stop_is_the_cores_own_stop(engine):

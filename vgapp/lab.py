@@ -191,14 +191,14 @@ def heatmap_finding(run: RunView) -> str:
     zeros = [int(i) + 1 for i in np.flatnonzero(first == 0)]
     if zeros:
         cause = "no active unit" if run.spec.activation == "relu" else "underflow"
-        return f"{layer_list(zeros).capitalize()}: ‖dF/dz‖ exactly 0 at step 0 ({cause})"
+        return f"{layer_list(zeros).capitalize()}: exactly 0 at step 0 ({cause})"
     if np.isfinite(first).all() and first[0] > 0:
         ratio = first[-1] / first[0]
         if ratio >= 10:
-            return f"‖dF/dz‖ shrinks {fold(ratio)} from the output down to layer 1"
+            return f"‖dF/dz‖ shrinks {fold(ratio)} toward layer 1"
         if ratio <= 0.1:
-            return f"‖dF/dz‖ grows {fold(1 / ratio)} from the output down to layer 1"
-        return "‖dF/dz‖ keeps its size from the output down to layer 1"
+            return f"‖dF/dz‖ grows {fold(1 / ratio)} toward layer 1"
+        return "‖dF/dz‖ keeps its size down to layer 1"
     return "Some layers overflow at step 0"
 
 
@@ -266,8 +266,8 @@ def fit_of(run: RunView) -> tuple[pd.DataFrame, dict, str, Metric] | None:
             probability = sigmoid(logit_grid).reshape(BOUNDARY_GRID, BOUNDARY_GRID)
         cells = lab_charts.boundary_frame(xs, ys, probability)
         points = pd.DataFrame({"x1": data.X[:, 0], "x2": data.X[:, 1], "class": data.y})
-        title = f"{accuracy:.0%} of the training points on the right side"
-        chart = lab_charts.boundary_chart(cells, points, title=titled(title, context))
+        title = f"{accuracy:.0%} of the points classified right"
+        chart = lab_charts.boundary_chart(cells, points, title=titled(title, f"At step {step:,}"))
         metric = Metric("training accuracy", f"{accuracy:.0%}", f"Share of samples classified "
                         f"right, {context}.")  # fmt: skip
         return cells, chart, f"{title}, {context}.", metric
@@ -278,7 +278,7 @@ def fit_of(run: RunView) -> tuple[pd.DataFrame, dict, str, Metric] | None:
     loss_there = float(run.loss_mean[min(int(step or 0), run.loss_mean.size - 1)])
     rms = math.sqrt(loss_there) if math.isfinite(loss_there) else None
     title = f"Root-mean-square error {rms:.3g}" if rms is not None else "No finite fit"
-    chart = lab_charts.regression_chart(curve, points, title=titled(title, context))
+    chart = lab_charts.regression_chart(curve, points, title=titled(title, f"At step {step:,}"))
     metric = Metric("RMS error", loss_text(rms), f"√(F/n), {context}: the typical miss in y.")
     return curve, chart, f"{title}, {context}.", metric
 
@@ -292,10 +292,13 @@ def predict(params: list, X: np.ndarray, spec: RunSpec) -> np.ndarray:
 def run_blocks(run: RunView, name: str, domain: tuple[float, float] | None) -> tuple[Block, ...]:
     """One run's column: what it is, its metrics and its three charts."""
     snap = run.snapshot
-    who = f"{run.label}: {describe(run.spec)}"
     budget = snap.budget
     stop = snap.stop_step if run.rule_stopped else None
-    metrics = [Metric("status", status_text(run).split(" (")[0], status_text(run))]
+    metrics = [
+        Metric(
+            run.label, status_text(run).split(" (")[0], f"{describe(run.spec)}: {status_text(run)}."
+        )
+    ]
     if run.rule_stopped:
         metrics.append(
             Metric("loss at the stop", loss_text(run.loss_at_stop), "Mean loss F/n at the stop.")
@@ -309,7 +312,7 @@ def run_blocks(run: RunView, name: str, domain: tuple[float, float] | None) -> t
                 "At the speed measured so far, on this machine.",
             )
         )
-    blocks: list[Block] = [Text(f"**{who}**")]
+    blocks: list[Block] = []
     if not snap.recorded:
         return (*blocks, Metrics(tuple(metrics)))
     fit = fit_of(run)
@@ -325,50 +328,60 @@ def run_blocks(run: RunView, name: str, domain: tuple[float, float] | None) -> t
         )
     )
     blocks.append(Metrics(tuple(metrics)))
+    row: list[tuple[Block, ...]] = []
     norms = snap.backprop_norms
     n_layers = norms.shape[1]
     heat_title = heatmap_finding(run)
-    blocks.append(
-        Chart(
-            f"lab_gradient_norms_{name}",
-            lab_charts.gradient_heatmap(
-                lab_charts.heatmap_data(
-                    norms, keep_steps=(stop,) if stop is not None else (), zero_text=zero_label(run)
+    row.append(
+        (
+            Chart(
+                f"lab_gradient_norms_{name}",
+                lab_charts.gradient_heatmap(
+                    lab_charts.heatmap_data(
+                        norms,
+                        keep_steps=(stop,) if stop is not None else (),
+                        zero_text=zero_label(run),
+                    ),
+                    n_layers,
+                    title=titled(heat_title),
+                    domain=domain,
+                    stop_step=stop,
+                    budget=budget,
                 ),
-                n_layers,
-                title=titled(heat_title, who),
-                domain=domain,
-                stop_step=stop,
-                budget=budget,
+                f"{heat_title}. Rows: layers (output on top); columns: steps; colour: the "
+                "back-propagated gradient norm ‖dF/dz‖ on a log scale, exact zeros and ∞ in their "
+                "own colours.",
+                lab_charts.heatmap_frame(norms),
+                caption=False,
             ),
-            f"{heat_title}. Rows: layers (output on top); columns: steps; colour: the "
-            "back-propagated gradient norm ‖dF/dz‖ on a log scale, exact zeros and ∞ in their "
-            "own colours.",
-            lab_charts.heatmap_frame(norms),
         )
     )
     sat_title, shows = saturation_finding(run)
     if shows:
         axis = SATURATION_AXIS[run.spec.activation]
-        blocks.append(
-            Chart(
-                f"lab_saturation_{name}",
-                lab_charts.saturation_chart(
-                    snap.saturation,
-                    title=titled(sat_title, who),
-                    y_title=axis,
-                    stop_step=stop,
-                    budget=budget,
+        row.append(
+            (
+                Chart(
+                    f"lab_saturation_{name}",
+                    lab_charts.saturation_chart(
+                        snap.saturation,
+                        title=titled(sat_title),
+                        y_title=axis,
+                        stop_step=stop,
+                        budget=budget,
+                    ),
+                    f"{sat_title}. {axis} of each hidden layer against step.",
+                    lab_charts.saturation_frame(snap.saturation),
+                    caption=False,
                 ),
-                f"{sat_title}. {axis} of each hidden layer against step.",
-                lab_charts.saturation_frame(snap.saturation),
             )
         )
     elif snap.recorded:
-        blocks.append(Text(no_saturation_text(run), "caption"))
+        row.append((Text(no_saturation_text(run), "caption"),))
     if fit is not None:
         frame, spec, text, _ = fit
-        blocks.append(Chart(f"lab_fit_{name}", spec, text, frame))
+        row.append((Chart(f"lab_fit_{name}", spec, text, frame, caption=False),))
+    blocks.append(Columns(tuple(row)))
     return tuple(blocks)
 
 
@@ -418,8 +431,10 @@ def lab_view(mine: Snapshot, theirs: Snapshot | None, *, remedy: str) -> PanelVi
     other = RunView(theirs, f"{REMEDY}: {REMEDIES[remedy]}") if theirs is not None else None
     runs = [you] + ([other] if other is not None else [])
     recorded = [run for run in runs if run.snapshot.recorded]
-    blocks: list[Block] = [Text(f"**{verdict(you, other, remedy)}**")]
-    if recorded:
+    blocks: list[Block] = []
+    if not recorded:
+        blocks.append(Text(f"**{verdict(you, other, remedy)}**"))
+    else:
         frame = lab_charts.loss_frame(
             {
                 run.label: (run.snapshot.loss, run.snapshot.grad_norm, LAB_SAMPLES)
@@ -445,8 +460,9 @@ def lab_view(mine: Snapshot, theirs: Snapshot | None, *, remedy: str) -> PanelVi
         keep = tuple(int(k) for k in markers["step"])
         title = titled(
             loss_title(you, other, remedy),
-            "Mean loss per sample F/n against step. Dots: where each enabled rule first holds; "
-            "dashed: where the rules stopped your run.",
+            "Mean loss per sample F/n. Dots: where each enabled rule first holds; dashed: where "
+            "the rules stopped your run.",
+            wide=True,
         )
         chart = lab_charts.loss_chart(
             frame,
@@ -457,19 +473,12 @@ def lab_view(mine: Snapshot, theirs: Snapshot | None, *, remedy: str) -> PanelVi
             keep_steps=keep,
             budget=mine.budget,
         )
-        blocks.append(Chart("lab_loss", chart, verdict(you, other, remedy), frame))
+        blocks.append(Chart("lab_loss", chart, verdict(you, other, remedy), frame, caption=False))
     domain = lab_charts.positive_range(*(run.snapshot.backprop_norms for run in runs))
-    columns = [run_blocks(you, "yours", domain)]
+    blocks += run_blocks(you, "yours", domain)
     if other is not None:
-        columns.append(run_blocks(other, "remedy", domain))
+        blocks += run_blocks(other, "remedy", domain)
     else:
-        columns.append(
-            (
-                Text(
-                    f"The remedy ({REMEDIES[remedy]}) changes nothing for your run: pick another.",
-                    "info",
-                ),
-            )
-        )
-    blocks.append(Columns(tuple(columns)))
+        note = f"The remedy ({REMEDIES[remedy]}) changes nothing for your run: pick another."
+        blocks.append(Text(note, "info"))
     return PanelView(tuple(blocks), facts={"runs": runs})

@@ -27,7 +27,7 @@ MAX_LOSS_POINTS = 300
 MAX_HEATMAP_CELLS = 1000
 MAX_HEATMAP_COLUMNS = 150
 MAX_SATURATION_POINTS = 700
-FIT_HEIGHT = 280
+FIT_HEIGHT = 150
 BOUNDARY_DIGITS = 4
 CHART_DIGITS = 4
 """Significant digits of the values in a chart's data (the CSV frames keep every digit)."""
@@ -37,6 +37,7 @@ DEAD_TEXT = "exactly 0: no active unit (dead ReLU), not underflow"
 DEAD_COLOR = "#F0E442"
 STATE_COLORS = {ZERO_TEXT: VERMILION, INF_TEXT: BLACK, DEAD_TEXT: DEAD_COLOR}
 STEP_TITLE = "step k (symlog scale: linear up to 1, logarithmic beyond)"
+SHORT_STEP_TITLE = "step k (symlog)"
 
 
 def sample_steps(n: int, max_points: int, keep: tuple[int, ...] = ()) -> np.ndarray:
@@ -67,7 +68,9 @@ def layer_names(n_layers: int) -> list[str]:
     return [f"layer {i}" for i in range(1, n_layers)] + ["output"]
 
 
-def _step_x(with_title: bool = True, budget: int | None = None) -> dict[str, Any]:
+def _step_x(
+    with_title: bool = True, budget: int | None = None, short: bool = True
+) -> dict[str, Any]:
     """The symlog step axis shared by the loss, heatmap and saturation charts; with a budget,
     it spans the whole budget, so a run in progress grows across a fixed axis."""
     scale: dict[str, Any] = {"type": "symlog"}
@@ -75,7 +78,7 @@ def _step_x(with_title: bool = True, budget: int | None = None) -> dict[str, Any
         scale["domain"] = [0, max(budget, 1)]
     x = vl.field("step", vl.Q, scale=scale)
     if with_title:
-        x["title"] = STEP_TITLE
+        x["title"] = SHORT_STEP_TITLE if short else STEP_TITLE
     return x
 
 
@@ -138,7 +141,7 @@ def loss_chart(
         vl.layer(
             vl.rows(run=run[positive], step=step[positive], loss_mean=loss[positive]),
             {"type": "line", "strokeWidth": 2},
-            x=_step_x(budget=budget),
+            x=_step_x(budget=budget, short=False),
             y=vl.field(
                 "loss_mean",
                 vl.Q,
@@ -157,7 +160,7 @@ def loss_chart(
                     run=run[zeros], step=step[zeros], loss_mean=loss[zeros], text="loss exactly 0"
                 ),
                 {"type": "tick", "thickness": 2, "color": BLACK},
-                x=_step_x(budget=budget),
+                x=_step_x(budget=budget, short=False),
                 tooltip=[vl.field("run", vl.N), vl.field("step", vl.Q), vl.field("text", vl.N)],
             )
         )
@@ -168,7 +171,7 @@ def loss_chart(
             vl.layer(
                 vl.records(marked),
                 {"type": "point", "filled": True, "size": 110, "stroke": "white", "strokeWidth": 1},
-                x=_step_x(budget=budget),
+                x=_step_x(budget=budget, short=False),
                 y=vl.field("loss_mean", vl.Q),
                 color=color(),
                 shape=vl.field("rule", vl.N, title="rule first holds", legend={"orient": "right"}),
@@ -186,7 +189,7 @@ def loss_chart(
             vl.layer(
                 spot,
                 {"type": "rule", "color": VERMILION, "strokeDash": [4, 3]},
-                x=_step_x(budget=budget),
+                x=_step_x(budget=budget, short=False),
             )
         )
         if loss_there > 0 and math.isfinite(loss_there):
@@ -201,7 +204,7 @@ def loss_chart(
                         "fontSize": 12,
                         "fontWeight": "bold",
                     },
-                    x=_step_x(budget=budget),
+                    x=_step_x(budget=budget, short=False),
                     y=vl.field("loss_mean", vl.Q),
                     text=vl.field("text", vl.N),
                     color={"value": VERMILION},
@@ -209,7 +212,7 @@ def loss_chart(
             )
     if not positive.any() and not zeros.any():
         layers = [vl.note("no finite loss was recorded: it overflowed at step 0")]
-    return vl.chart(layers, title=title, height=CHART_HEIGHT + 50)
+    return vl.chart(layers, title=title, height=CHART_HEIGHT - 100)
 
 
 # ---------------------------------------------------------------- layer x step heatmap
@@ -300,7 +303,12 @@ def gradient_heatmap(
                         "domain": [low, max(high, low * 10)],
                     },
                     title="‖dF/dz‖ (log)",
-                    legend={"labelExpr": vl.log_axis()["labelExpr"]},
+                    legend={
+                        "labelExpr": vl.log_axis()["labelExpr"],
+                        "orient": "bottom",
+                        "direction": "horizontal",
+                        "gradientLength": 140,
+                    },
                 ),
                 tooltip=tooltip(),
             )
@@ -329,6 +337,7 @@ def gradient_heatmap(
                         "range": [STATE_COLORS.get(s, DEAD_COLOR) for s in states],
                     },
                     title="not on the log scale",
+                    legend={"orient": "bottom", "direction": "vertical"},
                 ),
                 tooltip=[*tooltip(), vl.field("state", vl.N, title="value")],
             )
@@ -340,7 +349,7 @@ def gradient_heatmap(
     return vl.chart(
         layers,
         title=title,
-        height=max(CHART_HEIGHT - 50, 14 * n_layers),
+        height=max(CHART_HEIGHT - 130, 10 * n_layers),
         independent_colors=True,
     )
 
@@ -391,7 +400,7 @@ def saturation_chart(
             vl.ORD,
             scale={"scheme": "viridis"},
             title="hidden layer",
-            legend={"orient": "right", "symbolLimit": 24},
+            legend={"orient": "bottom", "columns": 6, "symbolLimit": 24},
         ),
         tooltip=[
             vl.field("step", vl.Q),
@@ -402,7 +411,7 @@ def saturation_chart(
     layers = [lines]
     if stop_step is not None:
         layers.append(_stop_rule(stop_step, budget=budget, color=VERMILION, strokeWidth=1.5))
-    return vl.chart(layers, title=title, height=CHART_HEIGHT - 50)
+    return vl.chart(layers, title=title, height=CHART_HEIGHT - 130)
 
 
 # ---------------------------------------------------------------- the fit at the stop
@@ -457,6 +466,7 @@ def boundary_chart(
             vl.Q,
             scale={"domain": [0, 0.5, 1], "range": [ORANGE, "#f7f7f7", SKY]},
             title="P(class 1)",
+            legend={"orient": "bottom", "direction": "horizontal", "gradientLength": 120},
         ),
         tooltip=[
             vl.field("x1_centre", vl.Q, title="x₁", format=".2f"),
@@ -485,8 +495,8 @@ def boundary_chart(
         },
         x=vl.field("x1", vl.Q),
         y=vl.field("x2", vl.Q),
-        color=vl.field("label", vl.N, scale=classes, title="data"),
-        shape=vl.field("label", vl.N, title="data"),
+        color=vl.field("label", vl.N, scale=classes, title="data", legend={"orient": "bottom"}),
+        shape=vl.field("label", vl.N, title="data", legend={"orient": "bottom"}),
         tooltip=[
             vl.field("x1", vl.Q, title="x₁", format=".2f"),
             vl.field("x2", vl.Q, title="x₂", format=".2f"),

@@ -60,9 +60,7 @@ SECTIONS: tuple[Section, ...] = (
         "lab",
         "④ Training lab",
         "Step 4: the source's point 3 in a real network, while it trains",
-        "The same effects in a multilayer perceptron trained by the same gradient descent and "
-        "stopping rules: which layers' gradients vanish, where the rules stop it, and what a "
-        "remedy changes.",
+        "Which layers' gradients vanish, where the stopping rules stop, what a remedy changes.",
         (lab.PANEL,),
     ),
 )

@@ -81,12 +81,17 @@ ellipsis, and a headline chart at 150 % zoom of 1440x900 (or on a 390 px phone) 
 wide: 38 characters of 14 px bold, 46 of 12 px."""
 
 
-def title(text: str, subtitle: str | None = None) -> dict[str, Any]:
+WIDE = 2
+"""A chart as wide as the page (not a column) takes lines this many times longer."""
+
+
+def title(text: str, subtitle: str | None = None, *, wide: bool = False) -> dict[str, Any]:
     """A chart title that states the finding, with an optional subtitle; long ones are broken
-    into lines (an array of lines, as Vega takes them)."""
-    spec: dict[str, Any] = {"text": _lines(text, TITLE_LINE), "anchor": "start"}
+    into lines (an array of lines, as Vega takes them); ``wide`` for a full-width chart."""
+    factor = WIDE if wide else 1
+    spec: dict[str, Any] = {"text": _lines(text, TITLE_LINE * factor), "anchor": "start"}
     if subtitle:
-        spec["subtitle"] = _lines(subtitle, SUBTITLE_LINE)
+        spec["subtitle"] = _lines(subtitle, SUBTITLE_LINE * factor)
     return spec
 
 

@@ -35,7 +35,9 @@ def assert_shows(
     assert app.section() == section
     assert widget_mismatches(app, values, section) == {}
     for panel in SECTION_BY_KEY[section].panels:
-        assert app.signature(panel.key) == expect.signature(panel.key, values), panel.key
+        expected = expect.signature(panel.key, values)
+        if expected is not None:  # a live panel (the lab) shows its runs' progress
+            assert app.signature(panel.key) == expected, panel.key
     assert app.url() == expect.query(values, section, lesson)
 
 
