@@ -194,9 +194,7 @@ def draw_block(block: Block) -> None:
     elif isinstance(block, Chart):
         draw_chart(block)
     elif isinstance(block, Table):
-        if block.title:
-            st.markdown(f"**{block.title}**")
-        st.table(block.frame, hide_index=True)
+        st.markdown(table_markdown(block))
     elif isinstance(block, Text):
         if block.kind == "caption":
             st.caption(block.text)
@@ -208,11 +206,28 @@ def draw_block(block: Block) -> None:
             st.warning(block.text)
         else:
             st.markdown(block.text)
+    elif isinstance(block, Columns) and block.flow is not None:
+        with st.container(horizontal=True, wrap=True, gap="medium"):
+            for blocks in block.columns:
+                with st.container(width=block.flow):
+                    draw_blocks(blocks)
     elif isinstance(block, Columns):
         widths = list(block.widths) or len(block.columns)
         for column, blocks in zip(st.columns(widths, gap="medium"), block.columns, strict=True):
             with column:
                 draw_blocks(blocks)
+
+
+def table_markdown(table: Table) -> str:
+    """A small table as a list, one row per item: the first cell in bold, then each other
+    cell after its column's name (it wraps in a narrow column, where a grid would cut it)."""
+    frame = table.frame
+    lines = [f"**{table.title}**", ""] if table.title else []
+    first, *rest = frame.columns
+    for _, row in frame.iterrows():
+        cells = "; ".join(f"{name}: {row[name]}" for name in rest)
+        lines.append(f"- **{row[first]}**: {cells}")
+    return "\n".join(lines)
 
 
 def draw_chart(chart: Chart) -> None:

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from vgapp import training
 from vgapp.controls import Choice, Number, Toggle
+from vgapp.lab import REMEDY, YOURS
 from vgapp.page import (
     CONTROLS,
     LESSONS,
@@ -87,7 +88,7 @@ def run_lab_until_stopped(app: AppTest, timeout_s: float = 120.0) -> None:
     """Rerun the page (as its polling fragment would) until both runs wait at their stop."""
     deadline = time.monotonic() + timeout_s
     while True:
-        statuses = [m.value for m in app.metric if m.label == "status"]
+        statuses = [m.value for m in app.metric if m.label.startswith((YOURS, REMEDY))]
         if statuses and all(not s.startswith(("step", "starting", "waiting")) for s in statuses):
             return
         assert time.monotonic() < deadline, statuses

@@ -70,10 +70,12 @@ class Text:
 
 @dataclass(frozen=True)
 class Columns:
-    """Blocks side by side: one tuple of blocks per column, with relative widths."""
+    """Blocks side by side: one tuple of blocks per column, with relative widths; or, with
+    ``flow``, columns of that many pixels that wrap onto new rows where the page is narrow."""
 
     columns: tuple[tuple[Block, ...], ...]
     widths: tuple[float, ...] = ()
+    flow: int | None = None
 
 
 Block = Metrics | Chart | Table | Text | Columns

@@ -36,6 +36,9 @@ SATURATION_SHOWN = 0.01
 """A saturation chart is drawn only where some layer reaches this share at some step; else a
 sentence says that no unit saturates (an empty chart teaches nothing)."""
 YOURS, REMEDY = "your run", "remedy"
+RUN_CHART_WIDTH = 300
+"""Width in CSS pixels of each run's three charts: three to a row on a 1440 px screen, fewer,
+wrapping, where the page is narrower."""
 
 
 @cache
@@ -381,7 +384,7 @@ def run_blocks(run: RunView, name: str, domain: tuple[float, float] | None) -> t
     if fit is not None:
         frame, spec, text, _ = fit
         row.append((Chart(f"lab_fit_{name}", spec, text, frame, caption=False),))
-    blocks.append(Columns(tuple(row)))
+    blocks.append(Columns(tuple(row), flow=RUN_CHART_WIDTH))
     return tuple(blocks)
 
 

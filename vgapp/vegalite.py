@@ -39,7 +39,12 @@ FONT_SIZE = 12
 
 CONFIG: dict[str, Any] = {
     "view": {"continuousWidth": 300, "continuousHeight": 300},
-    "axis": {"labelFontSize": FONT_SIZE, "titleFontSize": 13, "labelOverlap": True},
+    "axis": {
+        "labelFontSize": FONT_SIZE,
+        "titleFontSize": 13,
+        "labelOverlap": True,
+        "labelFlush": True,  # the first and last tick labels stay inside the plot's width
+    },
     "legend": {"labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE, "labelLimit": 320},
     "title": {"fontSize": 14, "subtitleFontSize": FONT_SIZE, "anchor": "start"},
     "text": {"fontSize": FONT_SIZE},

@@ -170,8 +170,11 @@ def view(
         frame["rate_bound"] = descent_rate_bound(
             float(result.loss[0]), example.infimum, 1 / gd_eta, steps
         )
-        bound_label = f"bound √(2(F₀−F*)/(η(k+1))), valid for η ≤ 1/L = {1 / lipschitz:.3g}"
-        bound_note = "The dashed line is the theorem's bound on min ‖∇F(pᵢ)‖ over i ≤ k."
+        bound_label = "theorem's bound"
+        bound_note = (
+            "Dashed: the theorem's bound √(2(F₀−F*)/(η(k+1))) on min ‖∇F(pᵢ)‖ over i ≤ k, "
+            f"valid for η ≤ 1/L = {1 / lipschitz:.3g}."
+        )
     end_x, end_y = (float(v) for v in result.x)
     where = f"({num(end_x)}, {num(end_y)})"
     rule = RULE_TEXT[result.stopped_by]
@@ -240,7 +243,7 @@ def norm_chart(frame: pd.DataFrame, bound_label: str | None, title: dict) -> dic
         rows += vl.rows(k=k[positive], norm=values[positive], series=name)
         zeros += vl.rows(k=k[values == 0], text="exactly 0")
     dashes = [[1, 0], [4, 2], [6, 3]][: len(names)]
-    legend = {"orient": "bottom", "columns": 1, "labelLimit": 400, "title": None}
+    legend = {"orient": "bottom", "columns": 3, "labelLimit": 120, "title": None}
     layers = [
         vl.layer(
             rows,
