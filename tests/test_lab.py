@@ -1,7 +1,7 @@
 """The training lab (vgapp.lab_controls, vgapp.lab_runs, vgapp.lab, vgapp.lab_charts): every
 number shown checked against the core run independently (gradient_descent, mlp_backprop_norms,
-mlp_loss_and_grads), the lessons' claims, reproducibility, chart data fit for log scales, and
-every argument check."""
+mlp_loss_and_grads), reproducibility, chart data fit for log scales, and every argument check.
+The lessons' claims are in tests/test_lessons.py."""
 
 import inspect
 import json
@@ -258,44 +258,6 @@ def test_progress_reports_both_runs_up_to_one():
     assert any("your run" in text and "step 20 of 20" in text for _, text in seen)
 
 
-# ---------------------------------------------------------------- the lessons' claims
-
-
-def _lesson_values(key: str, **overrides) -> dict:
-    lesson = next(lesson for lesson in LAB_LESSONS if lesson.key == key)
-    return {**DEFAULTS, **lesson.values, **overrides}
-
-
-def test_deep_sigmoid_lesson_stops_at_a_coin_flip_while_relu_he_fits():
-    """8 sigmoid layers: the parameter-change rule stops at loss ≈ ln 2; ReLU + He goes on."""
-    view = lab_view(**_lesson_values("lab_deep_sigmoid", lab_steps=300))
-    main, remedy = view.main.run, view.comparison.run
-    assert main.result.stopped_by == "eps"
-    assert main.stop_step < 50
-    assert abs(main.loss_at_stop - LN2) < 0.01
-    assert remedy.spec.activation == "relu"
-    assert remedy.spec.init == "he"
-    assert remedy.loss_at_stop < 0.1
-    first = view.main.heatmap_frame.iloc[0]
-    assert first["output"] / first["layer 1"] > 1e5  # vanishing toward the input
-
-
-def test_float16_lesson_flushes_lower_layers_and_loss_scale_rescues_them():
-    """float16: the lowest layers' ||dF/dz|| is exactly 0; with loss scale 2^10 none is."""
-    values = _lesson_values("lab_float16", lab_steps=20)
-    view = lab_view(**values)
-    plain = view.main.heatmap_frame.drop(columns="step").to_numpy()
-    scaled = view.comparison.heatmap_frame.drop(columns="step").to_numpy()
-    assert view.main.run.spec.dtype == view.comparison.run.spec.dtype == "float16"
-    assert view.comparison.run.spec.loss_scale == REMEDY_LOSS_SCALE
-    assert (plain[0, :2] == 0).all()  # exactness is the point: flushed to zero
-    assert (plain[0, -3:] > 0).all()
-    assert (scaled > 0).all()
-    assert "exactly 0" in view.verdict
-    cells = _chart_cells(view.main.heatmap_chart)
-    assert set(cells.loc[cells["norm"] == 0, "state"]) == {ZERO_TEXT}
-
-
 # ---------------------------------------------------------------- charts
 
 
@@ -335,7 +297,8 @@ def _all_specs(view) -> dict[str, dict]:
 
 CHART_CASES = {
     "default_small": small(),
-    "float16_zeros": _lesson_values("lab_float16", lab_steps=10),
+    # 10 sigmoid layers of 16 in float16: layers 1-3 are exactly 0 from step 0
+    "float16_zeros": small(lab_depth=10, lab_width=16, lab_dtype="float16", lab_steps=10),
     "overflow_at_step_0": small(lab_dtype="float16", lab_loss_scale="65536"),
     "diverging_step": small(lab_eta="1e-1", lab_activation="relu", lab_init="he", lab_width=16),
     "regression": small(lab_dataset="regression_1d"),
@@ -568,18 +531,6 @@ def test_bad_progress_and_helpers_raise():
         lab_data("moons", -3)
     with pytest.raises(ValueError, match="missing lab_seed"):
         spec_from_controls({key: value for key, value in small().items() if key != "lab_seed"})
-
-
-def test_deep_sigmoid_lesson_note_shrink_factor():
-    """The lesson note says each of the 8 sigmoid layers shrinks ||dF/dz|| six- to eightfold:
-    the ratios of neighbouring layers' norms at the start, from the view's own data."""
-    lesson = next(lesson for lesson in LAB_LESSONS if lesson.key == "lab_deep_sigmoid")
-    assert "six- to eightfold" in lesson.note
-    values = page.lesson_values(lesson.key)
-    view = lab_view(**{key: values[key] for key in LAB_KEYS})
-    norms = view.main.heatmap_frame.iloc[0, 1:].to_numpy(dtype=float)  # layer 1 .. output
-    ratios = norms[1:] / norms[:-1]
-    assert np.all((ratios >= 6) & (ratios <= 8)), ratios
 
 
 @pytest.mark.parametrize(

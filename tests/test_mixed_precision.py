@@ -1,7 +1,8 @@
 """Tests for vgcore.mixed_precision: the unscaled float16 gradient against float64 backpropagation
 at the float16-rounded weights, lost updates against vgcore.precision, the dynamic scale against
 a search over scales with vgcore.mlp, the float32 path against central differences
-(vgcore.gradcheck), every argument check, and the lab lesson's figures."""
+(vgcore.gradcheck), every argument check, and the figures of the lab's former float16 lesson
+(a network whose gradient vanished; the current lessons are pinned in tests/test_lessons.py)."""
 
 from __future__ import annotations
 
@@ -533,7 +534,7 @@ def test_float32_path_passes_the_gradient_check():
     check_gradient(loss64, grad32, x, atol=FLOAT32_RTOL, rtol=FLOAT32_RTOL)
 
 
-# ----------------------------------------------------------------------------- the lab's lesson
+# ------------------------------------------------------------------- the lab's former lesson
 
 LN2 = math.log(2.0)
 LESSON_LOSS_TOL = 1e-3
@@ -549,8 +550,9 @@ LESSON = {
     "rules": StoppingRules(eps=1e-4, stagnation=True, max_iter=200),
     "seed": 0,
 }
-"""The lab's float16 lesson (vgapp.lab_controls.LAB_LESSONS "lab_float16"): 10 sigmoid layers of
-16, standard initialisation, eta = 1e-3, 200 steps, the lab's eps = 1e-4 and stagnation rules."""
+"""The lab's former float16 lesson: 10 sigmoid layers of 16, standard initialisation,
+eta = 1e-3, 200 steps, the lab's eps = 1e-4 and stagnation rules. Its gradient has vanished, not
+only underflowed: mixed precision removes the zeros and trains it no better than float32."""
 
 
 def lesson_data_and_start():
