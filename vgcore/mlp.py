@@ -28,8 +28,9 @@ Loss dtype (``mlp_objective(loss_dtype=...)``, off by default). Mixed-precision 
 ``dF/dout`` are then computed in ``loss_dtype`` (the logits and y cast to it exactly), the
 output gradient (times the loss scale) is rounded once to the working dtype, and the backward
 pass goes on there. In float16 the output error ``sigma(s) - 1`` of a label y = 1 is exactly 0
-once ``sigma(s)`` rounds to 1 (s > 7.62, about): a confident sample stops contributing; in
-float32 it is ``-exp(-s)/(1 + exp(-s))``, which float16 then holds (down to about 6e-8).
+once ``sigma(s)`` rounds to 1 (s >= 11 ln 2 ≈ 7.62): a confident sample stops contributing. In
+float32 that cancellation comes only at s >= 24 ln 2 ≈ 16.64; the error (times the loss scale)
+is then rounded to float16, where a value below 2^-25 ≈ 2.98e-8 still flushes to 0.
 
 Loss scaling (mixed precision, as in PyTorch's GradScaler): the backward pass starts from
 ``loss_scale * dF/dout``, multiplied in the gradient dtype (a float16 cannot even hold 2^16) and
@@ -387,10 +388,10 @@ def mlp_objective(
     ``flat`` uses the layout of ``flatten_params``. The gradient is a fresh array in
     ``promote(dtype, float32)`` (the descent casts it to its own dtype); extras hold the float64
     per-layer ``figures`` named (any of ``FIGURES`` and ``OBJECTIVE_ONLY_FIGURES``; by default
-    ``"backprop_norms"``,
-    ``"weight_grad_norms"`` and ``"saturation"``). ``loss_dtype`` (None: ``dtype``; otherwise a
-    dtype at least as wide) is the dtype of F and of the output gradient (module docstring,
-    "Loss dtype"). Arguments are validated once, here; each call checks only ``flat``.
+    ``"backprop_norms"``, ``"weight_grad_norms"`` and ``"saturation"``). ``loss_dtype`` (None:
+    ``dtype``; otherwise a dtype at least as wide) is the dtype of F and of the output gradient
+    (module docstring, "Loss dtype"). Arguments are validated once, here; each call checks only
+    ``flat``.
     """
     sizes = _check_sizes(sizes)
     resolved, scale = _check_options(activation, loss, dtype, loss_scale, np.dtype(np.float64))
