@@ -1,10 +1,10 @@
-"""The lab's float16 lesson in four precisions: what each run gives and how long it trains.
+"""The lab's former float16 lesson in four precisions: what each run gives and how long it trains
+(the current lessons: ``bench/bench_lessons.py``).
 
-Setting (``vgapp.lab_controls.LAB_LESSONS`` "lab_float16"): two moons, 256 samples, 10 sigmoid
-layers of 16, standard initialisation, eta = 1e-3, 200 steps, the lab's rules (parameter change
-eps = 1e-4, stagnation), trained to the budget (``run_past_stop``) as the lab trains. The data
-and the float16 initial weights are made as ``vgapp.lab_runs.lab_data`` and
-``initial_parameters`` make them, from vgcore alone. Runs:
+Setting: two moons, 256 samples, 10 sigmoid layers of 16, standard initialisation, eta = 1e-3,
+200 steps, the lab's rules (parameter change eps = 1e-4, stagnation), trained to the budget
+(``run_past_stop``) as the lab trains. The data and the float16 initial weights are made as
+``vgapp.lab_runs.lab_data`` and ``initial_parameters`` make them, from vgcore alone. Runs:
 
 - float16: ``mlp_objective(dtype="float16")``, descent on float16 weights;
 - old remedy: the same with ``loss_scale=1024`` (the lab's "loss scale 2^10");
@@ -99,7 +99,7 @@ def describe(result, data, x0) -> str:
 def main() -> None:
     data, x0 = setup()
     cases = runs(data, x0)
-    print(f"lab float16 lesson, 10 x 16 sigmoid, 200 steps; medians of {REPEATS} runs; "
+    print(f"former lab float16 lesson, 10 x 16 sigmoid, 200 steps; medians of {REPEATS} runs; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")  # fmt: skip
     times: dict[str, list[float]] = {name: [] for name in cases}
     results = {}

@@ -1,7 +1,8 @@
 """Tests for vgcore.mixed_precision: the unscaled float16 gradient against float64 backpropagation
 at the float16-rounded weights, lost updates against vgcore.precision, the dynamic scale against
 a search over scales with vgcore.mlp, the float32 path against central differences
-(vgcore.gradcheck), every argument check, and the lab lesson's figures."""
+(vgcore.gradcheck), every argument check, and the figures of the lab's former float16 lesson
+(a network whose gradient vanished; the current lessons are pinned in tests/test_lessons.py)."""
 
 from __future__ import annotations
 
@@ -153,6 +154,84 @@ def test_breakdown_counts_zero_shares_flushes_and_lost_updates():
     assert got.flushed_by_rounding[0] > 0
     assert np.all(got.lost_float16 >= got.lost_float32)
     assert got.lost_float16.sum() > 2 * got.lost_float32.sum()
+
+
+# ----------------------------------------------------------------------------- part (d): loss
+
+
+def confident_samples():
+    """One linear output unit w = 9 on x = 1, 2, -1, -2, 0.5 with labels 1, 1, 0, 0, 1: logits
+    9, 18, -9, -18, 4.5. The errors sigma(s) - y, in float64: -1.23e-4, -1.52e-8, 1.23e-4,
+    1.52e-8, -1.1e-2."""
+    return (
+        [1, 1],
+        np.array([[1.0], [2.0], [-1.0], [-2.0], [0.5]]),
+        np.array([1.0, 1.0, 0.0, 0.0, 1.0]),
+    )
+
+
+@pytest.mark.parametrize(
+    ("loss_scale", "loss_dtype", "output_zeros"),
+    [
+        # float16 loss: sigma(9) and sigma(18) round to 1 (the errors cancel) and exp(-18)
+        # underflows; no scale brings them back, it multiplies the float16 error
+        (1.0, None, 0.6),
+        (2.0**10, None, 0.6),
+        # float32 loss: s = 9 counts again; 1.52e-8 (s = -18) rounds to 0 in float16 without a
+        # scale; s = 18 cancels in float32 too (1 + 1.52e-8 rounds to 1 there)
+        (1.0, "float32", 0.4),
+        (2.0**10, "float32", 0.2),
+    ],
+)
+def test_breakdown_counts_samples_whose_output_error_is_exactly_0(
+    loss_scale, loss_dtype, output_zeros
+):
+    sizes, X, y = confident_samples()
+    flat = np.array([9.0, 0.0])
+    got = precision_breakdown(
+        sizes, X, y, "identity", "bce", flat=flat, eta=1e-3, loss_scale=loss_scale,
+        loss_dtype=loss_dtype,
+    )  # fmt: skip
+    np.testing.assert_array_equal(got.backprop_zeros_float16, [0.6])
+    np.testing.assert_array_equal(got.backprop_zeros_scaled, [output_zeros])
+    assert got.loss_dtype == (loss_dtype or "float16")
+    errors = 1.0 / (1.0 + np.exp(-9.0 * X[:, 0])) - y  # float64
+    assert np.all(errors != 0)
+    wide = mixed_precision_objective(
+        sizes, X, y, "identity", "bce", schedule=ScaleSchedule.constant(loss_scale),
+        loss_dtype=loss_dtype,
+    )  # fmt: skip
+    _, grad, _ = wide(flat.astype(np.float32))
+    if loss_dtype is not None:  # float16's sigma(4.5) - 1 is itself 2% off (cancellation)
+        expected = [float(errors @ X[:, 0]), float(errors.sum())]
+        np.testing.assert_allclose(grad, expected, rtol=FLOAT16_GRAD_RTOL)
+
+
+def test_class_1_errors_cancel_from_a_logit_of_7_62_in_float16_and_16_64_in_float32():
+    """Over every float16 logit from 0 to 20, against numpy's own float16 and float32
+    arithmetic: the float16 output error sigma(s) - 1 is exactly 0 from s ≈ 7.62 on (1 + exp(-s)
+    rounds to 1 once exp(-s) <= 2^-11, s >= 11 ln 2); with the float32 loss only from s ≈ 16.64
+    (exp(-s) <= 2^-24, s >= 24 ln 2)."""
+    logits = np.arange(0, 0x4D01, dtype=np.uint16).view(np.float16)  # 0 .. 20
+    X = logits.astype(np.float64).reshape(-1, 1)
+    y = np.ones(logits.size)
+    flat = np.array([1.0, 0.0])
+    zeros = []
+    for loss_dtype in (None, "float32"):
+        objective = mlp_objective(
+            [1, 1], X, y, "identity", "bce", dtype="float16", loss_dtype=loss_dtype,
+            figures=("backprop_zeros",),
+        )  # fmt: skip
+        zeros.append(round(objective(flat)[2]["backprop_zeros"][-1] * logits.size))
+    one16, one32 = np.float16(1), np.float32(1)
+    cancel16 = one16 / (one16 + np.exp(-logits)) == one16  # numpy's float16 arithmetic
+    cancel32 = one32 / (one32 + np.exp(-logits.astype(np.float32))) == one32
+    assert zeros == [np.count_nonzero(cancel16), np.count_nonzero(cancel32)]
+    first16, first32 = float(logits[cancel16][0]), float(logits[cancel32][0])
+    assert 7.6 < first16 < 7.7
+    assert 16.6 < first32 < 16.7
+    assert np.all(cancel16[logits >= first16])
+    assert np.all(cancel32[logits >= first32])
 
 
 # ----------------------------------------------------------------------------- part (b): master
@@ -455,7 +534,7 @@ def test_float32_path_passes_the_gradient_check():
     check_gradient(loss64, grad32, x, atol=FLOAT32_RTOL, rtol=FLOAT32_RTOL)
 
 
-# ----------------------------------------------------------------------------- the lab's lesson
+# ------------------------------------------------------------------- the lab's former lesson
 
 LN2 = math.log(2.0)
 LESSON_LOSS_TOL = 1e-3
@@ -471,8 +550,9 @@ LESSON = {
     "rules": StoppingRules(eps=1e-4, stagnation=True, max_iter=200),
     "seed": 0,
 }
-"""The lab's float16 lesson (vgapp.lab_controls.LAB_LESSONS "lab_float16"): 10 sigmoid layers of
-16, standard initialisation, eta = 1e-3, 200 steps, the lab's eps = 1e-4 and stagnation rules."""
+"""The lab's former float16 lesson: 10 sigmoid layers of 16, standard initialisation,
+eta = 1e-3, 200 steps, the lab's eps = 1e-4 and stagnation rules. Its gradient has vanished, not
+only underflowed: mixed precision removes the zeros and trains it no better than float32."""
 
 
 def lesson_data_and_start():

@@ -334,6 +334,82 @@ def test_loss_scale_by_a_power_of_two_is_exact_in_float64():
     assert np.array_equal(flatten_params(grads_scaled), flatten_params(grads))
 
 
+CONFIDENT_LOGIT = 9.0
+"""A logit past float16's cancellation point: 1 + exp(-9) = 1 + 1.23e-4 rounds to 1 in float16
+(half its ulp at 1 is 4.9e-4), so sigma(9) - 1 is exactly 0 there."""
+
+
+def confident_unit():
+    """One linear output unit, logit 9 for a sample of class 1: F = log(1 + exp(-9))."""
+    params = [(np.array([[CONFIDENT_LOGIT]], dtype=np.float16), np.zeros(1, dtype=np.float16))]
+    return params, np.array([[1.0]]), np.array([1.0])
+
+
+@pytest.mark.parametrize("loss_scale", [1.0, 2.0**10])
+def test_float32_loss_keeps_the_error_of_a_confident_sample(loss_scale):
+    """float16 loss: sigma(9) - 1 cancels to exactly 0, whatever the loss scale; the float32 loss
+    (as torch.autocast computes it) gives -1/(1 + e^9), rounded once to float16."""
+    params, X, y = confident_unit()
+    flat = flatten_params(params)
+    sizes = [1, 1]
+    kwargs = {"dtype": "float16", "loss_scale": loss_scale, "figures": ("backprop_zeros",)}
+    half = mlp_objective(sizes, X, y, "identity", "bce", **kwargs)
+    wide = mlp_objective(sizes, X, y, "identity", "bce", loss_dtype="float32", **kwargs)
+    total16, gradient16, extras16 = half(flat)
+    total32, gradient32, extras32 = wide(flat)
+    assert np.count_nonzero(gradient16) == 0  # exactly: the error cancelled
+    assert extras16["backprop_zeros"][-1] == 1.0
+    assert extras32["backprop_zeros"][-1] == 0.0
+    expected = -1.0 / (1.0 + math.exp(CONFIDENT_LOGIT))  # dF/ds = dF/dw (x = 1) = dF/db
+    np.testing.assert_allclose(gradient32, [expected, expected], rtol=2.0**-11)
+    assert total32 == pytest.approx(math.log1p(math.exp(-CONFIDENT_LOGIT)), rel=FLOAT32_RTOL)
+    assert total16 == pytest.approx(math.log1p(math.exp(-CONFIDENT_LOGIT)), rel=FLOAT16_RTOL)
+
+
+@pytest.mark.parametrize(("activation", "loss"), [("sigmoid", "mse"), ("tanh", "bce")])
+def test_loss_dtype_default_is_the_working_dtype(activation, loss):
+    """loss_dtype=None and loss_dtype=dtype run the same arithmetic: equal bit for bit."""
+    params, X, y = problem([2, 8, 8, 1], seed=3, batch=32, loss=loss)
+    flat = flatten_params(params)
+    for dtype in ("float16", "float32"):
+        for scale in (1.0, 2.0**8):
+            kwargs = {"dtype": dtype, "loss_scale": scale, "figures": FIGURES}
+            default = mlp_objective([2, 8, 8, 1], X, y, activation, loss, **kwargs)(flat)
+            same = mlp_objective([2, 8, 8, 1], X, y, activation, loss, loss_dtype=dtype, **kwargs)(
+                flat
+            )
+            assert same[0] == default[0]
+            np.testing.assert_array_equal(same[1], default[1])
+            for name in FIGURES:
+                np.testing.assert_array_equal(same[2][name], default[2][name])
+
+
+def test_float32_loss_of_a_float16_network_against_float64():
+    """mse on targets sin(3x): with the float32 loss, F is the float64 sum of squares of the
+    float16 output minus the float32 targets (not the float16-rounded ones), to float32 accuracy."""
+    params, X, y = deep_sigmoid(hidden=3, width=8)
+    sizes = [2, 8, 8, 8, 1]
+    objective = mlp_objective(sizes, X, y, dtype="float16", loss_dtype="float32", figures=())
+    total, _, _ = objective(flatten_params(params))
+    out = mlp_predict(params, X, dtype="float16").astype(np.float64).ravel()
+    expected = float(np.sum((out - y.astype(np.float32).astype(np.float64)) ** 2))
+    assert total == pytest.approx(expected, rel=FLOAT32_RTOL)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"dtype": "float32", "loss_dtype": "float16"}, "loss_dtype must be at least as wide"),
+        ({"dtype": "float64", "loss_dtype": "float32"}, "loss_dtype must be at least as wide"),
+        ({"dtype": "float16", "loss_dtype": "int8"}, "loss_dtype"),
+        ({"dtype": "float16", "loss_dtype": "float128"}, "loss_dtype"),
+    ],
+)
+def test_bad_loss_dtype(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        mlp_objective([2, 3, 1], X_OK, Y_OK, **kwargs)
+
+
 def test_float16_overflowing_loss_is_inf_not_nan():
     params = [(np.array([[200.0]], dtype=np.float16), np.zeros(1, dtype=np.float16))]
     total, _ = mlp_loss_and_grads(params, [[300.0]], [0.0])  # output 60000, squared: overflow
@@ -487,6 +563,8 @@ def test_objective_returns_the_figures_asked_for():
     for name in FIGURES:
         np.testing.assert_array_equal(every[name], getattr(reference, name))
     assert mlp_objective(SMALL_SIZES, X, y, figures=())(flat)[2] == {}
+    zeros = mlp_objective(SMALL_SIZES, X, y, figures=("backprop_zeros",))(flat)[2]
+    assert zeros["backprop_zeros"].shape == (len(SMALL_SIZES) - 1,)
     for bad in ("saturation", ["saturation", "gradient"], 3):
         with pytest.raises(ValueError, match="figures"):
             mlp_objective(SMALL_SIZES, X, y, figures=bad)
@@ -514,11 +592,12 @@ def test_float16_activation_and_derivative_over_every_float16_argument(activatio
         assert np.count_nonzero(ulps) <= ONE_ULP_POINTS
 
 
-def float16_reference(params, X, y, activation, loss_scale):
+def float16_reference(params, X, y, activation, loss_scale, deltas=None):
     """The float16 pass with real float16 arrays, one numpy operation at a time (mse): each
     matrix product in float32 rounded once (as numpy's own float16 matmul), each sum and product
     a numpy float16 operation, the activation from the module's float32 kernel rounded by numpy's
-    conversion. Returns [(dF/dW, dF/db)] in float32, unscaled."""
+    conversion. Returns [(dF/dW, dF/db)] in float32, unscaled; appends ``(dF/dz_l, act'(z_l))``
+    (scaled, float16; act' None for the output layer) to the list ``deltas``, output first."""
     f16, f32 = np.float16, np.float32
     kernel = _KERNELS[activation]
     a = X.astype(f16)
@@ -538,6 +617,8 @@ def float16_reference(params, X, y, activation, loss_scale):
     ones = np.ones(len(X), dtype=f32)
     grads = []
     for layer in range(len(params) - 1, -1, -1):
+        if deltas is not None:
+            deltas.append((delta, derivatives[layer] if layer < len(derivatives) else None))
         d32 = delta.astype(f32)
         weight = np.matmul(inputs[layer].astype(f32).T, d32).astype(f16).astype(f32)
         bias = np.matmul(ones, d32).astype(f16).astype(f32)
@@ -567,6 +648,33 @@ def test_float16_pass_rounds_where_float16_arithmetic_does(activation, loss_scal
         np.testing.assert_array_equal(bias, bias_ref)
         assert np.isfinite(weight).all()
         assert np.count_nonzero(weight) > weight.size // 2
+
+
+@pytest.mark.parametrize("loss_scale", [1.0, 2.0**6])
+def test_backprop_zeros_count_the_exact_zeros_of_the_float16_pass(loss_scale):
+    """8 sigmoid layers, standard init: the share of exactly-0 entries of dF/dz per layer, from
+    the per-operation float16 reference (where act' is not 0); none in float64."""
+    sizes = [2] + [12] * 8 + [1]
+    params = init_mlp(sizes, "standard", 4, dtype="float16")
+    rng = np.random.default_rng(4)
+    X = rng.normal(0.0, 2.0, size=(48, 2))
+    y = rng.normal(size=48)
+    objective = mlp_objective(
+        sizes, X, y, dtype="float16", loss_scale=loss_scale, figures=("backprop_zeros",)
+    )
+    got = objective(flatten_params(params))[2]["backprop_zeros"]
+    deltas = []
+    float16_reference(params, X, y, "sigmoid", loss_scale, deltas)
+    expected = []
+    for delta, derivative in deltas[::-1]:
+        live = np.ones(delta.shape, dtype=bool) if derivative is None else derivative != 0
+        expected.append(np.count_nonzero(live & (delta == 0)) / np.count_nonzero(live))
+    np.testing.assert_array_equal(got, expected)
+    assert got[0] > (0.5 if loss_scale == 1.0 else 0.0)  # layer 1 flushes, less when scaled
+    assert got[-1] == 0.0
+    wide = [(w.astype(np.float64), b.astype(np.float64)) for w, b in params]
+    double = mlp_objective(sizes, X, y, figures=("backprop_zeros",))(flatten_params(wide))[2]
+    np.testing.assert_array_equal(double["backprop_zeros"], np.zeros(len(sizes) - 1))
 
 
 def test_objective_drives_gradient_descent():

@@ -1,7 +1,7 @@
 """Mixed-precision training as practitioners run it (Micikevicius et al. 2018, "Mixed Precision
 Training"; PyTorch AMP's ``GradScaler``), on the honest float16 arithmetic of ``vgcore.mlp``.
 
-Three parts, each rescuing something different (``precision_breakdown`` counts each):
+Four parts, each rescuing something different (``precision_breakdown`` counts each):
 
 (a) **Loss scale.** The backward pass starts from ``S * dF/dout`` (S = the loss scale), so every
     back-propagated float16 value is S times larger: a value below half float16's smallest
@@ -15,8 +15,15 @@ Three parts, each rescuing something different (``precision_breakdown`` counts e
 (c) **Dynamic scale.** Too large an S overflows float16 (65504): a non-finite gradient multiplies
     S by ``backoff_factor`` and the evaluation is repeated at the same point; after
     ``growth_interval`` consecutive finite evaluations S is multiplied by ``growth_factor``.
+(d) **float32 loss** (``loss_dtype="float32"``; off by default). ``torch.autocast`` computes the
+    loss from the float16 logits in float32. In float16 the output error ``sigma(s) - 1`` of a
+    sample of class 1 is exactly 0 once ``sigma(s)`` rounds to 1 (s >= 11 ln 2 ≈ 7.62; it is
+    already off by up to 2^-12 ≈ 2.4e-4 before that): a confident sample stops contributing to
+    every layer's gradient, whatever S. In float32 the cancellation comes at s >= 24 ln 2 ≈
+    16.64; S times the float32 error is rounded once to float16 for the backward pass, so the
+    scale still matters for errors below 2^-25 (a class-0 sample with s < -17.3).
 
-Use: ``objective = mixed_precision_objective(sizes, X, y, ...)`` and
+Use: ``objective = mixed_precision_objective(sizes, X, y, ..., loss_dtype="float32")`` and
 ``mixed_precision_descent(objective, x0, eta=..., rules=...)`` (``gradient_descent`` in float32
 with a fresh scale state); the result is the usual ``DescentResult`` with, per step, the extras
 ``"loss_scale"`` (the S of the returned gradient), ``"skipped"`` (overflowed evaluations
@@ -289,13 +296,16 @@ def mixed_precision_objective(
     schedule: ScaleSchedule | None = None,
     dtype: str = "float16",
     figures: Sequence[str] = _OBJECTIVE_FIGURES,
+    loss_dtype: str | None = None,
 ) -> MixedPrecisionObjective:
     """A fresh mixed-precision objective (module docstring) for float32 master weights ``flat``
     in the layout of ``flatten_params``; ``schedule`` defaults to GradScaler's dynamic scale.
 
     ``dtype`` is the compute dtype (float16 is the point; float32 and float64 serve as checks).
-    Arguments are checked here, by ``mlp_objective``; a master weight beyond float16's range
-    (65504) is refused with ValueError when evaluated."""
+    ``loss_dtype="float32"`` computes the loss and the scaled output gradient in float32 as
+    ``torch.autocast`` does (part (d)); None keeps them in ``dtype``. Arguments are checked
+    here, by ``mlp_objective``; a master weight beyond float16's range (65504) is refused with
+    ValueError when evaluated."""
     if schedule is None:
         schedule = ScaleSchedule()
     if not isinstance(schedule, ScaleSchedule):
@@ -303,7 +313,15 @@ def mixed_precision_objective(
 
     def make(scale: float) -> Callable:
         return mlp_objective(
-            sizes, X, y, activation, loss, dtype=dtype, loss_scale=scale, figures=figures
+            sizes,
+            X,
+            y,
+            activation,
+            loss,
+            dtype=dtype,
+            loss_scale=scale,
+            figures=figures,
+            loss_dtype=loss_dtype,
         )
 
     make(schedule.init_scale)  # validates every argument now, not at the first step
@@ -343,7 +361,14 @@ class PrecisionBreakdown:
       rounded to float16, the difference rounded), flushed entries included (part (b));
     - ``lost_float32``: the same step lost on the float32 master weight;
     - ``nonzero_scaled``: entries with a nonzero scaled gradient, the base of the two counts;
-    - ``overflow``: the scaled gradient is not finite (counts are then taken as they come).
+    - ``overflow``: the scaled gradient is not finite (counts are then taken as they come);
+    - ``backprop_zeros_float16`` and ``backprop_zeros_scaled``: per layer, the share of the
+      per-sample back-propagated entries dF/dz that are exactly 0 (``mlp_objective``'s figure
+      ``"backprop_zeros"``), in plain float16 and in the scaled evaluation; the last entry is
+      the share of samples whose output error is exactly 0 (part (d) rescues those).
+
+    The scaled evaluation computes the loss in ``loss_dtype`` (part (d)); the plain one in
+    float16.
     """
 
     loss_scale: float
@@ -355,6 +380,9 @@ class PrecisionBreakdown:
     lost_float32: np.ndarray
     nonzero_scaled: np.ndarray
     overflow: bool
+    loss_dtype: str
+    backprop_zeros_float16: np.ndarray
+    backprop_zeros_scaled: np.ndarray
 
 
 def precision_breakdown(
@@ -367,21 +395,35 @@ def precision_breakdown(
     flat: Any,
     eta: float,
     loss_scale: float,
+    loss_dtype: str | None = None,
 ) -> PrecisionBreakdown:
     """What each part of mixed precision rescues at the master weights ``flat`` (module
-    docstring): two float16 evaluations, at S = 1 and at S = ``loss_scale``, and the step
+    docstring): two float16 evaluations, plain (S = 1, the loss in float16) and mixed
+    (S = ``loss_scale``, the loss in ``loss_dtype``, default float16), and the step
     ``eta * g`` applied to the float16 copy and to the float32 master weights."""
     eta = check_real(eta, "eta", low=0.0, low_open=True)
     master = as_finite_array(flat, "flat", ndim=1, dtype=MASTER_DTYPE)
     slices = _layer_slices(tuple(int(n) for n in sizes))
 
-    def gradient(scale: float) -> np.ndarray:
+    def gradient(scale: float, wide: str | None) -> tuple[np.ndarray, np.ndarray]:
         objective = mlp_objective(
-            sizes, X, y, activation, loss, dtype="float16", loss_scale=scale, figures=()
+            sizes,
+            X,
+            y,
+            activation,
+            loss,
+            dtype="float16",
+            loss_scale=scale,
+            figures=("backprop_zeros",),
+            loss_dtype=wide,
         )
-        return objective(master)[1]
+        _, grad, extras = objective(master)
+        return grad, extras["backprop_zeros"]
 
-    plain, scaled = gradient(1.0), gradient(loss_scale)
+    (plain, plain_zeros), (scaled, scaled_zeros) = (
+        gradient(1.0, None),
+        gradient(loss_scale, loss_dtype),
+    )
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         half_weights = master.astype(np.float16)
         half_grad = scaled.astype(np.float16)
@@ -407,6 +449,9 @@ def precision_breakdown(
         lost_float32=per_layer(nonzero & (moved32 == master)),
         nonzero_scaled=per_layer(nonzero),
         overflow=not _finite(scaled),
+        loss_dtype="float16" if loss_dtype is None else np.dtype(loss_dtype).name,
+        backprop_zeros_float16=plain_zeros,
+        backprop_zeros_scaled=scaled_zeros,
     )
 
 

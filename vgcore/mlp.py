@@ -23,6 +23,15 @@ them. Gradients are delivered in the *gradient dtype* ``promote(dtype, float32)`
 yields float32 gradients, like the float32 master gradients of mixed-precision training (with
 ``loss_scale = 1`` they hold exactly the float16 values; zeros stay zeros).
 
+Loss dtype (``mlp_objective(loss_dtype=...)``, off by default). Mixed-precision training as
+``torch.autocast`` runs it computes the loss in float32 from the float16 logits: F and
+``dF/dout`` are then computed in ``loss_dtype`` (the logits and y cast to it exactly), the
+output gradient (times the loss scale) is rounded once to the working dtype, and the backward
+pass goes on there. In float16 the output error ``sigma(s) - 1`` of a label y = 1 is exactly 0
+once ``sigma(s)`` rounds to 1 (s >= 11 ln 2 ≈ 7.62): a confident sample stops contributing. In
+float32 that cancellation comes only at s >= 24 ln 2 ≈ 16.64; the error (times the loss scale)
+is then rounded to float16, where a value below 2^-25 ≈ 2.98e-8 still flushes to 0.
+
 Loss scaling (mixed precision, as in PyTorch's GradScaler): the backward pass starts from
 ``loss_scale * dF/dout``, multiplied in the gradient dtype (a float16 cannot even hold 2^16) and
 rounded to ``dtype``, where it may overflow to inf exactly as an overflowing scaled step does.
@@ -72,6 +81,7 @@ from vgcore.mlp_params import (
     init_mlp,
     unflatten_params,
 )
+from vgcore.precision import as_float_dtype
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, np.ndarray | float]]]
 
@@ -157,6 +167,7 @@ def _forward_backward(
     spreads = figures.get("activation_std")
     saturation = figures.get("saturation")
     backprop_norms = figures.get("backprop_norms")
+    backprop_zeros = figures.get("backprop_zeros")
     weight_grad_norms = figures.get("weight_grad_norms")
     threshold = carrier.type(dtype.type(SATURATION_THRESHOLDS[activation]))
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
@@ -176,11 +187,17 @@ def _forward_backward(
                 spreads[layer] = np.std(a, dtype=np.float64)
             if saturation is not None:
                 saturation[layer] = np.count_nonzero(z < threshold) / z.size
-        # The output layer is one unit wide: its loss runs in the working dtype itself.
+        # The output layer is one unit wide: its loss runs in y's dtype, the working dtype
+        # unless ``mlp_objective`` was given a wider ``loss_dtype`` (then the output gradient
+        # is rounded once to the working dtype, as at an autocast boundary).
         loss_value, delta = _loss_and_output_gradient(
-            z.astype(dtype, copy=False), y, loss, loss_scale, gdtype
+            z.astype(y.dtype, copy=False), y, loss, loss_scale, np.promote_types(gdtype, y.dtype)
         )
+        if delta.dtype != dtype:
+            delta = delta.astype(dtype)
         delta = delta.astype(carrier, copy=False)
+        if backprop_zeros is not None:
+            backprop_zeros[-1] = np.count_nonzero(delta == 0) / delta.size
         for layer in range(n_layers - 1, -1, -1):
             weight_grad, bias_grad = grads[layer]
             if direct:
@@ -197,14 +214,21 @@ def _forward_backward(
                 weight_grad_norms[layer] = norm2(weight_grad)
             if layer > 0:
                 previous = derivatives[layer - 1]
+                live = None if backprop_zeros is None else previous != 0
                 np.multiply(rnd(np.matmul(delta, params[layer][0].T)), previous, out=previous)
                 delta = rnd(previous)
+                if live is not None and backprop_zeros is not None:
+                    n_live = np.count_nonzero(live)
+                    zeros = np.count_nonzero(live & (delta == 0))
+                    backprop_zeros[layer - 1] = zeros / n_live if n_live else 0.0
     return loss_value
 
 
 def _figures(n_layers: int, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Empty float64 arrays for the per-layer (norms) and per-hidden-layer figures."""
-    return {name: np.empty(n_layers if name.endswith("norms") else n_layers - 1) for name in names}
+    """Empty float64 arrays for the per-layer (norms, zeros) and per-hidden-layer figures."""
+    return {
+        name: np.empty(n_layers if name.startswith(_PER_LAYER) else n_layers - 1) for name in names
+    }
 
 
 FIGURES: tuple[str, ...] = (
@@ -215,6 +239,16 @@ FIGURES: tuple[str, ...] = (
     "saturation",
 )
 """The per-layer figures of an ``MLPPass``; ``mlp_objective`` returns those it is asked for."""
+OBJECTIVE_ONLY_FIGURES: tuple[str, ...] = ("backprop_zeros",)
+"""Figures ``mlp_objective`` returns when asked, beyond ``FIGURES``. ``"backprop_zeros"``: per
+layer (first to output), the share of the entries of dF/dz (samples x units) that are exactly 0
+among those whose ``act'(z)`` is not (every entry of the output layer). For the sigmoid, tanh,
+leaky ReLU and identity such a zero is mathematically a probability-zero event, so in practice
+a floating-point one: an underflow of the back-propagated product (float16 flushes a value below
+2^-25 ≈ 2.98e-8), or at the output ``sigma(s) - 1`` cancelled to 0 (module docstring, "Loss
+dtype"), which then zeroes that sample in every layer below. For ReLU a sample whose next layer
+is entirely inactive also gives exact zeros; compare with a float64 pass."""
+_PER_LAYER = ("backprop_", "weight_grad_")
 _OBJECTIVE_FIGURES = ("backprop_norms", "weight_grad_norms", "saturation")
 
 
@@ -347,21 +381,33 @@ def mlp_objective(
     dtype: str = "float64",
     loss_scale: float = 1.0,
     figures: Sequence[str] = _OBJECTIVE_FIGURES,
+    loss_dtype: str | None = None,
 ) -> Objective:
     """``objective(flat) -> (F, flat gradient, extras)`` for ``descent.gradient_descent``.
 
     ``flat`` uses the layout of ``flatten_params``. The gradient is a fresh array in
     ``promote(dtype, float32)`` (the descent casts it to its own dtype); extras hold the float64
-    per-layer ``figures`` named (any of ``FIGURES``; by default ``"backprop_norms"``,
-    ``"weight_grad_norms"`` and ``"saturation"``). Arguments are validated once, here; each call
-    checks only ``flat``.
+    per-layer ``figures`` named (any of ``FIGURES`` and ``OBJECTIVE_ONLY_FIGURES``; by default
+    ``"backprop_norms"``, ``"weight_grad_norms"`` and ``"saturation"``). ``loss_dtype`` (None:
+    ``dtype``; otherwise a dtype at least as wide) is the dtype of F and of the output gradient
+    (module docstring, "Loss dtype"). Arguments are validated once, here; each call checks only
+    ``flat``.
     """
     sizes = _check_sizes(sizes)
     resolved, scale = _check_options(activation, loss, dtype, loss_scale, np.dtype(np.float64))
-    X, y = _check_data(X, y, sizes, loss, resolved)
+    X_work, y_work = _check_data(X, y, sizes, loss, resolved)
+    if loss_dtype is not None:
+        wide = as_float_dtype(loss_dtype, "loss_dtype")
+        if wide.itemsize < resolved.itemsize:
+            raise ValueError(
+                f"loss_dtype must be at least as wide as dtype {resolved.name}; got {wide.name}"
+            )
+        y_work = _check_data(X, y, sizes, loss, wide)[1]  # the targets as the loss dtype has them
+    X, y = X_work, y_work
+    choices = FIGURES + OBJECTIVE_ONLY_FIGURES
     if isinstance(figures, str) or not isinstance(figures, Sequence):
-        raise ValueError(f"figures must be a sequence of names from {FIGURES}; got {figures!r}")
-    names = tuple(dict.fromkeys(check_choice(name, FIGURES, "figures") for name in figures))
+        raise ValueError(f"figures must be a sequence of names from {choices}; got {figures!r}")
+    names = tuple(dict.fromkeys(check_choice(name, choices, "figures") for name in figures))
     n_params = _n_params(sizes)
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray, dict[str, np.ndarray | float]]:
@@ -387,6 +433,7 @@ __all__ = [
     "FIGURES",
     "INIT_SCHEMES",
     "LOSSES",
+    "OBJECTIVE_ONLY_FIGURES",
     "SATURATION_THRESHOLDS",
     "MLPPass",
     "Objective",
