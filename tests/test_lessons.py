@@ -12,6 +12,7 @@ loss scale)."""
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from functools import cache
 
@@ -20,9 +21,11 @@ import pytest
 
 from vgapp import page
 from vgapp.formatting import superscript
-from vgapp.lab import lab_view, loss_text
-from vgapp.lab_controls import LAB_KEYS, LAB_LESSONS, LAB_SAMPLES, OFF, REMEDY_LOSS_SCALE
+from vgapp.lab import loss_text
+from vgapp.lab_controls import LAB_LESSONS, LAB_SAMPLES, OFF, REMEDY_LOSS_SCALE
 from vgapp.lab_runs import LAB_NOISE
+from vgapp.panels import lab as lab_panel
+from vgapp.training import TrainingEngine
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import DescentResult, gradient_descent
 from vgcore.mixed_precision import (
@@ -223,21 +226,51 @@ def test_deep_sigmoid_saturation_is_zero_up_to_the_stop():
     assert "no sigmoid unit saturates" in note(DEEP)
 
 
-def test_deep_sigmoid_page_shows_the_lessons_figures():
-    """The lab view of the lesson trains these runs: the same stop, the same losses."""
-    values = page.lesson_values(DEEP)
-    view = lab_view(**{key: values[key] for key in LAB_KEYS})
+@pytest.fixture(scope="module")
+def engine():
+    """The lab's training engine, training in threads (deterministic, no processes)."""
+    engine = TrainingEngine(backend="thread", max_running=2, watcher_timeout_s=120.0)
+    yield engine
+    engine.close()
+
+
+def page_runs(engine, key: str, *, to_budget: bool) -> tuple:
+    """The lesson as the page trains it: its runs' snapshots at the rules' stop, or continued
+    to the end of the budget, and the page's view of them."""
+    mine, theirs, remedy = lab_panel.specs(page.lesson_values(key))
+    specs = (mine, theirs)
+    deadline = time.monotonic() + 300
+    while not all(s.done for s in engine.view("lessons", specs)):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    stopped = engine.view("lessons", specs)
+    if to_budget:
+        for snapshot in stopped:
+            if snapshot.status == "waiting":
+                engine.continue_past_stop(snapshot.spec)
+        time.sleep(0.05)
+        while not all(s.status == "finished" for s in engine.view("lessons", specs)):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    snapshots = engine.view("lessons", specs)
+    return stopped, snapshots, lab_panel.compose(snapshots, remedy)
+
+
+def test_deep_sigmoid_page_shows_the_lessons_figures(engine):
+    """The lab trains these runs: your run stops where the core's does with loss ln 2, waits,
+    and continued to the budget reaches the note's loss; the page says so."""
     runs = deep_runs()
-    for panel, result in ((view.main, runs["sigmoid"]), (view.comparison, runs["relu_he"])):
-        lab = panel.run.result
-        assert lab.stopped_by == result.stopped_by
-        assert lab.stop_iter == result.stop_iter
-        np.testing.assert_array_equal(lab.loss, result.loss)
-    metrics = {metric.label: metric.value for metric in view.main.metrics}
-    assert metrics["loss there (F/n)"] == loss_text(
-        mean_loss(runs["sigmoid"], view.main.run.stop_step)
+    stopped, final, view = page_runs(engine, DEEP, to_budget=True)
+    mine = stopped[0]
+    assert mine.status == "waiting"
+    assert (mine.stopped_by, mine.stop_iter) == ("eps", runs["sigmoid"].stop_iter)
+    for snapshot, result in zip(final, (runs["sigmoid"], runs["relu_he"]), strict=True):
+        np.testing.assert_array_equal(snapshot.loss, result.loss)
+    loss_title = " ".join(np.atleast_1d(view.chart("lab_loss").spec["title"]["text"]))
+    assert f"{loss_text(mean_loss(runs['sigmoid'], runs['sigmoid'].stop_iter))} at the stop" in (
+        loss_title
     )
-    assert metrics["loss after the whole budget"] == loss_text(mean_loss(runs["sigmoid"], -1))
+    assert f"{loss_text(mean_loss(runs['sigmoid'], -1))} after" in loss_title
 
 
 # ---------------------------------------------------------------- float16
@@ -393,23 +426,12 @@ def test_float16_dynamic_scale_backs_off_and_changes_nothing_else_here():
     )
 
 
-@cache
-def float16_view():
-    values = page.lesson_values(FLOAT16)
-    return lab_view(**{key: values[key] for key in LAB_KEYS})
-
-
-def test_float16_page_trains_the_float16_run():
-    """The lab view's own run of the lesson is the float16 run above."""
-    np.testing.assert_array_equal(float16_view().main.run.result.loss, float16_run("float16").loss)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="vgapp.lab_runs does not train the 'mixed' remedy yet (another branch wires it)",
-)
-def test_float16_page_compares_with_mixed_precision():
-    """Once wired: the comparison run is mixed_precision_descent with the float32 loss."""
-    np.testing.assert_array_equal(
-        float16_view().comparison.run.result.loss, float16_run("mixed").loss
-    )
+def test_float16_page_trains_the_float16_and_the_mixed_precision_runs(engine):
+    """The lab's own runs of the lesson are the float16 run and mixed precision (with the
+    float32 loss) above, and the page's loss title states both."""
+    _, final, view = page_runs(engine, FLOAT16, to_budget=True)
+    np.testing.assert_array_equal(final[0].loss, float16_run("float16").loss)
+    np.testing.assert_array_equal(final[1].loss, float16_run("mixed").loss)
+    title = " ".join(np.atleast_1d(view.chart("lab_loss").spec["title"]["text"]))
+    assert loss_text(mean_loss(float16_run("float16"), -1)) in title
+    assert loss_text(mean_loss(float16_run("mixed"), -1)) in title

@@ -22,8 +22,9 @@ ACTIVATION_LABELS = {
 LAB_SAMPLES = 256
 """Samples in every built-in dataset of the lab (n in F/n)."""
 REMEDY_LOSS_SCALE = 1024.0
-"""Loss scale of the "loss scale" remedy: 2^10 rescues float16 gradients down to about
-6e-8 / 2^10 per entry without overflowing the summed weight gradients of a 256-sample batch."""
+"""Loss scale of the constant "loss scale" remedy: 2^10 lifts float16's back-propagated values
+2^10-fold, and may overflow the summed gradients (it does at step 0 in the float16 lesson); the
+"mixed" remedy scales dynamically instead, backing off on overflow."""
 
 OFF = "off"
 THRESHOLD_OPTIONS: tuple[str, ...] = (
@@ -205,8 +206,10 @@ LAB_CONTROLS: tuple[Control, ...] = (
         "Loss scale (float16)",
         "1",
         LOSS_SCALE_OPTIONS,
-        "Backpropagate loss_scale·F and divide the gradients by loss_scale afterwards (mixed "
-        "precision): small gradients survive float16; too large a scale overflows to ∞.",
+        "Backpropagate S·F in float16 and divide the gradient by S (rounded back to float16): "
+        "values below float16's underflow survive the backward pass; too large a scale "
+        "overflows to ∞. The scale alone: for mixed precision (float32 master weights, a "
+        "float32 loss, a dynamic scale) choose it as the comparison run.",
         labels={option: _power_of_two_label(option) for option in LOSS_SCALE_OPTIONS},
         widget="select_slider",
         when=When("lab_dtype", ("float16",)),

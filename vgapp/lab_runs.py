@@ -31,6 +31,7 @@ from vgapp.lab_controls import (
 from vgcore._validate import check_choice, check_int
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import DescentResult, DescentStep, gradient_descent
+from vgcore.mixed_precision import mixed_precision_descent, mixed_precision_objective
 from vgcore.mlp import Objective, flatten_params, init_mlp, mlp_objective
 from vgcore.stopping import StoppingRules
 
@@ -57,6 +58,9 @@ class RunSpec:
     loss_scale: float
     rules: StoppingRules
     seed: int
+    mixed: bool = False
+    """Mixed precision (``vgcore.mixed_precision``): float16 forward and backward on a float16
+    copy of float32 master weights, the loss in float32, a dynamic loss scale."""
 
     def sizes(self, n_inputs: int) -> tuple[int, ...]:
         """Layer widths [n_in, h, ..., h, 1]."""
@@ -68,7 +72,9 @@ class RunSpec:
         init = INIT_SHORT[self.init] + (
             f" s = {self.init_scale:g}" if self.init == "custom" else ""
         )
-        return f"{ACTIVATION_LABELS[self.activation]} network ({init} init, {self.dtype}{scale})"
+        precision = "mixed precision" if self.mixed else self.dtype
+        network = ACTIVATION_LABELS[self.activation]
+        return f"{network} network ({init} init, {precision}{scale})"
 
 
 @dataclass(frozen=True)
@@ -163,17 +169,38 @@ def train(
     keeping the parameters where the rules stopped it. ``observer`` sees every step (the
     training engine's worker streams the trace from it, and pauses or abandons the run there)."""
     x0 = initial_parameters(spec, data.X.shape[1])
-    result = gradient_descent(
-        run_objective(spec, data),
-        x0,
-        step=spec.step_rule,
-        eta=spec.eta,
-        rules=spec.rules,
-        dtype=spec.dtype,
-        run_past_stop=True,
-        progress=progress,
-        observer=observer,
-    )
+    if spec.mixed:  # from the same float16 start; the master weights are its float32 copy
+        objective = mixed_precision_objective(
+            spec.sizes(data.X.shape[1]),
+            data.X,
+            data.y,
+            spec.activation,
+            loss_of(data),
+            figures=LAB_FIGURES,
+            loss_dtype="float32",
+        )
+        result = mixed_precision_descent(
+            objective,
+            x0,
+            step=spec.step_rule,
+            eta=spec.eta,
+            rules=spec.rules,
+            run_past_stop=True,
+            progress=progress,
+            observer=observer,
+        )
+    else:
+        result = gradient_descent(
+            run_objective(spec, data),
+            x0,
+            step=spec.step_rule,
+            eta=spec.eta,
+            rules=spec.rules,
+            dtype=spec.dtype,
+            run_past_stop=True,
+            progress=progress,
+            observer=observer,
+        )
     last = max(result.loss.size - 1, 0)
     stop_step = last if result.stopped_by == "non_finite" else min(result.stop_iter, last)
     return LabRun(
@@ -234,4 +261,6 @@ def remedy_spec(spec: RunSpec, remedy: str) -> RunSpec:
         return dataclasses.replace(spec, activation="tanh", init="xavier")
     if remedy == "float32":
         return dataclasses.replace(spec, dtype="float32")
+    if remedy == "mixed":
+        return dataclasses.replace(spec, dtype="float16", loss_scale=1.0, mixed=True)
     return dataclasses.replace(spec, loss_scale=REMEDY_LOSS_SCALE)

@@ -418,7 +418,7 @@ def precision_breakdown(
             loss_dtype=wide,
         )
         _, grad, extras = objective(master)
-        return grad, extras["backprop_zeros"]
+        return grad, np.asarray(extras["backprop_zeros"])
 
     (plain, plain_zeros), (scaled, scaled_zeros) = (
         gradient(1.0, None),
