@@ -70,13 +70,13 @@ INSTRUMENT_JS = """
 
 # A function body reading the signature of the element ``root`` (``pagetools.expect``): the
 # first heading, the metrics and each chart's title lines (one <tspan> per line in Vega's SVG).
-_SIGNATURE_BODY = """
+_SIGNATURE_BODY = r"""
   const text = (m, id) => m.querySelector(`[data-testid='${id}']`)?.textContent.trim() ?? null;
   const heading = root.querySelector('h1, h2, h3, h4, h5, h6');
   const lines = chart => [...chart.querySelectorAll('.role-title text')].flatMap(t => {
     const spans = [...t.querySelectorAll('tspan')];
     return spans.length ? spans.map(s => s.textContent) : [t.textContent];
-  });
+  }).join(' ').replaceAll('. ', ' ').split(/\s+/).filter(w => w).join(' ');
   return {
     heading: heading ? (heading.querySelector('[data-heading-text]') ?? heading).textContent.trim()
                      : null,

@@ -50,26 +50,22 @@ def view_of(panel: str, values: Mapping[str, Any] | None = None) -> PanelView:
     return _view(panel, tuple(sorted(arguments.items())))
 
 
-def title_lines(spec: Mapping[str, Any]) -> list[str]:
-    """The lines a Vega-Lite spec's title draws: the title's, then the subtitle's."""
-    title = spec.get("title")
-    if title is None:
-        return []
-    if isinstance(title, str):
-        return [title]
-    lines: list[str] = []
-    for part in ("text", "subtitle"):
-        text = title.get(part)
-        if text:
-            lines += [text] if isinstance(text, str) else list(text)
-    return lines
+def title_text(spec: Mapping[str, Any]) -> str:
+    """A chart's title and subtitle as plain words (the page breaks the title into lines that fit
+    the chart's width, so lines are not compared): the spec's description, normalised."""
+    return normalised_title(str(spec.get("description", "")))
+
+
+def normalised_title(text: str) -> str:
+    """Words separated by single spaces, without the full stop that joins title and subtitle."""
+    return " ".join(text.replace(". ", " ").split())
 
 
 def signature_of(view: PanelView, heading: str | None) -> Signature:
     return {
         "heading": heading,
         "metrics": [[m.label, m.value] for m in view.metrics],
-        "titles": [title_lines(chart.spec) for chart in view.charts],
+        "titles": [title_text(chart.spec) for chart in view.charts],
     }
 
 

@@ -278,7 +278,7 @@ def test_a_dead_relu_layer_is_named_as_such_not_underflow(engine):
     states = {r.get("state") for u in unit_views(heat.spec) for r in u["data"]["values"]}
     assert DEAD_TEXT in states
     assert ZERO_TEXT not in states
-    assert "underflow" not in heat.spec["title"]["text"]
+    assert "underflow" not in heat.spec["description"]
 
 
 def test_saturation_is_drawn_only_where_it_shows_something(engine):

@@ -266,7 +266,7 @@ def test_deep_sigmoid_page_shows_the_lessons_figures(engine):
     assert (mine.stopped_by, mine.stop_iter) == ("eps", runs["sigmoid"].stop_iter)
     for snapshot, result in zip(final, (runs["sigmoid"], runs["relu_he"]), strict=True):
         np.testing.assert_array_equal(snapshot.loss, result.loss)
-    loss_title = " ".join(np.atleast_1d(view.chart("lab_loss").spec["title"]["text"]))
+    loss_title = view.chart("lab_loss").spec["description"]
     assert f"{loss_text(mean_loss(runs['sigmoid'], runs['sigmoid'].stop_iter))} at the stop" in (
         loss_title
     )
@@ -432,6 +432,6 @@ def test_float16_page_trains_the_float16_and_the_mixed_precision_runs(engine):
     _, final, view = page_runs(engine, FLOAT16, to_budget=True)
     np.testing.assert_array_equal(final[0].loss, float16_run("float16").loss)
     np.testing.assert_array_equal(final[1].loss, float16_run("mixed").loss)
-    title = " ".join(np.atleast_1d(view.chart("lab_loss").spec["title"]["text"]))
+    title = view.chart("lab_loss").spec["description"]
     assert loss_text(mean_loss(float16_run("float16"), -1)) in title
     assert loss_text(mean_loss(float16_run("mixed"), -1)) in title

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy as np
 import pytest
 
 from vgapp.page import PANELS
@@ -23,7 +22,7 @@ def view(panel: str, **changes):
 
 
 def subtitle(spec: dict) -> str:
-    return " ".join(np.atleast_1d(spec["title"].get("subtitle", "")))
+    return spec["description"]
 
 
 @pytest.mark.parametrize(

@@ -74,9 +74,12 @@ def _step_x(
     """The symlog step axis shared by the loss, heatmap and saturation charts; with a budget,
     it spans the whole budget, so a run in progress grows across a fixed axis."""
     scale: dict[str, Any] = {"type": "symlog"}
+    axis: dict[str, Any] = {"tickCount": 4}
     if budget is not None:
         scale["domain"] = [0, max(budget, 1)]
-    x = vl.field("step", vl.Q, scale=scale)
+        # 0, the powers of ten below the budget, and the budget (flush inside the plot)
+        axis = {"values": [v for v in (0, 10, 100, 1000) if v < budget] + [budget]}
+    x = vl.field("step", vl.Q, scale=scale, axis=axis)
     if with_title:
         x["title"] = SHORT_STEP_TITLE if short else STEP_TITLE
     return x
@@ -466,7 +469,7 @@ def boundary_chart(
             vl.Q,
             scale={"domain": [0, 0.5, 1], "range": [ORANGE, "#f7f7f7", SKY]},
             title="P(class 1)",
-            legend={"orient": "bottom", "direction": "horizontal", "gradientLength": 120},
+            legend={"orient": "bottom", "direction": "horizontal", "gradientLength": 100},
         ),
         tooltip=[
             vl.field("x1_centre", vl.Q, title="x₁", format=".2f"),
@@ -495,8 +498,8 @@ def boundary_chart(
         },
         x=vl.field("x1", vl.Q),
         y=vl.field("x2", vl.Q),
-        color=vl.field("label", vl.N, scale=classes, title="data", legend={"orient": "bottom"}),
-        shape=vl.field("label", vl.N, title="data", legend={"orient": "bottom"}),
+        color=vl.field("label", vl.N, scale=classes, title="data", legend=None),
+        shape=vl.field("label", vl.N, title="data", legend=None),
         tooltip=[
             vl.field("x1", vl.Q, title="x₁", format=".2f"),
             vl.field("x2", vl.Q, title="x₂", format=".2f"),

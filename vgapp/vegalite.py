@@ -10,6 +10,7 @@ The tests validate every spec against the Vega-Lite schema.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from typing import Any
 
@@ -79,25 +80,39 @@ def log_axis(**properties: Any) -> dict[str, Any]:
     }
 
 
-TITLE_LINE = 38
-SUBTITLE_LINE = 46
-"""Longest title and subtitle lines in characters: Vega cuts a line wider than the chart with an
-ellipsis, and a headline chart at 150 % zoom of 1440x900 (or on a 390 px phone) is about 280 px
-wide: 38 characters of 14 px bold, 46 of 12 px."""
-
-
-WIDE = 2
-"""A chart as wide as the page (not a column) takes lines this many times longer."""
+TITLE_WIDTHS = ((240, 28), (400, 40))
+"""(plot width in px, longest title line in characters): below each width the title is broken
+into lines of at most that many characters (14 px bold), chosen in the browser from the chart's
+own width (Vega cuts a line wider than the chart with an ellipsis); wider charts take
+``TITLE_LINE`` (or twice that for a ``wide`` chart)."""
+TITLE_LINE = 64
+SUBTITLE_LINE = 36
+"""Longest subtitle line in characters (12 px): a subtitle cannot be chosen by width (Vega-Lite
+takes only a fixed subtitle), so it is broken for the narrowest chart, a headline chart at 150 %
+zoom of 1440x900 or on a 390 px phone (about 230 px)."""
 
 
 def title(text: str, subtitle: str | None = None, *, wide: bool = False) -> dict[str, Any]:
-    """A chart title that states the finding, with an optional subtitle; long ones are broken
-    into lines (an array of lines, as Vega takes them); ``wide`` for a full-width chart."""
-    factor = WIDE if wide else 1
-    spec: dict[str, Any] = {"text": _lines(text, TITLE_LINE * factor), "anchor": "start"}
+    """A chart title that states the finding, broken into lines that fit the chart's width,
+    with an optional subtitle; the plain text becomes the chart's description (``chart``)."""
+    widest = _as_list(_lines(text, TITLE_LINE * (2 if wide else 1)))
+    expression = json.dumps(widest, ensure_ascii=False)
+    for width, limit in reversed(TITLE_WIDTHS):
+        lines = json.dumps(_as_list(_lines(text, limit)), ensure_ascii=False)
+        expression = f"width < {width} ? {lines} : {expression}"
+    spec: dict[str, Any] = {"text": {"expr": expression}, "anchor": "start"}
     if subtitle:
-        spec["subtitle"] = _lines(subtitle, SUBTITLE_LINE * factor)
+        spec["subtitle"] = _lines(subtitle, SUBTITLE_LINE)
+    spec[_PLAIN] = f"{text}. {subtitle}" if subtitle else text
     return spec
+
+
+_PLAIN = "_plain"
+"""The key under which ``title`` hands the plain text to ``chart`` (never sent)."""
+
+
+def _as_list(lines: str | list[str]) -> list[str]:
+    return [lines] if isinstance(lines, str) else lines
 
 
 def _lines(text: str, width: int) -> str | list[str]:
@@ -154,6 +169,8 @@ def chart(
     """The top-level layered spec: fixed plot height, width fitted to the column (title and
     legends outside the plot). ``square`` keeps the plot's aspect: width = height (the 2-D
     surfaces, whose axes share their units)."""
+    title = dict(title)
+    description = title.pop(_PLAIN, None)
     spec: dict[str, Any] = {
         "$schema": SCHEMA,
         "config": CONFIG,
@@ -162,6 +179,8 @@ def chart(
         "autosize": {"type": "fit-x", "contains": "padding"},
         "layer": layers,
     }
+    if description:
+        spec["description"] = description  # the text screen readers read for the chart
     if square:
         spec["width"] = height
         spec["autosize"] = {"type": "pad"}

@@ -435,10 +435,11 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
             legend={
                 "title": None,
                 "orient": "bottom",
-                "columns": 3,
+                # as many columns as the chart's width holds (one on a narrow screen)
+                "columns": {"expr": "width < 260 ? 1 : width < 380 ? 2 : 3"},
                 "symbolSize": 60,
                 "rowPadding": 2,
-                "labelLimit": 110,
+                "labelLimit": 100,
                 "labelExpr": " : ".join(
                     f"datum.label == {n!r} ? {shown_name!r}"
                     for n, shown_name in zip(names, legend_names, strict=True)

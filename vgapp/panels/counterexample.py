@@ -236,7 +236,7 @@ def chart(frame: pd.DataFrame, *, title: dict, eps_stop: bool) -> dict:
             vl.field("log10_f_at_x_k", vl.Q, title="log₁₀ f(x_k)", format=".6~f"),
         ],
     )
-    layers = [line, *vl.reference_line(log10_max, "float64's largest, 1.8·10³⁰⁸")]
+    layers = [line, *vl.reference_line(log10_max, "float64's max")]
     if reached.any():
         layers.append(
             vl.layer(

@@ -243,7 +243,12 @@ def norm_chart(frame: pd.DataFrame, bound_label: str | None, title: dict) -> dic
         rows += vl.rows(k=k[positive], norm=values[positive], series=name)
         zeros += vl.rows(k=k[values == 0], text="exactly 0")
     dashes = [[1, 0], [4, 2], [6, 3]][: len(names)]
-    legend = {"orient": "bottom", "columns": 3, "labelLimit": 120, "title": None}
+    legend = {
+        "orient": "bottom",
+        "columns": {"expr": "width < 300 ? 1 : 3"},
+        "labelLimit": 160,
+        "title": None,
+    }
     layers = [
         vl.layer(
             rows,
