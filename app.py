@@ -382,7 +382,7 @@ def draw_lab(box: Any) -> None:
         st.rerun()
     write_link()
     polling = lab_active(snapshots) or time.monotonic() < st.session_state.get("lab_poll_until", 0)
-    if polling != st.session_state.get("lab_polling", False):
+    if polling != st.session_state.get("lab_polling", True):
         st.session_state["lab_polling"] = polling
         st.rerun()  # draw the lab again as a fragment that polls (or stops polling)
 

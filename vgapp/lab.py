@@ -463,8 +463,7 @@ def lab_view(mine: Snapshot, theirs: Snapshot | None, *, remedy: str) -> PanelVi
         keep = tuple(int(k) for k in markers["step"])
         title = titled(
             loss_title(you, other, remedy),
-            "Mean loss per sample F/n. Dots: where each enabled rule first holds; dashed: where "
-            "the rules stopped your run.",
+            "Mean loss F/n. Dots: rules first holding; dashed: your stop.",
             wide=True,
         )
         chart = lab_charts.loss_chart(

@@ -27,7 +27,7 @@ MAX_LOSS_POINTS = 300
 MAX_HEATMAP_CELLS = 1000
 MAX_HEATMAP_COLUMNS = 150
 MAX_SATURATION_POINTS = 700
-FIT_HEIGHT = 150
+FIT_HEIGHT = 135
 BOUNDARY_DIGITS = 4
 CHART_DIGITS = 4
 """Significant digits of the values in a chart's data (the CSV frames keep every digit)."""
