@@ -107,7 +107,7 @@ def floor_signature(i: int) -> dict:
 
 
 def chart_floor_signature(i: int) -> dict:
-    return {"heading": None, "metrics": [], "titles": [[f"depth = {600 + i}"]]}
+    return {"heading": None, "metrics": [], "titles": [f"depth = {600 + i}"]}
 
 
 def slider_target(server: StreamlitServer, section: str, key: str, start: Any) -> Target:

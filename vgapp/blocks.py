@@ -6,8 +6,9 @@ block. Tests read the same blocks, so what is tested is what is drawn.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import pandas as pd
@@ -33,14 +34,20 @@ class Metrics:
 class Chart:
     """A Vega-Lite chart with its text alternative and the data behind it.
 
-    ``name`` names the downloads (``<name>.csv``); ``caption`` shows the text alternative under
-    the chart too."""
+    ``name`` names the downloads (``<name>.csv``); ``data`` is the data behind the chart, or a
+    function that makes it (run once, when the data is first asked for: a download);
+    ``caption`` shows the text alternative under the chart too."""
 
     name: str
     spec: dict[str, Any]
     alt: str
-    frame: pd.DataFrame
+    data: pd.DataFrame | Callable[[], pd.DataFrame]
     caption: bool = True
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The data behind the chart (the CSV download)."""
+        return self.data if isinstance(self.data, pd.DataFrame) else self.data()
 
     @property
     def stretch(self) -> bool:

@@ -101,7 +101,12 @@ def _floor_log2(a: Fraction) -> int:
 def _floor_scaled(a: Fraction, base: int, power: int) -> tuple[int, int, int]:
     """``(q, r, den)`` with ``a * base**power = q + r / den``, ``0 <= r < den``, in integers."""
     n, d = a.numerator, a.denominator
-    if power >= 0:
+    if base == 2:  # a shift, not a multiplication by a big power
+        if power >= 0:
+            n <<= power
+        else:
+            d <<= -power
+    elif power >= 0:
         n *= base**power
     else:
         d *= base**-power
@@ -132,10 +137,14 @@ def log10_exact(x: Fraction | int) -> float:
         return -math.inf
     shift = 256 - _floor_log2(a)
     q = _floor_scaled(a, 2, shift)[0]
-    context = Context(prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN)
-    log_whole = Decimal(q).ln(context)
-    log_scale = context.multiply(shift, Decimal(2).ln(context))
-    return float(context.divide(context.subtract(log_whole, log_scale), Decimal(10).ln(context)))
+    log_whole = Decimal(q).ln(_LOG_CONTEXT)
+    log_scale = _LOG_CONTEXT.multiply(shift, _LN2)
+    return float(_LOG_CONTEXT.divide(_LOG_CONTEXT.subtract(log_whole, log_scale), _LN10))
+
+
+_LOG_CONTEXT = Context(prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN)
+_LN2 = Decimal(2).ln(_LOG_CONTEXT)
+_LN10 = Decimal(10).ln(_LOG_CONTEXT)
 
 
 def _decimal_exponent(a: Fraction) -> int:

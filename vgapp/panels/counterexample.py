@@ -158,14 +158,25 @@ def view(
     )
     ks = steps_to_plot(steps)
     values = gd_value_trace(report, ks)
-    frame = pd.DataFrame(
+    logs = pd.DataFrame(
         {
-            "step_k": [exact_sci(k, 6, plain=True) for k in ks],
             "log10_step_k": [log10_exact(k) if k > 0 else -math.inf for k in ks],
-            "f_at_x_k": [exact_sci(v, 6, plain=True) for v in values],
             "log10_f_at_x_k": [log10_exact(v) for v in values],
         }
     )
+
+    def frame() -> pd.DataFrame:
+        """The CSV: each plotted step and value exactly (6 digits), with their log10."""
+        exact = pd.DataFrame(
+            {
+                "step_k": [exact_sci(k, 6, plain=True) for k in ks],
+                "f_at_x_k": [exact_sci(v, 6, plain=True) for v in values],
+            }
+        )
+        return pd.concat([exact, logs], axis=1)[
+            ["step_k", "log10_step_k", "f_at_x_k", "log10_f_at_x_k"]
+        ]
+
     if steps == 1:
         finding = (
             f"One step of η·c = {exact_text(report.eta * report.c)} jumps from p past the minimum"
@@ -177,7 +188,7 @@ def view(
         )
     eps_first = any(o.rule == "eps" and o.fires_at_step == 1 for o in report.outcomes)
     spec = chart(
-        frame,
+        logs,
         title=vl.title(
             f"The gradient is {exact_text(report.derivative)}, the value "
             f"{exact_text(report.value)}",

@@ -54,6 +54,8 @@ CONTROLS = (
 )  # fmt: skip
 
 DESCENT_GATOL = 1e-10
+NORM_POINTS = 150
+"""Iterations drawn per series (the CSV keeps every one): the chart is re-sent on every move."""
 THEOREM = (
     "If F is bounded below and its gradient L-Lipschitz (it changes by at most L times the "
     "distance moved: L bounds the curvature), gradient descent with a constant step "
@@ -234,13 +236,13 @@ def norm_chart(frame: pd.DataFrame, bound_label: str | None, title: dict) -> dic
     if bound_label is not None:
         columns["rate_bound"] = bound_label
     names = list(columns.values())
-    index = vl.plot_indices(len(frame))
+    index = vl.plot_indices(len(frame), max_points=NORM_POINTS)
     k = frame["k"].to_numpy()[index]
     rows, zeros = [], []
     for column, name in columns.items():
         values = frame[column].to_numpy()[index]
         positive = (values > 0) & np.isfinite(values)
-        rows += vl.rows(k=k[positive], norm=values[positive], series=name)
+        rows += vl.rows(k=k[positive], norm=vl.rounded(values[positive], 4), series=name)
         zeros += vl.rows(k=k[values == 0], text="exactly 0")
     dashes = [[1, 0], [4, 2], [6, 3]][: len(names)]
     legend = {

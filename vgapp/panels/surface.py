@@ -22,6 +22,8 @@ SURFACE_LABELS = {
 }
 AXIS_NAMES = {"two_weight_net": ("a", "b")}
 SURFACE_SIZE = 250
+GRID = 25
+"""Cells per side of the contour grid (a 10 px cell on the 250 px plot)."""
 """Plot side in CSS pixels: the two axes share their units, so the plot is square."""
 
 
@@ -37,9 +39,9 @@ def axis_names(surface: str) -> tuple[str, str]:
 
 @cache
 def surface_layers(surface: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The function on a 33 × 33 grid and the field of descent directions on 13 × 13 (each
-    function's data never changes: computed once per process, read-only)."""
-    xs, ys, values = grid_values(surface, 33)
+    """The function on a ``GRID`` × ``GRID`` grid and the field of descent directions on
+    13 × 13 (each function's data never changes: computed once per process, read-only)."""
+    xs, ys, values = grid_values(surface, GRID)
     grid_x, grid_y = np.meshgrid(xs, ys)
     cells = pd.DataFrame({"x": grid_x.ravel(), "y": grid_y.ravel(), "F": values.ravel()})
     fx, fy, u, v = gradient_field(surface, 13)
@@ -72,10 +74,8 @@ def surface_chart(
     y = vl.field("y0", vl.Q, scale=y_scale, title=y_name, axis={"grid": False})
     heat = vl.layer(
         vl.rows(
-            x0=cells["x"] - half_x,
-            x1=cells["x"] + half_x,
-            y0=cells["y"] - half_y,
-            y1=cells["y"] + half_y,
+            x=np.round(cells["x"].to_numpy(), 6),
+            y=np.round(cells["y"].to_numpy(), 6),
             F=vl.rounded(cells["F"].to_numpy(), 3),
         ),
         {"type": "rect", "strokeWidth": 0},
@@ -93,6 +93,13 @@ def surface_chart(
         ),
         tooltip=[vl.field("F", vl.Q, title="F", format=".3g")],
     )
+    # cell edges computed in the browser: a third of the JSON sent on every move
+    heat["transform"] = [
+        {"calculate": f"datum.x - {float(half_x)!r}", "as": "x0"},
+        {"calculate": f"datum.x + {float(half_x)!r}", "as": "x1"},
+        {"calculate": f"datum.y - {float(half_y)!r}", "as": "y0"},
+        {"calculate": f"datum.y + {float(half_y)!r}", "as": "y1"},
+    ]
     arrows = vl.layer(
         vl.records(field.round(4)),
         {"type": "point", "shape": "arrow", "filled": True, "size": 90, "color": "white",
@@ -104,9 +111,10 @@ def surface_chart(
     )  # fmt: skip
     layers = [heat, arrows]
     if path is not None and len(path):
+        keep = vl.plot_indices(len(path), max_points=150)
         layers.append(
             vl.layer(
-                vl.rows(x=path[:, 0], y=path[:, 1], k=np.arange(len(path))),
+                vl.rows(x=vl.rounded(path[keep, 0], 4), y=vl.rounded(path[keep, 1], 4), k=keep),
                 {"type": "line", "color": vl.ORANGE, "clip": True, "point": {"size": 18,
                  "color": vl.ORANGE}},
                 x=vl.field("x", vl.Q, scale=x_scale),
