@@ -168,10 +168,10 @@ def test_exact_text_trims_only_exact_mantissas(value, text):
 
 
 def lines_of(spec: dict) -> dict[str, list[tuple[float, float]]]:
-    rows = [r for u in unit_views(spec) for r in u["data"]["values"] if "series" in r]
+    rows = [r for u in unit_views(spec) for r in u["data"]["values"] if "s" in r]
     found: dict[str, list[tuple[float, float]]] = {}
     for row in rows:
-        found.setdefault(row["series"], []).append((row["x"], row["log10_abs"]))
+        found.setdefault(row["s"], []).append((row["x"], row["v"]))
     return found
 
 

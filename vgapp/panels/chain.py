@@ -95,6 +95,8 @@ CORRECTION = (
     "A correction to the source: it puts σ′ in [0, 1]. The sharp range is (0, 1/4]: σ′ is never "
     "0, and at most 1/4 (at z = 0), hence |dF/dw₁| ≤ 4^−(L−1)·Π|wᵢ| over i = 2..L."
 )
+CHAIN_POINTS = 200
+"""x positions drawn per series (transitions kept; the CSV keeps every one)."""
 MAX_DEPTH_SAMPLES = 90
 """Prefix depths sampled each way (linear and geometric) when L is larger than this."""
 ORDERS_OFF = 1.0
@@ -394,17 +396,18 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
         logs = {name: np.log10(np.abs(v)) for name, v in series.dtypes.items()}
     plotted = {"exact": series.exact, **logs, **series.guides}
     labels = {"exact": "exact", **{n: n for n in DTYPES}, **guide_labels}
+    # One-letter codes in the rows keep the spec small (it is re-sent on every move); the
+    # legend and the tooltip spell them out.
+    codes = {key: "abcdefg"[i] for i, key in enumerate(plotted)}
     keep = [vl.state_changes(~np.isfinite(v)) for v in plotted.values()]
-    index = vl.plot_indices(series.x.size, np.concatenate(keep))
+    index = vl.plot_indices(series.x.size, np.concatenate(keep), max_points=CHAIN_POINTS)
     rows, low, high = [], math.inf, -math.inf
     for key, values in plotted.items():
         picked = values[index]
         finite = np.isfinite(picked)
         if finite.any():
             low, high = min(low, picked[finite].min()), max(high, picked[finite].max())
-        rows += vl.rows(
-            x=series.x[index][finite], log10_abs=np.round(picked[finite], 3), series=labels[key]
-        )
+        rows += vl.rows(x=series.x[index][finite], v=np.round(picked[finite], 2), s=codes[key])
     if not rows:
         low, high = -1.0, 1.0
     span = max(high - low, 1.0)
@@ -412,25 +415,29 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
     lanes = {name: low - lane * (1.5 + 1.2 * i) for i, name in enumerate(reversed(DTYPES))}
     x_scale = {"domain": [float(series.x[0]) - 0.5, float(series.x[-1]) + 0.5], "nice": False}
     y_scale = {"domain": [low - lane * (1.5 + 1.2 * len(DTYPES)), high + lane * 0.5], "nice": False}
-    shown = [k for k in plotted if any(r["series"] == labels[k] for r in rows)]
-    names = [labels[k] for k in shown]
+    shown = [k for k in plotted if any(r["s"] == codes[k] for r in rows)]
+    names = [codes[k] for k in shown]
     hidden = hidden_under(plotted, shown)
     legend_names = [
         f"{labels[k]} (under {labels[hidden[k]]})" if k in hidden else labels[k] for k in shown
     ]
+    spelled = (
+        " : ".join(f"datum.s == {codes[k]!r} ? {labels[k]!r}" for k in shown)
+        + " : datum.s"
+    )
     curves = vl.layer(
         rows,
         {"type": "line", "clip": True, "strokeWidth": 2},
         x=vl.field("x", vl.Q, scale=x_scale, title=series.x_title),
         y=vl.field(
-            "log10_abs",
+            "v",
             vl.Q,
             scale=y_scale,
             title=f"|{series.symbol}|",
             axis=vl.power_axis(values=vl.nice_ticks(low, high)),
         ),
         color=vl.field(
-            "series",
+            "s",
             vl.N,
             legend={
                 "title": None,
@@ -449,17 +456,18 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
             scale={"domain": names, "range": [STYLE[k][0] for k in shown]},
         ),
         strokeDash=vl.field(
-            "series",
+            "s",
             vl.N,
             legend=None,
             scale={"domain": names, "range": [STYLE[k][1] for k in shown]},
         ),
         tooltip=[
-            vl.field("series", vl.N),
+            vl.field("name", vl.N, title="series"),
             vl.field("x", vl.Q, title=series.x_title),
-            vl.field("log10_abs", vl.Q, title=f"log₁₀|{series.symbol}|", format=".4f"),
+            vl.field("v", vl.Q, title=f"log₁₀|{series.symbol}|", format=".2f"),
         ],
     )
+    curves["transform"] = [{"calculate": spelled, "as": "name"}]
     lane_x = float(series.x[0]) + (float(series.x[-1]) - float(series.x[0])) * 0.005
     lane_labels = vl.layer(
         vl.rows(dtype=list(lanes), y=list(lanes.values()), x=[lane_x] * len(lanes)),

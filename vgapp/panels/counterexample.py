@@ -75,7 +75,7 @@ def decimal_string(mantissa: float, exponent: int) -> str:
     return f"{mantissa:.2f}e{exponent}"
 
 
-def steps_to_plot(steps_to_minimum: int, points: int = 40) -> list[int]:
+def steps_to_plot(steps_to_minimum: int, points: int = 30) -> list[int]:
     """Step counts to plot: powers of ten up to the minimum, then the last stretch before it
     (the fractions 1 − 10⁻ᵐ of the way, where the value finally falls), then the minimum."""
     if steps_to_minimum <= 1:
