@@ -195,7 +195,9 @@ def interaction(target: Target) -> dict[str, float]:
         "drawing after it (ms)": med([r["now"] - r["lastMsg"] for r in rows]),
         "messages": med([r["messages"] for r in rows]),
         "kB": med([r["bytes"] / 1e3 for r in rows]),
-        "server CPU (ms)": med([c * 1e3 for c in target.cpu]),
+        # the mean, not the median: /proc counts CPU in 10 ms ticks, so a median of per-move
+        # deltas can only be a multiple of 10 ms; the sum over all moves is exact to one tick
+        "server CPU (ms)": sum(target.cpu) * 1e3 / max(len(target.cpu), 1),
     }
 
 
@@ -269,13 +271,20 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=7, help="first renders per app")
     parser.add_argument("--presses", type=int, default=15, help="measured moves per target")
     parser.add_argument("--profile", action="store_true", help="then py-spy the page server")
+    parser.add_argument(
+        "--post-script-gc",
+        action="store_true",
+        help="run every server with Streamlit's default gc.collect(2) after each run (the "
+        "project's config turns it off): to measure what that setting is worth",
+    )
     args = parser.parse_args()
+    extra = ("--runner.postScriptGC=true",) if args.post_script_gc else ()
 
     bench = REPO_ROOT / "bench"
     servers = {
-        "floor": start_streamlit(bench / "floor_app.py"),
-        "chart floor": start_streamlit(bench / "floor_chart_app.py"),
-        "page": start_streamlit(),
+        "floor": start_streamlit(bench / "floor_app.py", extra_args=extra),
+        "chart floor": start_streamlit(bench / "floor_chart_app.py", extra_args=extra),
+        "page": start_streamlit(extra_args=extra),
     }
     floors = [
         Target("floor: one metric", servers["floor"], "", MAIN, floor_signature,

@@ -389,7 +389,9 @@ def run_blocks(run: RunView, name: str, domain: tuple[float, float] | None) -> t
 
 
 def loss_title(mine: RunView, theirs: RunView | None, remedy: str) -> str:
-    mine_name = f"{ACTIVATION_LABELS[mine.spec.activation]} ({mine.spec.dtype})"
+    size = f"{mine.spec.depth} × {mine.spec.width}"
+    precision = "mixed" if mine.spec.mixed else mine.spec.dtype
+    mine_name = f"{size} {ACTIVATION_LABELS[mine.spec.activation]} ({precision})"
     if mine.rule_stopped and mine.snapshot.continued:
         head = (
             f"{mine_name}: {loss_text(mine.loss_at_stop)} at the stop, "

@@ -421,10 +421,7 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
     legend_names = [
         f"{labels[k]} (under {labels[hidden[k]]})" if k in hidden else labels[k] for k in shown
     ]
-    spelled = (
-        " : ".join(f"datum.s == {codes[k]!r} ? {labels[k]!r}" for k in shown)
-        + " : datum.s"
-    )
+    spelled = " : ".join(f"datum.s == {codes[k]!r} ? {labels[k]!r}" for k in shown) + " : datum.s"
     curves = vl.layer(
         rows,
         {"type": "line", "clip": True, "strokeWidth": 2},
