@@ -290,7 +290,7 @@ def draw_panel(key: str, box: Any) -> None:
 
 # ---------------------------------------------------------------- the training lab
 
-LAB_POLL_S = 0.3
+LAB_POLL_S = 0.5
 """How often the lab redraws while a run trains."""
 FIRST_PICTURE_S = 0.2
 """After a change, how long the lab waits for the first steps before it draws (so the first
@@ -336,55 +336,89 @@ def draw_transport(engine: training.TrainingEngine, snapshots: Snapshots) -> Any
             waiting,
         ),
     ]
-    pressed = False
     with st.container(horizontal=True, gap="small"):
         for label, icon, act, enabled in actions:
-            if st.button(label, icon=icon, disabled=not enabled, key=f"lab_{label.split()[0]}"):
-                for spec in specs:
-                    act(spec)
-                pressed = True
-        downloads = st.container()  # the download menu goes at the end of this row
-    if pressed:
-        st.session_state["lab_poll_until"] = time.monotonic() + AFTER_ACTION_S
-    return downloads
+            st.button(
+                label,
+                icon=icon,
+                disabled=not enabled,
+                key=f"lab_{label.split()[0]}",
+                on_click=lab_action,
+                args=(act, specs),
+            )
+        return st.container()  # the download menu goes at the end of this row
 
 
-def draw_lab(box: Any) -> None:
-    """The lab panel: its controls, the transport buttons and the runs as they stand. Drawn
-    in a fragment that reruns every ``LAB_POLL_S`` while a run trains."""
-    panel = page.PANELS["lab"]
-    values = current_values()
-    draw_controls(panel, box, values)
+def lab_action(act: Callable[[Any], Any], specs: list[Any]) -> None:
+    """A transport button: ``act`` on both runs, then poll a while (they take a moment)."""
+    for spec in specs:
+        act(spec)
+    st.session_state["lab_poll_until"] = time.monotonic() + AFTER_ACTION_S
+
+
+def lab_polling(snapshots: Snapshots) -> bool:
+    return lab_active(snapshots) or time.monotonic() < st.session_state.get("lab_poll_until", 0)
+
+
+def lab_snapshots(specs: tuple[Any, ...]) -> Snapshots:
+    """The runs as they stand; right after a change, once their first steps are in (at most
+    ``FIRST_PICTURE_S``), so that the first picture already shows a loss and a heatmap."""
     engine = lab_engine()
-    session = lab_session()
-    mine, theirs, remedy = lab_panel.specs(panel.arguments(values))
-    specs = (mine,) if theirs is None else (mine, theirs)
-    snapshots = engine.view(session, specs)
+    snapshots = engine.view(lab_session(), specs)
     deadline = time.monotonic() + FIRST_PICTURE_S
     while lab_active(snapshots) and snapshots[0].recorded < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
-        snapshots = engine.view(session, specs)
+        snapshots = engine.view(lab_session(), specs)
+    return snapshots
+
+
+def draw_runs(snapshots: Snapshots, remedy: str) -> None:
+    """The transport buttons and the runs as they stand."""
+    engine = lab_engine()
+    downloads = draw_transport(engine, snapshots)
+    queued = [s for s in snapshots if s.status == training.QUEUED]
+    if queued:
+        st.info(
+            f"Waiting for a free training slot: position {queued[0].queue_position} in the "
+            f"queue ({engine.stats().running} trainings run at once on this server).",
+            icon=":material/hourglass_top:",
+        )
+    result = lab_panel.compose(snapshots, remedy)
+    with downloads:
+        draw_downloads("lab", result.charts)
+    draw_blocks(result.blocks)
+
+
+@st.fragment(run_every=LAB_POLL_S)
+def draw_runs_live(specs: tuple[Any, ...], remedy: str) -> None:
+    """The runs, redrawn every ``LAB_POLL_S`` while they train. Once they are done, one full
+    rerun draws the lab without this fragment, which cancels its timer in the browser (a
+    fragment's own run cannot change its ``run_every``); this run draws nothing then, since
+    the browser would only draw the same picture twice."""
+    snapshots = lab_engine().view(lab_session(), specs)
+    if not lab_polling(snapshots):
+        st.rerun()
+    draw_runs(snapshots, remedy)
+
+
+def draw_lab(box: Any) -> None:
+    """The lab panel (a fragment): its controls, and the runs, live while they train. A lab
+    control or a transport button reruns this fragment, which starts the live redraw at once."""
+    panel = page.PANELS["lab"]
+    values = current_values()
+    draw_controls(panel, box, values)
+    mine, theirs, remedy = lab_panel.specs(panel.arguments(values))
+    specs = (mine,) if theirs is None else (mine, theirs)
+    snapshots = lab_snapshots(specs)
     with st.container(key="panel-lab"):
         st.markdown(f"#### {panel.title}")
-        downloads = draw_transport(engine, snapshots)
-        queued = [s for s in snapshots if s.status == training.QUEUED]
-        if queued:
-            st.info(
-                f"Waiting for a free training slot: position {queued[0].queue_position} in the "
-                f"queue ({engine.stats().running} trainings run at once on this server).",
-                icon=":material/hourglass_top:",
-            )
-        result = lab_panel.compose(snapshots, remedy)
-        with downloads:
-            draw_downloads("lab", result.charts)
-        draw_blocks(result.blocks)
+        if lab_polling(snapshots):
+            draw_runs_live(specs, remedy)
+        else:
+            draw_runs(snapshots, remedy)
     if st.session_state.pop("lesson_left", False):
         st.rerun()
     write_link()
-    polling = lab_active(snapshots) or time.monotonic() < st.session_state.get("lab_poll_until", 0)
-    if polling != st.session_state.get("lab_polling", True):
-        st.session_state["lab_polling"] = polling
-        st.rerun()  # draw the lab again as a fragment that polls (or stops polling)
 
 
 def draw_header() -> None:
@@ -428,8 +462,7 @@ def draw_section(section: Section) -> None:
         )
     boxes = [st.sidebar.expander(panel.title, expanded=True) for panel in section.panels]
     if section.key == "lab":
-        every = LAB_POLL_S if st.session_state.get("lab_polling", True) else None
-        st.fragment(draw_lab, run_every=every)(boxes[0])
+        st.fragment(draw_lab)(boxes[0])
     elif section.side_by_side:
         for column, panel, box in zip(
             st.columns(len(section.panels), gap="medium"), section.panels, boxes, strict=True

@@ -4,8 +4,8 @@ A plain entry module of our own, started by the engine with ``subprocess.Popen``
 of a fresh interpreter): nothing of the server process is inherited or changed, so there is no
 ``__main__`` to re-import and no ``PYTHONPATH`` to rewrite. The engine passes the child's
 environment (one BLAS thread, glibc's malloc thresholds) and starts it in the project root so
-that ``-m`` finds ``vgapp``. The child lowers its own priority (``os.nice``), imports and warms
-up the lab, says ``("ready", pid)`` and then trains one ``RunSpec`` at a time as told.
+that ``-m`` finds ``vgapp``. The child imports and warms up the lab, lowers its own priority
+(``os.nice``), says ``("ready", pid)`` and then trains one ``RunSpec`` at a time as told.
 
 Protocol: pickled tuples in frames of an 8-byte little-endian length and the pickle, engine ->
 child on stdin, child -> engine on stdout (the child's own fd 1 is pointed at stderr, so a stray
@@ -308,8 +308,6 @@ def main(argv: list[str]) -> None:
     os.dup2(2, 1)  # print() now goes to stderr, never into a frame
     sys.stdout = sys.stderr
     niceness = int(argv[0]) if argv else 0
-    if niceness and hasattr(os, "nice"):
-        os.nice(niceness)
     commands: queue.Queue = queue.Queue()
     lock = threading.Lock()
 
@@ -329,7 +327,9 @@ def main(argv: list[str]) -> None:
         commands.put(("exit",))  # the engine is gone: so are we
 
     threading.Thread(target=read, name="commands", daemon=True).start()
-    _warm_up()
+    _warm_up()  # at the server's priority: a third of a second, which a first lab picture awaits
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)
     emit(("ready", os.getpid()))
     with contextlib.suppress(BrokenPipeError):  # the engine closed our output: nobody to tell
         Trainer(commands, emit).serve()
