@@ -291,7 +291,12 @@ def draw_panel(key: str, box: Any) -> None:
 # ---------------------------------------------------------------- the training lab
 
 LAB_POLL_S = 0.5
-"""How often the lab redraws while a run trains."""
+"""How often the lab redraws while a run trains, at most."""
+LAB_DRAW_SHARE = 0.2
+"""At most this share of the server's time goes to the lab's redraws while it trains: a draw
+of the largest setting takes longer than a small one's, so it is redrawn less often (the
+browser's drawing grows with it, and the training processes get what the page leaves)."""
+LAB_POLL_MAX_S = 3.0
 FIRST_PICTURE_S = 0.2
 """After a change, how long the lab waits for the first steps before it draws (so the first
 picture already shows a loss and a heatmap)."""
@@ -323,28 +328,32 @@ def draw_transport(engine: training.TrainingEngine, snapshots: Snapshots) -> Any
     specs = [s.spec for s in snapshots]
     active = lab_active(snapshots)
     waiting = any(s.status == training.WAITING for s in snapshots)
+    # Play resumes what a pause, a stop or a failure left; a run waiting at its rules' stop
+    # trains on only by "continue", which says what that costs.
+    held = [s.spec for s in snapshots if s.status in training.RESUMABLE]
     left = max((s.seconds_left or 0.0) for s in snapshots)
-    actions: list[tuple[str, str, Callable[[Any], Any], bool]] = [
-        ("Train", ":material/play_arrow:", engine.resume, not active and not waiting),
-        ("Pause", ":material/pause:", engine.pause, active),
-        ("10 steps", ":material/skip_next:", lambda spec: engine.step(spec, 10), not active),
-        ("Stop", ":material/stop:", engine.cancel, active),
+    actions: list[tuple[str, str, Callable[[Any], Any], list[Any], bool]] = [
+        ("Train", ":material/play_arrow:", engine.resume, held, not active and bool(held)),
+        ("Pause", ":material/pause:", engine.pause, specs, active),
+        ("10 steps", ":material/skip_next:", lambda spec: engine.step(spec, 10), specs, not active),
+        ("Stop", ":material/stop:", engine.cancel, specs, active),
         (
             f"Continue to the budget (≈ {left:,.0f} s)" if left else "Continue to the budget",
             ":material/fast_forward:",
             engine.continue_past_stop,
+            specs,
             waiting,
         ),
     ]
     with st.container(horizontal=True, gap="small"):
-        for label, icon, act, enabled in actions:
+        for label, icon, act, acted_on, enabled in actions:
             st.button(
                 label,
                 icon=icon,
                 disabled=not enabled,
                 key=f"lab_{label.split()[0]}",
                 on_click=lab_action,
-                args=(act, specs),
+                args=(act, acted_on),
             )
         return st.container()  # the download menu goes at the end of this row
 
@@ -373,7 +382,9 @@ def lab_snapshots(specs: tuple[Any, ...]) -> Snapshots:
 
 
 def draw_runs(snapshots: Snapshots, remedy: str) -> None:
-    """The transport buttons and the runs as they stand."""
+    """The transport buttons and the runs as they stand; the draw's server time is kept for
+    ``lab_poll_interval``."""
+    started = time.perf_counter()
     engine = lab_engine()
     downloads = draw_transport(engine, snapshots)
     queued = [s for s in snapshots if s.status == training.QUEUED]
@@ -387,18 +398,29 @@ def draw_runs(snapshots: Snapshots, remedy: str) -> None:
     with downloads:
         draw_downloads("lab", result.charts)
     draw_blocks(result.blocks)
+    st.session_state["lab_draw_s"] = time.perf_counter() - started
 
 
-@st.fragment(run_every=LAB_POLL_S)
+def lab_poll_interval() -> float:
+    """Seconds between live redraws: ``LAB_POLL_S``, or longer when the last draw took more
+    than ``LAB_DRAW_SHARE`` of that (at most ``LAB_POLL_MAX_S``)."""
+    drawn = st.session_state.get("lab_draw_s", 0.0)
+    return min(max(LAB_POLL_S, drawn / LAB_DRAW_SHARE), LAB_POLL_MAX_S)
+
+
 def draw_runs_live(specs: tuple[Any, ...], remedy: str) -> None:
-    """The runs, redrawn every ``LAB_POLL_S`` while they train. Once they are done, one full
-    rerun draws the lab without this fragment, which cancels its timer in the browser (a
-    fragment's own run cannot change its ``run_every``); this run draws nothing then, since
-    the browser would only draw the same picture twice."""
+    """The runs, redrawn every ``lab_poll_interval()`` while they train (a fragment). Once
+    they are done, one full rerun draws the lab without this fragment, which cancels its timer
+    in the browser (a fragment's own run cannot change its ``run_every``); this run draws
+    nothing then, since the browser would only draw the same picture twice."""
     snapshots = lab_engine().view(lab_session(), specs)
     if not lab_polling(snapshots):
         st.rerun()
     draw_runs(snapshots, remedy)
+    registered = st.session_state.get("lab_poll_s", LAB_POLL_S)
+    inline = st.session_state.pop("lab_poll_inline", False)  # drawn by draw_lab just now
+    if not inline and not registered / 2 <= lab_poll_interval() <= registered * 2:
+        st.rerun()  # the draws now cost much more (or less): register the timer again
 
 
 def draw_lab(box: Any) -> None:
@@ -413,7 +435,9 @@ def draw_lab(box: Any) -> None:
     with st.container(key="panel-lab"):
         st.markdown(f"#### {panel.title}")
         if lab_polling(snapshots):
-            draw_runs_live(specs, remedy)
+            every = st.session_state["lab_poll_s"] = lab_poll_interval()
+            st.session_state["lab_poll_inline"] = True
+            st.fragment(draw_runs_live, run_every=every)(specs, remedy)
         else:
             draw_runs(snapshots, remedy)
     if st.session_state.pop("lesson_left", False):

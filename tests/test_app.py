@@ -144,6 +144,42 @@ def test_the_lab_trains_live_and_shows_the_engines_runs():
     assert len(app.get("vega_lite_chart")) >= 5
 
 
+def lab_statuses(app: AppTest) -> list[str]:
+    return [m.value for m in app.metric if m.label.startswith((YOURS, REMEDY))]
+
+
+def lab_button(app: AppTest, key: str) -> Any:
+    [button] = [b for b in app.button if b.key == key]
+    return button
+
+
+def test_play_resumes_a_paused_run_while_the_other_waits_at_its_stop():
+    """Your run waits at its rules' stop and the remedy is paused: play trains the paused run
+    on, and yours stays at its stop (only "continue" passes a stop)."""
+    app = run_app({"section": "lab", "lab_steps": "5000"})
+    deadline = time.monotonic() + 60
+    while True:  # yours stops at step 8; the remedy takes ~2,300 steps
+        yours, remedy = lab_statuses(app)
+        if yours.startswith("stopped by") and remedy.endswith("training"):
+            break
+        assert time.monotonic() < deadline, (yours, remedy)
+        app.run()
+    lab_button(app, "lab_Pause").click().run()
+    while any(s.endswith("training") for s in lab_statuses(app)):  # held at its next step
+        assert time.monotonic() < deadline, lab_statuses(app)
+        time.sleep(0.1)
+        app.run()
+    assert lab_statuses(app)[1].endswith("paused")
+    play = lab_button(app, "lab_Train")
+    assert not play.disabled
+    play.click().run()
+    run_lab_until_stopped(app)
+    yours, remedy = lab_statuses(app)
+    assert yours == "stopped by the parameter-change rule at step 8"
+    assert remedy.startswith(("stopped by", "ran all")), remedy
+    assert lab_button(app, "lab_Train").disabled
+
+
 @pytest.mark.parametrize("lesson", list(LESSONS))
 def test_each_lesson_opens_its_section_and_sets_its_controls(lesson):
     app = run_app()

@@ -7,6 +7,12 @@ minimises (binary cross-entropy in nats for the classification sets, squared err
 regression); thresholds on F, its change and its gradient apply to the sum F. A run trains until
 its stopping rules stop it and waits there; continued, it trains on to the budget, and the page
 shows what the stop cost: the gap between the loss at the stop and the loss reached.
+
+One idea despite its length (~490 lines): the lab's view of a pair of runs. Its sentences (the
+verdict, the status, the gap, the heatmap's and the saturation's findings) and the metrics and
+charts they describe read the same ``RunView``; the sentences are tested against the figures
+beside them, so they stay in the module that computes those figures. The charts themselves are
+built in ``vgapp.lab_charts``.
 """
 
 from __future__ import annotations

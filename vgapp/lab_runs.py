@@ -169,6 +169,14 @@ def train(
     keeping the parameters where the rules stopped it. ``observer`` sees every step (the
     training engine's worker streams the trace from it, and pauses or abandons the run there)."""
     x0 = initial_parameters(spec, data.X.shape[1])
+    how: dict[str, Any] = {
+        "step": spec.step_rule,
+        "eta": spec.eta,
+        "rules": spec.rules,
+        "run_past_stop": True,
+        "progress": progress,
+        "observer": observer,
+    }
     if spec.mixed:  # from the same float16 start; the master weights are its float32 copy
         objective = mixed_precision_objective(
             spec.sizes(data.X.shape[1]),
@@ -179,28 +187,9 @@ def train(
             figures=LAB_FIGURES,
             loss_dtype="float32",
         )
-        result = mixed_precision_descent(
-            objective,
-            x0,
-            step=spec.step_rule,
-            eta=spec.eta,
-            rules=spec.rules,
-            run_past_stop=True,
-            progress=progress,
-            observer=observer,
-        )
+        result = mixed_precision_descent(objective, x0, **how)
     else:
-        result = gradient_descent(
-            run_objective(spec, data),
-            x0,
-            step=spec.step_rule,
-            eta=spec.eta,
-            rules=spec.rules,
-            dtype=spec.dtype,
-            run_past_stop=True,
-            progress=progress,
-            observer=observer,
-        )
+        result = gradient_descent(run_objective(spec, data), x0, dtype=spec.dtype, **how)
     last = max(result.loss.size - 1, 0)
     stop_step = last if result.stopped_by == "non_finite" else min(result.stop_iter, last)
     return LabRun(

@@ -23,7 +23,7 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
 * **Processes.** Each worker is ``python -m vgapp.training_worker`` started with
   ``subprocess.Popen`` in the project root: a fresh interpreter with one BLAS thread, glibc's
   malloc thresholds raised and a lower priority (``os.nice``), talking pickled frames over its
-  pipes. Nothing of the server is touched: no ``sys.modules["__main__"]``, no ``PYTHONPATH``,
+  pipes. Nothing of the server is touched: no ``sys.modules["__main__"]``, no import path,
   no environment variable of this process. While any session is alive, workers are kept warm
   (imported and warmed up) for the free slots, so a changed control trains at once; when no
   session has polled for ``idle_exit_s``, idle workers exit. On Windows, or with one core,
@@ -55,6 +55,12 @@ Wiring it into the page (a sketch; the page owns the Streamlit calls)::
 Units: steps are descent iterations k (the trace holds k = 0 .. step); ``loss`` is the summed
 loss F that the core minimises (divide by ``LAB_SAMPLES`` for the mean the page shows); norms
 as ``vgcore.descent``; seconds are wall-clock seconds.
+
+One idea despite its length (~670 lines): the engine's bookkeeping under one lock. Jobs, their
+watchers, the queue and the workers change together (a watcher leaving abandons a job, which
+frees a worker, which starts the next queued job), so they live in one class whose methods hold
+its lock; the job's own state, the worker processes and the training loop are modules of their
+own (``training_jobs``, ``training_processes``, ``training_worker``).
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ from vgapp.training_jobs import (
     FINISHED,
     PAUSED,
     QUEUED,
+    RESUMABLE,
     RUNNING,
     STATUSES,
     WAITING,
@@ -646,6 +653,7 @@ __all__ = [
     "FINISHED",
     "PAUSED",
     "QUEUED",
+    "RESUMABLE",
     "RUNNING",
     "STATUSES",
     "WAITING",

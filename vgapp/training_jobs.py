@@ -28,6 +28,8 @@ STATUSES: tuple[str, ...] = (QUEUED, RUNNING, PAUSED, WAITING, FINISHED, CANCELL
 """``waiting``: the stopping rules stopped the run and it waits for "continue"; ``finished``:
 it reached the budget (or overflowed: ``stopped_by == "non_finite"``)."""
 ACTIVE = frozenset((QUEUED, RUNNING, PAUSED, WAITING))
+RESUMABLE = frozenset((PAUSED, CANCELLED, FAILED))
+"""What play trains on (from where it was held, or again from step 0)."""
 
 
 @dataclass(frozen=True)

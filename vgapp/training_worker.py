@@ -2,7 +2,7 @@
 
 A plain entry module of our own, started by the engine with ``subprocess.Popen`` (fork + exec
 of a fresh interpreter): nothing of the server process is inherited or changed, so there is no
-``__main__`` to re-import and no ``PYTHONPATH`` to rewrite. The engine passes the child's
+``__main__`` to re-import and no import path to rewrite. The engine passes the child's
 environment (one BLAS thread, glibc's malloc thresholds) and starts it in the project root so
 that ``-m`` finds ``vgapp``. The child imports and warms up the lab, lowers its own priority
 (``os.nice``), says ``("ready", pid)`` and then trains one ``RunSpec`` at a time as told.

@@ -6,6 +6,11 @@ so the depths where float16, float32 and float64 first give exactly 0 sit on its
 other two quantities are per layer k of the L-layer chain. Zeros are told apart: a precision's
 underflow (the exact value is not 0) from a true zero (a zero weight or a dead ReLU unit, for
 which 0 is the exact answer and no vanishing gradient: MATH.md D3).
+
+One idea despite its length (~520 lines): the chain panel. Its view, its sentences (the zero
+causes, the far-from-exact flag) and its chart share the series computed once per setting and
+the bands that mark underflow, true zeros and overflow; about half of the module is that one
+layered chart, which has to say all of it in one picture.
 """
 
 from __future__ import annotations
