@@ -4,6 +4,8 @@ one-chart floor (``bench/floor_chart_app.py``) served and measured in the same r
 * **first picture**: a lab control moved (the depth slider, one step), until the lab shows the
   new runs' first steps (your run's status reads "step k of ...", its charts drawn), against the
   floor's key press until its chart is redrawn;
+* **a move back** (no training): the depth stepped back to settings trained by the moves above
+  (memoised), until the picture shows, against the same floor;
 * **default lab trained**: a fresh server, ``?section=lab`` loaded, until both runs are done
   (stopped by their rules, or the budget), against the floor's first render;
 * **largest setting** (``--largest``): 20 x 128, 5,000 steps, in each dtype: until both runs
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from pagetools.harness import (
@@ -120,6 +123,24 @@ def first_pictures(page: Any, moves: int) -> list[float]:
     return times
 
 
+def memoised_moves(page: Any, moves: int, depth: int) -> list[float]:
+    """Seconds from a depth step back (ArrowLeft, from ``depth``) to a setting trained by
+    ``first_pictures``, until its picture shows: a lab move that does not retrain."""
+    slider = page.locator(".st-key-lab_depth input[type='range']")
+    times = []
+    for _ in range(moves):
+        page.wait_for_function(DONE_JS, timeout=TIMEOUT_MS, polling=100)
+        slider.focus()
+        start = time.perf_counter()
+        page.keyboard.press("ArrowLeft")
+        depth -= 1
+        page.wait_for_function(
+            FIRST_PICTURE_JS, arg=f"{depth} × 32", timeout=TIMEOUT_MS, polling="raf"
+        )
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def largest(browser: Any, url: str, dtype: str) -> tuple[float, float]:
     """The largest setting: seconds until both runs are done, then until both have finished
     the budget after "continue"."""
@@ -155,10 +176,13 @@ def main() -> None:
             interaction = floor_interaction(browser, floor.url, args.moves)
             trained, page, context = lab_done(browser, page_server.url, "section=lab")
             pictures = first_pictures(page, args.moves)
+            memoised = memoised_moves(page, args.moves, 6 + args.moves)
             context.close()
             rows = [
                 ("default lab trained, fresh server (s)", trained, render, 2.0),
                 ("first picture after a lab move (s)", statistics.median(pictures),
+                 interaction, 1.3),
+                ("a lab move back to a trained setting (s)", statistics.median(memoised),
                  interaction, 1.3),
             ]  # fmt: skip
             print(f"Chromium {VIEWPORT['width']}x{VIEWPORT['height']}; load {load[0]:.2f} before")
@@ -170,8 +194,13 @@ def main() -> None:
                 verdict = "PASS" if ratio <= target else "MISS"
                 print(f"  {name:42s} {value:7.3f}   {ratio:5.2f}x (<= {target}x): {verdict}")
             print(f"  first pictures (s): {', '.join(f'{t:.3f}' for t in pictures)}")
+            print(f"  moves back, no training (s): {', '.join(f'{t:.3f}' for t in memoised)}")
             for dtype in filter(None, args.largest.split(",")):
-                done, finished = largest(browser, page_server.url, dtype)
+                try:
+                    done, finished = largest(browser, page_server.url, dtype)
+                except PlaywrightTimeout:
+                    print(f"  largest {dtype}: not done within {TIMEOUT_MS / 1e3:.0f} s: MISS")
+                    continue
                 verdict = "PASS" if finished <= 60 else "MISS"
                 print(
                     f"  largest (20 x 128, 5,000 steps) {dtype}: both runs done {done:6.1f} s, "
