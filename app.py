@@ -231,10 +231,11 @@ def table_markdown(table: Table) -> str:
 
 
 def draw_chart(chart: Chart) -> None:
-    """A Vega-Lite chart with its text alternative (for screen readers, and as a caption)."""
-    st.vega_lite_chart(
-        spec=chart.spec, width="stretch" if chart.stretch else "content", alt=chart.alt
-    )
+    """A Vega-Lite chart with its text alternative (for screen readers, and as a caption).
+    The alternative replaces the spec's description, which is left out: with both, Streamlit
+    logs a warning with a stack trace on every draw."""
+    spec = {key: value for key, value in chart.spec.items() if key != "description"}
+    st.vega_lite_chart(spec=spec, width="stretch" if chart.stretch else "content", alt=chart.alt)
     if chart.caption:
         st.caption(chart.alt)
 
@@ -291,11 +292,13 @@ def draw_panel(key: str, box: Any) -> None:
 # ---------------------------------------------------------------- the training lab
 
 LAB_POLL_S = 0.5
-"""How often the lab redraws while a run trains, at most."""
-LAB_DRAW_SHARE = 0.2
-"""At most this share of the server's time goes to the lab's redraws while it trains: a draw
-of the largest setting takes longer than a small one's, so it is redrawn less often (the
-browser's drawing grows with it, and the training processes get what the page leaves)."""
+"""How often the lab redraws while a small network trains."""
+LAB_POLL_UNITS = 512
+"""Hidden units (depth x width) up to which the lab redraws every ``LAB_POLL_S``; larger
+networks proportionally less often. A redraw's cost grows with the network (its heatmaps and
+fits): 0.03-0.4 s of server time for 6 x 32, 0.5-2 s for 20 x 128 (measured on this machine),
+with the browser's drawing on top; redrawn every 0.5 s, the largest setting left its niced
+training processes about a tenth of a core each."""
 LAB_POLL_MAX_S = 3.0
 FIRST_PICTURE_S = 0.2
 """After a change, how long the lab waits for the first steps before it draws (so the first
@@ -382,9 +385,7 @@ def lab_snapshots(specs: tuple[Any, ...]) -> Snapshots:
 
 
 def draw_runs(snapshots: Snapshots, remedy: str) -> None:
-    """The transport buttons and the runs as they stand; the draw's server time is kept for
-    ``lab_poll_interval``."""
-    started = time.perf_counter()
+    """The transport buttons and the runs as they stand."""
     engine = lab_engine()
     downloads = draw_transport(engine, snapshots)
     queued = [s for s in snapshots if s.status == training.QUEUED]
@@ -398,18 +399,17 @@ def draw_runs(snapshots: Snapshots, remedy: str) -> None:
     with downloads:
         draw_downloads("lab", result.charts)
     draw_blocks(result.blocks)
-    st.session_state["lab_draw_s"] = time.perf_counter() - started
 
 
-def lab_poll_interval() -> float:
-    """Seconds between live redraws: ``LAB_POLL_S``, or longer when the last draw took more
-    than ``LAB_DRAW_SHARE`` of that (at most ``LAB_POLL_MAX_S``)."""
-    drawn = st.session_state.get("lab_draw_s", 0.0)
-    return min(max(LAB_POLL_S, drawn / LAB_DRAW_SHARE), LAB_POLL_MAX_S)
+def lab_poll_interval(specs: tuple[Any, ...]) -> float:
+    """Seconds between live redraws of these runs: ``LAB_POLL_S`` up to ``LAB_POLL_UNITS``
+    hidden units, proportionally longer above (at most ``LAB_POLL_MAX_S``)."""
+    units = max(spec.depth * spec.width for spec in specs)
+    return min(max(LAB_POLL_S, LAB_POLL_S * units / LAB_POLL_UNITS), LAB_POLL_MAX_S)
 
 
 def draw_runs_live(specs: tuple[Any, ...], remedy: str) -> None:
-    """The runs, redrawn every ``lab_poll_interval()`` while they train (a fragment). Once
+    """The runs, redrawn every ``lab_poll_interval(specs)`` while they train (a fragment). Once
     they are done, one full rerun draws the lab without this fragment, which cancels its timer
     in the browser (a fragment's own run cannot change its ``run_every``); this run draws
     nothing then, since the browser would only draw the same picture twice."""
@@ -417,10 +417,6 @@ def draw_runs_live(specs: tuple[Any, ...], remedy: str) -> None:
     if not lab_polling(snapshots):
         st.rerun()
     draw_runs(snapshots, remedy)
-    registered = st.session_state.get("lab_poll_s", LAB_POLL_S)
-    inline = st.session_state.pop("lab_poll_inline", False)  # drawn by draw_lab just now
-    if not inline and not registered / 2 <= lab_poll_interval() <= registered * 2:
-        st.rerun()  # the draws now cost much more (or less): register the timer again
 
 
 def draw_lab(box: Any) -> None:
@@ -435,8 +431,7 @@ def draw_lab(box: Any) -> None:
     with st.container(key="panel-lab"):
         st.markdown(f"#### {panel.title}")
         if lab_polling(snapshots):
-            every = st.session_state["lab_poll_s"] = lab_poll_interval()
-            st.session_state["lab_poll_inline"] = True
+            every = lab_poll_interval(specs)
             st.fragment(draw_runs_live, run_every=every)(specs, remedy)
         else:
             draw_runs(snapshots, remedy)

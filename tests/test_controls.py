@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from vgapp.controls import Choice, Number, Toggle, query_of, read_query, shown
@@ -32,7 +32,9 @@ from vgapp.page import (
 
 KEYS = sorted(CONTROLS)
 EXAMPLES_PER_KEY = 100
-"""Hypothesis examples per URL key (both failure classes of the old page were found in < 50)."""
+"""Hypothesis examples per URL key. On the old page (5fb0a22, Streamlit's URL binding alone)
+this strategy found a non-finite integer (class 1) in 194 of 200 seeds, median 9 examples, and
+an empty choice (class 2) in 199 of 200, median 6; the explicit examples make both certain."""
 
 
 def number_texts() -> st.SearchStrategy[str]:
@@ -144,6 +146,9 @@ def test_numbers_are_read_exactly_at_their_bounds():
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(given_values=value_lists())
+@example(given_values=["inf"])  # class 1: Streamlit's int(...) of a number box overflowed
+@example(given_values=["1e999999999"])  # a billion-digit integer, unless the range comes first
+@example(given_values=[""])  # class 2: an empty choice left a segmented control at None
 def test_any_text_for_any_key_gives_valid_values_or_a_notice(key, given_values):
     """Whatever text a link gives a key, the page reads a valid value or names the refusal,
     and the other parameters of the link are kept."""
@@ -171,6 +176,8 @@ def test_any_text_for_any_key_gives_valid_values_or_a_notice(key, given_values):
         max_size=12,
     )
 )
+@example({"lesson": [""]})
+@example({"section": [""], "lesson": [" "], "depth": ["nan"]})
 def test_any_combination_of_keys_is_read_safely(raw):
     """Unknown keys, page keys and control keys together: valid values, one notice for each
     refusal, and a section and lesson only when they name one."""

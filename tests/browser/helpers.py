@@ -33,7 +33,8 @@ def assert_shows(
     every panel as its view computes it, and the address bar says exactly that state."""
     app.wait_idle()
     assert app.section() == section
-    assert widget_mismatches(app, values, section) == {}
+    mismatches = widget_mismatches(app, values, section)
+    assert mismatches == {}, mismatches
     for panel in SECTION_BY_KEY[section].panels:
         expected = expect.signature(panel.key, values)
         if expected is not None:  # a live panel (the lab) shows its runs' progress
