@@ -300,6 +300,7 @@ fits): 0.03-0.4 s of server time for 6 x 32, 0.5-2 s for 20 x 128 (measured on t
 with the browser's drawing on top; redrawn every 0.5 s, the largest setting left its niced
 training processes about a tenth of a core each."""
 LAB_POLL_MAX_S = 3.0
+"""The longest wait between live redraws, however large the network."""
 FIRST_PICTURE_S = 0.2
 """After a change, how long the lab waits for the first steps before it draws (so the first
 picture already shows a loss and a heatmap)."""
@@ -362,7 +363,8 @@ def draw_transport(engine: training.TrainingEngine, snapshots: Snapshots) -> Any
 
 
 def lab_action(act: Callable[[Any], Any], specs: list[Any]) -> None:
-    """A transport button: ``act`` on both runs, then poll a while (they take a moment)."""
+    """A transport button: ``act`` on the runs it acts on, then poll a while (the runs take a
+    moment to react)."""
     for spec in specs:
         act(spec)
     st.session_state["lab_poll_until"] = time.monotonic() + AFTER_ACTION_S

@@ -287,17 +287,22 @@ def gradient_heatmap(
         vl.field("norm", vl.Q, title="‖dF/dz‖", format=".3e"),
     ]
 
-    def cells_layer(keep: np.ndarray, color: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        """The cells where ``keep``, coloured by ``color`` (``extra`` adds a column)."""
-        rows = vl.rows(**{name: values[keep] for name, values in columns.items()}, **extra)
+    def cells_layer(keep: np.ndarray, color: dict[str, Any], with_state: bool) -> dict[str, Any]:
+        """The cells where ``keep``, coloured by ``color``; ``with_state`` adds the state
+        column ("zero", "inf", ...) to the rows and the tooltip."""
+        picked = {name: values[keep] for name, values in columns.items()}
+        hover = tooltip
+        if with_state:
+            picked["state"] = cells["state"].to_numpy()[keep]
+            hover = [*tooltip, vl.field("state", vl.N, title="value")]
         return vl.layer(
-            rows,
+            vl.rows(**picked),
             {"type": "rect"},
             x=_step_x(budget=budget),
             x2={"field": "step_end"},
             y=y,
             color=color,
-            tooltip=tooltip + ([vl.field("state", vl.N, title="value")] if extra else []),
+            tooltip=hover,
         )
 
     finite = (cells["state"] == "finite").to_numpy()
@@ -317,7 +322,7 @@ def gradient_heatmap(
                 "gradientLength": 140,
             },
         )
-        layers.append(cells_layer(finite, norm_colour))
+        layers.append(cells_layer(finite, norm_colour, with_state=False))
     if not finite.all():
         special = ~finite
         present = set(cells["state"].to_numpy()[special])
@@ -331,7 +336,7 @@ def gradient_heatmap(
             title="not on the log scale",
             legend={"orient": "bottom", "direction": "vertical"},
         )
-        layers.append(cells_layer(special, state_colour, state=cells["state"].to_numpy()[special]))
+        layers.append(cells_layer(special, state_colour, with_state=True))
     if stop_step is not None:
         layers.append(_stop_rule(stop_step, budget=budget))
     if not layers:

@@ -180,7 +180,7 @@ def chart(
         "layer": layers,
     }
     if description:
-        spec["description"] = description  # the text screen readers read for the chart
+        spec["description"] = description  # the plain title (on the page, alt replaces it)
     if square:
         spec["width"] = height
         spec["autosize"] = {"type": "pad"}
