@@ -19,14 +19,33 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal
 
-import pandas as pd
 import streamlit as st
 
-from vgapp import figures, page, training
-from vgapp.blocks import Block, Chart, Columns, Metrics, PanelView, Table, Text
-from vgapp.controls import Choice, Control, Number, applies, query_of
-from vgapp.layout import Panel, Section
-from vgapp.panels import lab as lab_panel
+from vgapp import training
+
+
+def start_lab_processes() -> None:
+    """A link that opens the lab starts the training processes at once, while the page's other
+    modules load: a process takes about half a second to start, and this is ~0.3 s sooner than
+    the lab's first view. Only for such a link, and only when none is running: a visitor of
+    another section never starts one (idle processes exit when no lab is watched)."""
+    link = st.query_params
+    if link.get("section") != "lab" and not str(link.get("lesson", "")).startswith("lab_"):
+        return
+    engine = training.default_engine()
+    if not engine.stats().workers:
+        engine.view(str(st.session_state.setdefault("lab_session", uuid.uuid4().hex)), ())
+
+
+start_lab_processes()
+
+import pandas as pd  # noqa: E402 (after the processes are started: see above)
+
+from vgapp import figures, page  # noqa: E402
+from vgapp.blocks import Block, Chart, Columns, Metrics, PanelView, Table, Text  # noqa: E402
+from vgapp.controls import Choice, Control, Number, applies, query_of  # noqa: E402
+from vgapp.layout import Panel, Section  # noqa: E402
+from vgapp.panels import lab as lab_panel  # noqa: E402
 
 VIEW_CACHE_ENTRIES = 256
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}
@@ -291,14 +310,14 @@ def draw_panel(key: str, box: Any) -> None:
 
 # ---------------------------------------------------------------- the training lab
 
-LAB_POLL_S = 0.5
+LAB_POLL_S = 0.3
 """How often the lab redraws while a small network trains."""
-LAB_POLL_UNITS = 512
-"""Hidden units (depth x width) up to which the lab redraws every ``LAB_POLL_S``; larger
-networks proportionally less often. A redraw's cost grows with the network (its heatmaps and
-fits): 0.03-0.4 s of server time for 6 x 32, 0.5-2 s for 20 x 128 (measured on this machine),
-with the browser's drawing on top; redrawn every 0.5 s, the largest setting left its niced
-training processes about a tenth of a core each."""
+LAB_POLL_PER_UNIT_S = 0.5 / 512
+"""Seconds between redraws per hidden unit (depth x width) of the larger network: 0.5 s at
+512 units, 2.5 s at 20 x 128. A redraw's cost grows with the network (its heatmap and fit):
+0.03-0.4 s of server time for 6 x 32, 0.5-2 s for 20 x 128 when each run drew three charts
+(measured on this machine), with the browser's drawing on top; redrawn every 0.5 s, the largest
+setting then left its niced training processes about a tenth of a core each."""
 LAB_POLL_MAX_S = 3.0
 """The longest wait between live redraws, however large the network."""
 FIRST_PICTURE_S = 0.2
@@ -376,18 +395,22 @@ def lab_polling(snapshots: Snapshots) -> bool:
 
 def lab_snapshots(specs: tuple[Any, ...]) -> Snapshots:
     """The runs as they stand; right after a change, once their first steps are in (at most
-    ``FIRST_PICTURE_S``), so that the first picture already shows a loss and a heatmap."""
+    ``FIRST_PICTURE_S``), so that the first picture already shows a loss and a heatmap. Not
+    while the training processes start (the first visit to a fresh server): the steps are
+    further away than that, and the page draws at once."""
     engine = lab_engine()
+    starting = engine.stats().ready == 0
     snapshots = engine.view(lab_session(), specs)
-    deadline = time.monotonic() + FIRST_PICTURE_S
+    deadline = time.monotonic() + (0.0 if starting else FIRST_PICTURE_S)
     while lab_active(snapshots) and snapshots[0].recorded < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
         snapshots = engine.view(lab_session(), specs)
     return snapshots
 
 
-def draw_runs(snapshots: Snapshots, remedy: str) -> None:
-    """The transport buttons and the runs as they stand."""
+def draw_runs(snapshots: Snapshots, remedy: str, chart: str, steps: int) -> None:
+    """The transport buttons and the runs as they stand, each run with its ``chart``
+    (``steps``: the budget asked for)."""
     engine = lab_engine()
     downloads = draw_transport(engine, snapshots)
     queued = [s for s in snapshots if s.status == training.QUEUED]
@@ -397,20 +420,20 @@ def draw_runs(snapshots: Snapshots, remedy: str) -> None:
             f"queue ({engine.stats().running} trainings run at once on this server).",
             icon=":material/hourglass_top:",
         )
-    result = lab_panel.compose(snapshots, remedy)
+    result = lab_panel.compose(snapshots, remedy, chart, steps)
     with downloads:
         draw_downloads("lab", result.charts)
     draw_blocks(result.blocks)
 
 
 def lab_poll_interval(specs: tuple[Any, ...]) -> float:
-    """Seconds between live redraws of these runs: ``LAB_POLL_S`` up to ``LAB_POLL_UNITS``
-    hidden units, proportionally longer above (at most ``LAB_POLL_MAX_S``)."""
+    """Seconds between live redraws of these runs: ``LAB_POLL_PER_UNIT_S`` per hidden unit,
+    at least ``LAB_POLL_S`` and at most ``LAB_POLL_MAX_S``."""
     units = max(spec.depth * spec.width for spec in specs)
-    return min(max(LAB_POLL_S, LAB_POLL_S * units / LAB_POLL_UNITS), LAB_POLL_MAX_S)
+    return min(max(LAB_POLL_S, LAB_POLL_PER_UNIT_S * units), LAB_POLL_MAX_S)
 
 
-def draw_runs_live(specs: tuple[Any, ...], remedy: str) -> None:
+def draw_runs_live(specs: tuple[Any, ...], remedy: str, chart: str, steps: int) -> None:
     """The runs, redrawn every ``lab_poll_interval(specs)`` while they train (a fragment). Once
     they are done, one full rerun draws the lab without this fragment, which cancels its timer
     in the browser (a fragment's own run cannot change its ``run_every``); this run draws
@@ -418,7 +441,7 @@ def draw_runs_live(specs: tuple[Any, ...], remedy: str) -> None:
     snapshots = lab_engine().view(lab_session(), specs)
     if not lab_polling(snapshots):
         st.rerun()
-    draw_runs(snapshots, remedy)
+    draw_runs(snapshots, remedy, chart, steps)
 
 
 def draw_lab(box: Any) -> None:
@@ -427,16 +450,18 @@ def draw_lab(box: Any) -> None:
     panel = page.PANELS["lab"]
     values = current_values()
     draw_controls(panel, box, values)
-    mine, theirs, remedy = lab_panel.specs(panel.arguments(values))
+    arguments = panel.arguments(values)
+    mine, theirs, remedy = lab_panel.specs(arguments)
+    chart, steps = lab_panel.chart_of(arguments), lab_panel.requested_steps(arguments)
     specs = (mine,) if theirs is None else (mine, theirs)
     snapshots = lab_snapshots(specs)
     with st.container(key="panel-lab"):
         st.markdown(f"#### {panel.title}")
         if lab_polling(snapshots):
             every = lab_poll_interval(specs)
-            st.fragment(draw_runs_live, run_every=every)(specs, remedy)
+            st.fragment(draw_runs_live, run_every=every)(specs, remedy, chart, steps)
         else:
-            draw_runs(snapshots, remedy)
+            draw_runs(snapshots, remedy, chart, steps)
     if st.session_state.pop("lesson_left", False):
         st.rerun()
     write_link()

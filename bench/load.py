@@ -22,9 +22,10 @@ shows whether anything grows per session (caches must be bounded, nothing kept p
 session). Reports the time until every session of a wave has rendered, the median and p95
 interaction time, the server's CPU and its RSS before, at the peak and after each wave.
 
-The issue's scenario also has a third of the sessions open the largest lab lesson. That part
-waits for the new training engine: ``--lab-share`` is the hook (default 0, off); with a share
-above 0 that many sessions open ``?lesson=<largest lab lesson>`` instead and wait for the lab.
+The issue's scenario also has a third of the sessions open the largest lab lesson
+(``--lab-share 0.33``): that many sessions open ``?lesson=<largest lab lesson>`` instead and wait
+for the lab. After each wave, when its last session has closed: the server's training processes
+then, and how long until every one is gone (at most ``PROCESSES_GONE_S``).
 
     python -m bench.load [--sessions 30] [--moves 3] [--waves 2] [--mode both|browser|ws]
                          [--lab-share 0]
@@ -66,6 +67,8 @@ TIMEOUT_S = 300.0
 POLL_MS = 50  # browser pages are polled at this interval (rAF is throttled with many pages)
 MB = 1024 * 1024
 RSS_SAMPLE_S = 0.25
+PROCESSES_GONE_S = 10.0
+"""Every training process must be gone this long after the last session of a wave closes."""
 FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
 
 
@@ -269,6 +272,17 @@ async def sample_rss(server: StreamlitServer, peak: list[int]) -> None:
         await asyncio.sleep(RSS_SAMPLE_S)
 
 
+async def processes_gone(server: StreamlitServer) -> tuple[int, float | None]:
+    """After the last session of a wave has closed: the server's training processes then, and
+    the seconds until none is left (None if some remain after ``PROCESSES_GONE_S``)."""
+    start, count = time.monotonic(), len(server.children())
+    while server.children():
+        if time.monotonic() - start > PROCESSES_GONE_S:
+            return count, None
+        await asyncio.sleep(0.1)
+    return count, time.monotonic() - start
+
+
 async def wave(
     runner: Runner, server: StreamlitServer, sessions: list[Session], moves: int
 ) -> tuple[float, float, int]:
@@ -326,6 +340,12 @@ async def run_mode(mode: str, runner: Runner, args: argparse.Namespace) -> bool:
             rss[f"wave {w + 1} peak"] = peak
             rss[f"wave {w + 1} after"] = server.rss_bytes()
             ok &= report(f"wave {w + 1}", sessions, wall, cpu)
+            count, gone = await processes_gone(server)
+            verdict = "PASS" if gone is not None else "MISS"
+            after = f"all gone {gone:.1f} s" if gone is not None else "some left"
+            print(f"    training processes when the last session closed: {count}, {after} "
+                  f"after (<= {PROCESSES_GONE_S:.0f} s): {verdict}")  # fmt: skip
+            ok &= gone is not None
     finally:
         server.stop()
     print("  server memory (RSS)")
@@ -366,8 +386,8 @@ def main() -> None:
         "--lab-share",
         type=float,
         default=0.0,
-        help="share of sessions opening the largest lab lesson (the issue's scenario: 1/3, once "
-        "the new training engine lands; 0 = off)",
+        help="share of sessions opening the largest lab lesson (the issue's scenario: 0.33; "
+        "0 = off)",
     )
     args = parser.parse_args()
     scenario = {k: v for k, v in vars(args).items()}

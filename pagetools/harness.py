@@ -125,6 +125,18 @@ class StreamlitServer:
                 return int(line.split()[1]) * 1024
         raise RuntimeError("VmRSS not found")
 
+    def children(self) -> list[int]:
+        """Process ids of the server's child processes (its training workers; Linux ``/proc``)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended while we looked
+                continue
+            if int(fields[1]) == self.process.pid:
+                found.append(int(stat.parent.name))
+        return found
+
     def cpu_seconds(self) -> float:
         """User plus system CPU time of the server process so far (Linux ``/proc``)."""
         stat = Path(f"/proc/{self.process.pid}/stat").read_text()

@@ -141,7 +141,7 @@ def test_the_lab_trains_live_and_shows_the_engines_runs():
     assert any(label.startswith("Continue to the budget") for label in labels)
     run_lab_until_stopped(app)
     assert_section_shows(app, "lab")
-    assert len(app.get("vega_lite_chart")) >= 5
+    assert len(app.get("vega_lite_chart")) == 3  # the loss, and each run's chosen chart
 
 
 def lab_statuses(app: AppTest) -> list[str]:
@@ -192,6 +192,13 @@ def test_each_lesson_opens_its_section_and_sets_its_controls(lesson):
     assert values_of(app, section) == lesson_values(lesson)
     assert LESSONS[lesson].note in [caption.value for caption in app.caption]
     assert url(app)["lesson"] == lesson
+
+
+def test_exactly_the_lab_lessons_are_named_lab_():
+    """The page starts the training processes for a link to a lesson whose key starts with
+    "lab_" (before it knows the lessons: ``app.start_lab_processes``)."""
+    for key, lesson in LESSONS.items():
+        assert key.startswith("lab_") == (lesson.section == "lab"), key
 
 
 def test_a_lesson_link_leaves_a_reshareable_address():

@@ -14,7 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vgcore.counterexample import CounterexampleReport, analyse_counterexample, gd_value_trace
-from vgcore.exact import Scientific, log10_exact, parse_exact, sci, scientific
+from vgcore.exact import (
+    Scientific,
+    _floor_scaled,
+    log10_exact,
+    log10_float,
+    parse_exact,
+    sci,
+    scientific,
+)
 
 LOG10_RTOL = 1e-14  # log10_exact promises ~15 significant digits
 
@@ -371,6 +379,34 @@ def test_log10_exact_matches_decimal(num: int, den: int, power: int) -> None:
     expected = context.divide(Decimal(num), Decimal(den)).log10(context) + power
     got = log10_exact(x)
     assert math.isclose(got, float(expected), rel_tol=LOG10_RTOL, abs_tol=1e-15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**80), st.integers(1, 10**80), st.integers(-300_000, 300_000))
+def test_log10_float_is_within_its_bound_of_the_decimal_log(num: int, den: int, power: int):
+    """The float shortcut (chart coordinates) against 40-digit decimal arithmetic, across the
+    whole range the page reaches (10^±300000): within 1e-14 + 4e-16 |log10 x|."""
+    x = Fraction(num, den) * Fraction(10) ** power
+    context = Context(prec=40, Emax=10**7, Emin=-(10**7))
+    expected = float(context.divide(Decimal(num), Decimal(den)).log10(context) + power)
+    assert abs(log10_float(x) - expected) <= 1e-14 + 4e-16 * abs(expected)
+
+
+def test_log10_float_edges() -> None:
+    assert log10_float(0) == -math.inf
+    assert log10_float(1) == 0.0
+    assert log10_float(10**9909) == pytest.approx(9909.0, abs=1e-11)
+    with pytest.raises(ValueError, match="x must be >= 0"):
+        log10_float(Fraction(-1, 3))
+    with pytest.raises(ValueError, match="x must be an exact number"):
+        log10_float(0.5)
+
+
+@given(st.integers(0, 10**700), st.integers(0, 3000))
+def test_an_integer_halved_by_a_shift_is_floor_division(n: int, bits: int) -> None:
+    """``_floor_scaled``'s shift for an integer (no long division) is floor division."""
+    q, r, d = _floor_scaled(Fraction(n), 2, -bits)
+    assert (q, r, d) == (n // 2**bits, n % 2**bits, 2**bits)
 
 
 # ---------------------------------------------------------------- parsing and ValueErrors

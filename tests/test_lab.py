@@ -4,6 +4,7 @@ training engine's snapshots: every number shown checked against the core's own r
 log scales, and every argument check. The runs train in a thread-backend engine here (the
 process backend is tested in tests/test_training.py)."""
 
+import itertools
 import json
 import math
 import time
@@ -16,9 +17,9 @@ from altair.vegalite.v6.schema.core import TopLevelSpec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vgapp.blocks import Metrics
+from vgapp.blocks import Columns, Metrics
 from vgapp.controls import Choice
-from vgapp.lab import SATURATION_SHOWN, RunView, loss_text, markers_of
+from vgapp.lab import SATURATION_SHOWN, RunView, budget_note, lab_view, loss_text, markers_of
 from vgapp.lab_charts import (
     DEAD_TEXT,
     INF_TEXT,
@@ -26,8 +27,23 @@ from vgapp.lab_charts import (
     heatmap_data,
     sample_steps,
 )
-from vgapp.lab_controls import LAB_CONTROLS, LAB_KEYS, LAB_SAMPLES, REMEDY_LOSS_SCALE
-from vgapp.lab_runs import lab_data, remedy_spec, spec_from_controls
+from vgapp.lab_controls import (
+    LAB_CONTROLS,
+    LAB_KEYS,
+    LAB_SAMPLES,
+    REMEDIES,
+    REMEDY_LOSS_SCALE,
+    RUN_CHARTS,
+)
+from vgapp.lab_runs import (
+    DTYPE_STEP_COST,
+    MAX_STEPS,
+    STEP_WORK_LIMIT,
+    budget_cap,
+    lab_data,
+    remedy_spec,
+    spec_from_controls,
+)
 from vgapp.panels import lab as lab_panel
 from vgapp.training import TrainingEngine
 from vgapp.training_jobs import FINISHED, WAITING
@@ -143,7 +159,7 @@ def trained(engine, values: dict, *, to_budget: bool = False, timeout_s: float =
                 break
         assert time.monotonic() < deadline, [s.status for s in snapshots]
         time.sleep(0.02)
-    return snapshots, lab_panel.compose(snapshots, remedy)
+    return snapshots, lab_panel.compose(snapshots, remedy, lab_panel.chart_of(values))
 
 
 def verdict_of(view) -> str:
@@ -163,8 +179,9 @@ def unit_views(spec: dict) -> list[dict]:
 
 def metrics_of(view, run: int) -> dict[str, str]:
     """The metrics of run 0 (yours) or 1 (the remedy), in the order the page shows them."""
-    rows = [b for b in view.blocks if isinstance(b, Metrics)]
-    return {m.label: m.value for m in rows[run].items}
+    [runs] = [b for b in view.blocks if isinstance(b, Columns)]
+    rows = [b for b in runs.columns[run] if isinstance(b, Metrics)]
+    return {m.label: m.value for row in rows for m in row.items}
 
 
 def test_the_stop_is_the_cores_own_stop(engine):
@@ -281,10 +298,25 @@ def test_a_dead_relu_layer_is_named_as_such_not_underflow(engine):
     assert "underflow" not in heat.spec["description"]
 
 
+def test_each_run_shows_the_one_chart_chosen_and_choosing_retrains_nothing(engine):
+    """Under the loss each run shows one chart, the one chosen; the choice is not part of the
+    runs (the same specs, the same snapshots: a switch is a redraw, never a training)."""
+    values = small(lab_dataset="regression_1d")
+    runs = {}
+    for chart, name in (("gradients", "lab_gradient_norms"), ("fit", "lab_fit")):
+        snapshots, view = trained(engine, {**values, "lab_chart": chart})
+        runs[chart] = snapshots
+        assert [c.name for c in view.charts] == ["lab_loss", f"{name}_yours", f"{name}_remedy"]
+    assert lab_panel.specs({**values, "lab_chart": "fit"}) == lab_panel.specs(values)
+    assert [s.version for s in runs["fit"]] == [s.version for s in runs["gradients"]]
+    with pytest.raises(ValueError, match="chart must be one of gradients, saturation, fit"):
+        lab_view(runs["fit"][0], None, remedy="relu_he", chart="boundary")
+
+
 def test_saturation_is_drawn_only_where_it_shows_something(engine):
     """A sigmoid run that never saturates gets a sentence saying why, not a flat chart; the
     ReLU remedy's inactive share is drawn."""
-    values = small(lab_steps=20)
+    values = small(lab_steps=20, lab_chart="saturation")
     (mine, theirs), view = trained(engine, values)
     assert mine.saturation.max() < SATURATION_SHOWN
     assert "lab_saturation_yours" not in {c.name for c in view.charts}
@@ -294,8 +326,9 @@ def test_saturation_is_drawn_only_where_it_shows_something(engine):
 
 
 def test_every_spec_is_browser_ready_and_valid_vega_lite(engine):
-    for values in (small(), small(lab_dataset="regression_1d"), small(lab_dtype="float16")):
-        _, view = trained(engine, values)
+    settings = (small(), small(lab_dataset="regression_1d"), small(lab_dtype="float16"))
+    for values, chart_choice in itertools.product(settings, RUN_CHARTS):
+        _, view = trained(engine, {**values, "lab_chart": chart_choice})
         for chart in view.charts:
             json.dumps(chart.spec, allow_nan=False)
             TopLevelSpec.validate(chart.spec)
@@ -313,6 +346,53 @@ def _log_scaled_values(spec: dict) -> list[tuple[str, list]]:
                 rows = unit["data"]["values"]
                 found.append((encoding["field"], [row.get(encoding["field"]) for row in rows]))
     return found
+
+
+@given(
+    depth=st.integers(1, 20),
+    width=st.integers(2, 128),
+    dtype=st.sampled_from(("float16", "float32", "float64")),
+    remedy=st.sampled_from(tuple(REMEDIES)),
+    steps=st.integers(1, 500).map(lambda k: 10 * k),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_budget_is_capped_by_work_and_the_page_says_so(depth, width, dtype, remedy, steps):
+    """A run's budget is the steps asked for, at most the cap: steps x depth x width² x the
+    costlier run's dtype cost within the work limit (a multiple of 10, at least 10). The note
+    appears exactly where the budget is below the steps asked for, with both figures."""
+    values = {**DEFAULTS, "lab_depth": depth, "lab_width": width, "lab_dtype": dtype,
+              "lab_remedy": remedy, "lab_steps": steps}  # fmt: skip
+    mine, theirs, _ = lab_panel.specs(values)
+    budget = mine.rules.max_iter
+    cost = max(DTYPE_STEP_COST[s.dtype] for s in (mine, theirs or mine))
+    assert 10 <= budget <= steps
+    assert budget % 10 == 0
+    if budget < steps:
+        assert budget * depth * width**2 * cost <= STEP_WORK_LIMIT
+        assert (budget + 10) * depth * width**2 * cost > STEP_WORK_LIMIT or budget == MAX_STEPS
+    if theirs is not None:
+        assert theirs.rules.max_iter == budget
+    note = budget_note(mine, steps)
+    assert (note is not None) == (budget < steps)
+    if note is not None:
+        assert f"capped at {budget:,} of the {steps:,} steps asked for" in note
+        assert f"{depth} × {width} network" in note
+
+
+def test_the_step_controls_help_states_the_largest_networks_caps():
+    """The help's figures for 20 x 128: 2,000 steps in float32 exactly, "about 1,100" (within
+    10%) in float16 and float64; the cap's maximum is the control's."""
+    control = next(c for c in LAB_CONTROLS if c.key == "lab_steps")
+    assert control.high == MAX_STEPS
+    assert "20 × 128 at most 2,000 in float32" in control.help
+    assert budget_cap(20, 128, "float32", "relu_he") == 2000
+    assert "about 1,100 in float16 or float64" in control.help
+    for dtype in ("float16", "float64"):
+        assert abs(budget_cap(20, 128, dtype, "relu_he") - 1100) <= 110
+    default_cap = budget_cap(
+        DEFAULTS["lab_depth"], DEFAULTS["lab_width"], DEFAULTS["lab_dtype"], DEFAULTS["lab_remedy"]
+    )
+    assert default_cap >= DEFAULTS["lab_steps"]  # the default setting is never capped
 
 
 def test_every_choice_option_makes_the_run_it_names():

@@ -12,6 +12,7 @@ loss scale)."""
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -49,6 +50,29 @@ NEGLIGIBLE_LOSS = 1e-7
 """Per-sample loss of a sample whose float32 error is exactly 0: below 6e-8 for class 1 (float32
 cancels sigma(s) - 1 from s = 16.64 on, loss log(1 + e^-s)); class 0 below that too."""
 FIGURES = ("backprop_norms", "saturation", "backprop_zeros")
+MACHINE_RTOL = 0.2
+"""A float16-lesson loss the note states ("about 4.5 × 10⁻⁵") is within 20% of the run's: the
+runs' last digits depend on the order in which the machine's BLAS adds float32 products (its
+OpenBLAS kernel), and 2,000 steps amplify that. Measured for the float16 run: 4.62e-4 on a
+Haswell kernel, 4.87e-4 on the machine the note was first written on; mixed precision 4.11e-5
+and 4.78e-5."""
+_FIGURE = re.compile(r"(\d+(?:\.\d+)?)(?: × 10([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+))?")
+_SUPERSCRIPTS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
+def stated(text: str, before: str) -> float:
+    """The figure the note states right after ``before``: ``5 × 10⁻⁴`` or ``10``."""
+    assert before in text, before
+    match = _FIGURE.match(text, text.index(before) + len(before))
+    assert match, (before, text)
+    exponent = int(match[2].translate(_SUPERSCRIPTS)) if match[2] else 0
+    return float(match[1]) * 10.0**exponent
+
+
+def assert_about(value: float, text: str, before: str) -> None:
+    """The note states ``value`` right after ``before``, to within ``MACHINE_RTOL``."""
+    figure = stated(text, before)
+    assert abs(value - figure) <= MACHINE_RTOL * figure, (before, figure, value)
 
 
 @dataclass(frozen=True)
@@ -327,8 +351,9 @@ def test_float16_stalls_where_mixed_precision_trains_on():
         assert result.stopped_by == "max_iter"
     end16, end_mixed = mean_loss(half, -1), mean_loss(mixed, -1)
     assert end16 / end_mixed > 5
-    assert f"float16 the loss stalls at {loss_text(end16)}" in text
-    assert f"mixed precision reaches {loss_text(end_mixed)}, {end16 / end_mixed:.0f}× lower" in text
+    assert_about(end16, text, "float16 the loss stalls near ")
+    assert_about(end_mixed, text, "mixed precision reaches about ")
+    assert_about(end16 / end_mixed, text, ", some ")
 
 
 def test_float16_weights_lose_the_updates_float32_master_weights_keep():
@@ -342,13 +367,13 @@ def test_float16_weights_lose_the_updates_float32_master_weights_keep():
     )
     lost16 = got.lost_float16.sum() / got.nonzero_scaled.sum()
     lost32 = got.lost_float32.sum() / got.nonzero_scaled.sum()
-    assert lost16 > 0.9 > 0.2 > lost32
+    assert lost16 > 0.9 > 0.05 > lost32
     text = note(FLOAT16)
-    assert f"{lost16:.0%} of them at step {thousands(LESSON_STEP)}" in text
-    assert f"{lost32:.0%} on float32" in text
+    assert f"at step {thousands(LESSON_STEP)} over 90% of them" in text
+    assert "under 5% on float32" in text
     master = mean_loss(float16_run("master"), -1)
     assert mean_loss(float16_run("float16"), -1) / master > 5
-    assert f"alone they reach {loss_text(master)}" in text
+    assert_about(master, text, "alone they reach about ")
 
 
 def test_float16_zeroes_confident_samples_and_the_float32_loss_keeps_them():
@@ -378,7 +403,7 @@ def test_float16_zeroes_confident_samples_and_the_float32_loss_keeps_them():
     assert np.all(logits64[~zero & class1] < 7.65)
     assert np.all(logits64[zero & ~class1] < -17.3)
     assert np.all(logits64[~zero & ~class1] > -17.4)
-    assert np.count_nonzero(zero & ~class1) < np.count_nonzero(zero & class1) / 10  # a few
+    assert np.count_nonzero(zero & ~class1) < np.count_nonzero(zero & class1) / 5  # a few
     # those samples alone: a gradient exactly 0 in every layer
     alone = mlp_objective(s.sizes, s.data.X[zero], s.data.y[zero], "relu", "bce", dtype="float16")
     assert np.count_nonzero(alone(half.x)[1]) == 0
@@ -387,7 +412,8 @@ def test_float16_zeroes_confident_samples_and_the_float32_loss_keeps_them():
     assert losses[zero].sum() / losses.sum() > 0.05  # they still carry loss
     text = note(FLOAT16)
     assert "σ(s) rounds to 1 for class 1 once s ≥ 7.62" in text
-    assert f"by the end {share:.0%} of the samples add exactly 0" in text
+    assert 0.4 <= share <= 0.6
+    assert "by the end about half of the samples add exactly 0" in text
     mixed = float16_run("mixed")
     master_params = unflatten_params(np.ascontiguousarray(mixed.x), s.sizes)
     mixed_logits = mlp_predict(master_params, s.data.X, "relu", dtype="float16").ravel()
@@ -398,7 +424,7 @@ def test_float16_zeroes_confident_samples_and_the_float32_loss_keeps_them():
     assert cut.size == 0 or cut.max() < NEGLIGIBLE_LOSS
     with_loss = mean_loss(float16_run("master + loss"), -1)
     assert mean_loss(float16_run("master"), -1) / with_loss > 1.2
-    assert f"with it, {loss_text(with_loss)}" in text
+    assert_about(with_loss, text, "with it, about ")
 
 
 def test_float16_dynamic_scale_backs_off_and_changes_nothing_else_here():

@@ -473,7 +473,9 @@ def test_a_training_that_raises_surfaces_its_error_text(engine):
 
 
 def test_a_worker_that_never_gets_ready_is_killed_and_its_job_fails(monkeypatch):
-    monkeypatch.setattr(training, "START_TIMEOUT_S", 0.0)
+    # a process that never says it is ready (a real worker may be ready within one tick)
+    monkeypatch.setattr(training_processes, "WORKER_ARGS", ("-c", "import time; time.sleep(60)"))
+    monkeypatch.setattr(training, "START_TIMEOUT_S", 0.5)
     engine = TrainingEngine(backend="process", max_running=1)
     try:
         (failed,) = watch_until(engine, "s", (spec_of(),), settled, "the failure")

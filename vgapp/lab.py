@@ -1,6 +1,6 @@
 """The training lab's view, composed from the runs' snapshots (``vgapp.training``) while they
-train: the verdict, the loss of both runs, and per run its metrics, the per-layer gradient
-heatmap, the saturation and the fit, all of it growing with the runs.
+train: the verdict, the loss of both runs, and per run its metrics and one chart of three (the
+per-layer gradient heatmap, the saturation or the fit), all of it growing with the runs.
 
 The loss shown is F/n, the mean over the n = 256 samples of the summed loss F that the core
 minimises (binary cross-entropy in nats for the classification sets, squared error for the
@@ -27,7 +27,7 @@ import pandas as pd
 from vgapp import lab_charts
 from vgapp.blocks import Block, Chart, Columns, Metric, Metrics, PanelView, Text
 from vgapp.formatting import sci, superscript
-from vgapp.lab_controls import ACTIVATION_LABELS, LAB_SAMPLES, REMEDIES
+from vgapp.lab_controls import ACTIVATION_LABELS, LAB_SAMPLES, REMEDIES, RUN_CHARTS
 from vgapp.lab_runs import RunSpec, lab_data, loss_of
 from vgapp.training_jobs import CANCELLED, FAILED, FINISHED, PAUSED, QUEUED, RUNNING, Snapshot
 from vgapp.vegalite import title as titled
@@ -42,9 +42,11 @@ SATURATION_SHOWN = 0.01
 """A saturation chart is drawn only where some layer reaches this share at some step; else a
 sentence says that no unit saturates (an empty chart teaches nothing)."""
 YOURS, REMEDY = "your run", "remedy"
-RUN_CHART_WIDTH = 300
-"""Width in CSS pixels of each run's three charts: three to a row on a 1440 px screen, fewer,
-wrapping, where the page is narrower."""
+RUN_COLUMN_WIDTH = 440
+"""Width in CSS pixels of each run's column (its metrics and its chart): the two side by side
+on a 1366 or 1440 px screen (the lab is 906 and 980 px wide there), one under the other where
+the page is narrower (a projector at 150% zoom, a phone), where a status such as "stopped by
+the parameter-change rule" needs the width."""
 
 
 @cache
@@ -298,16 +300,16 @@ def predict(params: list, X: np.ndarray, spec: RunSpec) -> np.ndarray:
     return out.astype(np.float64).reshape(-1)
 
 
-def run_blocks(run: RunView, name: str, domain: tuple[float, float] | None) -> tuple[Block, ...]:
-    """One run's column: what it is, its metrics and its three charts."""
+def run_blocks(
+    run: RunView, name: str, domain: tuple[float, float] | None, chart: str
+) -> tuple[Block, ...]:
+    """One run's column: its status, its ``chart`` (a ``RUN_CHARTS`` key) and its metrics (the
+    status alone on top, so that the two runs' charts line up)."""
     snap = run.snapshot
-    budget = snap.budget
-    stop = snap.stop_step if run.rule_stopped else None
-    metrics = [
-        Metric(
-            run.label, status_text(run).split(" (")[0], f"{describe(run.spec)}: {status_text(run)}."
-        )
-    ]
+    status = Metric(
+        run.label, status_text(run).split(" (")[0], f"{describe(run.spec)}: {status_text(run)}."
+    )
+    metrics = []
     if run.rule_stopped:
         metrics.append(
             Metric("loss at the stop", loss_text(run.loss_at_stop), "Mean loss F/n at the stop.")
@@ -321,9 +323,8 @@ def run_blocks(run: RunView, name: str, domain: tuple[float, float] | None) -> t
                 "At the speed measured so far, on this machine.",
             )
         )
-    blocks: list[Block] = []
     if not snap.recorded:
-        return (*blocks, Metrics(tuple(metrics)))
+        return (Metrics((status,)), Metrics(tuple(metrics)))
     fit = fit_of(run)
     if fit is not None:
         metrics.append(fit[3])
@@ -336,62 +337,65 @@ def run_blocks(run: RunView, name: str, domain: tuple[float, float] | None) -> t
             + (f": {layer_list(zeros)}." if zeros else "."),
         )
     )
-    blocks.append(Metrics(tuple(metrics)))
-    row: list[tuple[Block, ...]] = []
-    norms = snap.backprop_norms
-    n_layers = norms.shape[1]
-    heat_title = heatmap_finding(run)
-    row.append(
-        (
-            Chart(
-                f"lab_gradient_norms_{name}",
-                lab_charts.gradient_heatmap(
-                    lab_charts.heatmap_data(
-                        norms,
-                        keep_steps=(stop,) if stop is not None else (),
-                        zero_text=zero_label(run),
-                    ),
-                    n_layers,
-                    title=titled(heat_title),
-                    domain=domain,
-                    stop_step=stop,
-                    budget=budget,
-                ),
-                f"{heat_title}. Rows: layers (output on top); columns: steps; colour: the "
-                "back-propagated gradient norm ‖dF/dz‖ on a log scale, exact zeros and ∞ in their "
-                "own colours.",
-                lab_charts.heatmap_frame(norms),
-                caption=False,
-            ),
-        )
-    )
-    sat_title, shows = saturation_finding(run)
-    if shows:
+    return (Metrics((status,)), run_chart(run, name, domain, chart, fit), Metrics(tuple(metrics)))
+
+
+def run_chart(
+    run: RunView,
+    name: str,
+    domain: tuple[float, float] | None,
+    chart: str,
+    fit: tuple[pd.DataFrame, dict, str, Metric] | None,
+) -> Block:
+    """The run's one chart: the gradient heatmap, the saturation or the fit (or the sentence
+    that says why there is nothing to draw)."""
+    snap = run.snapshot
+    stop = snap.stop_step if run.rule_stopped else None
+    if chart == "saturation":
+        sat_title, shows = saturation_finding(run)
+        if not shows:
+            return Text(no_saturation_text(run), "caption")
         axis = SATURATION_AXIS[run.spec.activation]
-        row.append(
-            (
-                Chart(
-                    f"lab_saturation_{name}",
-                    lab_charts.saturation_chart(
-                        snap.saturation,
-                        title=titled(sat_title),
-                        y_title=axis,
-                        stop_step=stop,
-                        budget=budget,
-                    ),
-                    f"{sat_title}. {axis} of each hidden layer against step.",
-                    lab_charts.saturation_frame(snap.saturation),
-                    caption=False,
-                ),
-            )
+        return Chart(
+            f"lab_saturation_{name}",
+            lab_charts.saturation_chart(
+                snap.saturation,
+                title=titled(sat_title),
+                y_title=axis,
+                stop_step=stop,
+                budget=snap.budget,
+            ),
+            f"{sat_title}. {axis} of each hidden layer against step.",
+            lab_charts.saturation_frame(snap.saturation),
+            caption=False,
         )
-    elif snap.recorded:
-        row.append((Text(no_saturation_text(run), "caption"),))
-    if fit is not None:
+    if chart == "fit":
+        if fit is None:
+            return Text("No parameters yet: the fit shows after the first steps.", "caption")
         frame, spec, text, _ = fit
-        row.append((Chart(f"lab_fit_{name}", spec, text, frame, caption=False),))
-    blocks.append(Columns(tuple(row), flow=RUN_CHART_WIDTH))
-    return tuple(blocks)
+        return Chart(f"lab_fit_{name}", spec, text, frame, caption=False)
+    norms = snap.backprop_norms
+    heat_title = heatmap_finding(run)
+    return Chart(
+        f"lab_gradient_norms_{name}",
+        lab_charts.gradient_heatmap(
+            lab_charts.heatmap_data(
+                norms,
+                keep_steps=(stop,) if stop is not None else (),
+                zero_text=zero_label(run),
+            ),
+            norms.shape[1],
+            title=titled(heat_title),
+            domain=domain,
+            stop_step=stop,
+            budget=snap.budget,
+        ),
+        f"{heat_title}. Rows: layers (output on top); columns: steps; colour: the "
+        "back-propagated gradient norm ‖dF/dz‖ on a log scale, exact zeros and ∞ in their "
+        "own colours.",
+        lab_charts.heatmap_frame(norms),
+        caption=False,
+    )
 
 
 def loss_title(mine: RunView, theirs: RunView | None, remedy: str) -> str:
@@ -435,9 +439,33 @@ def markers_of(runs: list[RunView]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns)).astype(columns)
 
 
-def lab_view(mine: Snapshot, theirs: Snapshot | None, *, remedy: str) -> PanelView:
+def budget_note(spec: RunSpec, requested: int | None) -> str | None:
+    """The sentence that says the budget was capped (None when it was not)."""
+    budget = spec.rules.max_iter
+    if requested is None or budget >= requested:
+        return None
+    return (
+        f"The budget is capped at {budget:,} of the {requested:,} steps asked for: a step of a "
+        f"{spec.depth} × {spec.width} network costs about depth × width² (float16 and float64 "
+        "nearly twice float32), and the lab keeps a training to about a minute on a 2-core "
+        "laptop."
+    )
+
+
+def lab_view(
+    mine: Snapshot,
+    theirs: Snapshot | None,
+    *,
+    remedy: str,
+    chart: str = "gradients",
+    requested_steps: int | None = None,
+) -> PanelView:
     """The lab's blocks for the two runs as they stand (``theirs`` None when the remedy changes
-    nothing for your run)."""
+    nothing for your run): the loss of both, then the runs side by side, each with its metrics
+    and its ``chart`` (a ``RUN_CHARTS`` key); a note where the budget is below the
+    ``requested_steps`` (capped)."""
+    if chart not in RUN_CHARTS:
+        raise ValueError(f"chart must be one of {', '.join(RUN_CHARTS)}, got {chart!r}")
     you = RunView(mine, YOURS)
     other = RunView(theirs, f"{REMEDY}: {REMEDIES[remedy]}") if theirs is not None else None
     runs = [you] + ([other] if other is not None else [])
@@ -474,7 +502,7 @@ def lab_view(mine: Snapshot, theirs: Snapshot | None, *, remedy: str) -> PanelVi
             "Mean loss F/n. Dots: rules first holding; dashed: your stop.",
             wide=True,
         )
-        chart = lab_charts.loss_chart(
+        loss_spec = lab_charts.loss_chart(
             frame,
             markers,
             callouts,
@@ -483,12 +511,18 @@ def lab_view(mine: Snapshot, theirs: Snapshot | None, *, remedy: str) -> PanelVi
             keep_steps=keep,
             budget=mine.budget,
         )
-        blocks.append(Chart("lab_loss", chart, verdict(you, other, remedy), frame, caption=False))
+        blocks.append(
+            Chart("lab_loss", loss_spec, verdict(you, other, remedy), frame, caption=False)
+        )
+    capped = budget_note(mine.spec, requested_steps)
+    if capped is not None:
+        blocks.append(Text(capped, "caption"))
     domain = lab_charts.positive_range(*(run.snapshot.backprop_norms for run in runs))
-    blocks += run_blocks(you, "yours", domain)
+    yours = run_blocks(you, "yours", domain, chart)
     if other is not None:
-        blocks += run_blocks(other, "remedy", domain)
+        theirs_blocks = run_blocks(other, "remedy", domain, chart)
     else:
         note = f"The remedy ({REMEDIES[remedy]}) changes nothing for your run: pick another."
-        blocks.append(Text(note, "info"))
+        theirs_blocks = (Text(note, "info"),)
+    blocks.append(Columns((yours, theirs_blocks), flow=RUN_COLUMN_WIDTH))
     return PanelView(tuple(blocks), facts={"runs": runs})

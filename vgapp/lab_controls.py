@@ -58,6 +58,13 @@ INIT_LABELS = {
     "custom": "custom N(0, s²)",
 }
 INIT_SHORT = {"standard": "standard", "xavier": "Xavier", "he": "He", "custom": "custom"}
+RUN_CHARTS = {
+    "gradients": "gradient per layer",
+    "saturation": "saturation",
+    "fit": "fit",
+}
+"""The one chart each run shows under the loss (the lab redraws while it trains: one chart per
+run keeps a redraw quick)."""
 REMEDIES = {
     "relu_he": "ReLU + He",
     "tanh_xavier": "tanh + Xavier",
@@ -183,12 +190,14 @@ LAB_CONTROLS: tuple[Control, ...] = (
     Number(
         "lab_steps",
         "Maximum steps",
-        2000,
+        1000,
         10,
         5000,
         10,
         "The step budget (the maximum-steps rule). Training stops where the enabled rules stop "
-        "it; you may then continue to the budget to see what the stop cost.",
+        "it; you may then continue to the budget to see what the stop cost. Large networks get "
+        "fewer steps (a step costs about depth × width²): 20 × 128 at most 2,000 in float32, "
+        "about 1,100 in float16 or float64; the lab says so when it caps.",
         integer=True,
     ),
     Choice(
@@ -281,7 +290,22 @@ LAB_CONTROLS: tuple[Control, ...] = (
         widget="select",
     ),
 )
+LAB_CHART = Choice(
+    "lab_chart",
+    "Under the loss, each run shows",
+    "gradients",
+    tuple(RUN_CHARTS),
+    "The gradient per layer: the back-propagated gradient norm ‖dF/dz‖ of every layer at "
+    "every step (a heatmap). Saturation: per layer, the share of units whose σ′ or tanh′ is "
+    "below 1% of its peak (for ReLU the inactive units, for leaky ReLU those on the small "
+    "slope). Fit: the decision boundary (or the fitted curve) where the run stands. Not part "
+    "of the runs: switching retrains nothing.",
+    labels=RUN_CHARTS,
+    widget="segmented",
+)
+"""Which chart each run shows: a control of the lab's view, not of its runs."""
 LAB_KEYS: tuple[str, ...] = tuple(control.key for control in LAB_CONTROLS)
+"""The controls that make the runs (``LAB_CHART`` is not one of them)."""
 
 LAB_LESSONS: tuple[Lesson, ...] = (
     Lesson(
@@ -314,17 +338,18 @@ LAB_LESSONS: tuple[Lesson, ...] = (
         "lab_float16",
         "④ float16 training",
         (
-            "6 ReLU layers of 16 (He), η = 10⁻³, 2,000 steps. In float16 the loss stalls at "
-            "4.87 × 10⁻⁴; mixed precision reaches 4.78 × 10⁻⁵, 10× lower. What rescues what: "
-            "float32 master weights keep the updates float16 weights lose (94% of them at step "
-            "1,000 are below half a float16 ulp; 3% on float32): alone they reach 6.69 × 10⁻⁵. "
-            "The float32 loss keeps the samples float16 zeroes: σ(s) rounds to 1 for class 1 "
-            "once s ≥ 7.62, so σ(s) − 1 is exactly 0, and by the end 46% of the samples add "
-            "exactly 0 to every layer's gradient (a few of class 0, whose eˢ flushed below "
-            "s = −17.3); with it, 4.74 × 10⁻⁵. The loss scale lifts values below 2⁻²⁵ but "
-            "changes nothing for the loss here; its dynamic backoff lets it start: 2¹⁶ "
-            "overflows at step 0 and backs off to 2⁸, while a constant 2¹⁰ (the loss-scale "
-            "remedy) overflows at once."
+            "6 ReLU layers of 16 (He), η = 10⁻³, 2,000 steps. In float16 the loss stalls near "
+            "5 × 10⁻⁴; mixed precision reaches about 4.5 × 10⁻⁵, some 10× lower. What rescues "
+            "what: float32 master weights keep the updates float16 weights lose (at step 1,000 "
+            "over 90% of them are below half a float16 ulp, under 5% on float32): alone they "
+            "reach about 7 × 10⁻⁵. The float32 loss keeps the samples float16 zeroes: σ(s) "
+            "rounds to 1 for class 1 once s ≥ 7.62, so σ(s) − 1 is exactly 0, and by the end "
+            "about half of the samples add exactly 0 to every layer's gradient (a few of class "
+            "0, whose eˢ flushed below s = −17.3); with it, about 4.5 × 10⁻⁵. The loss scale "
+            "lifts values below 2⁻²⁵ but changes nothing for the loss here; its dynamic backoff "
+            "lets it start: 2¹⁶ overflows at step 0 and backs off to 2⁸, while a constant 2¹⁰ "
+            "(the loss-scale remedy) overflows at once. The losses are rounded: their last "
+            "digits depend on the order in which the computer's float32 sums add up."
         ),
         "lab",
         {

@@ -39,6 +39,28 @@ LAB_NOISE = 0.1
 """Standard deviation of the data noise, in the units of the data."""
 
 _LAB = {control.key: control for control in LAB_CONTROLS}
+MAX_STEPS = 5000
+"""The step control's maximum."""
+STEP_WORK_LIMIT = 2000 * 20 * 128**2
+"""The lab caps a run's budget so that steps x depth x width² x the costlier run's
+``DTYPE_STEP_COST`` stays within this: 2,000 steps of the largest network (20 x 128) in float32,
+about 1,100 in float16 or float64. Without it the largest setting's whole budget (5,000 steps)
+took 108-164 s in the served page on a 2-core laptop; a classroom should not wait that long."""
+DTYPE_STEP_COST = {"float32": 1.0, "float16": 1.75, "float64": 1.95}
+"""A training step's time relative to float32 for the largest network, on one BLAS thread:
+10.8, 18.9 and 20.8 ms (float16 is computed in float32 and rounded after every operation)."""
+
+
+def _remedy_dtype(dtype: str, remedy: str) -> str:
+    return "float32" if remedy == "float32" else "float16" if remedy == "mixed" else dtype
+
+
+def budget_cap(depth: int, width: int, dtype: str, remedy: str) -> int:
+    """The most steps the lab trains a ``depth`` x ``width`` network in ``dtype`` beside
+    ``remedy`` (a multiple of 10, between 10 and the step control's maximum)."""
+    cost = max(DTYPE_STEP_COST[dtype], DTYPE_STEP_COST[_remedy_dtype(dtype, remedy)])
+    steps = int(STEP_WORK_LIMIT / (depth * width**2 * cost)) // 10 * 10
+    return max(10, min(MAX_STEPS, steps))
 
 
 @dataclass(frozen=True)
@@ -209,7 +231,8 @@ def _threshold(text: str) -> float | None:
 
 
 def spec_from_controls(values: Mapping[str, Any]) -> RunSpec:
-    """The student's run from the control values by key, each checked against its control."""
+    """The student's run from the control values by key, each checked against its control; its
+    budget is the steps asked for, at most ``budget_cap``."""
     missing = [key for key in LAB_KEYS if key not in values]
     if missing:
         raise ValueError(f"values must give every lab control; missing {', '.join(missing)}")
@@ -222,7 +245,12 @@ def spec_from_controls(values: Mapping[str, Any]) -> RunSpec:
         fatol=_threshold(values["lab_fatol"]),
         frtol=_threshold(values["lab_frtol"]),
         stagnation=values["lab_stagnation"],
-        max_iter=values["lab_steps"],
+        max_iter=min(
+            values["lab_steps"],
+            budget_cap(
+                values["lab_depth"], values["lab_width"], values["lab_dtype"], values["lab_remedy"]
+            ),
+        ),
         combine=values["lab_combine"],
     )
     return RunSpec(

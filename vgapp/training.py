@@ -126,6 +126,9 @@ class EngineStats:
     """Process ids of the live worker processes (thread ids for the thread backend)."""
     warm: int
     """Idle workers that have started and warmed up: a new job starts on one at once."""
+    ready: int
+    """Workers that have started and warmed up, idle or not (none: the first steps of any run
+    wait for a process to start, about half a second)."""
     sessions: int
     jobs: int
     memo_bytes: int
@@ -311,6 +314,7 @@ class TrainingEngine:
                 parked=parked,
                 workers=tuple(w.ident for w in self._workers if w.alive),
                 warm=sum(1 for w in self._workers if w.alive and w.ready and w.job is None),
+                ready=sum(1 for w in self._workers if w.alive and w.ready),
                 sessions=len(self._sessions),
                 jobs=len(self._jobs),
                 memo_bytes=sum(job.nbytes for job in self._jobs.values()),

@@ -43,6 +43,10 @@ WORKER_ENV = {
 }
 
 
+WORKER_ARGS: tuple[str, ...] = ("-m", "vgapp.training_worker")
+"""The interpreter's arguments that start a training process (its niceness follows)."""
+
+
 class Worker:
     """A training process (or thread); ``job`` is what it trains now, ``held`` whether that
     training is held (paused or waiting at the rules' stop)."""
@@ -80,7 +84,7 @@ class ProcessWorker(Worker):
         env = {**os.environ, **WORKER_ENV}
         env.pop("PYTHONSAFEPATH", None)  # -m must find vgapp in the working directory
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "vgapp.training_worker", str(engine.niceness)],
+            [sys.executable, *WORKER_ARGS, str(engine.niceness)],
             cwd=_PROJECT_ROOT,
             env=env,
             stdin=subprocess.PIPE,

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 from numbers import Integral
 from typing import Any
 
@@ -101,17 +102,26 @@ def _floor_log2(a: Fraction) -> int:
 def _floor_scaled(a: Fraction, base: int, power: int) -> tuple[int, int, int]:
     """``(q, r, den)`` with ``a * base**power = q + r / den``, ``0 <= r < den``, in integers."""
     n, d = a.numerator, a.denominator
+    if base == 2 and power < 0 and d == 1:  # an integer halved: a shift, no long division
+        return n >> -power, n & ((1 << -power) - 1), 1 << -power
     if base == 2:  # a shift, not a multiplication by a big power
         if power >= 0:
             n <<= power
         else:
             d <<= -power
     elif power >= 0:
-        n *= base**power
+        n *= _power(base, power)
     else:
-        d *= base**-power
+        d *= _power(base, -power)
     q, r = divmod(n, d)
     return q, r, d
+
+
+@lru_cache(maxsize=512)
+def _power(base: int, exponent: int) -> int:
+    """``base**exponent``, memoised: the same powers of ten come back for every number of one
+    magnitude (10^9909 takes as long to build as to use)."""
+    return base**exponent
 
 
 def _round_scaled(a: Fraction, base: int, power: int) -> int:
@@ -142,6 +152,27 @@ def log10_exact(x: Fraction | int) -> float:
     return float(_LOG_CONTEXT.divide(_LOG_CONTEXT.subtract(log_whole, log_scale), _LN10))
 
 
+def log10_float(x: Fraction | int) -> float:
+    """``log10(x)`` of an exact ``x >= 0`` in float arithmetic, without float overflow, within
+    ``1e-14 + 4e-16 |log10 x|`` of the true value, at a small part of ``log10_exact``'s cost;
+    ``-inf`` for 0; ValueError for negative ``x``. For chart coordinates and first guesses,
+    not for digits the page states.
+
+    ``x = n/d``; n and d are each cut to their top 64 bits, ``n = n' 2^e_n``, and
+    ``log10 x = log10 n' - log10 d' + (e_n - e_d) log10 2`` in float64: each term carries a
+    relative error of about ``2^-53``, and the two first are below 20 in size."""
+    a = _as_exact(x, "x")
+    if a < 0:
+        raise ValueError(f"x must be >= 0; got {x!r}")
+    if a == 0:
+        return -math.inf
+    n, d = a.numerator, a.denominator
+    shift_n, shift_d = max(n.bit_length() - 64, 0), max(d.bit_length() - 64, 0)
+    top = math.log10(n >> shift_n) - math.log10(d >> shift_d)
+    return top + (shift_n - shift_d) * _LOG10_2
+
+
+_LOG10_2 = math.log10(2.0)
 _LOG_CONTEXT = Context(prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _LN2 = Decimal(2).ln(_LOG_CONTEXT)
 _LN10 = Decimal(10).ln(_LOG_CONTEXT)
@@ -149,7 +180,7 @@ _LN10 = Decimal(10).ln(_LOG_CONTEXT)
 
 def _decimal_exponent(a: Fraction) -> int:
     """Exact ``floor(log10(a))`` for ``a > 0``."""
-    guess = math.floor(log10_exact(a))
+    guess = math.floor(log10_float(a))
     for exponent in (guess - 1, guess, guess + 1):  # the float guess is off by at most one
         if 1 <= _floor_scaled(a, 10, -exponent)[0] < 10:
             return exponent

@@ -16,7 +16,12 @@ from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Table, Text
 from vgapp.controls import Number
 from vgapp.formatting import exact_text, sci
 from vgapp.layout import Panel
-from vgcore.counterexample import analyse_counterexample, gd_value_trace, log10_exact
+from vgcore.counterexample import (
+    analyse_counterexample,
+    gd_value_trace,
+    log10_exact,
+    log10_float,
+)
 from vgcore.counterexample import sci as exact_sci
 from vgcore.precision import float_facts
 from vgcore.stopping import RULE_TEXT
@@ -86,7 +91,7 @@ def steps_to_plot(steps_to_minimum: int, points: int = 30) -> list[int]:
     elif 10**digits > steps_to_minimum:
         digits -= 1
     exponents = sorted({round(j) for j in np.linspace(0, digits, points)})
-    ks = {10**j for j in exponents if 10**j < steps_to_minimum}
+    ks = {power for power in (10**j for j in exponents) if power < steps_to_minimum}
     for m in range(1, 13):
         k = steps_to_minimum - (steps_to_minimum + 10**m - 1) // 10**m
         if 0 < k < steps_to_minimum:
@@ -160,8 +165,8 @@ def view(
     values = gd_value_trace(report, ks)
     logs = pd.DataFrame(
         {
-            "log10_step_k": [log10_exact(k) if k > 0 else -math.inf for k in ks],
-            "log10_f_at_x_k": [log10_exact(v) for v in values],
+            "log10_step_k": [log10_float(k) if k > 0 else -math.inf for k in ks],
+            "log10_f_at_x_k": [log10_float(v) for v in values],
         }
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from vgapp import lab
 from vgapp.blocks import PanelView
-from vgapp.lab_controls import LAB_CONTROLS
+from vgapp.lab_controls import LAB_CHART, LAB_CONTROLS
 from vgapp.lab_runs import RunSpec, remedy_spec, spec_from_controls
 from vgapp.layout import Panel
 from vgapp.training_jobs import Snapshot
@@ -39,16 +39,28 @@ _MEMO: OrderedDict[tuple, PanelView] = OrderedDict()
 _MEMO_LOCK = threading.Lock()
 
 
-def compose(snapshots: Sequence[Snapshot], remedy: str) -> PanelView:
-    """The lab's blocks for these snapshots, memoised on their specs and versions (shared by
-    every session watching the same runs)."""
-    key = (remedy, *((s.spec, s.version) for s in snapshots))
+def compose(
+    snapshots: Sequence[Snapshot],
+    remedy: str,
+    chart: str = LAB_CHART.default,
+    requested_steps: int | None = None,
+) -> PanelView:
+    """The lab's blocks for these snapshots, each run with its ``chart`` (a ``LAB_CHART``
+    option), memoised on their specs and versions (shared by every session watching the same
+    runs); ``requested_steps``: the step control's value (the budget may be capped below it)."""
+    key = (remedy, chart, requested_steps, *((s.spec, s.version) for s in snapshots))
     with _MEMO_LOCK:
         if key in _MEMO:
             _MEMO.move_to_end(key)
             return _MEMO[key]
     mine, *rest = snapshots
-    result = lab.lab_view(mine, rest[0] if rest else None, remedy=remedy)
+    result = lab.lab_view(
+        mine,
+        rest[0] if rest else None,
+        remedy=remedy,
+        chart=chart,
+        requested_steps=requested_steps,
+    )
     with _MEMO_LOCK:
         _MEMO[key] = result
         while len(_MEMO) > VIEW_MEMO_ENTRIES:
@@ -56,14 +68,27 @@ def compose(snapshots: Sequence[Snapshot], remedy: str) -> PanelView:
     return result
 
 
+def chart_of(values: dict[str, Any]) -> str:
+    """The chart each run shows (``LAB_CHART``'s value, its default where unset)."""
+    chart = values.get(LAB_CHART.key)
+    return LAB_CHART.default if chart is None else str(chart)
+
+
+def requested_steps(values: dict[str, Any]) -> int:
+    """The step budget asked for (the runs' may be capped below it)."""
+    steps = values.get("lab_steps")
+    return int(DEFAULTS["lab_steps"] if steps is None else steps)
+
+
 def view(*, viewer: Viewer, **values: Any) -> PanelView:
     """The lab as it stands: the runs of these controls, watched through ``viewer``."""
     mine, theirs, remedy = specs(values)
     snapshots = viewer((mine,) if theirs is None else (mine, theirs))
-    return compose(snapshots, remedy)
+    return compose(snapshots, remedy, chart_of(values), requested_steps(values))
 
 
 GROUPS = (
+    ("What the page shows", (LAB_CHART.key,)),
     ("The data and the network", ("lab_dataset", "lab_depth", "lab_width", "lab_activation",
                                   "lab_init", "lab_init_scale", "lab_seed")),
     ("Training", ("lab_step_rule", "lab_eta", "lab_steps", "lab_dtype", "lab_loss_scale")),
@@ -71,4 +96,10 @@ GROUPS = (
                             "lab_stagnation", "lab_combine")),
     ("The comparison run", ("lab_remedy",)),
 )  # fmt: skip
-PANEL = Panel("lab", "Training lab: does it happen in a real network?", LAB_CONTROLS, view, GROUPS)
+PANEL = Panel(
+    "lab",
+    "Training lab: does it happen in a real network?",
+    (*LAB_CONTROLS, LAB_CHART),
+    view,
+    GROUPS,
+)
