@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -110,7 +111,9 @@ def lab_chart_press(page: Any, i: int) -> None:
     """Move ``i`` on the lab's chart choice (gradient per layer, saturation, fit, in turn): its
     option focused, then Enter (the key press starts the clock). Nothing retrains."""
     label = list(RUN_CHARTS.values())[i % len(RUN_CHARTS)]
-    option = page.locator(".st-key-lab_chart").get_by_role("button", name=label, exact=True)
+    # the segmented control's options are buttons named by their text (the help icon is one too)
+    buttons = page.locator(".st-key-lab_chart button")
+    option = buttons.filter(has_text=re.compile(f"^{re.escape(label)}$"))
     option.focus()
     option.press("Enter")
 
