@@ -49,6 +49,8 @@ from vgapp.panels import lab as lab_panel  # noqa: E402
 
 VIEW_CACHE_ENTRIES = 256
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}
+LAB_CHART_GROUP = lab_panel.GROUPS[0][0]
+"""The lab's group of controls that only choose what is drawn (its own fragment draws it)."""
 
 
 # ---------------------------------------------------------------- state and URL
@@ -171,10 +173,15 @@ def draw_control(control: Control, values: dict[str, Any]) -> Any:
     return value
 
 
-def draw_controls(panel: Panel, box: Any, values: dict[str, Any]) -> None:
-    """A panel's controls in its sidebar box, by group (each group under its caption)."""
+def draw_controls(
+    panel: Panel, box: Any, values: dict[str, Any], skip: tuple[str, ...] = ()
+) -> None:
+    """A panel's controls in its sidebar box, by group (each group under its caption); the
+    groups named in ``skip`` are left out (another fragment draws them)."""
     with box:
         for caption, controls in panel.grouped():
+            if caption in skip:
+                continue
             if caption:
                 st.caption(f"**{caption}**")
             for control in controls:
@@ -273,10 +280,17 @@ DOWNLOADS: tuple[tuple[str, Callable[[Chart], Callable[[], str | bytes]], str, s
 
 def draw_downloads(panel: str, charts: tuple[Chart, ...]) -> None:
     """Under a panel, one menu with each chart's data (CSV) and figure for slides (SVG, PNG,
-    rendered on the server only when asked for)."""
+    rendered on the server only when asked for). The menu is filled only while it is open (its
+    opening reruns the panel's fragment): a move of a control then sends five elements per
+    chart fewer."""
     if not charts:
         return
-    with st.popover("Data and figures", icon=":material/download:", key=f"downloads_{panel}"):
+    menu = st.popover(
+        "Data and figures", icon=":material/download:", key=f"downloads_{panel}", on_change="rerun"
+    )
+    if not menu.open:
+        return
+    with menu:
         for chart in charts:
             st.caption(chart.name)
             with st.container(horizontal=True, gap="small"):
@@ -433,35 +447,56 @@ def lab_poll_interval(specs: tuple[Any, ...]) -> float:
     return min(max(LAB_POLL_S, LAB_POLL_PER_UNIT_S * units), LAB_POLL_MAX_S)
 
 
-def draw_runs_live(specs: tuple[Any, ...], remedy: str, chart: str, steps: int) -> None:
-    """The runs, redrawn every ``lab_poll_interval(specs)`` while they train (a fragment). Once
-    they are done, one full rerun draws the lab without this fragment, which cancels its timer
-    in the browser (a fragment's own run cannot change its ``run_every``); this run draws
-    nothing then, since the browser would only draw the same picture twice."""
-    snapshots = lab_engine().view(lab_session(), specs)
-    if not lab_polling(snapshots):
+def lab_runs_now(specs: tuple[Any, ...], live: bool) -> Snapshots:
+    """The runs as they stand. While they train, through the engine's heartbeat; once they are
+    done, read without one, so that a look at finished runs (a chart choice) never wakes the
+    training processes (the heartbeat only when the engine no longer holds them)."""
+    engine = lab_engine()
+    if not live:
+        try:
+            return tuple(engine.snapshot(spec) for spec in specs)
+        except KeyError:
+            pass
+    return engine.view(lab_session(), specs)
+
+
+def draw_lab_runs(chart_box: Any, specs: tuple[Any, ...], remedy: str, steps: int, live: bool):
+    """The chart choice (into its sidebar box) and the runs (a fragment inside the lab's,
+    redrawn by a timer while ``live``): a move of the chart choice reruns this alone, since
+    nothing retrains. When the runs start or stop training (a transport button, the end of the
+    runs), one full rerun starts or cancels the timer (a fragment cannot change its own
+    ``run_every``); that run draws nothing here, the next one does."""
+    values = current_values()
+    with chart_box:
+        st.caption(f"**{LAB_CHART_GROUP}**")
+        chart = str(draw_control(lab_panel.LAB_CHART, values))
+    if st.session_state.pop("lesson_left", False):
+        st.rerun()  # the lesson pills (outside this fragment) must show that it was left
+    snapshots = lab_runs_now(specs, live)
+    if lab_polling(snapshots) != live:
         st.rerun()
     draw_runs(snapshots, remedy, chart, steps)
+    write_link()
 
 
 def draw_lab(box: Any) -> None:
-    """The lab panel (a fragment): its controls, and the runs, live while they train. A lab
-    control or a transport button reruns this fragment, which starts the live redraw at once."""
+    """The lab panel (a fragment): its training controls, and the runs, live while they train.
+    A training control or a transport button reruns this fragment, which starts the live
+    redraw at once; the chart choice reruns only the runs' own fragment."""
     panel = page.PANELS["lab"]
     values = current_values()
-    draw_controls(panel, box, values)
+    with box:
+        chart_box = st.container()  # the chart choice heads the lab's controls
+    draw_controls(panel, box, values, skip=(LAB_CHART_GROUP,))
     arguments = panel.arguments(values)
     mine, theirs, remedy = lab_panel.specs(arguments)
-    chart, steps = lab_panel.chart_of(arguments), lab_panel.requested_steps(arguments)
+    steps = lab_panel.requested_steps(arguments)
     specs = (mine,) if theirs is None else (mine, theirs)
-    snapshots = lab_snapshots(specs)
+    live = lab_polling(lab_snapshots(specs))
     with st.container(key="panel-lab"):
         st.markdown(f"#### {panel.title}")
-        if lab_polling(snapshots):
-            every = lab_poll_interval(specs)
-            st.fragment(draw_runs_live, run_every=every)(specs, remedy, chart, steps)
-        else:
-            draw_runs(snapshots, remedy, chart, steps)
+        every = lab_poll_interval(specs) if live else None
+        st.fragment(draw_lab_runs, run_every=every)(chart_box, specs, remedy, steps, live)
     if st.session_state.pop("lesson_left", False):
         st.rerun()
     write_link()

@@ -24,7 +24,7 @@ MOVES: dict[str, list[tuple[str, Any]]] = {
     "hessian": [("pt_x", "ArrowRight"), ("surface", "monkey")],
     "descent": [("gd_x0", "ArrowRight"), ("gd_rule", "armijo")],
     "floating_point": [("fp_dtype", "float16"), ("fp_w", 3.0)],
-    "lab": [("lab_stagnation", False)],
+    "lab": [("lab_stagnation", False), ("lab_chart", "saturation")],
 }
 BACK_AND_FORTH = ("answer", "lab", "hessian", "floating_point", "descent", "answer")
 
