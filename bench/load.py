@@ -115,6 +115,8 @@ class Session:
     rendered_s: float | None = None
     interactions_ms: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    early_reruns: int = 0
+    """Runs that ended early because the page asked for a rerun (followed by that rerun)."""
 
     def query(self, lesson: str | None = None) -> str:
         if self.scenario is None:
@@ -253,6 +255,11 @@ async def ws_run(link: Connection, message: BackMsg, s: Session, value: Any) -> 
             elif name == "metric":
                 metrics.append([element.metric.label, element.metric.body])
         elif kind == "script_finished":
+            if reply.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                # the page asked for a rerun (st.rerun, e.g. the lab's live timer set or
+                # cancelled): the server runs it at once, as a browser would see
+                s.early_reruns += 1
+                continue
             if reply.script_finished not in FINISHED:
                 s.problems.append(f"run ended with status {reply.script_finished}")
             if s.scenario is not None:
@@ -318,6 +325,9 @@ def report(name: str, sessions: list[Session], wall: float, cpu: float) -> bool:
             if mine:
                 print(f"      {scenario.key:12s} median {statistics.median(mine):7.0f} ms")
     print(f"    server CPU {cpu:6.1f} s = {cpu / wall:4.0%} of one core over the wave")
+    early = sum(s.early_reruns for s in sessions)
+    if early:
+        print(f"    runs ended early for a rerun the page asked for (then run): {early}")
     for s in failed[:5]:
         key = s.scenario.key if s.scenario else "lab"
         print(f"    FAILED session {s.index} ({key}): {s.problems or ['never rendered']}")
