@@ -460,7 +460,9 @@ def lab_runs_now(specs: tuple[Any, ...], live: bool) -> Snapshots:
     return engine.view(lab_session(), specs)
 
 
-def draw_lab_runs(chart_box: Any, specs: tuple[Any, ...], remedy: str, steps: int, live: bool):
+def draw_lab_runs(
+    chart_box: Any, specs: tuple[Any, ...], remedy: str, steps: int, live: bool
+) -> None:
     """The chart choice (into its sidebar box) and the runs (a fragment inside the lab's,
     redrawn by a timer while ``live``): a move of the chart choice reruns this alone, since
     nothing retrains. When the runs start or stop training (a transport button, the end of the
