@@ -24,8 +24,11 @@ interaction time, the server's CPU and its RSS before, at the peak and after eac
 
 The issue's scenario also has a third of the sessions open the largest lab lesson
 (``--lab-share 0.33``): that many sessions open ``?lesson=<largest lab lesson>`` instead and wait
-for the lab. After each wave, when its last session has closed: the server's training processes
-then, and how long until every one is gone (at most ``PROCESSES_GONE_S``).
+for the lab. Over the WebSocket they then keep watching it as a browser would, until every
+slider session of the wave is done: the page's live fragment asks for a rerun every so often
+(``auto_rerun``), and the session sends it (the training's heartbeat). After each wave, when its
+last session has closed: the server's training processes then, and how long until every one is
+gone (at most ``PROCESSES_GONE_S``).
 
     python -m bench.load [--sessions 30] [--moves 3] [--waves 2] [--mode both|browser|ws]
                          [--lab-share 0]
@@ -117,6 +120,10 @@ class Session:
     problems: list[str] = field(default_factory=list)
     early_reruns: int = 0
     """Runs that ended early because the page asked for a rerun (followed by that rerun)."""
+    watch_until: asyncio.Event | None = None
+    """A lab session over the WebSocket keeps polling its live panel until this is set."""
+    polls_ms: list[float] = field(default_factory=list)
+    """A lab session's live redraws (fragment reruns on the page's timer), each until done."""
 
     def query(self, lesson: str | None = None) -> str:
         if self.scenario is None:
@@ -205,6 +212,8 @@ class Connection:
     query: str
     slider: str = ""
     fragment: str = ""
+    timer: tuple[float, str] | None = None
+    """The page's live fragment timer, as the server last set it: (seconds, fragment id)."""
 
 
 async def ws_session(
@@ -217,6 +226,7 @@ async def ws_session(
             await ws_run(link, BackMsg(), s, s.value)
             s.rendered_s = time.monotonic() - start
             if s.scenario is None:
+                await watch_lab(link, s)
                 return
             for _ in range(moves):
                 s.value = expect.stepped(s.scenario.key, s.value, 1)
@@ -232,12 +242,30 @@ async def ws_session(
         s.problems.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
 
 
+async def watch_lab(link: Connection, s: Session) -> None:
+    """Poll the lab's live panel as the browser's timer does, until ``s.watch_until`` is set
+    (or the runs are done and the page cancelled its timer)."""
+    while s.watch_until is not None and not s.watch_until.is_set() and link.timer is not None:
+        interval, fragment = link.timer
+        try:
+            await asyncio.wait_for(s.watch_until.wait(), interval)
+            return
+        except TimeoutError:
+            pass
+        message = BackMsg()
+        message.rerun_script.fragment_id = fragment
+        began = time.monotonic()
+        await ws_run(link, message, s, s.value)
+        s.polls_ms.append((time.monotonic() - began) * 1e3)
+
+
 async def ws_run(link: Connection, message: BackMsg, s: Session, value: Any) -> None:
     """Send a rerun and read its messages up to ``script_finished``: keep the query string the
     page writes and the slider's ids; check the panel's metrics and that nothing raised."""
     message.rerun_script.query_string = link.query
     await link.ws.send(message.SerializeToString())
     metrics = []
+    timer_set = False  # a full run that sets no timer cancels the page's (as the browser does)
     label = CONTROLS[s.scenario.key].label if s.scenario else None
     while True:
         reply = ForwardMsg()
@@ -245,6 +273,11 @@ async def ws_run(link: Connection, message: BackMsg, s: Session, value: Any) -> 
         kind = reply.WhichOneof("type")
         if kind == "page_info_changed":
             link.query = reply.page_info_changed.query_string
+        elif kind == "auto_rerun":
+            link.timer = (reply.auto_rerun.interval, reply.auto_rerun.fragment_id)
+            timer_set = True
+        elif kind == "stop_auto_rerun":
+            link.timer = None
         elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
             element = reply.delta.new_element
             name = element.WhichOneof("type")
@@ -259,7 +292,10 @@ async def ws_run(link: Connection, message: BackMsg, s: Session, value: Any) -> 
                 # the page asked for a rerun (st.rerun, e.g. the lab's live timer set or
                 # cancelled): the server runs it at once, as a browser would see
                 s.early_reruns += 1
+                timer_set = False
                 continue
+            if reply.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY and not timer_set:
+                link.timer = None
             if reply.script_finished not in FINISHED:
                 s.problems.append(f"run ended with status {reply.script_finished}")
             if s.scenario is not None:
@@ -300,7 +336,16 @@ async def wave(
                 s.expected(expect.stepped(s.scenario.key, s.value, k))
     cpu0, start, peak = server.cpu_seconds(), time.monotonic(), [server.rss_bytes()]
     sampler = asyncio.create_task(sample_rss(server, peak))
-    await asyncio.gather(*(runner(server, s, moves, lesson, start) for s in sessions))
+    sliders_done = asyncio.Event()
+    labs = [s for s in sessions if s.scenario is None]
+    for s in labs:
+        s.watch_until = sliders_done
+    watching = [asyncio.create_task(runner(server, s, moves, lesson, start)) for s in labs]
+    await asyncio.gather(
+        *(runner(server, s, moves, lesson, start) for s in sessions if s.scenario is not None)
+    )
+    sliders_done.set()
+    await asyncio.gather(*watching)
     wall = time.monotonic() - start
     sampler.cancel()
     return wall, server.cpu_seconds() - cpu0, peak[0]
@@ -325,6 +370,12 @@ def report(name: str, sessions: list[Session], wall: float, cpu: float) -> bool:
             if mine:
                 print(f"      {scenario.key:12s} median {statistics.median(mine):7.0f} ms")
     print(f"    server CPU {cpu:6.1f} s = {cpu / wall:4.0%} of one core over the wave")
+    polls = [ms for s in sessions for ms in s.polls_ms]
+    if polls:
+        print(
+            f"    lab sessions watching: {len(polls)} live redraws, median "
+            f"{statistics.median(polls):.0f} ms, p95 {np.percentile(polls, 95):.0f} ms"
+        )
     early = sum(s.early_reruns for s in sessions)
     if early:
         print(f"    runs ended early for a rerun the page asked for (then run): {early}")
