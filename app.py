@@ -49,6 +49,8 @@ from vgapp.panels import lab as lab_panel  # noqa: E402
 
 VIEW_CACHE_ENTRIES = 256
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}
+LAB_FRAGMENT = "lab"
+"""The lab's fragment, by key (a transport button reruns it)."""
 LAB_CHART_GROUP = lab_panel.GROUPS[0][0]
 """The lab's group of controls that only choose what is drawn (its own fragment draws it)."""
 
@@ -397,10 +399,12 @@ def draw_transport(engine: training.TrainingEngine, snapshots: Snapshots) -> Any
 
 def lab_action(act: Callable[[Any], Any], specs: list[Any]) -> None:
     """A transport button: ``act`` on the runs it acts on, then poll a while (the runs take a
-    moment to react)."""
+    moment to react): the lab's fragment reruns, which sets the live redraw's timer (the
+    button's own fragment, the runs', cannot)."""
     for spec in specs:
         act(spec)
     st.session_state["lab_poll_until"] = time.monotonic() + AFTER_ACTION_S
+    st.rerun(LAB_FRAGMENT)
 
 
 def lab_polling(snapshots: Snapshots) -> bool:
@@ -466,8 +470,9 @@ def draw_lab_runs(
     """The chart choice (into its sidebar box) and the runs (a fragment inside the lab's,
     redrawn by a timer while ``live``): a move of the chart choice reruns this alone, since
     nothing retrains. When the runs start or stop training (a transport button, the end of the
-    runs), one full rerun starts or cancels the timer (a fragment cannot change its own
-    ``run_every``); that run draws nothing here, the next one does."""
+    runs), a rerun of the lab's fragment (a button) or of the page (the end of the runs) starts
+    or cancels the timer (a fragment cannot change its own ``run_every``); the run that finds
+    the change draws nothing here, the next one does."""
     values = current_values()
     with chart_box:
         st.caption(f"**{LAB_CHART_GROUP}**")
@@ -545,7 +550,7 @@ def draw_section(section: Section) -> None:
         )
     boxes = [st.sidebar.expander(panel.title, expanded=True) for panel in section.panels]
     if section.key == "lab":
-        st.fragment(draw_lab)(boxes[0])
+        st.fragment(draw_lab, key=LAB_FRAGMENT)(boxes[0])
     elif section.side_by_side:
         for column, panel, box in zip(
             st.columns(len(section.panels), gap="medium"), section.panels, boxes, strict=True
