@@ -51,8 +51,10 @@ VIEW_CACHE_ENTRIES = 256
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}
 LAB_FRAGMENT = "lab"
 """The lab's fragment, by key (a transport button reruns it)."""
-LAB_CHART_GROUP = lab_panel.GROUPS[0][0]
-"""The lab's group of controls that only choose what is drawn (its own fragment draws it)."""
+LAB_CHART_GROUP = next(
+    caption for caption, keys in lab_panel.GROUPS if lab_panel.LAB_CHART.key in keys
+)
+"""The lab's group of controls that only choose what is drawn (the runs' fragment draws it)."""
 
 
 # ---------------------------------------------------------------- state and URL
@@ -119,6 +121,13 @@ def leave_lesson() -> None:
         st.session_state["lesson_left"] = True
 
 
+def rerun_if_lesson_left() -> None:
+    """After a panel's control left the lesson, rerun the page: the lesson pills (outside the
+    panel's fragment) must show that it was left."""
+    if st.session_state.pop("lesson_left", False):
+        st.rerun()
+
+
 def reset_controls() -> None:
     """Callback of the reset button: every control back to its default, no lesson."""
     st.session_state.update(page.defaults())
@@ -176,13 +185,13 @@ def draw_control(control: Control, values: dict[str, Any]) -> Any:
 
 
 def draw_controls(
-    panel: Panel, box: Any, values: dict[str, Any], skip: tuple[str, ...] = ()
+    panel: Panel, box: Any, values: dict[str, Any], groups: Callable[[str], bool] | None = None
 ) -> None:
-    """A panel's controls in its sidebar box, by group (each group under its caption); the
-    groups named in ``skip`` are left out (another fragment draws them)."""
+    """A panel's controls in its sidebar box, by group (each group under its caption); only
+    the groups whose caption ``groups`` accepts (default: all)."""
     with box:
         for caption, controls in panel.grouped():
-            if caption in skip:
+            if groups is not None and not groups(caption):
                 continue
             if caption:
                 st.caption(f"**{caption}**")
@@ -319,8 +328,7 @@ def draw_panel(key: str, box: Any) -> None:
         st.markdown(f"#### {result.heading or panel.title}")
         draw_blocks(result.blocks)
         draw_downloads(key, result.charts)
-    if st.session_state.pop("lesson_left", False):
-        st.rerun()  # the lesson pills (outside this fragment) must show that it was left
+    rerun_if_lesson_left()
     write_link()
 
 
@@ -474,15 +482,12 @@ def draw_lab_runs(
     or cancels the timer (a fragment cannot change its own ``run_every``); the run that finds
     the change draws nothing here, the next one does."""
     values = current_values()
-    with chart_box:
-        st.caption(f"**{LAB_CHART_GROUP}**")
-        chart = str(draw_control(lab_panel.LAB_CHART, values))
-    if st.session_state.pop("lesson_left", False):
-        st.rerun()  # the lesson pills (outside this fragment) must show that it was left
+    draw_controls(page.PANELS["lab"], chart_box, values, lambda c: c == LAB_CHART_GROUP)
+    rerun_if_lesson_left()
     snapshots = lab_runs_now(specs, live)
     if lab_polling(snapshots) != live:
         st.rerun()
-    draw_runs(snapshots, remedy, chart, steps)
+    draw_runs(snapshots, remedy, lab_panel.chart_of(values), steps)
     write_link()
 
 
@@ -494,7 +499,7 @@ def draw_lab(box: Any) -> None:
     values = current_values()
     with box:
         chart_box = st.container()  # the chart choice heads the lab's controls
-    draw_controls(panel, box, values, skip=(LAB_CHART_GROUP,))
+    draw_controls(panel, box, values, lambda c: c != LAB_CHART_GROUP)
     arguments = panel.arguments(values)
     mine, theirs, remedy = lab_panel.specs(arguments)
     steps = lab_panel.requested_steps(arguments)
@@ -504,8 +509,7 @@ def draw_lab(box: Any) -> None:
         st.markdown(f"#### {panel.title}")
         every = lab_poll_interval(specs) if live else None
         st.fragment(draw_lab_runs, run_every=every)(chart_box, specs, remedy, steps, live)
-    if st.session_state.pop("lesson_left", False):
-        st.rerun()
+    rerun_if_lesson_left()
     write_link()
 
 
