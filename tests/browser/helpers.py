@@ -48,3 +48,19 @@ def assert_clean(app: AppPage) -> None:
     assert app.console_errors == []
     assert app.page_errors == []
     assert app.page.get_by_test_id("stException").count() == 0
+
+
+DOWNLOAD_KEYS_JS = """() => [...document.querySelectorAll("[class*='st-key-csv_']")]
+    .map(e => [...e.classList].find(c => c.startsWith('st-key-csv_'))
+                .slice('st-key-csv_'.length))"""
+
+
+def menu_charts(app: AppPage, panel: str) -> list[str]:
+    """The charts named in a panel's download menu: opened (it fills only while open), read,
+    closed."""
+    app.page.locator(f".st-key-downloads_{panel}").get_by_role("button").first.click()
+    app.page.locator("[class*='st-key-csv_']").first.wait_for()
+    names = list(app.page.evaluate(DOWNLOAD_KEYS_JS))
+    app.page.keyboard.press("Escape")
+    app.page.locator("[class*='st-key-csv_']").first.wait_for(state="detached")
+    return names

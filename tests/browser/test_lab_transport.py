@@ -11,7 +11,7 @@ import pytest
 from bench.lab_in_page import STATUS_JS
 from pagetools.driver import AppPage
 
-from .helpers import assert_clean
+from .helpers import assert_clean, menu_charts
 
 pytestmark = pytest.mark.browser
 
@@ -47,4 +47,29 @@ def test_ten_steps_then_play_are_drawn_live(app: AppPage) -> None:
         "both runs trained on and drawn at their end",
         timeout_s=120,
     )
+    assert_clean(app)
+
+
+LAB_CHARTS_JS = """() => [...document.querySelectorAll(
+    ".st-key-panel-lab [data-testid='stVegaLiteChart']")].length"""
+
+
+def test_the_chart_choice_redraws_each_run_with_that_chart(app: AppPage) -> None:
+    """With both runs done, each choice of chart (its own fragment) shows the loss and, for each
+    run, exactly the chart chosen, in the page and in its download menu; nothing retrains."""
+    app.open({"section": "lab"})
+    app.wait_until(
+        lambda: (
+            len(s := statuses(app)) == 2 and not any(x.endswith(("training", "paused")) for x in s)
+        ),
+        "both runs done",
+        timeout_s=120,
+    )
+    done = statuses(app)
+    for chart, prefix in (("fit", "lab_fit_"), ("gradients", "lab_gradient_norms_")):
+        app.choose("lab_chart", chart)
+        app.wait_idle()
+        assert app.page.evaluate(LAB_CHARTS_JS) == 3
+        assert menu_charts(app, "lab") == ["lab_loss", f"{prefix}yours", f"{prefix}remedy"]
+        assert statuses(app) == done
     assert_clean(app)

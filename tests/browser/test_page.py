@@ -15,7 +15,7 @@ from pagetools.driver import AppPage, new_app_page
 from pagetools.harness import REPO_ROOT, VIEWPORT
 from vgapp.page import QUESTION, SECTION_BY_KEY, SECTION_KEYS, TITLE
 
-from .helpers import assert_clean, assert_shows
+from .helpers import assert_clean, assert_shows, menu_charts
 
 pytestmark = pytest.mark.browser
 
@@ -37,9 +37,6 @@ WIDGET_LABELS_JS = """ids => [...document.querySelectorAll(
     .map(w => { const label = w.querySelector("[data-testid='stWidgetLabel']");
       return [label?.textContent.trim() ?? '', !!label?.checkVisibility(),
               w.querySelectorAll("[data-testid='stTooltipIcon']").length]; })"""
-DOWNLOAD_KEYS_JS = """() => [...document.querySelectorAll("[class*='st-key-csv_']")]
-    .map(e => [...e.classList].find(c => c.startsWith('st-key-csv_'))
-                .slice('st-key-csv_'.length))"""
 CHART_COUNT_JS = "() => document.querySelectorAll(\"[data-testid='stVegaLiteChart']\").length"
 
 
@@ -55,14 +52,9 @@ class SectionFacts:
 
 def downloads_of(app: AppPage, section: str) -> list[str]:
     """The charts named in each panel's download menu, opened one after the other."""
-    found: list[str] = []
-    for panel in SECTION_BY_KEY[section].panels:
-        app.page.locator(f".st-key-downloads_{panel.key}").get_by_role("button").first.click()
-        app.page.locator("[class*='st-key-csv_']").first.wait_for()
-        found += app.page.evaluate(DOWNLOAD_KEYS_JS)
-        app.page.keyboard.press("Escape")
-        app.page.locator("[class*='st-key-csv_']").first.wait_for(state="detached")
-    return found
+    return [
+        name for panel in SECTION_BY_KEY[section].panels for name in menu_charts(app, panel.key)
+    ]
 
 
 @pytest.fixture(scope="module")
