@@ -90,6 +90,7 @@ def read_link() -> None:
     values, section, lesson, notices = page.read_url(raw)
     for key, control in page.CONTROLS.items():
         state[key] = values.get(key, control.default)
+    forget_folds()
     state["section"] = section or page.SECTION_KEYS[0]
     state["lesson"] = lesson
     state["url_notices"] = notices
@@ -118,6 +119,7 @@ def apply_lesson() -> None:
     if lesson in page.LESSONS:
         state.update(page.lesson_values(lesson))
         state["section"] = page.LESSONS[lesson].section
+        forget_folds()
 
 
 def leave_lesson() -> None:
@@ -138,6 +140,14 @@ def reset_controls() -> None:
     """Callback of the reset button: every control back to its default, no lesson."""
     st.session_state.update(page.defaults())
     st.session_state["lesson"] = None
+    forget_folds()
+
+
+def forget_folds() -> None:
+    """The controls were set from outside (a lesson, a link, the reset): each fold opens again
+    by what it holds (``Panel.starts_open``) when next drawn."""
+    for key in page.FOLD_KEYS:
+        st.session_state.pop(key, None)
 
 
 def open_section(key: str) -> None:
@@ -193,14 +203,24 @@ def draw_control(control: Control, values: dict[str, Any]) -> Any:
 def draw_controls(
     panel: Panel, box: Any, values: dict[str, Any], groups: Callable[[str], bool] | None = None
 ) -> None:
-    """A panel's controls in its sidebar box, by group (each group under its caption); only
-    the groups whose caption ``groups`` accepts (default: all)."""
-    with box:
-        for caption, controls in panel.grouped():
-            if groups is not None and not groups(caption):
+    """A panel's controls in its sidebar box, by group (each group under its caption, or in a
+    fold: ``Panel.folds``); only the groups whose caption ``groups`` accepts (default: all).
+    A fold draws its controls only while open; opening it reruns the panel's fragment."""
+    folds = dict(panel.folds)
+    for caption, controls in panel.grouped():
+        if groups is not None and not groups(caption):
+            continue
+        where = box
+        if caption in folds:
+            key = panel.fold_key(caption)
+            if key not in st.session_state:
+                st.session_state[key] = panel.starts_open(caption, values)
+            where = box.expander(caption, expanded=folds[caption], key=key, on_change="rerun")
+            if not where.open:
                 continue
-            if caption:
-                st.caption(f"**{caption}**")
+        elif caption:
+            box.caption(f"**{caption}**")
+        with where:
             for control in controls:
                 draw_control(control, values)
 
@@ -353,6 +373,11 @@ LAB_POLL_MAX_S = 3.0
 FIRST_PICTURE_S = 0.2
 """After a change, how long the lab waits for the first steps before it draws (so the first
 picture already shows a loss and a heatmap)."""
+FIRST_PICTURE_STARTING_S = 0.6
+"""The same wait on a fresh server's first visit, while the training processes start (they are
+started when the page's run starts, and send their first steps ~0.4 s later): the first run then
+carries the first picture, and the browser does not lay the lab out twice (a fresh server's
+default lab was done ~0.1 s sooner, bench.lab_in_page --fresh)."""
 AFTER_ACTION_S = 2.0
 """After a button, the lab polls at least this long (the runs take a moment to react)."""
 
@@ -427,13 +452,12 @@ def lab_polling(snapshots: Snapshots) -> bool:
 
 def lab_snapshots(specs: tuple[Any, ...]) -> Snapshots:
     """The runs as they stand; right after a change, once their first steps are in (at most
-    ``FIRST_PICTURE_S``), so that the first picture already shows a loss and a heatmap. Not
-    while the training processes start (the first visit to a fresh server): the steps are
-    further away than that, and the page draws at once."""
+    ``FIRST_PICTURE_S``, or ``FIRST_PICTURE_STARTING_S`` while the training processes start),
+    so that the first picture already shows a loss and a heatmap."""
     engine = lab_engine()
     starting = engine.stats().ready == 0
     snapshots = engine.view(lab_session(), specs)
-    deadline = time.monotonic() + (0.0 if starting else FIRST_PICTURE_S)
+    deadline = time.monotonic() + (FIRST_PICTURE_STARTING_S if starting else FIRST_PICTURE_S)
     while lab_active(snapshots) and snapshots[0].recorded < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
         snapshots = engine.view(lab_session(), specs)
@@ -558,7 +582,11 @@ def draw_section(section: Section) -> None:
             help="Every control of every section back to its default.",
             type="tertiary",
         )
-    boxes = [st.sidebar.expander(panel.title, expanded=True) for panel in section.panels]
+    # A panel with folds of its own is not one more fold (Streamlit does not nest them).
+    boxes = [
+        st.sidebar.container() if panel.folds else st.sidebar.expander(panel.title, expanded=True)
+        for panel in section.panels
+    ]
     if section.key == "lab":
         st.fragment(draw_lab, key=LAB_FRAGMENT)(boxes[0])
     elif section.side_by_side:

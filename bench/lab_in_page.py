@@ -9,11 +9,14 @@ one-chart floor (``bench/floor_chart_app.py``) served and measured in the same r
 * **default lab trained**: a fresh server, ``?section=lab`` loaded, until both runs are done
   (stopped by their rules, or the budget), against the floor's first render: the median over
   ``--fresh`` fresh servers;
+* **the lab opened again** (``--warm``): the same server, a new visitor (a fresh browser
+  context) loads ``?section=lab`` once its runs are trained (memoised), until drawn: what the
+  page itself costs the browser, against the floor's first render;
 * **largest setting** (``--largest``): 20 x 128, 5,000 steps asked for (the lab caps the budget:
   ``vgapp.lab_runs.budget_cap``), in each dtype: until both runs are done, then "continue to
   the budget" until both have finished.
 
-    python -m bench.lab_in_page [--moves 7] [--fresh 5] [--largest float16,float32,float64]
+    python -m bench.lab_in_page [--moves 7] [--fresh 5] [--warm 5] [--largest float16,...]
 """
 
 from __future__ import annotations
@@ -165,6 +168,17 @@ def fresh_trained(browser: Any, count: int) -> list[float]:
     return times
 
 
+def warm_loads(browser: Any, url: str, count: int) -> list[float]:
+    """Seconds until the default lab is drawn, done, for ``count`` new visitors of a server
+    that has trained it (nothing trains: the page's own cost)."""
+    times = []
+    for _ in range(count):
+        seconds, _, context = lab_done(browser, url, "section=lab")
+        context.close()
+        times.append(seconds)
+    return times
+
+
 def largest(browser: Any, url: str, dtype: str) -> tuple[float, float]:
     """The largest setting: seconds until both runs are done, then until both have finished
     the budget after "continue"."""
@@ -190,6 +204,7 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=5, help="floor first renders")
     parser.add_argument("--largest", default="", help="dtypes of the largest setting, e.g. float32")
     parser.add_argument("--fresh", type=int, default=5, help="fresh servers for the default")
+    parser.add_argument("--warm", type=int, default=5, help="new visitors of the trained lab")
     args = parser.parse_args()
     load = os.getloadavg()
     floor = start_streamlit(BENCH / "floor_chart_app.py")
@@ -203,9 +218,11 @@ def main() -> None:
             pictures = first_pictures(page, args.moves)
             memoised = memoised_moves(page, args.moves, 6 + args.moves)
             context.close()
+            warm = warm_loads(browser, page_server.url, args.warm)
             fresh = [trained, *fresh_trained(browser, args.fresh - 1)]
             rows = [
                 ("default lab trained, fresh server (s)", statistics.median(fresh), render, 2.0),
+                ("the trained lab opened again (s)", statistics.median(warm), render, 2.0),
                 ("first picture after a lab move (s)", statistics.median(pictures),
                  interaction, 1.3),
                 ("a lab move back to a trained setting (s)", statistics.median(memoised),
@@ -222,6 +239,7 @@ def main() -> None:
             print(
                 f"  default trained, each fresh server (s): {', '.join(f'{t:.3f}' for t in fresh)}"
             )
+            print(f"  the trained lab opened again (s): {', '.join(f'{t:.3f}' for t in warm)}")
             print(f"  first pictures (s): {', '.join(f'{t:.3f}' for t in pictures)}")
             print(f"  moves back, no training (s): {', '.join(f'{t:.3f}' for t in memoised)}")
             for dtype in filter(None, args.largest.split(",")):

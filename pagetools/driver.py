@@ -20,7 +20,7 @@ from typing import Any
 from pagetools import expect
 from pagetools.harness import PAGE_TIMEOUT_MS, VIEWPORT, StreamlitServer, wait_for_run
 from vgapp.controls import Choice, Control, Number, Toggle
-from vgapp.page import CONTROLS, SECTION_BY_KEY
+from vgapp.page import CONTROLS, FOLD_OF_CONTROL, SECTION_BY_KEY
 
 NOTICE = "Some settings in this link could not be used"
 QUIET_MS = 600
@@ -137,6 +137,11 @@ IDLE_JS = (
   return performance.now() - Math.max(vg.lastMsg ?? 0, vg.lastSend, vg.t0) >= quiet;
 }"""
 )
+
+CLOSED_FOLDS_JS = """folds => folds.filter(fold => {
+    const details = document.querySelector(`[data-testid='stSidebar'] .st-key-${fold} details`);
+    return details && !details.open;
+})"""
 
 READ_CONTROLS_JS = """specs => Object.fromEntries(specs.map(([key, widget]) => {
     const box = document.querySelector(`[data-testid='stSidebar'] .st-key-${key}`);
@@ -280,6 +285,11 @@ class AppPage:
         )
         return {key: expect.shown_value(CONTROLS[key], raw[key]) for key in keys}
 
+    def folded(self) -> set[str]:
+        """The controls not drawn because their fold (``Panel.folds``) is closed."""
+        closed = set(self.page.evaluate(CLOSED_FOLDS_JS, sorted(set(FOLD_OF_CONTROL.values()))))
+        return {key for key, fold in FOLD_OF_CONTROL.items() if fold in closed}
+
     def control_value(self, key: str) -> Any:
         return self.control_values([key])[key]
 
@@ -311,16 +321,27 @@ class AppPage:
             self.panel(panel.key).wait_for()
         self.settle()
 
+    def reveal(self, key: str) -> Any:
+        """A control's box in the sidebar; a control in a closed fold (``Panel.folds``) is
+        drawn first, by a click on its fold as a visitor would."""
+        box = self.control(key)
+        fold = FOLD_OF_CONTROL.get(key)
+        if fold is not None and box.count() == 0:
+            self.page.locator(f"[data-testid='stSidebar'] .st-key-{fold} summary").click()
+            box.wait_for()
+            self.settle()
+        return box
+
     def press(self, key: str, button: str = "ArrowRight") -> None:
         """Focus a slider's thumb in the sidebar and press one key."""
-        thumb = self.control(key).locator("input[type='range']")
+        thumb = self.reveal(key).locator("input[type='range']")
         thumb.focus()
         thumb.press(button)
 
     def burst(self, key: str, presses: int, gap_ms: float, button: str = "ArrowRight") -> None:
         """``presses`` key presses on a slider, ``gap_ms`` apart: the deliberate spacing of a
         visitor holding the key, not a wait for readiness."""
-        thumb = self.control(key).locator("input[type='range']")
+        thumb = self.reveal(key).locator("input[type='range']")
         thumb.focus()
         for i in range(presses):
             if i:
@@ -332,7 +353,7 @@ class AppPage:
         state, a number typed into its box (then Enter); a slider by Home then ArrowRight."""
         control = CONTROLS[key]
         kind = widget_kind(control)
-        box = self.control(key)
+        box = self.reveal(key)
         if kind == "select":
             self.open_dropdown(key)
             self.page.get_by_role("option", name=control.label_of(value), exact=True).click()

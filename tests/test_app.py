@@ -59,9 +59,25 @@ def open_section(app: AppTest, key: str) -> None:
     assert not app.exception, [e.value for e in app.exception]
 
 
+def closed_fold_keys(app: AppTest, section: str) -> set[str]:
+    """The controls of the section's closed folds (not drawn: ``Panel.folds``)."""
+    return {
+        key
+        for panel in SECTION_BY_KEY[section].panels
+        for caption, _ in panel.folds
+        if not app.session_state[panel.fold_key(caption)]
+        for key in dict(panel.groups)[caption]
+    }
+
+
 def values_of(app: AppTest, section: str) -> dict[str, Any]:
-    """The values the open section's widgets hold (all in the sidebar)."""
-    return {c.key: widget(app, c.key).value for c in SECTION_BY_KEY[section].controls}
+    """The values the open section's controls hold: their widgets' (in the sidebar), or the
+    session's for the controls of a closed fold."""
+    closed = closed_fold_keys(app, section)
+    return {
+        c.key: app.session_state[c.key] if c.key in closed else widget(app, c.key).value
+        for c in SECTION_BY_KEY[section].controls
+    }
 
 
 def expected_metrics(values: dict[str, Any], section: str) -> list[tuple[str, str]]:
@@ -106,7 +122,8 @@ def assert_section_shows(app: AppTest, section: str) -> None:
     metrics are exactly what the views compute from the widgets' values."""
     assert widget(app, "section").value == section
     drawn = {w.key for kind in WIDGET_KINDS for w in getattr(app.sidebar, kind)}
-    assert drawn == {c.key for c in SECTION_BY_KEY[section].controls}
+    closed = closed_fold_keys(app, section)
+    assert drawn == {c.key for c in SECTION_BY_KEY[section].controls} - closed
     assert shown_metrics(app) == expected_metrics(values_of(app, section), section)
 
 
@@ -192,6 +209,55 @@ def test_each_lesson_opens_its_section_and_sets_its_controls(lesson):
     assert values_of(app, section) == lesson_values(lesson)
     assert LESSONS[lesson].note in [caption.value for caption in app.caption]
     assert url(app)["lesson"] == lesson
+
+
+def open_folds(app: AppTest) -> dict[str, bool]:
+    panel = PANELS["lab"]
+    return {caption: app.session_state[panel.fold_key(caption)] for caption, _ in panel.folds}
+
+
+def test_the_labs_closed_folds_draw_nothing_until_opened():
+    """The lab opens with the network and the remedy unfolded, training and the stopping rules
+    folded (their controls not drawn, at their defaults); opened, a fold draws its controls."""
+    app = run_app({"section": "lab"})
+    assert open_folds(app) == dict(PANELS["lab"].folds)
+    assert closed_fold_keys(app, "lab") == {"lab_step_rule", "lab_eta", "lab_steps", "lab_dtype",
+        "lab_loss_scale", "lab_eps", "lab_gatol", "lab_gttol", "lab_fatol", "lab_frtol",
+        "lab_stagnation", "lab_combine"}  # fmt: skip
+    assert_section_shows(app, "lab")
+    app.session_state[PANELS["lab"].fold_key("Training")] = True  # a click on the fold
+    app.run()
+    assert widget(app, "lab_dtype").value == "float32"
+    assert_section_shows(app, "lab")
+
+
+@pytest.mark.parametrize(
+    "how", [{"lesson": "lab_float16"}, {"section": "lab", "lab_dtype": "float16", "lab_eps": "off"}]
+)
+def test_a_fold_holding_a_value_set_by_a_lesson_or_a_link_opens(how):
+    """A lesson or a link that sets a control in a folded group shows it: the fold opens."""
+    app = run_app(how)
+    assert open_folds(app) == {
+        "The data and the network": True,
+        "Training": True,
+        "The stopping rules": True,
+        "The comparison run": True,
+    }
+    assert widget(app, "lab_dtype").value == "float16"
+    assert widget(app, "lab_eps").value == "off"
+
+
+def test_a_lesson_reopens_the_folds_by_what_they_hold():
+    """In the lab with its folds as they start, the float16 lesson opens the folds of the
+    values it sets; the reset closes them again."""
+    app = run_app({"section": "lab"})
+    assert not open_folds(app)["Training"]
+    widget(app, "lesson").set_value("lab_float16").run()
+    assert open_folds(app)["Training"]
+    assert open_folds(app)["The stopping rules"]
+    [reset] = [b for b in app.sidebar.button if "Reset" in b.label]
+    reset.click().run()
+    assert open_folds(app) == dict(PANELS["lab"].folds)
 
 
 def test_exactly_the_lab_lessons_are_named_lab_():

@@ -7,6 +7,7 @@ is one step of the argument (one tab); a ``Lesson`` opens a section with its con
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,10 @@ class Panel:
     view: Callable[..., PanelView]
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Captioned groups of control keys, in the sidebar's order (default: one group)."""
+    folds: tuple[tuple[str, bool], ...] = ()
+    """Groups drawn as folds, ``(caption, open by default)``: a closed fold draws none of its
+    controls (a control costs the browser as much to draw whether it is moved or not), and a
+    fold that holds a value other than its default starts open (``starts_open``)."""
 
     def grouped(self) -> tuple[tuple[str, tuple[Control, ...]], ...]:
         """The controls by group: ``(caption, controls)``; one uncaptioned group by default."""
@@ -34,6 +39,22 @@ class Panel:
             return (("", self.controls),)
         by_key = {c.key: c for c in self.controls}
         return tuple((name, tuple(by_key[k] for k in keys)) for name, keys in self.groups)
+
+    def fold_key(self, caption: str) -> str:
+        """The session-state key of a fold (whether it is open)."""
+        return f"fold_{self.key}_" + re.sub(r"[^a-z0-9]+", "_", caption.lower()).strip("_")
+
+    def fold_keys(self) -> tuple[str, ...]:
+        return tuple(self.fold_key(caption) for caption, _ in self.folds)
+
+    def starts_open(self, caption: str, values: Mapping[str, Any]) -> bool:
+        """Whether a fold opens when drawn anew: open by default, or it holds a value other
+        than its default (a lesson or a link that sets one shows it)."""
+        if dict(self.folds)[caption]:
+            return True
+        keys = dict(self.groups)[caption]
+        by_key = {c.key: c for c in self.controls}
+        return any(values.get(key, by_key[key].default) != by_key[key].default for key in keys)
 
     def arguments(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The view's keyword arguments: each control's value, None where it does not apply

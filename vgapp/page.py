@@ -69,6 +69,16 @@ SECTION_BY_KEY: dict[str, Section] = {section.key: section for section in SECTIO
 PANELS: dict[str, Panel] = {panel.key: panel for s in SECTIONS for panel in s.panels}
 CONTROLS: dict[str, Control] = {c.key: c for panel in PANELS.values() for c in panel.controls}
 SECTION_OF_PANEL: dict[str, str] = {p.key: s.key for s in SECTIONS for p in s.panels}
+FOLD_KEYS: tuple[str, ...] = tuple(key for panel in PANELS.values() for key in panel.fold_keys())
+"""Session-state keys of every fold on the page (forgotten when a lesson, a link or the reset
+sets the controls, so that each fold opens again by what it holds)."""
+FOLD_OF_CONTROL: dict[str, str] = {
+    key: panel.fold_key(caption)
+    for panel in PANELS.values()
+    for caption, _ in panel.folds
+    for key in dict(panel.groups)[caption]
+}
+"""The fold that holds a control, for the controls drawn in one."""
 
 
 def next_section(key: str) -> Section | None:

@@ -24,11 +24,11 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
   ``subprocess.Popen`` in the project root: a fresh interpreter with one BLAS thread, glibc's
   malloc thresholds raised and a lower priority (``os.nice``), talking pickled frames over its
   pipes. Nothing of the server is touched: no ``sys.modules["__main__"]``, no import path,
-  no environment variable of this process. While any session is alive, workers are kept warm
-  (imported and warmed up) for the free slots, so a changed control trains at once; when no
-  session has polled for ``idle_exit_s``, idle workers exit. On Windows, or with one core,
-  ``backend="thread"`` trains in threads of the server instead: slower (they share the GIL and
-  the server's BLAS threads), never wrong.
+  no environment variable of this process. While any session is alive and nothing trains,
+  workers are kept warm (imported and warmed up) for the free slots, so a changed control
+  trains at once; when no session has polled for ``idle_exit_s``, idle workers exit. On
+  Windows, or with one core, ``backend="thread"`` trains in threads of the server instead:
+  slower (they share the GIL and the server's BLAS threads), never wrong.
 * **Memory.** Finished, stopped and abandoned jobs stay memoised (least recently viewed first
   out) up to ``memo_jobs`` jobs and ``memo_bytes`` bytes of traces and parameters: the largest
   lab run (20 x 128, 5,000 steps, float64) takes 6.9 MB (1.8 MB of trace, 2.5 MB for each of
@@ -482,7 +482,11 @@ class TrainingEngine:
             job.version += 1
             running += 1
         self._bound_parked(live)
-        if self._sessions:  # warm workers for the free slots
+        # Warm workers for the free slots, once nothing trains: a process starting costs about
+        # a third of a second of a core at the page's priority, which a run training and the
+        # browser drawing it need on a 2-core laptop (a fresh server's default lab was done
+        # ~0.2 s sooner without the one started when your run stopped, bench.lab_in_page).
+        if self._sessions and running == 0:
             free = sum(1 for w in live if w.job is None)
             wanted = self.max_running - running - free
             room = self.max_running + self.max_parked - len(live)

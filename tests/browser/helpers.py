@@ -15,11 +15,18 @@ from vgapp.page import CONTROLS, SECTION_BY_KEY
 
 def widget_mismatches(app: AppPage, values: Mapping[str, Any], section: str) -> dict[str, Any]:
     """The open section's widgets that do not show ``values`` (the rest at their defaults):
-    ``{key: (shown, expected)}``."""
+    ``{key: (shown, expected)}``. A control in a closed fold is not drawn: it must be at its
+    default (a fold that holds another value opens)."""
     wanted = expect.full(values)
-    keys = [c.key for c in SECTION_BY_KEY[section].controls]
+    folded = app.folded()
+    keys = [c.key for c in SECTION_BY_KEY[section].controls if c.key not in folded]
     shown = app.control_values(keys)
-    return {
+    hidden = {
+        key: ("folded", wanted[key])
+        for key in folded & {c.key for c in SECTION_BY_KEY[section].controls}
+        if wanted[key] != CONTROLS[key].default
+    }
+    return hidden | {
         key: (shown[key], wanted[key])
         for key in keys
         if not expect.same_value(CONTROLS[key], shown[key], wanted[key])

@@ -81,6 +81,8 @@ def sections(browser, app_server) -> Iterator[dict[str, SectionFacts]]:
         for panel in SECTION_BY_KEY[section].panels:
             box = app.panel(panel.key).bounding_box()
             bottoms[panel.key] = box["y"] + box["height"]
+        for key in sorted(app.folded()):  # every fold opened: every control's label is read
+            app.reveal(key)
         facts[section] = SectionFacts(
             bottoms,
             [tuple(row) for row in app.page.evaluate(WIDGET_LABELS_JS, list(WIDGETS))],

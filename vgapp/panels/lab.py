@@ -96,10 +96,21 @@ GROUPS = (
                             "lab_stagnation", "lab_combine")),
     ("The comparison run", ("lab_remedy",)),
 )  # fmt: skip
+FOLDS = (
+    ("The data and the network", True),
+    ("Training", False),
+    ("The stopping rules", False),
+    ("The comparison run", True),
+)
+"""Every group but the chart choice in a fold; the network and the remedy open. With all 21
+controls drawn, a new visitor's trained lab took 1.84-1.85 s to draw; with the open folds' 8,
+1.68-1.72 s (``python -m bench.lab_in_page --warm 5``, two runs of each, 2026-12-02; the
+one-chart floor's first render 1.33-1.54 s)."""
 PANEL = Panel(
     "lab",
     "Training lab: does it happen in a real network?",
     (*LAB_CONTROLS, LAB_CHART),
     view,
     GROUPS,
+    FOLDS,
 )
