@@ -569,6 +569,16 @@ def draw_header() -> None:
         )
 
 
+def sidebar_box(panel: Panel) -> Any:
+    """Where a panel's controls go in the sidebar: under its title, in a fold of its own unless
+    it has folds (Streamlit does not nest them)."""
+    if not panel.folds:
+        return st.sidebar.expander(panel.title, expanded=True)
+    box = st.sidebar.container()
+    box.markdown(f"**{panel.title}**")
+    return box
+
+
 def draw_section(section: Section) -> None:
     """The open section: its step of the argument, its panels and the way on."""
     if section.intro:
@@ -582,11 +592,7 @@ def draw_section(section: Section) -> None:
             help="Every control of every section back to its default.",
             type="tertiary",
         )
-    # A panel with folds of its own is not one more fold (Streamlit does not nest them).
-    boxes = [
-        st.sidebar.container() if panel.folds else st.sidebar.expander(panel.title, expanded=True)
-        for panel in section.panels
-    ]
+    boxes = [sidebar_box(panel) for panel in section.panels]
     if section.key == "lab":
         st.fragment(draw_lab, key=LAB_FRAGMENT)(boxes[0])
     elif section.side_by_side:

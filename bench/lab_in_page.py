@@ -222,7 +222,7 @@ def main() -> None:
             fresh = [trained, *fresh_trained(browser, args.fresh - 1)]
             rows = [
                 ("default lab trained, fresh server (s)", statistics.median(fresh), render, 2.0),
-                ("the trained lab opened again (s)", statistics.median(warm), render, 2.0),
+                ("the trained lab opened again (s)", statistics.median(warm), render, None),
                 ("first picture after a lab move (s)", statistics.median(pictures),
                  interaction, 1.3),
                 ("a lab move back to a trained setting (s)", statistics.median(memoised),
@@ -234,6 +234,9 @@ def main() -> None:
             )
             for name, value, baseline, target in rows:
                 ratio = value / baseline
+                if target is None:  # a figure to read, with no target of its own
+                    print(f"  {name:42s} {value:7.3f}   {ratio:5.2f}x")
+                    continue
                 verdict = "PASS" if ratio <= target else "MISS"
                 print(f"  {name:42s} {value:7.3f}   {ratio:5.2f}x (<= {target}x): {verdict}")
             print(

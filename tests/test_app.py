@@ -347,8 +347,13 @@ def settings_to_try(section: str) -> list[tuple[str, Any]]:
 
 @pytest.mark.parametrize("section", ["answer", "hessian", "descent", "floating_point"])
 def test_every_option_and_every_extreme_runs(section):
-    """One session walks through all settings of a section; no error, no NaN shown."""
+    """One session walks through all settings of a section (its folds opened); no error, no
+    NaN shown."""
     app = run_app({"section": section})
+    for panel in SECTION_BY_KEY[section].panels:
+        for key in panel.fold_keys():
+            app.session_state[key] = True
+    app.run()
     for key, value in settings_to_try(section):
         control = CONTROLS[key]
         if control.when is not None:

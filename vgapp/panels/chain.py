@@ -527,4 +527,11 @@ def hidden_under(plotted: dict[str, np.ndarray], shown: list[str]) -> dict[str, 
     return hidden
 
 
-PANEL = Panel("chain", "The deep sigmoid chain", CONTROLS, view)
+GROUPS = (
+    ("The chain", ("depth", "activation", "w", "quantity")),
+    ("Random weights", ("w_mode", "w_mean", "w_spread", "seed")),
+)
+FOLDS = ((GROUPS[0][0], True), (GROUPS[1][0], False))
+"""Random weights folded (the source's chain has one weight, w): the first screen draws the
+chain's four controls."""
+PANEL = Panel("chain", "The deep sigmoid chain", CONTROLS, view, GROUPS, FOLDS)

@@ -274,4 +274,13 @@ def chart(frame: pd.DataFrame, *, title: dict, eps_stop: bool) -> dict:
     return vl.chart(layers, title=title, height=vl.HEADLINE_HEIGHT)
 
 
-PANEL = Panel("counterexample", "Small gradient, far from the optimum", CONTROLS, view)
+GROUPS = (
+    ("The function and the start", ("c_mant", "c_exp", "p_mant", "p_exp")),
+    ("Gradient descent and its stopping rules", ("eta_exp", "eps_exp", "gatol_exp")),
+)
+FOLDS = ((GROUPS[0][0], True), (GROUPS[1][0], False))
+"""The descent's settings folded: the first screen draws the four controls of the source's
+numbers (every control drawn costs the browser the same, moved or not; README)."""
+PANEL = Panel(
+    "counterexample", "Small gradient, far from the optimum", CONTROLS, view, GROUPS, FOLDS
+)
