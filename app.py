@@ -57,6 +57,8 @@ VIEW_CACHE_ENTRIES = 256
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}
 LAB_FRAGMENT = "lab"
 """The lab's fragment, by key (a transport button reruns it)."""
+LAB_DRAWN = "lab_drawn"
+"""Session key: the snapshots the runs' fragment drew, handed to the runs' columns."""
 LAB_CHART_GROUP = next(
     caption for caption, keys in lab_panel.GROUPS if lab_panel.LAB_CHART.key in keys
 )
@@ -465,8 +467,8 @@ def lab_snapshots(specs: tuple[Any, ...]) -> Snapshots:
 
 
 def draw_runs(snapshots: Snapshots, remedy: str, chart: str, steps: int) -> None:
-    """The transport buttons and the runs as they stand, each run with its ``chart``
-    (``steps``: the budget asked for)."""
+    """The transport buttons and the runs as they stand: their loss (the runs' columns, each
+    with its ``chart``, are ``draw_run_columns``'; ``steps``: the budget asked for)."""
     engine = lab_engine()
     downloads = draw_transport(engine, snapshots)
     queued = [s for s in snapshots if s.status == training.QUEUED]
@@ -479,7 +481,23 @@ def draw_runs(snapshots: Snapshots, remedy: str, chart: str, steps: int) -> None
     result = lab_panel.compose(snapshots, remedy, chart, steps)
     with downloads:
         draw_downloads("lab", result.charts)
-    draw_blocks(result.blocks)
+    draw_blocks(tuple(block for block in result.blocks if not isinstance(block, Columns)))
+
+
+def draw_run_columns(chart_box: Any, specs: tuple[Any, ...], remedy: str, steps: int) -> None:
+    """The chart choice (into its sidebar box) and the runs' columns, each with that chart (a
+    fragment inside the runs'): a move of the chart choice reruns this alone, since nothing
+    retrains; the loss and the buttons above are not sent again (37 elements were, 21 are)."""
+    values = current_values()
+    draw_controls(page.PANELS["lab"], chart_box, values, lambda c: c == LAB_CHART_GROUP)
+    rerun_if_lesson_left()
+    # Within the runs' redraw, the snapshots it drew (its buttons must agree with the runs'
+    # statuses); rerun alone (a chart choice), read again, without a heartbeat (the runs'
+    # fragment keeps the heartbeat).
+    snapshots = st.session_state.pop(LAB_DRAWN, None) or lab_runs_now(specs, live=False)
+    result = lab_panel.compose(snapshots, remedy, lab_panel.chart_of(values), steps)
+    draw_blocks(tuple(block for block in result.blocks if isinstance(block, Columns)))
+    write_link()
 
 
 def lab_poll_interval(specs: tuple[Any, ...]) -> float:
@@ -505,26 +523,24 @@ def lab_runs_now(specs: tuple[Any, ...], live: bool) -> Snapshots:
 def draw_lab_runs(
     chart_box: Any, specs: tuple[Any, ...], remedy: str, steps: int, live: bool
 ) -> None:
-    """The chart choice (into its sidebar box) and the runs (a fragment inside the lab's,
-    redrawn by a timer while ``live``): a move of the chart choice reruns this alone, since
-    nothing retrains. When the runs start or stop training (a transport button, the end of the
-    runs), a rerun of the lab's fragment (a button) or of the page (the end of the runs) starts
-    or cancels the timer (a fragment cannot change its own ``run_every``); the run that finds
-    the change draws nothing here, the next one does."""
-    values = current_values()
-    draw_controls(page.PANELS["lab"], chart_box, values, lambda c: c == LAB_CHART_GROUP)
-    rerun_if_lesson_left()
+    """The runs (a fragment inside the lab's, redrawn by a timer while ``live``): the buttons
+    and the loss, then the runs' columns with the chart choice (a fragment of their own). When
+    the runs start or stop training (a transport button, the end of the runs), a rerun of the
+    lab's fragment (a button) or of the page (the end of the runs) starts or cancels the timer
+    (a fragment cannot change its own ``run_every``); the run that finds the change draws
+    nothing here, the next one does."""
     snapshots = lab_runs_now(specs, live)
     if lab_polling(snapshots) != live:
         st.rerun()
-    draw_runs(snapshots, remedy, lab_panel.chart_of(values), steps)
-    write_link()
+    draw_runs(snapshots, remedy, lab_panel.chart_of(current_values()), steps)
+    st.session_state[LAB_DRAWN] = snapshots
+    st.fragment(draw_run_columns)(chart_box, specs, remedy, steps)
 
 
 def draw_lab(box: Any) -> None:
     """The lab panel (a fragment): its training controls, and the runs, live while they train.
     A training control or a transport button reruns this fragment, which starts the live
-    redraw at once; the chart choice reruns only the runs' own fragment."""
+    redraw at once; the chart choice reruns only the runs' columns."""
     panel = page.PANELS["lab"]
     values = current_values()
     with box:
