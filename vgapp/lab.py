@@ -252,9 +252,9 @@ def no_saturation_text(run: RunView) -> str:
     return "No unit saturates in this run (tanh′ stays above 1% of 1 everywhere): no chart."
 
 
-def fit_of(run: RunView) -> tuple[pd.DataFrame, dict, str, Metric] | None:
-    """The decision boundary (classification) or the fitted curve (regression) at the stop (or
-    at the latest parameters while it trains)."""
+def fit_point(run: RunView) -> tuple[list, int, str] | None:
+    """The parameters the fit shows, their step and where they are: at the stop (a run the
+    rules stopped and nobody continued), else the latest; None before the first ones."""
     snap = run.snapshot
     if run.rule_stopped and snap.x_stop is not None and not snap.continued:
         flat, step, where = snap.x_stop, snap.stop_step, "where the rules stopped the run"
@@ -262,12 +262,44 @@ def fit_of(run: RunView) -> tuple[pd.DataFrame, dict, str, Metric] | None:
         flat, step, where = snap.x_now, snap.x_now_step, "the latest parameters"
     else:
         return None
+    return unflatten_params(flat, run.sizes), int(step or 0), where
+
+
+def fit_metric(run: RunView) -> Metric | None:
+    """The training accuracy (classification) or the RMS error (regression) at the fit's
+    parameters: the fit's number without its chart (the chart's grid of predictions is most
+    of a redraw's time, and is drawn only when chosen)."""
+    point = fit_point(run)
+    if point is None:
+        return None
+    params, step, where = point
     data = data_of(run.spec.dataset, run.spec.seed)
-    params = unflatten_params(flat, run.sizes)
     context = f"at step {step:,}, {where}"
     if loss_of(data) == "bce":
         logits = predict(params, data.X, run.spec)
         accuracy = float(np.mean((logits > 0) == (data.y == 1)))
+        return Metric("training accuracy", f"{accuracy:.0%}", f"Share of samples classified "
+                      f"right, {context}.")  # fmt: skip
+    rms = rms_at(run, step)
+    return Metric("RMS error", loss_text(rms), f"√(F/n), {context}: the typical miss in y.")
+
+
+def rms_at(run: RunView, step: int) -> float | None:
+    """√(F/n) at ``step`` (None where the loss is not finite)."""
+    loss_there = float(run.loss_mean[min(step, run.loss_mean.size - 1)])
+    return math.sqrt(loss_there) if math.isfinite(loss_there) else None
+
+
+def fit_of(run: RunView) -> tuple[pd.DataFrame, dict, str, Metric] | None:
+    """The decision boundary (classification) or the fitted curve (regression) at the stop (or
+    at the latest parameters while it trains), with the fit's number (``fit_metric``)."""
+    point, metric = fit_point(run), fit_metric(run)
+    if point is None or metric is None:
+        return None
+    params, step, where = point
+    data = data_of(run.spec.dataset, run.spec.seed)
+    context = f"at step {step:,}, {where}"
+    if loss_of(data) == "bce":
         low, high = data.X.min(axis=0) - 0.3, data.X.max(axis=0) + 0.3
         xs = np.linspace(low[0], high[0], BOUNDARY_GRID)
         ys = np.linspace(low[1], high[1], BOUNDARY_GRID)
@@ -277,20 +309,16 @@ def fit_of(run: RunView) -> tuple[pd.DataFrame, dict, str, Metric] | None:
             probability = sigmoid(logit_grid).reshape(BOUNDARY_GRID, BOUNDARY_GRID)
         cells = lab_charts.boundary_frame(xs, ys, probability)
         points = pd.DataFrame({"x1": data.X[:, 0], "x2": data.X[:, 1], "class": data.y})
-        title = f"{accuracy:.0%} of the points classified right"
+        title = f"{metric.value} of the points classified right"
         chart = lab_charts.boundary_chart(cells, points, title=titled(title, f"At step {step:,}"))
-        metric = Metric("training accuracy", f"{accuracy:.0%}", f"Share of samples classified "
-                        f"right, {context}.")  # fmt: skip
         return cells, chart, f"{title}, {context}.", metric
     x = np.linspace(-1.1, 1.1, CURVE_POINTS)
     prediction = predict(params, x.reshape(-1, 1), run.spec)
     curve = lab_charts.regression_frame(x, prediction, np.sin(3.0 * x))
     points = pd.DataFrame({"x": data.X[:, 0], "y": data.y})
-    loss_there = float(run.loss_mean[min(int(step or 0), run.loss_mean.size - 1)])
-    rms = math.sqrt(loss_there) if math.isfinite(loss_there) else None
+    rms = rms_at(run, step)
     title = f"Root-mean-square error {rms:.3g}" if rms is not None else "No finite fit"
     chart = lab_charts.regression_chart(curve, points, title=titled(title, f"At step {step:,}"))
-    metric = Metric("RMS error", loss_text(rms), f"√(F/n), {context}: the typical miss in y.")
     return curve, chart, f"{title}, {context}.", metric
 
 
@@ -325,9 +353,10 @@ def run_blocks(
         )
     if not snap.recorded:
         return (Metrics((status,)), Metrics(tuple(metrics)))
-    fit = fit_of(run)
-    if fit is not None:
-        metrics.append(fit[3])
+    fit = fit_of(run) if chart == "fit" else None
+    number = fit[3] if fit is not None else fit_metric(run)
+    if number is not None:
+        metrics.append(number)
     zeros = zero_layers(run)
     metrics.append(
         Metric(
