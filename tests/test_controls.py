@@ -20,6 +20,8 @@ from vgapp.controls import Choice, Number, Toggle, query_of, read_query, shown
 from vgapp.formatting import sci, sci_from_log10, superscript
 from vgapp.page import (
     CONTROLS,
+    FOLD_KEYS,
+    FOLD_OF_CONTROL,
     LESSON_KEYS,
     LESSONS,
     PANELS,
@@ -92,6 +94,29 @@ def test_keys_are_unique_and_views_take_exactly_their_controls():
         if any(p.kind == p.VAR_KEYWORD for p in parameters.values()):  # the lab: **values
             continue
         assert named == {c.key for c in panel.controls}, panel.key
+
+
+def test_groups_cover_their_panel_and_folds_name_groups_with_keys_of_their_own():
+    """A panel's groups hold each of its controls once; each fold is one of its groups, and
+    the folds' session keys clash with no control, no page parameter and no other fold."""
+    for panel in PANELS.values():
+        grouped = [key for _, keys in panel.groups for key in keys]
+        if panel.groups:
+            assert sorted(grouped) == sorted(c.key for c in panel.controls), panel.key
+        assert {caption for caption, _ in panel.folds} <= dict(panel.groups).keys(), panel.key
+    fold_keys = list(FOLD_KEYS)
+    assert len(fold_keys) == len(set(fold_keys))
+    assert not set(fold_keys) & (set(CONTROLS) | {"section", "lesson"})
+    assert set(FOLD_OF_CONTROL.values()) == set(fold_keys)
+
+
+def test_a_fold_starts_open_by_default_or_when_it_holds_another_value():
+    lab = PANELS["lab"]
+    values = defaults()
+    assert lab.starts_open("The data and the network", values)
+    assert not lab.starts_open("The stopping rules", values)
+    assert lab.starts_open("The stopping rules", {**values, "lab_stagnation": False})
+    assert not lab.starts_open("The stopping rules", {**values, "lab_dtype": "float16"})
 
 
 @pytest.mark.parametrize("control", CONTROLS.values(), ids=lambda c: c.key)
