@@ -313,6 +313,52 @@ def test_each_run_shows_the_one_chart_chosen_and_choosing_retrains_nothing(engin
         lab_view(runs["fit"][0], None, remedy="relu_he", chart="boundary")
 
 
+def forward(params: list, X: np.ndarray, activation: str) -> np.ndarray:
+    """The network's output by a plain float64 forward pass (not the core's kernels)."""
+    act = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh,
+           "relu": lambda z: np.maximum(z, 0.0)}[activation]  # fmt: skip
+    a = X
+    for layer, (weights, bias) in enumerate(params):
+        a = a @ weights + bias
+        if layer < len(params) - 1:
+            a = act(a)
+    return a.reshape(-1)
+
+
+FIT_CASES = {
+    # 40 steps, no ε rule: the latest parameters, 93% (80-94% for thresholds -0.5 to 2)
+    "moons, at the budget": small(lab_dataset="moons", lab_eps="off", lab_steps=40,
+        lab_depth=3, lab_width=8, lab_activation="relu", lab_init="he", lab_eta="3e-3",
+        lab_dtype="float64"),
+    # the ε rule stops it at step 12: the parameters at the stop
+    "regression, at the stop": small(lab_dataset="regression_1d", lab_eps="1e-4",
+        lab_steps=60, lab_depth=5, lab_width=8, lab_dtype="float64"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(FIT_CASES))
+def test_the_fit_number_is_the_one_of_the_shown_parameters_whatever_the_chart(engine, case):
+    """The training accuracy (classification) or the RMS error √(F/n) (regression) a run shows
+    is the one of the parameters the fit shows (at the rules' stop, else the latest): an
+    independent forward pass over the core's own iterate; the same with every chart choice
+    (the fit's chart is drawn only when chosen, its number always)."""
+    values = FIT_CASES[case]
+    core = core_setup(values)
+    result = core.descend(spec_from_controls(values).rules)
+    assert result.stopped_by == ("max_iter" if values["lab_eps"] == "off" else "eps")
+    params = unflatten_params(np.ascontiguousarray(result.x), core.sizes)
+    out = forward(params, core.data.X, values["lab_activation"])
+    if core.loss == "bce":
+        label, expected = "training accuracy", f"{np.mean((out > 0) == (core.data.y == 1)):.0%}"
+    else:
+        loss, _ = mlp_loss_and_grads(params, core.data.X, core.data.y, values["lab_activation"],
+                                     core.loss, dtype="float64")  # fmt: skip
+        label, expected = "RMS error", loss_text(math.sqrt(loss / LAB_SAMPLES))
+    for chart in RUN_CHARTS:
+        _, view = trained(engine, {**values, "lab_chart": chart})
+        assert metrics_of(view, 0)[label] == expected, chart
+
+
 def test_saturation_is_drawn_only_where_it_shows_something(engine):
     """A sigmoid run that never saturates gets a sentence saying why, not a flat chart; the
     ReLU remedy's inactive share is drawn."""

@@ -270,9 +270,11 @@ def fit_metric(run: RunView) -> Metric | None:
     parameters: the fit's number without its chart (the chart's grid of predictions is most
     of a redraw's time, and is drawn only when chosen)."""
     point = fit_point(run)
-    if point is None:
-        return None
-    params, step, where = point
+    return None if point is None else metric_at(run, *point)
+
+
+def metric_at(run: RunView, params: list, step: int, where: str) -> Metric:
+    """The fit's number for these parameters (``fit_point``)."""
     data = data_of(run.spec.dataset, run.spec.seed)
     context = f"at step {step:,}, {where}"
     if loss_of(data) == "bce":
@@ -293,10 +295,11 @@ def rms_at(run: RunView, step: int) -> float | None:
 def fit_of(run: RunView) -> tuple[pd.DataFrame, dict, str, Metric] | None:
     """The decision boundary (classification) or the fitted curve (regression) at the stop (or
     at the latest parameters while it trains), with the fit's number (``fit_metric``)."""
-    point, metric = fit_point(run), fit_metric(run)
-    if point is None or metric is None:
+    point = fit_point(run)
+    if point is None:
         return None
     params, step, where = point
+    metric = metric_at(run, params, step, where)
     data = data_of(run.spec.dataset, run.spec.seed)
     context = f"at step {step:,}, {where}"
     if loss_of(data) == "bce":
