@@ -64,3 +64,15 @@ def num(value: float) -> str:
     if value == 0 or not math.isfinite(value) or 1e-3 <= abs(value) < 1e4:
         return f"{value:.3g}".replace("-", "−") if math.isfinite(value) else sci(value)
     return sci(value)
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` with its noun in the right number: ``1 step``, ``2 steps``, ``1,000 steps``."""
+    word = noun if n == 1 else (plural or noun + "s")
+    return f"{n:,} {word}"
+
+
+def article(word: str) -> str:
+    """``a`` or ``an`` before ``word`` (by its first letter's sound for the page's words:
+    a vowel letter takes ``an``)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
