@@ -658,5 +658,11 @@ else:
     # ``streamlit run app.py`` finds this App by reading the file, imports the file once as a
     # module when the server starts (which loads pandas and vgapp before the first visitor: a
     # fresh server's first run took ~0.27 s of server time instead of ~1.05 s, traced
-    # 2026-12-02) and serves the same file as the page.
-    app = st.App(__file__)
+    # 2026-12-02) and serves the same file as the page. The guard runs before Streamlit's own
+    # handlers on every request (vgserve.guard: message budget, refused developer messages,
+    # metrics for loopback only, frame-ancestors).
+    from starlette.middleware import Middleware
+
+    from vgserve.guard import Guard
+
+    app = st.App(__file__, middleware=[Middleware(Guard)])

@@ -1,0 +1,181 @@
+"""The server's guard (vgserve.guard): its settings and budget alone, then in the served page
+(``streamlit run app.py`` on loopback, with tight limits from the environment)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from pagetools.harness import StreamlitServer, start_streamlit
+from vgserve.guard import Budget, Guard, GuardSettings, message_type
+
+TIGHT = {
+    "VG_GUARD_RATE": "5",
+    "VG_GUARD_BURST": "20",
+    "VG_GUARD_CLOSE_AFTER_S": "1",
+    "VG_GUARD_CONNECTIONS_PER_ADDRESS": "3",
+    "VG_METRICS_FROM": "192.0.2.0/24",  # a documentation network: never this test's loopback
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("VG_GUARD_RATE", "0", "rate must be > 0"),
+        ("VG_GUARD_BURST", "0", "burst must be at least 1"),
+        ("VG_GUARD_CLOSE_AFTER_S", "-1", "close_after_s must be > 0"),
+        ("VG_GUARD_CONNECTIONS_PER_ADDRESS", "0", "connections_per_address must be at least 1"),
+        ("VG_TRUSTED_PROXIES", "not-an-address", "not-an-address"),
+        ("VG_GUARD_RATE", "fast", "fast"),
+    ],
+)
+def test_bad_settings_name_the_setting(name, value, words):
+    with pytest.raises(ValueError, match=words):
+        GuardSettings.from_environment({name: value})
+
+
+def test_settings_from_the_environment():
+    settings = GuardSettings.from_environment(
+        {
+            "VG_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
+            "VG_FRAME_ANCESTORS": "'self' https://x.org",
+        }
+    )
+    assert settings.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+    assert settings.frame_ancestors == "'self' https://x.org"
+    assert settings.rate == GuardSettings().rate
+
+
+def test_budget_lets_a_burst_through_then_paces_at_its_rate():
+    now = [0.0]
+    budget = Budget(rate=10.0, burst=3, clock=lambda: now[0])
+
+    async def takes(n: int) -> list[float]:
+        return [await budget.take() for _ in range(n)]
+
+    waits = asyncio.run(takes(5))
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert waits[3] == pytest.approx(0.1)  # one token at 10 a second (the clock stood still)
+
+
+def test_forwarded_address_is_believed_only_from_a_trusted_proxy():
+    guard = Guard(lambda *_: None, GuardSettings(trusted_proxies=("127.0.0.1",)))  # type: ignore[arg-type,return-value]
+    forwarded = [(b"x-forwarded-for", b"198.51.100.7, 127.0.0.1")]
+    assert (
+        guard.client_address({"client": ("127.0.0.1", 1), "headers": forwarded}) == "198.51.100.7"
+    )
+    assert (
+        guard.client_address({"client": ("203.0.113.5", 1), "headers": forwarded}) == "203.0.113.5"
+    )
+
+
+def test_message_types_are_read_before_streamlit_decodes_them():
+    message = BackMsg()
+    message.clear_cache = True
+    assert message_type(message.SerializeToString()) == "clear_cache"
+    assert message_type(b"\xff\xff\xff\xff") is None
+
+
+@pytest.fixture(scope="module")
+def guarded_server() -> Iterator[StreamlitServer]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in TIGHT.items():
+            patch.setenv(name, value)
+        server = start_streamlit()
+    yield server
+    server.stop()
+
+
+def stream_url(server: StreamlitServer) -> str:
+    return f"ws://127.0.0.1:{server.port}/_stcore/stream"
+
+
+async def first_run(ws) -> int:
+    """Ask for the page's first run; the number of messages up to ``script_finished``."""
+    await ws.send(BackMsg(rerun_script={"query_string": ""}).SerializeToString())
+    count = 0
+    while True:
+        reply = ForwardMsg()
+        reply.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
+        count += 1
+        if reply.WhichOneof("type") == "script_finished":
+            return count
+
+
+def test_every_answer_says_who_may_frame_it(guarded_server):
+    with urllib.request.urlopen(guarded_server.url, timeout=10) as answer:
+        assert answer.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+
+
+def test_metrics_are_closed_to_visitors(guarded_server):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{guarded_server.url}_stcore/metrics", timeout=10)
+    assert refused.value.code == 404
+
+
+def test_clear_cache_is_refused_and_the_session_goes_on(guarded_server):
+    async def scenario() -> int:
+        async with connect(stream_url(guarded_server), subprotocols=["streamlit"]) as ws:
+            await first_run(ws)
+            await ws.send(BackMsg(clear_cache=True).SerializeToString())
+            await ws.send(b"\x08\xff\xff")  # not a BackMsg
+            return await first_run(ws)
+
+    assert asyncio.run(scenario()) > 0
+    log = guarded_server.log()
+    assert "refused a clear_cache message" in log
+    assert "refused a malformed message" in log
+
+
+def test_a_flood_is_closed_and_others_still_open_the_page(guarded_server):
+    async def flood() -> tuple[int | None, float]:
+        started = time.monotonic()
+        async with connect(stream_url(guarded_server), subprotocols=["streamlit"]) as ws:
+            message = BackMsg(rerun_script={"query_string": ""}).SerializeToString()
+            try:
+                for _ in range(5_000):  # bounded: at most 5,000 messages, 30 s
+                    await ws.send(message)
+                    if time.monotonic() - started > 30:
+                        break
+                while time.monotonic() - started < 30:  # read the answers up to the close
+                    await asyncio.wait_for(ws.recv(), 30)
+            except ConnectionClosed:
+                pass
+            return ws.close_code, time.monotonic() - started
+
+    async def visitor() -> int:
+        async with connect(stream_url(guarded_server), subprotocols=["streamlit"]) as ws:
+            return await first_run(ws)
+
+    async def both() -> tuple[tuple[int | None, float], int]:
+        return await asyncio.gather(flood(), visitor())
+
+    (code, seconds), messages = asyncio.run(both())
+    assert code == 1008
+    assert seconds < 30
+    assert messages > 0
+
+
+def test_connections_per_address_are_capped(guarded_server):
+    async def scenario() -> int:
+        sockets = [
+            await connect(stream_url(guarded_server), subprotocols=["streamlit"]) for _ in range(3)
+        ]
+        try:
+            with pytest.raises(InvalidStatus) as refused:
+                await connect(stream_url(guarded_server), subprotocols=["streamlit"])
+            return refused.value.response.status_code
+        finally:
+            for ws in sockets:
+                await ws.close()
+
+    assert asyncio.run(scenario()) == 403

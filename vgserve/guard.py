@@ -1,0 +1,255 @@
+"""The page's server defends itself before the script runs: an ASGI middleware on the ``st.App``.
+
+Streamlit 1.67 has no limit on what one WebSocket client sends, answers ``clear_cache`` from
+anyone and serves ``/_stcore/metrics`` to anyone (``shared/STREAMLIT.md``). This middleware, run
+before Streamlit's own for every request:
+
+- gives each WebSocket a budget of incoming messages (a token bucket: ``rate`` a second, ``burst``
+  at once): past it, reading the next message waits for a token, so a flood is slowed by TCP's
+  own back-pressure; a connection kept over budget for ``close_after_s`` is closed (1008);
+- refuses the developer-only messages (``clear_cache``, ``set_run_on_save``, the ``debug_*``
+  ones) and messages that do not parse, before Streamlit decodes them;
+- caps the WebSockets open at once per client address, the address taken after trusted proxies
+  (``X-Forwarded-For`` is read only from a proxy listed in ``trusted_proxies``);
+- answers ``/_stcore/metrics`` only to ``metrics_from`` addresses (loopback by default);
+- sends ``Content-Security-Policy: frame-ancestors …`` with every HTTP answer (this site only by
+  default; a course page that embeds the explorer is added by ``VG_FRAME_ANCESTORS``).
+
+Settings come from the environment (``GuardSettings.from_environment``), so that one image serves
+a laptop, a replica behind a proxy and a course page's embed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LOG = logging.getLogger("vgserve.guard")
+REFUSED_MESSAGES = frozenset(
+    {"clear_cache", "set_run_on_save", "debug_disconnect_websocket", "debug_shutdown_runtime"}
+)
+"""BackMsg types a visitor's browser never needs: the developer menu's and the test hooks'."""
+POLICY_VIOLATION = 1008
+"""WebSocket close code for a connection that broke the guard's rules (RFC 6455)."""
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """The guard's limits; every figure is per WebSocket unless it says per address."""
+
+    rate: float = 20.0
+    """Messages a second a connection may send for as long as it likes."""
+    burst: int = 100
+    """Messages a connection may send at once before the rate applies."""
+    close_after_s: float = 5.0
+    """Seconds a connection may spend waiting for its budget, in all, before it is closed."""
+    connections_per_address: int = 200
+    """WebSockets open at once from one client address (a class behind one NAT address fits)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses (or networks) of proxies whose ``X-Forwarded-For`` is believed."""
+    metrics_from: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    """Client addresses (or networks) allowed to read ``/_stcore/metrics``."""
+    frame_ancestors: str = "'self'"
+    """The ``frame-ancestors`` sources: who may show the page in a frame."""
+
+    def __post_init__(self) -> None:
+        if not self.rate > 0:
+            raise ValueError(f"rate must be > 0 messages a second; got {self.rate!r}")
+        if self.burst < 1:
+            raise ValueError(f"burst must be at least 1 message; got {self.burst!r}")
+        if not self.close_after_s > 0:
+            raise ValueError(f"close_after_s must be > 0 seconds; got {self.close_after_s!r}")
+        if self.connections_per_address < 1:
+            raise ValueError(
+                f"connections_per_address must be at least 1; got {self.connections_per_address!r}"
+            )
+        for network in (*self.trusted_proxies, *self.metrics_from):
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad address
+
+    @classmethod
+    def from_environment(cls, environ: MutableMapping[str, str] | None = None) -> GuardSettings:
+        """Settings from ``VG_GUARD_RATE``, ``VG_GUARD_BURST``, ``VG_GUARD_CLOSE_AFTER_S``,
+        ``VG_GUARD_CONNECTIONS_PER_ADDRESS``, ``VG_TRUSTED_PROXIES`` and ``VG_METRICS_FROM``
+        (comma-separated addresses) and ``VG_FRAME_ANCESTORS``; unset ones keep the defaults."""
+        env = os.environ if environ is None else environ
+        default = cls()
+
+        def addresses(name: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
+            text = env.get(name)
+            if text is None:
+                return fallback
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+
+        try:
+            return cls(
+                rate=float(env.get("VG_GUARD_RATE", default.rate)),
+                burst=int(env.get("VG_GUARD_BURST", default.burst)),
+                close_after_s=float(env.get("VG_GUARD_CLOSE_AFTER_S", default.close_after_s)),
+                connections_per_address=int(
+                    env.get("VG_GUARD_CONNECTIONS_PER_ADDRESS", default.connections_per_address)
+                ),
+                trusted_proxies=addresses("VG_TRUSTED_PROXIES", default.trusted_proxies),
+                metrics_from=addresses("VG_METRICS_FROM", default.metrics_from),
+                frame_ancestors=env.get("VG_FRAME_ANCESTORS", default.frame_ancestors),
+            )
+        except ValueError as error:
+            raise ValueError(f"the guard's settings in the environment: {error}") from None
+
+
+class Budget:
+    """A token bucket: ``burst`` tokens, refilled at ``rate`` a second; ``take`` waits for one
+    and returns the seconds it waited."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens = float(burst)
+        self.stamp = clock()
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    async def take(self) -> float:
+        self._refill()
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        wait = (1 - self.tokens) / self.rate
+        await asyncio.sleep(wait)
+        self._refill()
+        self.tokens = max(0.0, self.tokens - 1)
+        return wait
+
+
+def _in(address: str, networks: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+def message_type(data: bytes) -> str | None:
+    """The BackMsg's type (``"rerun_script"``, ``"clear_cache"``, …), or None if it does not
+    parse as a BackMsg."""
+    message = BackMsg()
+    try:
+        message.ParseFromString(data)
+    except Exception:  # protobuf raises its own DecodeError (and others on bad wire types)
+        return None
+    return message.WhichOneof("type")
+
+
+class Guard:
+    """The ASGI middleware; see the module's docstring."""
+
+    def __init__(self, app: ASGIApp, settings: GuardSettings | None = None) -> None:
+        self.app = app
+        self.settings = settings or GuardSettings.from_environment()
+        self.open: Counter[str] = Counter()
+
+    def client_address(self, scope: Scope) -> str:
+        """The client's address: the peer, or, from a trusted proxy, the last address in
+        ``X-Forwarded-For`` that is not itself a trusted proxy."""
+        peer = (scope.get("client") or ("unknown", 0))[0]
+        if not _in(peer, self.settings.trusted_proxies):
+            return peer
+        forwarded = [
+            part.strip()
+            for name, value in scope.get("headers", ())
+            if name.lower() == b"x-forwarded-for"
+            for part in value.decode("latin-1").split(",")
+        ]
+        for address in reversed(forwarded):
+            if not _in(address, self.settings.trusted_proxies):
+                return address
+        return peer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self.websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"].rstrip("/").endswith("/_stcore/metrics") and not _in(
+            self.client_address(scope), self.settings.metrics_from
+        ):
+            await send({"type": "http.response.start", "status": 404,
+                        "headers": [(b"content-type", b"text/plain")]})  # fmt: skip
+            await send({"type": "http.response.body", "body": b"Not found"})
+            return
+        policy = f"frame-ancestors {self.settings.frame_ancestors}".encode("latin-1")
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    h for h in message.get("headers", []) if h[0].lower() != b"x-frame-options"
+                ]
+                headers.append((b"content-security-policy", policy))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
+
+    async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        address = self.client_address(scope)
+        if self.open[address] >= self.settings.connections_per_address:
+            LOG.warning("refused a WebSocket from %s: %d open", address, self.open[address])
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": POLICY_VIOLATION})
+            return
+        self.open[address] += 1
+        budget = Budget(self.settings.rate, self.settings.burst)
+        waited = 0.0
+        closing = False
+
+        async def guarded_receive() -> Message:
+            nonlocal waited, closing
+            while True:
+                message = await receive()
+                if message["type"] != "websocket.receive" or closing:
+                    return message
+                wait = await budget.take()
+                # A connection that finds a token at once is not flooding: its account restarts.
+                waited = waited + wait if wait else 0.0
+                if waited > self.settings.close_after_s:
+                    LOG.warning("closed a flooding WebSocket from %s", address)
+                    closing = True
+                    await send({"type": "websocket.close", "code": POLICY_VIOLATION})
+                    return {"type": "websocket.disconnect", "code": POLICY_VIOLATION}
+                data = message.get("bytes")
+                kind = message_type(data) if data is not None else None
+                if kind is None or kind in REFUSED_MESSAGES:
+                    LOG.warning("refused a %s message from %s", kind or "malformed", address)
+                    continue
+                return message
+
+        async def guarded_send(message: Message) -> None:
+            if not closing:  # after the guard's close nothing more may be sent
+                await send(message)
+
+        try:
+            await self.app(scope, guarded_receive, guarded_send)
+        finally:
+            self.open[address] -= 1
+            if self.open[address] <= 0:
+                del self.open[address]
