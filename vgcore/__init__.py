@@ -3,7 +3,8 @@
 One module per idea: activations, the source's scalar chain, the multilayer perceptron (its
 parameters, its pass) and its datasets, gradient descent and its stopping rules, floating-point
 tools, curvature, exact rational numbers and the ``max(0, c x)`` counterexample built on them,
-and the gradient checker the tests use. See ``../shared/MATH.md`` for the maths.
+and the gradient checker the tests use. ``docs/MATH.md`` states the maths
+(its sections are what ``MATH.md A`` … ``D4`` in the docstrings cite).
 """
 
 from vgcore.activations import ACTIVATION_NAMES, ACTIVATIONS, get_activation
