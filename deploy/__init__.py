@@ -1,0 +1,1 @@
+"""Serving the page: N replicas behind HAProxy (``python -m deploy.replicas``)."""
