@@ -105,15 +105,15 @@ def test_source_numbers_in_floats() -> None:
     assert f64.value_in_dtype == math.inf
     assert f64.derivative_in_dtype == float("1e-90")
     assert f64.update_lost is True
-    assert "p overflows to inf" in f64.verdict
+    assert f64.verdict.startswith("First p overflows to ∞")
     for name in ("float32", "float16"):
         view = views[name]
         assert view.c_in_dtype == 0.0
         assert view.p_in_dtype == math.inf
         assert math.isnan(view.value_in_dtype)  # 0 × inf, shown and named in the verdict
         assert view.derivative_in_dtype == 0.0
-        assert "c underflows to 0" in view.verdict
-        assert "NaN" in view.verdict
+        assert view.verdict.startswith("First c underflows to 0 and p overflows to ∞")
+        assert "0·∞ is NaN" in view.verdict
 
 
 # ---------------------------------------------------------------- closed forms vs simulation
@@ -268,7 +268,7 @@ def test_float_view_rounds_exactly_without_double_rounding() -> None:
 def test_float_view_finite_update_that_counts() -> None:
     f64 = {v.dtype: v for v in analyse_counterexample("0.5", "3", "1").floats}["float64"]
     assert (f64.value_in_dtype, f64.derivative_in_dtype, f64.update_lost) == (1.5, 0.5, False)
-    assert f64.verdict == "all values finite; the update changes p"
+    assert f64.verdict == "Nothing goes wrong: every value is finite and the step changes p"
     lost = {v.dtype: v for v in analyse_counterexample("1e-20", "1", "1").floats}["float64"]
     assert lost.update_lost is True  # 1 - 1e-20 rounds back to 1 in float64
 

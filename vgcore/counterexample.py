@@ -65,6 +65,14 @@ class FloatView:
     derivative_in_dtype: float
     update_lost: bool  # the exact step is nonzero, yet p - eta f'(p) == p in dtype
     verdict: str
+    """The first thing that goes wrong in the dtype, then what follows (or that nothing does)."""
+    eta_in_dtype: float = float("nan")
+    step_in_dtype: float = float("nan")
+    """eta f'(p) in dtype: may be inf, 0.0 or NaN (inf × 0)"""
+    x1_in_dtype: float = float("nan")
+    """p - eta f'(p) in dtype: may be ±inf or NaN (inf - inf)"""
+    events: tuple[str, ...] = ()
+    """What goes wrong, in the order of the computation (empty: nothing does)."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +214,46 @@ def _round_to_dtype(x: Fraction, dtype: np.dtype) -> np.floating:
     return magnitude if x > 0 else -magnitude
 
 
+def _stored(symbol: str, exact: Fraction, stored: np.floating) -> list[str]:
+    """What storing ``exact`` in the dtype did to it, if it went wrong: 0 or ±∞."""
+    if exact != 0 and stored == 0:
+        return [f"{symbol} underflows to 0"]
+    if np.isinf(stored):
+        return [f"{symbol} overflows to {'∞' if stored > 0 else '−∞'}"]
+    return []
+
+
+def _operand(symbol: str, x: np.floating) -> str:
+    """A factor of a product as the page writes it: ∞, −∞ or 0 where it is one, else its
+    symbol."""
+    if np.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return "0" if x == 0 else symbol
+
+
+def _product_event(
+    what: str, a: tuple[str, np.floating], b: tuple[str, np.floating], result: np.floating
+) -> list[str]:
+    """What the rounded product ``result = a·b`` (``what``, e.g. ``"f(p) = c·p"``) is when it
+    is not a finite nonzero number: 0·∞ = NaN; an overflow or underflow of two finite nonzero
+    factors (a new event); or the ∞ or 0 that a factor already ∞ or 0 gives (a consequence)."""
+    (sym_a, x), (sym_b, y) = a, b
+    written = f"{_operand(sym_a, x)}·{_operand(sym_b, y)}"
+    if np.isnan(result):
+        return [f"{what} = {written} is NaN"]
+    finite = bool(np.isfinite(x) and np.isfinite(y) and x != 0 and y != 0)
+    if np.isinf(result):
+        sign = "∞" if result > 0 else "−∞"
+        return [f"{what} overflows to {sign}" if finite else f"{what} = {written} = {sign}"]
+    if result == 0 and finite:
+        return [f"{what} underflows to 0"]
+    return []
+
+
 def _float_view(name: str, c: Fraction, p: Fraction, eta: Fraction) -> FloatView:
+    """One dtype's view, its events in the order of the computation: storing c, p and η, then
+    f(p) = max(0, c·p), f′(p) = c (0 for p ≤ 0), the step η·f′(p) and x₁ = p − η·f′(p). The
+    verdict names the first thing that goes wrong, then what follows from it."""
     dtype = np.dtype(name)
     c_d, p_d, eta_d = (_round_to_dtype(v, dtype) for v in (c, p, eta))
     zero = dtype.type(0)
@@ -214,35 +261,39 @@ def _float_view(name: str, c: Fraction, p: Fraction, eta: Fraction) -> FloatView
         product = c_d * p_d
         value_d = product if np.isnan(product) else np.maximum(zero, product)
         derivative_d = c_d if p_d > 0 else zero
-        x1 = p_d - eta_d * derivative_d
-    update_lost = bool(p > 0 and x1 == p_d)
-    notes = []
-    if np.isinf(p_d):
-        notes.append("p overflows to inf")
-    elif p_d == 0 and p != 0:
-        notes.append("p underflows to 0")
-    if c_d == 0:
-        notes.append("c underflows to 0")
-    elif np.isinf(c_d):
-        notes.append("c overflows to inf")
-    if np.isinf(eta_d):
-        notes.append("η overflows to inf")
-    elif eta_d == 0:
-        notes.append("η underflows to 0")
-    if np.isnan(value_d):
-        notes.append("f(p) = 0 × inf is NaN")
-    elif np.isinf(value_d):
-        notes.append("f(p) overflows to inf")
-    elif value_d == 0 and p > 0:
-        notes.append("f(p) underflows to 0")
-    if p > 0 and derivative_d == 0:
-        notes.append("f′(p) is exactly 0: the vanishing gradient became a zero gradient")
-    if update_lost:
-        if np.isinf(p_d):
-            notes.append("the update is lost: inf − η f′(p) is still inf")
+        step_d = eta_d * derivative_d
+        x1 = p_d - step_d
+    exact_step = eta * _derivative(c, p)
+    update_lost = bool(exact_step != 0 and x1 == p_d)
+    stored = [*_stored("c", c, c_d), *_stored("p", p, p_d), *_stored("η", eta, eta_d)]
+    events = []
+    if stored:
+        listed = ", ".join(stored[:-1]) + " and " + stored[-1] if len(stored) > 1 else stored[0]
+        events.append(listed + " when stored")
+    events += _product_event("f(p) = c·p", ("c", c_d), ("p", p_d), product)
+    if c_d == 0 and c != 0 and p_d > 0 and np.isfinite(p_d):
+        events.append("f(p) = c·p = 0·p = 0")
+    if _derivative(c, p) != 0 and derivative_d == 0:
+        why = "c is stored as 0" if c_d == 0 else "p is stored as 0"
+        events.append(f"f′(p) is exactly 0 ({why}): the vanishing gradient became a zero gradient")
+    events += _product_event("η·f′(p)", ("η", eta_d), ("c", derivative_d), step_d)
+    if np.isnan(x1) and not np.isnan(step_d):
+        events.append("x₁ = p − η·f′(p) = ∞ − ∞ is NaN")
+    elif np.isnan(x1):
+        events.append("x₁ = p − η·f′(p) is NaN")
+    elif update_lost:
+        if step_d == 0:
+            events.append("the update is lost: η·f′(p) is 0, so x₁ = p")
+        elif np.isinf(p_d):
+            events.append("the update is lost: ∞ − η·f′(p) is still ∞")
         else:
-            notes.append("the update is lost: p − η f′(p) rounds back to p")
-    verdict = "; ".join(notes) if notes else "all values finite; the update changes p"
+            events.append("the update is lost: p − η·f′(p) rounds back to p")
+    elif np.isinf(x1) and not np.isinf(p_d):
+        events.append(f"x₁ = p − η·f′(p) = {'−∞' if x1 < 0 else '∞'}")
+    if events:
+        verdict = f"First {events[0]}" + "".join(f"; then {e}" for e in events[1:])
+    else:
+        verdict = "Nothing goes wrong: every value is finite and the step changes p"
     return FloatView(
         dtype=name,
         c_in_dtype=float(c_d),
@@ -251,6 +302,10 @@ def _float_view(name: str, c: Fraction, p: Fraction, eta: Fraction) -> FloatView
         derivative_in_dtype=float(derivative_d),
         update_lost=update_lost,
         verdict=verdict,
+        eta_in_dtype=float(eta_d),
+        step_in_dtype=float(step_d),
+        x1_in_dtype=float(x1),
+        events=tuple(events),
     )
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from vgapp import vegalite as vl
 from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Text
 from vgapp.controls import Choice, Number, When
-from vgapp.formatting import sci, sci_from_log10, superscript
+from vgapp.formatting import count, sci, sci_from_log10, superscript
 from vgapp.layout import Panel
 from vgcore.activations import ACTIVATIONS
 from vgcore.chain import ChainReport, chain_report, make_weights
@@ -88,8 +88,7 @@ CONTROLS = (
 )  # fmt: skip
 
 CAPTIONS = {
-    "sigmoid": "σ′ ≤ 1/4, so with |wᵢ| ≤ 1 every layer shrinks it at least 4×, until each "
-    "precision gives exactly 0.",
+    "sigmoid": "σ′ ≤ 1/4, so every layer with |wᵢ| ≤ 1 shrinks it at least 4×.",
     "tanh": "tanh′ ≤ 1: with |wᵢ| ≤ 1 no layer makes it grow, and every layer with |zᵢ| away "
     "from 0 shrinks it.",
     "relu": "ReLU′ is 1 or 0: the product is Π wᵢ while every unit is active, and exactly 0 "
@@ -203,17 +202,22 @@ def view(
         del series.guides["bound"], guide_labels["bound"]
     zero_facts = zero_causes(report)
     far = far_off(report)
-    headline = headline_of(exact_first, depth)
+    headline = headline_of(exact_first, depth, symbol, zero_cut(report))
     subtitle = zeros_sentence(zero_facts, depth)
     if far:
-        subtitle += " " + far_sentence(far)
+        values = {name: float(report.gradients[name][0]) for name in far}
+        subtitle += " " + far_sentence(far, values)
     spec = chart(series, guide_labels, title=vl.title(headline, subtitle))
     frame = chain_frame(series)
     metrics = [
         Metric(
             "|dF/dw₁| exact",
             sci_from_log10(exact_first),
-            "Computed in log space, so it never underflows: Π wᵢ · Π act′(zᵢ) over layers 2..L.",
+            "Computed in log space, so it never underflows: Π wᵢ · Π act′(zᵢ) over layers 2..L. "
+            "The title calls it vanishing when, over at least two layers, the factor per layer "
+            "|wᵢ|·act′(zᵢ) is at most 0.9 on average (geometric mean) and the product has "
+            "fallen at least 10-fold; exploding when the mean factor is at least 1/0.9 and the "
+            "product has grown at least 10-fold.",
         )
     ]
     for name in DTYPES:
@@ -225,7 +229,11 @@ def view(
             else "It is not exactly 0 at any depth up to L."
         )
         if name in far:
-            note += f" It is {far[name]} orders of magnitude away from the exact value."
+            side = "above" if far[name] > 0 else "below"
+            note += (
+                f" It is about {count(abs(far[name]), 'order')} of magnitude {side} the exact "
+                "value."
+            )
         metrics.append(
             Metric(
                 f"in {name}",
@@ -243,7 +251,7 @@ def view(
         f"i = 2..L. {CAPTIONS[activation]} Chart guides, {guides}."
     )
     alt = (
-        f"|{series.symbol}| for a {depth}-layer {act.label} chain: the exact value and "
+        f"|{series.symbol}| for the {depth}-layer {act.label} chain: the exact value and "
         f"float16, float32, float64; bands mark where a precision computed exactly 0 or ∞. "
         f"{subtitle}"
     )
@@ -265,16 +273,62 @@ def activation_formula(activation: str) -> str:
     )
 
 
-def headline_of(exact_log10: float, depth: int) -> str:
-    """The chart's title: the size of dF/dw₁ and what it does."""
+VANISHING_FACTOR = 0.9
+"""The word "vanishing" needs a shrink per layer: the geometric mean of |wᵢ|·act′(zᵢ) over the
+L − 1 layers at most this (a shrink of at least 10 % per layer), at least two layers (a trend
+with depth, not one factor), and a product fallen at least ``TREND_ORDERS`` orders of
+magnitude. "exploding" is the mirror image (a mean factor of at least 1/0.9, grown as much)."""
+TREND_ORDERS = 1.0
+
+
+def mean_factor_text(factor: float) -> str:
+    """The geometric-mean factor per layer with three significant digits (``0.900``)."""
+    return f"{factor:#.3g}" if 1e-3 <= factor < 1e4 else sci(factor)
+
+
+def trend_of(exact_log10: float, depth: int) -> str | None:
+    """ "vanishing", "exploding" or None, from the geometric-mean factor per layer
+    ``m = |dF/dw₁|^(1/(L−1))`` and the depth (see ``VANISHING_FACTOR``)."""
+    layers = depth - 1
+    if layers < 2 or not math.isfinite(exact_log10):
+        return None
+    log_factor = exact_log10 / layers
+    slack = 1e-12  # the slider's 0.9 is the double 0.9000000000000000222: it counts as 0.9
+    if log_factor <= math.log10(VANISHING_FACTOR) + slack and exact_log10 <= -TREND_ORDERS:
+        return "vanishing"
+    if log_factor >= -math.log10(VANISHING_FACTOR) - slack and exact_log10 >= TREND_ORDERS:
+        return "exploding"
+    return None
+
+
+def headline_of(exact_log10: float, depth: int, symbol: str = "act′", cut: str = "") -> str:
+    """The chart's title: the size of dF/dw₁, its mean factor per layer and, where the factor
+    and the depth make it a trend, the word for it (``trend_of``). ``cut`` says which layer
+    makes an exact zero (``zero_cut``)."""
     if exact_log10 == -math.inf:
-        return "dF/dw₁ = 0 exactly: a zero weight or a dead ReLU unit cuts the chain"
+        cause = cut or "a factor wᵢ·act′(zᵢ) is 0"
+        return f"dF/dw₁ = 0 exactly at L = {depth}: {cause} (a zero gradient, not a vanishing one)"
     value = sci_from_log10(exact_log10)
-    if exact_log10 < -1:
-        return f"|dF/dw₁| = {value} at L = {depth}: vanishing"
-    if exact_log10 > 1:
-        return f"|dF/dw₁| = {value} at L = {depth}: exploding"
-    return f"|dF/dw₁| = {value} after {depth} layers"
+    layers = depth - 1
+    if layers == 1:
+        return f"|dF/dw₁| = {value} at L = 2: one layer's factor |w₂|·{symbol}(z₂), no trend yet"
+    factor = mean_factor_text(10 ** (exact_log10 / layers))
+    per = f"×{factor} per layer on average over {count(layers, 'layer')}"
+    word = trend_of(exact_log10, depth)
+    return f"|dF/dw₁| = {value} at L = {depth}: " + (f"{word}, {per}" if word else per)
+
+
+def zero_cut(report: ChainReport) -> str:
+    """The lowest layer whose factor wᵢ·act′(zᵢ) is exactly 0 (a zero weight, or a dead ReLU
+    unit), as a phrase; "" if none."""
+    factors = report.decomposition.log10_layer_factor
+    zero = np.flatnonzero(factors == -math.inf)
+    if not zero.size:
+        return ""
+    layer = int(zero[0]) + 2
+    if report.weights[layer - 1] == 0:
+        return f"the weight of layer {layer} is 0"
+    return f"the ReLU unit of layer {layer} is dead (z ≤ 0)"
 
 
 @dataclass(frozen=True)
@@ -330,16 +384,29 @@ def far_off(report: ChainReport) -> dict[str, int]:
     return found
 
 
-def far_sentence(far: dict[str, int]) -> str:
-    """Why a precision's nonzero result can be far from the exact one."""
-    parts = []
+def far_sentence(far: dict[str, int], values: dict[str, float] | None = None) -> str:
+    """How far each flagged precision's nonzero result is from the exact one; where it sits at
+    its smallest subnormal s, why: s·f rounds back to s for every factor 1/2 < f < 3/2 (the
+    product s·f lies within half a gap of s; s/2 and 3s/2 are ties, rounded to the even 0 and
+    2s), so a product whose factors stay in that range stops shrinking there."""
+    values = values or {}
+    parts, stuck = [], []
     for name, orders in far.items():
-        subnormal = float_facts(name).smallest_subnormal
         size = f"10{superscript(abs(orders))}"
-        direction = "above" if orders > 0 else "below"
-        parts.append(f"{name} is {size} times {direction} the exact value")
-    stuck = "a product whose factors exceed 1/2 sticks at the smallest subnormal"
-    return f"⚠ {'; '.join(parts)} ({stuck}, e.g. {sci(subnormal, 2)} in {name})."
+        direction = "larger" if orders > 0 else "smaller"
+        parts.append(f"{name} is about {size} times {direction} than the exact value")
+        if abs(values.get(name, 0.0)) == float_facts(name).smallest_subnormal:
+            stuck.append(name)
+    text = f"⚠ {'; '.join(parts)}."
+    if stuck:
+        where = ", ".join(
+            f"{sci(float_facts(name).smallest_subnormal, 3)} in {name}" for name in stuck
+        )
+        text += (
+            f" It sits at the smallest subnormal s ({where}): s·f rounds back to s for every "
+            "factor f with 1/2 < f < 3/2, so a product whose factors stay there stops shrinking."
+        )
+    return text
 
 
 def chain_frame(series: Series) -> pd.DataFrame:
@@ -534,4 +601,4 @@ GROUPS = (
 FOLDS = ((GROUPS[0][0], True), (GROUPS[1][0], False))
 """Random weights folded (the source's chain has one weight, w): the first screen draws the
 chain's four controls."""
-PANEL = Panel("chain", "The deep sigmoid chain", CONTROLS, view, GROUPS, FOLDS)
+PANEL = Panel("chain", "The deep chain", CONTROLS, view, GROUPS, FOLDS)

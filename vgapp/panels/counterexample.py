@@ -14,13 +14,16 @@ import pandas as pd
 from vgapp import vegalite as vl
 from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Table, Text
 from vgapp.controls import Number
-from vgapp.formatting import exact_text, sci
+from vgapp.formatting import count, exact_text, sci
 from vgapp.layout import Panel
 from vgcore.counterexample import (
+    CounterexampleReport,
+    StoppingOutcome,
     analyse_counterexample,
     gd_value_trace,
     log10_exact,
     log10_float,
+    scientific,
 )
 from vgcore.counterexample import sci as exact_sci
 from vgcore.precision import float_facts
@@ -73,6 +76,87 @@ CORRECTION = (
     "A small correction to the source: it prints f′(p) = 10⁻⁹⁹, but the derivative of "
     "max(0, c·x) at p > 0 is c itself, here 10⁻⁹⁰. The argument stands."
 )
+
+
+FLAT_STEPS = 10
+"""From this many steps on, the alt text says f stays flat until the last decade: for
+k ≤ N/10, f(x_k) = f(p) − k·η·c² ≥ f(p)·(0.9 − η·c/(10p)) ≥ 0.88·f(p), since η·c/p ≤ 1/(N − 1)."""
+EXACT_DIGITS = 15
+"""Step counts below 10^15 are written in full (with thousands separators); larger ones in
+scientific notation, marked ≈ when rounded."""
+
+
+def steps_value(n: int) -> str:
+    """A step count exactly (``1,234``) or, beyond 10¹⁵, as ``4 × 10¹⁰⁰⁸⁸`` (``≈`` if rounded)."""
+    if n < 10**EXACT_DIGITS:
+        return f"{n:,}"
+    return ("" if scientific(n).exact else "≈ ") + exact_text(n)
+
+
+def steps_text(n: int) -> str:
+    """``1 step``, ``2 steps``, ``≈ 1.23 × 10²⁰ steps``."""
+    if n < 10**EXACT_DIGITS:
+        return count(n, "step")
+    return f"{steps_value(n)} steps"
+
+
+def finding_of(report: CounterexampleReport) -> str:
+    """What gradient descent from p does, decided in exact arithmetic: after N steps x_N =
+    p − N·η·c lands exactly on the minimiser set's edge x = 0, or jumps past it."""
+    steps = report.steps_to_minimum
+    step = report.eta * report.c
+    last = report.p - steps * step
+    if steps == 1:
+        if last == 0:
+            return (
+                f"One step of η·c = {exact_text(step)} lands exactly on x = 0, the edge of the "
+                "minimiser set x ≤ 0, where f = 0"
+            )
+        return (
+            f"One step of η·c = {exact_text(step)} jumps from p past x = 0, to "
+            f"x₁ = {exact_text(last)} in the minimiser set x ≤ 0"
+        )
+    drop = f"Each step lowers f by η·c² = {exact_text(report.value_drop_per_step)}"
+    if last == 0:
+        return f"{drop}: descent needs {steps_text(steps)}, the last landing exactly on x = 0"
+    return (
+        f"{drop}, the last one by less: descent needs {steps_text(steps)}, the last jumping "
+        "past x = 0"
+    )
+
+
+def fires_text(step: int | None) -> str:
+    """When a rule fires: before any step, after the first, or not before the minimum."""
+    if step is None:
+        return "never before the minimum"
+    return "0 (before any step)" if step == 0 else "1 (after the first step)"
+
+
+def rule_test(outcome: StoppingOutcome, report: CounterexampleReport) -> str:
+    """The comparison that decides the rule, in exact numbers."""
+    threshold = exact_text(outcome.threshold)
+    step = report.eta * report.c
+    x1 = report.p - step
+    if outcome.rule == "gatol":
+        if outcome.fires_at_step == 0:
+            return f"|f′(p)| = c = {exact_text(report.c)} ≤ {threshold}"
+        if outcome.fires_at_step == 1:
+            return f"c > {threshold}, but f′(x₁) = 0 (x₁ ≤ 0)"
+        return f"|f′(x)| = c = {exact_text(report.c)} > {threshold} while x > 0"
+    if outcome.rule == "eps":
+        change = abs(x1 - report.p)
+        sign = "≤" if change <= outcome.threshold else ">"
+        return f"|x₁ − x₀| = η·c = {exact_text(change)} {sign} ε = {threshold}"
+    drop = report.value - (report.c * x1 if x1 > 0 else 0)
+    sign = "≤" if drop <= outcome.threshold else ">"
+    return f"f(x₀) − f(x₁) = {exact_text(drop)} {sign} {threshold}"
+
+
+def float_cell(value: float, nan_cause: str) -> str:
+    """A float table cell; a NaN says which operation made it."""
+    if math.isnan(value):
+        return f"NaN ({nan_cause})" if nan_cause else "NaN"
+    return sci(value)
 
 
 def decimal_string(mantissa: float, exponent: int) -> str:
@@ -134,7 +218,7 @@ def view(
         ),
         Metric(
             "steps needed",
-            exact_text(steps),
+            steps_value(steps),
             "Steps gradient descent needs to reach x ≤ 0: ceil(p / (η·c)), since every step "
             "moves x by η·c (the last one may overshoot into x ≤ 0, where f = 0).",
         ),
@@ -142,22 +226,18 @@ def view(
     outcomes = pd.DataFrame(
         {
             "rule": [RULE_TEXT[o.rule].phrase for o in report.outcomes],
-            "fires at step": [
-                "never before the minimum" if o.fires_at_step is None else str(o.fires_at_step)
-                for o in report.outcomes
-            ],
+            "test": [rule_test(o, report) for o in report.outcomes],
+            "fires at step": [fires_text(o.fires_at_step) for o in report.outcomes],
             "f above its minimum there": [exact_text(o.value_at_stop) for o in report.outcomes],
         }
     )
     floats = pd.DataFrame(
         {
             "precision": [f.dtype for f in report.floats],
-            "c": [sci(f.c_in_dtype) for f in report.floats],
-            "p": [sci(f.p_in_dtype) for f in report.floats],
-            "f(p)": [
-                "undefined: 0 × ∞" if math.isnan(f.value_in_dtype) else sci(f.value_in_dtype)
-                for f in report.floats
-            ],
+            "c": [float_cell(f.c_in_dtype, "") for f in report.floats],
+            "p": [float_cell(f.p_in_dtype, "") for f in report.floats],
+            "f(p)": [float_cell(f.value_in_dtype, "0·∞") for f in report.floats],
+            "η·f′(p)": [float_cell(f.step_in_dtype, "∞·0") for f in report.floats],
             "what happens": [f.verdict for f in report.floats],
         }
     )
@@ -182,15 +262,7 @@ def view(
             ["step_k", "log10_step_k", "f_at_x_k", "log10_f_at_x_k"]
         ]
 
-    if steps == 1:
-        finding = (
-            f"One step of η·c = {exact_text(report.eta * report.c)} jumps from p past the minimum"
-        )
-    else:
-        finding = (
-            f"Each step lowers f by η·c² = {exact_text(report.value_drop_per_step)} while x > 0: "
-            f"descent needs {exact_text(steps)} steps"
-        )
+    finding = finding_of(report)
     eps_first = any(o.rule == "eps" and o.fires_at_step == 1 for o in report.outcomes)
     spec = chart(
         logs,
@@ -201,11 +273,12 @@ def view(
         ),
         eps_stop=eps_first,
     )
-    alt = (
-        f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: {finding}; on the "
-        "log-k axis f stays flat until the last decade before the minimum."
-        if steps > 1
-        else f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: {finding}."
+    alt = f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: {finding}"
+    alt += (
+        "; on the log-k axis f stays within 12 % of f(p) until the last decade before the "
+        "minimum (k ≥ N/10 of the N steps), then falls to 0."
+        if steps >= FLAT_STEPS
+        else "."
     )
     source = {"c_mant": c_mant, "c_exp": c_exp, "p_mant": p_mant, "p_exp": p_exp} == SOURCE
     blocks: list[Block] = [
