@@ -119,7 +119,8 @@ def test_two_weight_net_hessian_at_origin_per_math_md() -> None:
     assert np.allclose(report.eigenvalues, [-2.0, 2.0], rtol=0, atol=1e-15)
     assert report.classification == "saddle"
     assert report.explanation == (
-        "gradient is zero but the Hessian has eigenvalues −2 and +2: a saddle, not a minimum"
+        "the gradient is zero but the Hessian has eigenvalues −2 and +2 of both signs: a saddle, "
+        "neither a minimum nor a maximum"
     )
     assert report.value == 1.0  # F(0, 0) = 1 while the minimum value is 0
 
@@ -144,17 +145,45 @@ def test_every_point_of_the_line_ab_1_is_a_global_minimum() -> None:
         ("quartic", {(0.0, 0.0): "inconclusive"}),
         ("cubic", {(0.0, 0.0): "inconclusive"}),
         ("monkey", {(0.0, 0.0): "inconclusive"}),
+        (
+            "every_kind",
+            {
+                (1.0, 1.0): "minimum",
+                (-1.0, -1.0): "maximum",
+                (1.0, -1.0): "saddle",
+                (-1.0, 1.0): "saddle",
+                (0.0, 1.0): "inconclusive",
+                (0.0, -1.0): "inconclusive",
+            },
+        ),
     ],
 )
 def test_classification_of_listed_stationary_points(key: str, expected: dict) -> None:
     example = EXAMPLES[key]
     assert {(x, y) for x, y, _ in example.stationary_points} == set(expected)
+    notes = {"minimum": "(in fact a minimum", "saddle": "(in fact not an extremum",
+             "inflection": "(in fact not an extremum"}  # fmt: skip
     for x, y, truth in example.stationary_points:
         verdict = classify_stationary_point(example.hessian(x, y))
         assert verdict == expected[(x, y)]
         assert describe_point(key, x, y).classification == verdict
         if verdict != truth:
-            assert truth in describe_point(key, x, y).explanation
+            assert notes[truth] in describe_point(key, x, y).explanation
+
+
+def test_every_verdict_of_the_second_order_test_is_reachable_on_one_surface() -> None:
+    verdicts = {describe_point("every_kind", x, y).classification
+                for x, y, _ in EXAMPLES["every_kind"].stationary_points}  # fmt: skip
+    assert verdicts == {"minimum", "maximum", "saddle", "inconclusive"}
+
+
+def test_every_point_of_the_valley_gets_the_minimum_note() -> None:
+    """Not only (1, 1): the note comes from F = inf F, computed at the point."""
+    for a, b in [(1.0, 1.0), (0.5, 2.0), (2.0, 0.5), (-1.0, -1.0), (0.8, 1.25), (-2.0, -0.5)]:
+        report = describe_point("two_weight_net", a, b)
+        assert report.classification == "inconclusive"
+        assert "(in fact a minimum: F = 0 here" in report.explanation
+        assert "eigenvalues 0 and +" in report.explanation  # the singular direction shown as 0
 
 
 def test_true_nature_of_the_undecided_points_by_sampling() -> None:
@@ -235,7 +264,7 @@ def test_describe_non_stationary_point() -> None:
     assert report.value == 2.0
     assert np.array_equal(report.gradient, [2.0, -2.0])
     assert math.isclose(report.gradient_norm, math.sqrt(8), rel_tol=1e-15)
-    assert report.explanation.startswith("gradient norm 2.83 ≠ 0")
+    assert report.explanation.startswith("the gradient norm is 2.83, not 0")
 
 
 def test_describe_minimum_and_gradient_tolerance() -> None:
@@ -251,8 +280,14 @@ def test_describe_minimum_and_gradient_tolerance() -> None:
 def test_describe_undecided_point_names_its_true_nature() -> None:
     report = describe_point("quartic", 0.0, 0.0)
     assert report.classification == "inconclusive"
-    assert report.explanation.endswith("(in fact this point is a minimum)")
-    assert "inflection point, not an extremum" in describe_point("cubic", 0.0, 0.0).explanation
+    assert report.explanation.endswith(
+        "(in fact a minimum: F = 0 here, the least value F takes anywhere)"
+    )
+    for key, x, y in [("cubic", 0.0, 0.0), ("cubic", 0.0, -1.5), ("monkey", 0.0, 0.0)]:
+        assert (
+            "(in fact not an extremum: along the first coordinate"
+            in describe_point(key, x, y).explanation
+        )
 
 
 # ---------------------------------------------------------------- plot data
@@ -327,3 +362,20 @@ def test_plot_data_rejects_bad_arguments() -> None:
         gradient_field(None)
     with pytest.raises(ValueError, match="n must be an integer from 2 to 200"):
         gradient_field("bowl", n=201)
+
+
+def test_step_versus_limit_is_exact() -> None:
+    from vgcore.curvature import step_versus_limit
+
+    assert step_versus_limit("bowl", 1.0, 2) == (0, 1.0, 0.0)
+    assert step_versus_limit("bowl", math.nextafter(1.0, 2), 2)[0] == 1
+    assert step_versus_limit("bowl", math.nextafter(1.0, 0), 2)[0] == -1
+    # 2/26 = 1/13 is no float: the float nearest to it lies on one side, and the sign says which
+    sign, _limit, gap = step_versus_limit("two_weight_net", 2 / 26, 2)
+    from fractions import Fraction
+
+    assert sign == (1 if Fraction(2 / 26) > Fraction(1, 13) else -1)
+    assert gap != 0
+    assert abs(gap) < 1e-17
+    with pytest.raises(ValueError, match="eta"):
+        step_versus_limit("bowl", 0.0, 2)

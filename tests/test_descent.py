@@ -924,3 +924,16 @@ def test_running_min_validation(values):
     """running_min takes a finite 1-D array."""
     with pytest.raises(ValueError, match="values"):
         running_min(values)
+
+
+def test_find_cycle_reports_the_first_exact_repeat() -> None:
+    from vgcore.descent import Cycle, find_cycle
+
+    assert find_cycle(np.array([[1.0, 2.0], [3.0, 4.0], [-0.0, 4.0], [3.0, 4.0]])) == Cycle(1, 2)
+    assert find_cycle(np.array([[0.0, 1.0], [-0.0, 1.0]])) == Cycle(0, 1)  # 0 == −0
+    assert find_cycle(np.array([[1.0, 2.0], [1.0, 2.5]])) is None
+    assert find_cycle(np.empty((0, 2))) is None
+    bowl = gradient_descent(quadratic([2.0, 2.0]), [0.6, -0.6], eta=1.0, record_path=True)
+    assert find_cycle(bowl.path) == Cycle(0, 2)  # eta = 2/L: x -> -x
+    with pytest.raises(ValueError, match="path"):
+        find_cycle(np.array([1.0, 2.0]))

@@ -60,9 +60,16 @@ def exact_text(value: Fraction | int, digits: int = 3) -> str:
 
 def num(value: float) -> str:
     """A number for a sentence: 3 significant digits, scientific notation (with superscripts)
-    outside [10⁻³, 10⁴); ``−`` for minus."""
-    if value == 0 or not math.isfinite(value) or 1e-3 <= abs(value) < 1e4:
-        return f"{value:.3g}".replace("-", "−") if math.isfinite(value) else sci(value)
+    outside [10⁻³, 10⁴), thousands written in full (``2,830``); ``−`` for minus."""
+    if not math.isfinite(value):
+        return sci(value)
+    rounded = float(f"{value:.3g}")  # decide on the value as it will be written
+    if value == 0:
+        return "0"  # −0 too: a sentence never says "−0"
+    if 1e-3 <= abs(rounded) < 1e3:
+        return f"{rounded:.3g}".replace("-", "−")
+    if 1e3 <= abs(rounded) < 1e4:  # .3g would write 2.8e+03: write it in full
+        return f"{rounded:,.0f}".replace("-", "−")
     return sci(value)
 
 

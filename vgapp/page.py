@@ -144,7 +144,7 @@ LESSONS: dict[str, Lesson] = {
             "saddle",
             "② Stuck at a saddle",
             "Gradient descent on (1 − ab)² from a start with a = −b slides into the saddle at the "
-            "origin and stops there: zero gradient, no minimum.",
+            "origin and stops there: ‖∇F‖ ≤ 10⁻¹⁰, no minimum.",
             "descent",
             {"gd_x0": 0.6, "gd_y0": -0.6},
         ),

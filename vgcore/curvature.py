@@ -4,7 +4,9 @@ Hessians, and the second-order test. (The tests check the derivatives against co
 
 Second-order test at a stationary point: a positive definite Hessian is *sufficient* for a
 strict local minimum, positive *semi*definite is *necessary*; indefinite means a saddle; a
-singular semidefinite Hessian decides nothing (``x^4`` has a minimum, ``x^3`` none).
+singular semidefinite Hessian decides nothing (``x^4`` has a minimum, ``x^3`` none). Where it
+decides nothing, ``describe_point`` adds what a computed check shows: F at the point equals the
+function's infimum (a global minimum), or F changes sign along a line through it (no extremum).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -24,13 +28,14 @@ DEFAULT_GRADIENT_ATOL = 1e-9
 
 @dataclass(frozen=True)
 class Example2D:
-    """A function of two variables with its exact derivatives, known stationary points (with
-    their true nature: "minimum", "saddle" or "inflection", which the second-order test may
-    fail to decide) and a plot domain.
+    """A polynomial of two variables (total degree at most ``POLY_DEGREE``) with its exact
+    derivatives, known stationary points (with their true nature: "minimum", "maximum",
+    "saddle" or "inflection", which the second-order test may fail to decide) and a plot
+    domain, the square the page's sliders cover.
 
-    ``lipschitz_hint`` bounds the gradient's Lipschitz constant on ``domain``: the largest
-    spectral norm of the Hessian there (exact where a closed form exists, otherwise a
-    Gershgorin row-sum bound; see each example)."""
+    ``lipschitz_squared`` is L², L the gradient's Lipschitz constant on ``domain``: the largest
+    spectral norm of the Hessian there (attained; see each example), kept as an exact rational
+    so that a step can be compared with 2/L exactly; ``lipschitz_hint`` is L as a float."""
 
     key: str
     label: str
@@ -40,8 +45,13 @@ class Example2D:
     hessian: Callable[[Any, Any], np.ndarray]
     stationary_points: tuple[tuple[float, float, str], ...]
     domain: tuple[float, float, float, float]
-    lipschitz_hint: float | None
+    lipschitz_squared: Fraction
     infimum: float | None = None  # inf F over the plane (None: unbounded below)
+
+    @property
+    def lipschitz_hint(self) -> float:
+        """L = sqrt(``lipschitz_squared``) as a float (correctly rounded)."""
+        return float(_sqrt_decimal(self.lipschitz_squared))
 
 
 # The lambdas are plain arithmetic, so they also work on arrays (gradient_field) and on
@@ -57,8 +67,9 @@ EXAMPLES: dict[str, Example2D] = {
         # Every point with a·b = 1 is a global minimum; (1, 1) represents that line.
         stationary_points=((0.0, 0.0, "saddle"), (1.0, 1.0, "minimum")),
         domain=(-2.0, 2.0, -2.0, 2.0),
-        # Gershgorin on |a|, |b| <= 2: max row sum 2·b² + |4ab − 2| <= 8 + 16 + 2.
-        lipschitz_hint=26.0,
+        # Spectral norm a² + b² + sqrt((b² − a²)² + (4ab − 2)²): at most 8 + 18 on the square,
+        # attained at (2, −2) (eigenvalues 26 and −10).
+        lipschitz_squared=Fraction(26**2),
         infimum=0.0,
     ),
     "bowl": Example2D(
@@ -70,7 +81,7 @@ EXAMPLES: dict[str, Example2D] = {
         hessian=lambda x, y: np.array([[2 + 0 * x, 0 * x], [0 * y, 2 + 0 * y]]),
         stationary_points=((0.0, 0.0, "minimum"),),
         domain=(-2.0, 2.0, -2.0, 2.0),
-        lipschitz_hint=2.0,  # the Hessian is 2·I everywhere
+        lipschitz_squared=Fraction(4),  # the Hessian is 2·I everywhere
         infimum=0.0,
     ),
     "saddle": Example2D(
@@ -82,7 +93,7 @@ EXAMPLES: dict[str, Example2D] = {
         hessian=lambda x, y: np.array([[2 + 0 * x, 0 * x], [0 * y, -2 + 0 * y]]),
         stationary_points=((0.0, 0.0, "saddle"),),
         domain=(-2.0, 2.0, -2.0, 2.0),
-        lipschitz_hint=2.0,  # Hessian diag(2, −2) everywhere
+        lipschitz_squared=Fraction(4),  # Hessian diag(2, −2) everywhere
     ),
     "quartic": Example2D(
         key="quartic",
@@ -92,8 +103,8 @@ EXAMPLES: dict[str, Example2D] = {
         grad=lambda x, y: np.array([4 * x**3, 4 * y**3]),
         hessian=lambda x, y: np.array([[12 * x * x, 0 * x], [0 * y, 12 * y * y]]),
         stationary_points=((0.0, 0.0, "minimum"),),
-        domain=(-1.5, 1.5, -1.5, 1.5),
-        lipschitz_hint=27.0,  # diag(12x², 12y²) with |x|, |y| <= 1.5
+        domain=(-2.0, 2.0, -2.0, 2.0),
+        lipschitz_squared=Fraction(48**2),  # diag(12x², 12y²) with |x|, |y| <= 2
         infimum=0.0,
     ),
     "cubic": Example2D(
@@ -105,8 +116,8 @@ EXAMPLES: dict[str, Example2D] = {
         hessian=lambda x, y: np.array([[6 * x, 0 * x], [0 * y, 0 * y]]),
         # Every (0, y) is stationary and none is an extremum.
         stationary_points=((0.0, 0.0, "inflection"),),
-        domain=(-1.5, 1.5, -1.5, 1.5),
-        lipschitz_hint=9.0,  # diag(6x, 0) with |x| <= 1.5
+        domain=(-2.0, 2.0, -2.0, 2.0),
+        lipschitz_squared=Fraction(12**2),  # diag(6x, 0) with |x| <= 2
     ),
     "monkey": Example2D(
         key="monkey",
@@ -116,15 +127,66 @@ EXAMPLES: dict[str, Example2D] = {
         grad=lambda x, y: np.array([3 * x * x - 3 * y * y, -6 * x * y]),
         hessian=lambda x, y: np.array([[6 * x, -6 * y], [-6 * y, -6 * x]]),
         stationary_points=((0.0, 0.0, "saddle"),),
-        domain=(-1.5, 1.5, -1.5, 1.5),
-        # Eigenvalues ±6·sqrt(x² + y²): largest at a corner of the square.
-        lipschitz_hint=6.0 * math.hypot(1.5, 1.5),
+        domain=(-2.0, 2.0, -2.0, 2.0),
+        # Eigenvalues ±6·sqrt(x² + y²): largest at a corner, L = 6·sqrt(8), L² = 288.
+        lipschitz_squared=Fraction(288),
+    ),
+    "every_kind": Example2D(
+        key="every_kind",
+        label="x⁵/5 − x³/3 + y³/3 − y: every kind of point",
+        formula="F(x, y) = x⁵/5 − x³/3 + y³/3 − y",
+        f=lambda x, y: x**5 / 5 - x**3 / 3 + y**3 / 3 - y,
+        grad=lambda x, y: np.array([x**4 - x * x, y * y - 1]),
+        hessian=lambda x, y: np.array([[4 * x**3 - 2 * x, 0 * x], [0 * y, 2 * y]]),
+        # ∂F/∂x = x²(x² − 1), ∂F/∂y = y² − 1: x in {−1, 0, 1}, y in {−1, 1}. Hessian
+        # diag(4x³ − 2x, 2y): diag(2, 2) at (1, 1), diag(−2, −2) at (−1, −1), mixed signs at
+        # (1, −1) and (−1, 1), singular at (0, ±1), where x⁵/5 − x³/3 has a flat inflection.
+        stationary_points=(
+            (1.0, 1.0, "minimum"),
+            (-1.0, -1.0, "maximum"),
+            (1.0, -1.0, "saddle"),
+            (-1.0, 1.0, "saddle"),
+            (0.0, 1.0, "inflection"),
+            (0.0, -1.0, "inflection"),
+        ),
+        domain=(-2.0, 2.0, -2.0, 2.0),
+        # diag(4x³ − 2x, 2y): |4x³ − 2x| <= 28 at x = ±2, |2y| <= 4.
+        lipschitz_squared=Fraction(28**2),
     ),
 }
+POLY_DEGREE = 6
+"""Every example is a polynomial of total degree at most this (the exact line checks rely on it)."""
 
 
 def _example(example_key: Any) -> Example2D:
     return EXAMPLES[check_choice(example_key, EXAMPLES, "example_key")]
+
+
+_DIGITS = 60
+"""Decimal digits for L and c/L: a float step differs from c/L by far more than 10⁻⁶⁰·c/L."""
+
+
+def _sqrt_decimal(value: Fraction) -> Decimal:
+    with localcontext() as context:
+        context.prec = _DIGITS
+        return (Decimal(value.numerator) / Decimal(value.denominator)).sqrt()
+
+
+def step_versus_limit(example_key: str, eta: float, numerator: int) -> tuple[int, float, float]:
+    """How a step ``eta`` > 0 compares with ``numerator``/L (L the example's Lipschitz constant
+    on its domain): ``(sign, limit, gap)`` with ``sign`` = −1, 0 or +1 as eta <, =, > c/L,
+    decided exactly (eta² L² against c², in rationals), ``limit`` = c/L and ``gap`` = eta − c/L
+    as floats (the gap from 60-digit decimals, so it is right even where the floats tie)."""
+    example = _example(example_key)
+    step = check_real(eta, "eta", low=0.0, low_open=True)
+    c = check_int(numerator, "numerator", low=1, high=1000)
+    square = Fraction(step) ** 2 * example.lipschitz_squared
+    sign = (square > c * c) - (square < c * c)
+    with localcontext() as context:
+        context.prec = _DIGITS
+        limit = Decimal(c) / _sqrt_decimal(example.lipschitz_squared)
+        gap = Decimal(step) - limit
+    return sign, float(limit), 0.0 if sign == 0 else float(gap)
 
 
 # ---------------------------------------------------------------- second-order test
@@ -171,30 +233,89 @@ class PointReport:
     explanation: str
 
 
-def _signed(value: float) -> str:
-    """``+2``, ``−2``, ``0`` with a typographic minus, three significant digits."""
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _plain(value: float) -> str:
+    """Three significant digits with a typographic minus, ``× 10ⁿ`` outside [10⁻³, 10⁴)."""
     if value == 0:
         return "0"
-    return f"{value:+.3g}".replace("-", "−")
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3g}".replace("-", "−")
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}".replace("-", "−")
+
+
+def _signed(value: float) -> str:
+    """``+2``, ``−2``, ``0`` (never −0) with three significant digits."""
+    return "0" if value == 0 else ("+" if value > 0 else "") + _plain(value)
 
 
 _VERDICT_TEXT = {
-    "minimum": "gradient is zero and the Hessian's eigenvalues {eig} are all positive: "
-    "a strict local minimum",
-    "maximum": "gradient is zero and the Hessian's eigenvalues {eig} are all negative: "
-    "a strict local maximum",
-    "saddle": "gradient is zero but the Hessian has eigenvalues {eig}: a saddle, not a minimum",
-    "inconclusive": "gradient is zero but the Hessian is singular (eigenvalues {eig}): "
+    "minimum": "the Hessian's eigenvalues {eig} are all positive: a strict local minimum",
+    "maximum": "the Hessian's eigenvalues {eig} are all negative: a strict local maximum",
+    "saddle": "the Hessian has eigenvalues {eig} of both signs: a saddle, neither a minimum nor "
+    "a maximum",
+    "inconclusive": "the Hessian is singular and semidefinite (eigenvalues {eig}): "
     "the second-order test says nothing",
 }
 
 
-_TRUE_KIND_TEXT = {
-    "minimum": "a minimum",
-    "maximum": "a maximum",
-    "saddle": "a saddle, not an extremum",
-    "inflection": "an inflection point, not an extremum",
-}
+_LINES = (
+    ((1, 0), "along the first coordinate"),
+    ((0, 1), "along the second coordinate"),
+    ((1, 1), "along the diagonal"),
+    ((1, -1), "along the other diagonal"),
+)
+EIGEN_RTOL = 1e-9
+"""An eigenvalue within this share of the largest one (in size) is rounding noise of a singular
+Hessian: classified as zero and shown as 0 (the same tolerance as the second-order test)."""
+
+
+def _lowest_order(values: list[Fraction]) -> int | None:
+    """The degree of the lowest nonzero term of a polynomial phi with phi(0) = 0 and degree at
+    most ``len(values)``, from its exact values at t = 1, 2, ...: the Vandermonde system
+    solved in rationals (None for phi = 0)."""
+    n = len(values)
+    rows = [[Fraction(t) ** j for j in range(1, n + 1)] + [values[t - 1]] for t in range(1, n + 1)]
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if rows[r][col] != 0)
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        for r in range(n):
+            if r != col and rows[r][col] != 0:
+                factor = rows[r][col] / rows[col][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
+    coefficients = [rows[j][n] / rows[j][j] for j in range(n)]
+    return next((j + 1 for j, c in enumerate(coefficients) if c != 0), None)
+
+
+def _sign_change_line(example: Example2D, x: float, y: float) -> str | None:
+    """A line through (x, y) along which F − F(x, y) starts with a term of odd degree, so it
+    takes both signs arbitrarily close to the point (computed exactly in rationals), or None."""
+    px, py = Fraction(x), Fraction(y)
+    centre = Fraction(example.f(px, py))
+    for (dx, dy), name in _LINES:
+        values = [
+            Fraction(example.f(px + t * dx, py + t * dy)) - centre
+            for t in range(1, POLY_DEGREE + 1)
+        ]
+        order = _lowest_order(values)
+        if order is not None and order % 2 == 1:
+            return name
+    return None
+
+
+def _true_nature(example: Example2D, x: float, y: float, value: float) -> str:
+    """What the second-order test could not say at a stationary point with a singular
+    Hessian, from a computed check (empty when no check decides)."""
+    if example.infimum is not None and value == example.infimum:
+        return (
+            f" (in fact a minimum: F = {example.infimum:g} here, the least value F takes anywhere)"
+        )
+    line = _sign_change_line(example, x, y)
+    if line is not None:
+        return f" (in fact not an extremum: {line}, F is higher on one side and lower on the other)"
+    return ""
 
 
 def describe_point(
@@ -212,19 +333,26 @@ def describe_point(
     gradient = np.asarray(example.grad(px, py), dtype=np.float64)
     hessian = np.asarray(example.hessian(px, py), dtype=np.float64)
     eigenvalues = np.linalg.eigvalsh(hessian)
+    scale = float(np.max(np.abs(eigenvalues)))
+    eigenvalues[np.abs(eigenvalues) <= EIGEN_RTOL * scale] = 0.0
     norm = float(np.linalg.norm(gradient))
     eig_text = " and ".join(_signed(float(e)) for e in eigenvalues)
     if norm <= atol:
-        classification = classify_stationary_point(hessian)
-        explanation = _VERDICT_TEXT[classification].format(eig=eig_text)
-        known = [kind for (sx, sy, kind) in example.stationary_points if (sx, sy) == (px, py)]
-        if classification == "inconclusive" and known:
-            explanation += f" (in fact this point is {_TRUE_KIND_TEXT[known[0]]})"
+        classification = classify_stationary_point(hessian, rtol=EIGEN_RTOL)
+        zero = (
+            "the gradient is zero"
+            if norm == 0
+            else (f"the gradient is zero to rounding (‖∇F‖ = {_plain(norm)} ≤ {_plain(atol)})")
+        )
+        joint = " but " if classification in ("saddle", "inconclusive") else " and "
+        explanation = zero + joint + _VERDICT_TEXT[classification].format(eig=eig_text)
+        if classification == "inconclusive":
+            explanation += _true_nature(example, px, py, value)
     else:
         classification = "not stationary"
         explanation = (
-            f"gradient norm {norm:.3g} ≠ 0: not a stationary point, a gradient step still "
-            f"moves it (Hessian eigenvalues {eig_text})"
+            f"the gradient norm is {_plain(norm)}, not 0: not a stationary point, a gradient "
+            f"step still moves it (Hessian eigenvalues {eig_text})"
         )
     return PointReport(
         example_key=example.key,
@@ -287,33 +415,54 @@ def example_objective(example_key: str) -> Callable[[np.ndarray], tuple[float, n
 class StationarySet:
     """A set of stationary points of a built-in example, with its exact nature."""
 
-    kind: str  # "minimum", "saddle" or "inflection" (none of which is decided by a Hessian alone)
+    kind: str  # "minimum", "maximum", "saddle" or "inflection"
     description: str
-    distance: float  # from the queried point (first-order distance for a curve)
+    distance: float  # Euclidean distance from the queried point
 
 
-def _distance_to_origin(x: float, y: float) -> float:
-    return math.hypot(x, y)
+def _distance_to_hyperbola(x: float, y: float) -> float:
+    """Distance from (x, y) to the hyperbola ab = 1: the nearest point (t, 1/t) has
+    t⁴ − x t³ + y t − 1 = 0 (the derivative of the squared distance times t³/2); every real
+    root (polished by Newton steps) is a candidate, the nearest one wins."""
+    best = math.inf
+    for root in np.roots([1.0, -x, 0.0, y, -1.0]):
+        t = float(root.real)
+        for _ in range(3):
+            slope = 4 * t**3 - 3 * x * t * t + y
+            if slope == 0:
+                break
+            t -= (t**4 - x * t**3 + y * t - 1) / slope
+        if t != 0 and math.isfinite(t):
+            best = min(best, math.hypot(t - x, 1 / t - y))
+    return best
 
 
 def nearest_stationary(example_key: str, x: float, y: float) -> StationarySet:
-    """The exact stationary set of a built-in example nearest to ``(x, y)`` and its nature.
+    """The exact stationary set of a built-in example nearest to ``(x, y)`` (Euclidean
+    distance) and its nature.
 
     (1 − ab)²: the saddle at the origin, or the valley ``ab = 1`` of global minima, none of them
-    strict (distance |ab − 1| / ‖(b, a)‖, to first order); x³: the line x = 0 of inflection
-    points; every other example has only the origin."""
+    strict; x³: the line x = 0 of inflection points; the example with every kind of point: its
+    six stationary points; every other example has only the origin."""
     example = _example(example_key)
     px = check_real(x, "x", low=-COORDINATE_LIMIT, high=COORDINATE_LIMIT)
     py = check_real(y, "y", low=-COORDINATE_LIMIT, high=COORDINATE_LIMIT)
-    origin = _distance_to_origin(px, py)
+    origin = math.hypot(px, py)
     if example.key == "two_weight_net":
-        scale = math.hypot(px, py)
-        valley = abs(px * py - 1.0) / scale if scale > 0 else math.inf
+        valley = _distance_to_hyperbola(px, py)
         if valley < origin:
             return StationarySet("minimum", "the valley ab = 1 of global minima", valley)
         return StationarySet("saddle", "the saddle at the origin", origin)
     if example.key == "cubic":
         return StationarySet("inflection", "the line x = 0 of inflection points", abs(px))
+    if example.key == "every_kind":
+        names = {"minimum": "the local minimum", "maximum": "the local maximum",
+                 "saddle": "the saddle", "inflection": "the flat point"}  # fmt: skip
+        sx, sy, kind = min(
+            example.stationary_points, key=lambda p: math.hypot(px - p[0], py - p[1])
+        )
+        where = f"({sx:g}, {sy:g})".replace("-", "−")
+        return StationarySet(kind, f"{names[kind]} at {where}", math.hypot(px - sx, py - sy))
     kind = example.stationary_points[0][2]
     names = {"bowl": "the minimum", "quartic": "the flat minimum", "saddle": "the saddle",
              "monkey": "the monkey saddle"}  # fmt: skip

@@ -508,6 +508,34 @@ def descent_rate_bound(loss0: float, loss_inf: float, lipschitz: float, k: Any) 
     return scale / np.sqrt(ks + 1.0)
 
 
+@dataclass(frozen=True)
+class Cycle:
+    """The iterates repeat: x_{start + period} == x_start exactly (every coordinate equal)."""
+
+    start: int
+    period: int
+
+
+def find_cycle(path: Any) -> Cycle | None:
+    """The first exact repeat in a recorded path (rows x_0, x_1, ...): the smallest k such that
+    x_k equals an earlier x_j, as ``Cycle(j, k - j)``; None when no row repeats.
+
+    For a deterministic map x -> x - t(x) grad F(x) (a constant step, or Armijo backtracking,
+    which starts from the same trial step at every iterate), a repeat means the iterates cycle
+    through the same ``period`` points forever. Rows are compared by value (0.0 == -0.0), through
+    a dictionary of their bytes: one pass."""
+    rows = np.asarray(path)
+    if rows.ndim != 2 or rows.dtype.kind != "f":
+        raise ValueError(f"path must be a 2-dimensional float array; got shape {rows.shape}")
+    seen: dict[bytes, int] = {}
+    for k, row in enumerate(rows + rows.dtype.type(0.0)):  # + 0.0 turns -0.0 into 0.0
+        key = row.tobytes()
+        if key in seen:
+            return Cycle(seen[key], k - seen[key])
+        seen[key] = k
+    return None
+
+
 def running_min(values: Any) -> np.ndarray:
     """m_k = min_{i<=k} a_i of a finite 1-D array (e.g. the gradient norms of a run)."""
     a = as_finite_array(values, "values", ndim=1, min_size=0)
@@ -517,10 +545,12 @@ def running_min(values: Any) -> np.ndarray:
 __all__ = [
     "ETA_MAX",
     "STEP_RULES",
+    "Cycle",
     "DescentResult",
     "DescentStep",
     "Objective",
     "descent_rate_bound",
+    "find_cycle",
     "gradient_descent",
     "quadratic",
     "running_min",

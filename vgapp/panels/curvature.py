@@ -1,7 +1,8 @@
 """Step 1 of the argument: a zero gradient is not an optimum (MATH.md A).
 
-The gradient, the Hessian and the second-order verdict at a point the visitor moves, on six
-built-in functions of two parameters, each with a stationary point at the origin.
+The gradient, the Hessian and the second-order verdict at a point the visitor moves, on the
+built-in functions of two parameters; one of them (``every_kind``) has a maximum, a minimum,
+saddles and points the test cannot decide, all on the sliders' grid.
 """
 
 from __future__ import annotations
@@ -9,22 +10,25 @@ from __future__ import annotations
 from vgapp import vegalite as vl
 from vgapp.blocks import Chart, Columns, Metric, Metrics, PanelView, Text
 from vgapp.controls import Number
-from vgapp.formatting import sci
+from vgapp.formatting import num, sci
 from vgapp.layout import Panel
 from vgapp.panels.surface import surface_chart, surface_control, surface_layers
 from vgcore.curvature import EXAMPLES, describe_point
 
 CONTROLS = (
     surface_control(
-        "surface", "A built-in function of two parameters with a stationary point at the origin."
+        "surface",
+        "A built-in function of two parameters. x⁵/5 − x³/3 + y³/3 − y has every kind of "
+        "stationary point: a maximum at (−1, −1), a minimum at (1, 1), saddles at (1, −1) and "
+        "(−1, 1), and undecided points at (0, ±1).",
     ),
     Number(
         "pt_x", "Point: first coordinate", 0.0, -2.0, 2.0, 0.05,
-        "Move the point; at the origin the gradient is zero for every built-in function.",
+        "Move the point (in steps of 0.05, which reach every stationary point listed).",
     ),
     Number(
         "pt_y", "Point: second coordinate", 0.0, -2.0, 2.0, 0.05,
-        "Move the point; at the origin the gradient is zero for every built-in function.",
+        "Move the point (in steps of 0.05, which reach every stationary point listed).",
     ),
 )  # fmt: skip
 
@@ -45,7 +49,8 @@ CORRECTION = (
 def eigen_text(values) -> str:
     """Eigenvalues as ``+2 and −2`` (a zero is written 0, never −0)."""
     return " and ".join(
-        "0" if abs(v) == 0 else f"{v:+.3g}".replace("-", "−") for v in (float(e) for e in values)
+        "0" if v == 0 else ("+" if v > 0 else "") + (num(v) if abs(v) < 1e3 else sci(v))
+        for v in (float(e) for e in values)
     )
 
 
@@ -67,13 +72,14 @@ def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
         surface,
         example.formula,
         title=vl.title(
-            f"At ({pt_x:g}, {pt_y:g}): {point.classification}",
+            f"At ({num(pt_x + 0.0)}, {num(pt_y + 0.0)}): {point.classification}",
             "Arrows point downhill (−∇F); the ◆ is the point you move.",
         ),
         point=(pt_x, pt_y),
     )
     cells, _ = surface_layers(surface)
-    chart = Chart("hessian_surface", spec, point.explanation.capitalize() + ".", cells)
+    alt = point.explanation[:1].upper() + point.explanation[1:] + "."
+    chart = Chart("hessian_surface", spec, alt, cells)
     right = (Metrics(metrics[:2]), Metrics(metrics[2:3]), Metrics(metrics[3:]))
     blocks = (
         Text(TEST_TEXT),

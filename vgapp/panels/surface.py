@@ -19,6 +19,7 @@ SURFACE_LABELS = {
     "quartic": "x⁴ + y⁴: flat minimum",
     "cubic": "x³: flat, no extremum",
     "monkey": "x³ − 3xy²: monkey saddle",
+    "every_kind": "x⁵/5 − x³/3 + y³/3 − y: every kind of point",
 }
 AXIS_NAMES = {"two_weight_net": ("a", "b")}
 SURFACE_SIZE = 250
