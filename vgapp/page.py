@@ -44,8 +44,8 @@ SECTIONS: tuple[Section, ...] = (
         "descent",
         "② Descent finds stationary points",
         "Step 2 of the argument (the source's analytical answer to question 2)",
-        "Gradient descent converges to a stationary point, whatever its kind, and a rule that "
-        "stops when the parameters barely change can fire far from any optimum.",
+        "Gradient descent converges to a stationary point, whatever its kind: on (1 − ab)², "
+        "from any start with a = −b, it settles on the saddle at the origin.",
         (descent.PANEL,),
     ),
     Section(

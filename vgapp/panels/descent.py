@@ -1,4 +1,4 @@
-"""Step 3 of the argument: gradient descent converges to stationary points (MATH.md C).
+"""Step 2 of the argument: gradient descent converges to stationary points (MATH.md C).
 
 The path on a built-in function and its gradient norms against MATH.md C's rate bound. A point
 is named only when the run is stationary to the precision it reached (‖∇F‖ ≤ 10⁻¹⁰), and then
