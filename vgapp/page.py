@@ -45,7 +45,7 @@ SECTIONS: tuple[Section, ...] = (
         "② Descent finds stationary points",
         "Step 2 of the argument (the source's analytical answer to question 2)",
         "Gradient descent converges to a stationary point, whatever its kind: on (1 − ab)², "
-        "from any start with a = −b, it settles on the saddle at the origin.",
+        "started on the line a = −b near the origin, it settles on the saddle there.",
         (descent.PANEL,),
     ),
     Section(
