@@ -1,0 +1,178 @@
+"""Claims of the page's own words (vgapp/page.py): the answer, the section introductions and
+the lessons' notes of the first four sections. Each figure a note states is recomputed here by
+an oracle that shares no code with the page (numpy scalars in the dtype, math, fractions), and
+the words must contain the oracle's figure: a change of a lesson's settings that moves a figure
+fails here until the words follow.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vgapp.page import ANSWER, LESSONS, SECTION_BY_KEY, lesson_values
+
+
+def sigmoid(t: float) -> float:
+    return 1 / (1 + math.exp(-t)) if t >= 0 else math.exp(t) / (1 + math.exp(t))
+
+
+def sigmoid_prime(t: float) -> float:
+    s = sigmoid(t)
+    return s * (1 - s) if abs(t) < 30 else math.exp(-abs(t))  # 1 − σ loses every digit there
+
+
+def chain_gradient_in(dtype: str, depth: int, w: float) -> float:
+    """dF/dw₁ of the source's chain with every w_i = w, forward and backward as a literal loop
+    on numpy scalars of ``dtype`` (σ(t) = 1/(1 + e^(−t)) there, σ′ = σ(1 − σ))."""
+    kind = np.dtype(dtype).type
+    one, weight = kind(1), kind(w)
+    with np.errstate(all="ignore"):
+        outputs = [weight]
+        for _ in range(2, depth + 1):
+            outputs.append(one / (one + np.exp(-(weight * outputs[-1]))))
+        gradient = one
+        for i in range(depth - 1, 0, -1):  # layers L..2: z_i = w·o_{i−1}
+            s = outputs[i]
+            gradient = gradient * weight * (s * (one - s))
+    return float(gradient)
+
+
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def one_digit(x: float) -> str:
+    """``x`` to one significant digit as the notes write it: ``3·10⁻⁴``."""
+    mantissa, exponent = f"{x:.0e}".split("e")
+    return f"{mantissa}·10{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
+def power_of_ten(x: float) -> str:
+    """``x`` as the nearest power of ten: ``10⁻²⁸``."""
+    return "10" + str(round(math.log10(x))).translate(SUPERSCRIPT)
+
+
+def first_zero_depth(dtype: str, w: float, up_to: int = 2000) -> int | None:
+    for depth in range(2, up_to + 1):
+        if chain_gradient_in(dtype, depth, w) == 0:
+            return depth
+    return None
+
+
+def test_the_answer_states_the_lost_update_rule_truly():
+    """ "a step below half the gap to w's neighbouring float is lost": every float16 weight of a
+    sample, every update just below half the gap toward zero, rounds back to w."""
+    assert "below half the gap" in ANSWER
+    for w in np.float16([0.1, 1, 1.5, 3, 1000, 65504]):
+        below = np.nextafter(w, np.float16(0))
+        half = (Fraction(float(w)) - Fraction(float(below))) / 2
+        update = np.float16(float(half) * (1 - 2**-8))
+        assert w - update == w
+
+
+def test_the_float16_lesson_states_each_precisions_first_zero_depth():
+    values = lesson_values("float16")
+    note = LESSONS["float16"].note
+    for dtype, words in (
+        ("float16", "in float16 from {} layers on"),
+        ("float32", "float32 from {}"),
+    ):
+        depth = first_zero_depth(dtype, values["w"])
+        assert depth is not None
+        assert words.format(depth) in note
+        # "from D layers on": every deeper chain up to the lesson's depth is exactly 0 too
+        assert all(chain_gradient_in(dtype, d, values["w"]) == 0 for d in range(depth, 81))
+
+
+def test_the_saturated_lesson_states_its_sigmoid_slopes():
+    values = lesson_values("saturated")
+    note = LESSONS["saturated"].note
+    w = values["w"]
+    assert f"w = {w:g}" in note
+    # z = w·o_{i−1} ≈ w from the third layer on (o ≈ 1), and z₂ = w·o₁ = w² at the second
+    assert f"σ′({w:g}) ≈ {one_digit(sigmoid_prime(w))}" in note
+    assert f"σ′({w * w:g}) ≈ {power_of_ten(sigmoid_prime(w * w))}" in note
+    o = w
+    for _ in range(2, values["depth"] + 1):
+        o = sigmoid(w * o)
+    assert abs(w * o - w) < 1e-2
+
+
+def test_the_exploding_lesson_overflows_where_it_says():
+    values = lesson_values("exploding")
+    note = LESSONS["exploding"].note
+    assert f"|w|·ReLU′ = {values['w']:g} > 1" in note
+    for dtype, words, low, high in (
+        ("float16", "float16 within a few layers", 1, 9),
+        ("float32", "float32 within a few dozen", 20, 60),
+    ):
+        kind = np.dtype(dtype).type
+        product, layers = kind(1), 0
+        with np.errstate(over="ignore"):
+            while math.isfinite(float(product)):
+                product = product * kind(values["w"])
+                layers += 1
+        assert words in note
+        assert low <= layers <= high < values["depth"]
+
+
+def test_the_relu_lesson_gradient_is_exactly_one_in_every_precision():
+    values = lesson_values("relu")
+    for dtype in ("float16", "float32", "float64"):
+        kind = np.dtype(dtype).type
+        o, gradient = kind(values["w"]), kind(1)
+        for _ in range(2, values["depth"] + 1):
+            z = kind(values["w"]) * o
+            gradient = gradient * kind(values["w"]) * kind(z > 0)
+            o = max(z, kind(0))
+        assert gradient == 1
+
+
+def test_the_monkey_lesson_point_is_flat_and_no_extremum():
+    def f(x: Fraction, y: Fraction) -> Fraction:
+        return x**3 - 3 * x * y**2
+
+    # F is a cubic form: F(t·d) = t³·F(d), so its gradient and Hessian vanish at the origin,
+    # and along d = (1, 0) it takes both signs arbitrarily near: no extremum
+    for d in ((1, 0), (1, 1), (2, -3)):
+        x, y = (Fraction(v) for v in d)
+        for t in (Fraction(1, 10), Fraction(-1, 1000)):
+            assert f(t * x, t * y) == t**3 * f(x, y)
+    h = Fraction(1, 10**6)
+    assert f(h, Fraction(0)) > 0 > f(-h, Fraction(0))
+    assert lesson_values("monkey")["surface"] == "monkey"
+    assert "x³ − 3xy²" in LESSONS["monkey"].note
+
+
+def test_the_lost_update_lesson_figures():
+    values = lesson_values("lost_update")
+    note = LESSONS["lost_update"].note
+    w = np.float16(values["fp_w"])
+    update = values["fp_eta"] * 10.0 ** values["fp_grad_exp"]
+    gap_below = Fraction(float(w)) - Fraction(float(np.nextafter(w, np.float16(0))))
+    assert gap_below == Fraction(1, 2**11)
+    assert "2⁻¹¹" in note
+    mantissa, exponent = f"{float(gap_below / 2):.2e}".split("e")
+    assert f"{mantissa}·10{str(int(exponent)).translate(SUPERSCRIPT)}" in note
+    assert f"An update of {power_of_ten(update)}" in note
+    assert w - np.float16(update) == w
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([i / 20 for i in range(-40, 41) if i]))
+def test_the_descent_intro_start_on_a_equals_minus_b_settles_on_the_saddle(a):
+    """ "on (1 − ab)², started on the line a = −b near the origin, it settles on the saddle
+    there": at the panel's default step, from every start on that line the sliders reach."""
+    assert "a = −b" in SECTION_BY_KEY["descent"].intro
+    values = lesson_values("saddle")
+    eta, iterations = values["gd_eta"], values["gd_iters"]
+    x, y = a, -a
+    for _ in range(iterations * 20):  # a literal loop; the lesson's budget and beyond
+        r = 1 - x * y
+        x, y = x + eta * 2 * y * r, y + eta * 2 * x * r
+    assert abs(x) < 1e-6
+    assert abs(y) < 1e-6
