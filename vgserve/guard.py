@@ -52,9 +52,10 @@ POLICY_VIOLATION = 1008
 class GuardSettings:
     """The guard's limits; every figure is per WebSocket unless it says per address."""
 
-    rate: float = 20.0
-    """Messages a second a connection may send for as long as it likes."""
-    burst: int = 100
+    rate: float = 5.0
+    """Messages a second a connection may send for as long as it likes (each rerun request
+    costs a page run: at 20 a second one flooding client took a core, ``bench.flood``)."""
+    burst: int = 30
     """Messages a connection may send at once before the rate applies."""
     close_after_s: float = 5.0
     """Seconds a connection may spend waiting for its budget, in all, before it is closed."""
