@@ -9,6 +9,9 @@ before Streamlit's own for every request:
   own back-pressure; a connection kept over budget for ``close_after_s`` is closed (1008);
 - refuses the developer-only messages (``clear_cache``, ``set_run_on_save``, the ``debug_*``
   ones) and messages that do not parse, before Streamlit decodes them;
+- drops a widget value of a kind the widget never sends (``WidgetValues``: learnt from the
+  elements the server drew on that connection): Streamlit 1.67 raised while decoding such a
+  value and kept it, so every later run of that session failed;
 - caps the WebSockets open at once per client address, the address taken after trusted proxies
   (``X-Forwarded-For`` is read only from a proxy listed in ``trusted_proxies``);
 - answers ``/_stcore/metrics`` only to ``metrics_from`` addresses (loopback by default);
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import math
 import os
 import time
 from collections import Counter
@@ -32,6 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -146,15 +152,101 @@ def _in(address: str, networks: tuple[str, ...]) -> bool:
     return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
-def message_type(data: bytes) -> str | None:
-    """The BackMsg's type (``"rerun_script"``, ``"clear_cache"``, …), or None if it does not
-    parse as a BackMsg."""
+def parse_back_message(data: bytes) -> BackMsg | None:
+    """The BackMsg in ``data``, or None if it does not parse as one."""
     message = BackMsg()
     try:
         message.ParseFromString(data)
     except Exception:  # protobuf raises its own DecodeError (and others on bad wire types)
         return None
-    return message.WhichOneof("type")
+    return message
+
+
+def message_type(data: bytes) -> str | None:
+    """The BackMsg's type (``"rerun_script"``, ``"clear_cache"``, …), or None if it does not
+    parse as a BackMsg."""
+    message = parse_back_message(data)
+    return None if message is None else message.WhichOneof("type")
+
+
+ACCEPTED_VALUES: dict[str, frozenset[str]] = {
+    "slider": frozenset({"double_array_value"}),
+    "select_slider": frozenset({"string_array_value"}),
+    "button_group": frozenset({"string_array_value"}),
+    "selectbox": frozenset({"string_value"}),
+    "radio": frozenset({"string_value"}),
+    "number_input": frozenset({"double_value", "int_value"}),
+    "checkbox": frozenset({"bool_value"}),
+    "expandable": frozenset({"bool_value"}),
+    "popover": frozenset({"bool_value"}),
+    "button": frozenset({"trigger_value"}),
+    "download_button": frozenset({"trigger_value"}),
+}
+"""The value kinds Streamlit's own frontend sends for each element (seen in Chromium on this
+page, Streamlit 1.67); any other kind for a known widget is dropped."""
+MAX_WIDGETS = 10_000
+"""Widget ids remembered per connection (a page draws about a hundred)."""
+
+
+class WidgetValues:
+    """The widgets the server drew on one connection (id → element kind), read from the
+    outgoing messages, and the check of an incoming widget value against its kind."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, str] = {}
+
+    def learn(self, data: bytes) -> None:
+        """Remember the widgets a ForwardMsg draws (ignored if it does not parse)."""
+        message = ForwardMsg()
+        try:
+            message.ParseFromString(data)
+        except Exception:  # protobuf's DecodeError and others: not ours to judge
+            return
+        if message.WhichOneof("type") != "delta" or len(self.kinds) >= MAX_WIDGETS:
+            return
+        delta = message.delta
+        which = delta.WhichOneof("type")
+        kind: str | None
+        if which == "new_element":
+            kind = delta.new_element.WhichOneof("type")
+            element = getattr(delta.new_element, kind) if kind else None
+        elif which == "add_block":
+            kind = delta.add_block.WhichOneof("type")
+            element = getattr(delta.add_block, kind) if kind else None
+        else:
+            return
+        widget_id = getattr(element, "id", "")
+        if kind in ACCEPTED_VALUES and widget_id:
+            options = getattr(element, "options", None)
+            self.kinds[widget_id] = "select_slider" if kind == "slider" and options else kind
+
+    def acceptable(self, state: WidgetState) -> bool:
+        """Whether a value sent for a widget is one its element can hold: of the kind the
+        frontend sends, and finite where it is a number. Unknown ids pass (Streamlit ignores
+        values of widgets it did not draw)."""
+        kind = self.kinds.get(state.id)
+        if kind is None:
+            return True
+        field = state.WhichOneof("value")
+        if field not in ACCEPTED_VALUES[kind]:
+            return False
+        if field == "double_array_value":
+            data = state.double_array_value.data
+            return 1 <= len(data) <= 2 and all(math.isfinite(v) for v in data)
+        if field == "double_value":
+            return math.isfinite(state.double_value)
+        return True
+
+    def filtered(self, data: bytes, message: BackMsg) -> tuple[bytes, int]:
+        """``data`` without the widget values that are not acceptable, and how many went."""
+        states = message.rerun_script.widget_states.widgets
+        keep = [state for state in states if self.acceptable(state)]
+        dropped = len(states) - len(keep)
+        if not dropped:
+            return data, 0
+        del states[:]
+        states.extend(keep)
+        return message.SerializeToString(), dropped
 
 
 class Guard:
@@ -220,6 +312,7 @@ class Guard:
             return
         self.open[address] += 1
         budget = Budget(self.settings.rate, self.settings.burst)
+        widgets = WidgetValues()
         waited = 0.0
         closing = False
 
@@ -237,16 +330,27 @@ class Guard:
                     closing = True
                     await send({"type": "websocket.close", "code": POLICY_VIOLATION})
                     return {"type": "websocket.disconnect", "code": POLICY_VIOLATION}
-                data = message.get("bytes")
-                kind = message_type(data) if data is not None else None
-                if kind is None or kind in REFUSED_MESSAGES:
+                data: bytes = message.get("bytes") or b""
+                parsed = parse_back_message(data) if data else None
+                kind = parsed.WhichOneof("type") if parsed is not None else None
+                if parsed is None or kind is None or kind in REFUSED_MESSAGES:
                     LOG.warning("refused a %s message from %s", kind or "malformed", address)
                     continue
+                if kind == "rerun_script":
+                    data, dropped = widgets.filtered(data, parsed)
+                    if dropped:
+                        LOG.warning(
+                            "dropped %d unreadable widget value(s) from %s", dropped, address
+                        )
+                        message = {**message, "bytes": data}
                 return message
 
         async def guarded_send(message: Message) -> None:
-            if not closing:  # after the guard's close nothing more may be sent
-                await send(message)
+            if closing:  # after the guard's close nothing more may be sent
+                return
+            if message["type"] == "websocket.send" and message.get("bytes"):
+                widgets.learn(message["bytes"])
+            await send(message)
 
         try:
             await self.app(scope, guarded_receive, guarded_send)
