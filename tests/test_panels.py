@@ -436,16 +436,38 @@ def test_precision_rows_follow_update_is_lost():
 
 
 def test_slow_updates_are_counted():
+    """w = 1 moving down by η·g = 10⁻¹³ in float64: every step subtracts η·g rounded to the gap
+    below 1 (2⁻⁵³), so the count is 0.01 over that rounded step, not over 10⁻¹³."""
     result = view("precision", fp_grad_exp=-12, fp_eta=0.1)  # applied in float64, but crawls
     metrics = {m.label: m.value for m in result.metrics}
-    assert metrics["steps to move w by 1 %"] == sci(math.ceil(0.01 / (0.1 * 1e-12)))
+    step = Fraction(0.1 * 1e-12)
+    gap = Fraction(1, 2**53)
+    applied = round(step / gap) * gap  # the exact change of one step below 1 (no tie here)
+    assert metrics["steps to move w by 1 %"] == sci(math.ceil(Fraction(1, 100) / applied))
 
 
 def test_precision_view_survives_overflowing_weights():
+    """w = 10⁶ is +∞ in float16 (np.float16(1e6) overflows), and ∞ − η·g == ∞ says nothing:
+    no verdict, no step count, and neither the chart nor its alt text calls the update
+    "applied" or "lost"."""
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.float16(1e6))
     result = view("precision", fp_w=1e6, fp_eta=10.0, fp_grad_exp=5, fp_dtype="float16")
     table = next(b for b in result.walk() if type(b).__name__ == "Table").frame
-    assert table.set_index("precision").loc["float16"]["stored w"] == "overflows to ∞"
+    row = table.set_index("precision").loc["float16"]
+    assert row["stored w"] == "+∞ (overflow)"
+    assert row["update lost?"] == "— (w is +∞)"
+    assert row["update lost when"] == "—"
     assert not result.facts["lost"]
+    metrics = {m.label: m.value for m in result.metrics}
+    assert metrics["in float16"] == "none: w is +∞"
+    assert "steps to move w by 1 %" not in metrics
+    chart = result.chart("lost_updates")
+    for words in (chart.alt, chart.spec["description"]):
+        assert "applied" not in words
+        assert " is lost" not in words
+        assert "+∞" in words
+    assert any("no verdict" in t.text for t in result.texts)
 
 
 def test_lost_update_axis_names_what_it_plots():

@@ -16,8 +16,12 @@ from vgcore.precision import (
     float_facts,
     float_facts_table,
     lost_update_curve,
+    lost_update_rule,
     lost_update_threshold,
+    significand_is_even,
     smallest_update_that_counts,
+    steps_to_move,
+    store,
     ulp,
     update_is_lost,
 )
@@ -344,3 +348,156 @@ def test_lost_update_curve_toward_zero_matches_the_scalar_threshold(dtype):
     np.testing.assert_array_equal(threshold, expected)
     _, upward = lost_update_curve(dtype, 0.0, 0.0 + 1e-9, 2, toward_zero=False)
     assert upward[0] == 2 * lost_update_threshold(1.0, dtype, direction=-1)
+
+
+# ---------------------------------------------------------------- storing w, the exact rule
+
+
+@pytest.mark.parametrize(
+    ("w", "dtype", "value", "kind"),
+    [
+        (1.0, "float16", 1.0, "exact"),
+        (65504.0, "float16", 65504.0, "exact"),
+        (65519.99, "float16", 65504.0, "rounded"),  # below the tie 65520: the largest float16
+        (65520.0, "float16", math.inf, "overflow"),  # the tie goes to the even 2**16: inf
+        (-1e6, "float16", -math.inf, "overflow"),
+        (0.1, "float16", 1638 / 16384, "rounded"),
+        (2.0**-25, "float16", 0.0, "underflow"),  # half the smallest subnormal: tie to 0
+        (2.0**-25 * (1 + 2.0**-52), "float16", 2.0**-24, "rounded"),
+        (1e-50, "float32", 0.0, "underflow"),
+        (5e-324, "float64", 5e-324, "exact"),
+        (0.0, "float32", 0.0, "exact"),
+    ],
+)
+def test_store_says_what_rounding_did(w: float, dtype: str, value: float, kind: str) -> None:
+    stored = store(w, dtype)
+    assert (stored.value, stored.kind) == (value, kind)
+    if math.isfinite(value):
+        assert Fraction(value) == round_nearest_even(Fraction(w), dtype)
+    else:
+        assert abs(round_nearest_even(Fraction(w), dtype)) == INF
+
+
+@pytest.mark.parametrize(
+    ("w", "dtype", "even"),
+    [(1.0, "float16", True), (1 + 2.0**-10, "float16", False), (65504.0, "float16", False),
+     (0.0, "float64", True), (5e-324, "float64", False), (1e-323, "float64", True),
+     (2.0**-14, "float16", True), (3 * 2.0**-24, "float16", False)],
+)  # fmt: skip
+def test_significand_parity(w: float, dtype: str, even: bool) -> None:
+    assert significand_is_even(w, dtype) is even
+
+
+def test_rule_at_zero_is_half_the_smallest_subnormal_and_the_tie_is_lost() -> None:
+    """The issue's case: at w = 0 in float64 the rule is η·g ≤ 2⁻¹⁰⁷⁵, not "< 0"."""
+    for dtype, exponent in (("float16", -25), ("float32", -150), ("float64", -1075)):
+        rule = lost_update_rule(0.0, dtype, direction=-1)
+        assert (rule.exponent, rule.tie_lost) == (exponent, True)
+        assert round_nearest_even(-rule.bound, dtype) == 0  # the tie rounds to 0
+        assert round_nearest_even(-rule.bound * (1 + Fraction(1, 2**60)), dtype) != 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(DTYPES).flatmap(lambda d: st.tuples(st.just(d), float_in(d))))
+def test_lost_update_rule_is_the_exact_boundary(case: tuple[str, float]) -> None:
+    """Updates of each sign: lost strictly below the bound, the tie as the rule says, not lost
+    strictly above (rational arithmetic, rounding written in this file)."""
+    dtype, w = case
+    stored = round_nearest_even(Fraction(w), dtype)
+    for direction in (+1, -1):
+        rule = lost_update_rule(w, dtype, direction)
+        for factor, lost in ((1 - Fraction(1, 2**70), True), (1, rule.tie_lost),
+                             (1 + Fraction(1, 2**70), False)):  # fmt: skip
+            total = round_nearest_even(stored + direction * rule.bound * factor, dtype)
+            assert (total == stored) is lost, (w, direction, factor)
+
+
+def loop_count(w: float, delta: float, dtype: str, cap: int) -> tuple[str, int, float] | None:
+    """The literal loop in the dtype with numpy scalars, up to ``cap`` steps."""
+    kind = np.dtype(dtype).type
+    with np.errstate(over="ignore", under="ignore"):
+        w0, d = kind(w), kind(delta)
+    target = abs(Fraction(float(w0))) / 100
+    current = w0
+    for k in range(cap + 1):
+        if abs(Fraction(float(current)) - Fraction(float(w0))) >= target:
+            return ("reached", k, float(current))
+        with np.errstate(over="ignore"):
+            following = current + d
+        if following == current:
+            return ("stuck", k, float(current))
+        if not np.isfinite(following):
+            return ("overflow", k + 1, float(following))
+        current = following
+    return None
+
+
+@pytest.mark.parametrize(
+    ("w", "delta", "dtype", "expected"),
+    [
+        (-1.999, -(2.0**-10), "float16", ("stuck", 1, -2.0)),  # the gap doubles at 2
+        (-64992.0, -32.0, "float16", ("overflow", 17, -math.inf)),
+        (100.0, -1.0, "float64", ("reached", 1, 99.0)),  # exactly 1 %: reached
+        (1.0, -(2.0**-11), "float16", ("reached", 21, 1 - 21 * 2.0**-11)),
+        (1.0, 1e6, "float16", ("overflow", 1, math.inf)),
+        (1e-300, -1e-320, "float64", ("stuck", 0, 1e-300)),
+    ],
+)
+def test_steps_to_move_known_endings(w, delta, dtype, expected) -> None:
+    got = steps_to_move(w, delta, dtype)
+    assert (got.outcome, got.steps, got.final) == expected
+    assert loop_count(w, delta, dtype, 10**5) == expected
+
+
+@st.composite
+def short_runs(draw: st.DrawFn) -> tuple[float, float, str]:
+    """A stored w and an update of a few gaps (ties and their neighbours included)."""
+    dtype = draw(st.sampled_from(DTYPES))
+    w = draw(float_in(dtype).filter(lambda v: v != 0 and abs(v) < 1e300))
+    gap = Fraction(ulp(w, dtype))
+    scale = draw(st.sampled_from([Fraction(n, 4) for n in (1, 2, 3, 4, 6, 10, 12, 28)]))
+    wobble = draw(st.sampled_from([1, 1 + Fraction(1, 2**30), 1 - Fraction(1, 2**30)]))
+    if draw(st.booleans()):  # a share of |w| instead: crossing binades
+        delta = Fraction(abs(w)) * Fraction(draw(st.integers(1, 2000)), 100_000)
+    else:
+        delta = gap * scale * wobble * draw(st.integers(1, 40))
+    return w, float(delta) * draw(st.sampled_from([1, -1])), dtype
+
+
+@settings(max_examples=300, deadline=None)
+@given(short_runs())
+def test_steps_to_move_is_the_literal_loop(case: tuple[float, float, str]) -> None:
+    w, delta, dtype = case
+    expected = loop_count(w, delta, dtype, 20_000)
+    if expected is None:
+        return
+    got = steps_to_move(w, delta, dtype)
+    assert (got.outcome, got.steps, got.final) == expected
+
+
+def test_steps_to_move_counts_far_beyond_any_loop() -> None:
+    """float64, w = 10⁶ and η·g = 2⁻³³, exactly the gap in [2¹⁹, 2²⁰): every step moves w by
+    2⁻³³ without rounding and 1 % (10⁴) stays in that binade, so it takes 10⁴·2³³ steps."""
+    got = steps_to_move(1e6, -(2.0**-33), "float64")
+    assert got.outcome == "reached"
+    assert got.steps == 10_000 * 2**33
+    assert got.final == 1e6 - 10_000
+
+
+def test_steps_to_move_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="w must be nonzero"):
+        steps_to_move(0.0, 1.0)
+    with pytest.raises(ValueError, match="w must be nonzero"):
+        steps_to_move(1e-9, 1.0, "float16")  # rounds to 0
+    with pytest.raises(ValueError, match="w must lie within"):
+        steps_to_move(7e4, 1.0, "float16")
+    with pytest.raises(ValueError, match="delta must be finite"):
+        steps_to_move(1.0, math.inf)
+    with pytest.raises(ValueError, match="share must lie in"):
+        steps_to_move(1.0, 1.0, share=0)
+    with pytest.raises(ValueError, match="share must lie in"):
+        steps_to_move(1.0, 1.0, share=1.5)
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        steps_to_move(1.0, 1.0, "float8")
+    with pytest.raises(ValueError, match="w must be finite"):
+        store(math.nan)
