@@ -22,6 +22,7 @@ from vgserve.guard import Budget, Guard, GuardSettings, message_type
 TIGHT = {
     "VG_GUARD_RATE": "5",
     "VG_GUARD_BURST": "20",
+    "VG_GUARD_BACKLOG": "40",
     "VG_GUARD_CLOSE_AFTER_S": "1",
     "VG_GUARD_CONNECTIONS_PER_ADDRESS": "3",
     "VG_METRICS_FROM": "192.0.2.0/24",  # a documentation network: never this test's loopback
@@ -33,7 +34,9 @@ TIGHT = {
     [
         ("VG_GUARD_RATE", "0", "rate must be > 0"),
         ("VG_GUARD_BURST", "0", "burst must be at least 1"),
+        ("VG_GUARD_BACKLOG", "0", "backlog must be at least 1"),
         ("VG_GUARD_CLOSE_AFTER_S", "-1", "close_after_s must be > 0"),
+        ("VG_GUARD_CONNECTS_PER_S", "0", "connects_per_s must be > 0"),
         ("VG_GUARD_CONNECTIONS_PER_ADDRESS", "0", "connections_per_address must be at least 1"),
         ("VG_TRUSTED_PROXIES", "not-an-address", "not-an-address"),
         ("VG_GUARD_RATE", "fast", "fast"),
@@ -65,7 +68,8 @@ def test_budget_lets_a_burst_through_then_paces_at_its_rate():
 
     waits = asyncio.run(takes(5))
     assert waits[:3] == [0.0, 0.0, 0.0]
-    assert waits[3] == pytest.approx(0.1)  # one token at 10 a second (the clock stood still)
+    # the clock stood still: each later taker reserves the next token, 0.1 s apart at 10/s
+    assert waits[3:] == [pytest.approx(0.1), pytest.approx(0.2)]
 
 
 def test_forwarded_address_is_believed_only_from_a_trusted_proxy():
@@ -221,10 +225,28 @@ def test_a_flood_is_closed_and_others_still_open_the_page(guarded_server):
 
 
 def test_connections_per_address_are_capped(guarded_server):
+    """Three WebSockets open (once the server has let go of earlier tests' closed ones, which
+    takes it under a second), the fourth is refused with 403."""
+
+    async def open_three() -> list:
+        deadline = time.monotonic() + 10
+        while True:
+            sockets = []
+            try:
+                for _ in range(3):
+                    sockets.append(
+                        await connect(stream_url(guarded_server), subprotocols=["streamlit"])
+                    )
+                return sockets
+            except InvalidStatus:
+                for ws in sockets:
+                    await ws.close()
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
     async def scenario() -> int:
-        sockets = [
-            await connect(stream_url(guarded_server), subprotocols=["streamlit"]) for _ in range(3)
-        ]
+        sockets = await open_three()
         try:
             with pytest.raises(InvalidStatus) as refused:
                 await connect(stream_url(guarded_server), subprotocols=["streamlit"])

@@ -5,8 +5,13 @@ anyone and serves ``/_stcore/metrics`` to anyone (``shared/STREAMLIT.md``). This
 before Streamlit's own for every request:
 
 - gives each WebSocket a budget of incoming messages (a token bucket: ``rate`` a second, ``burst``
-  at once): past it, reading the next message waits for a token, so a flood is slowed by TCP's
-  own back-pressure; a connection kept over budget for ``close_after_s`` is closed (1008);
+  at once): past it, a message waits for a token, at most ``backlog`` of them; beyond that the
+  guard stops reading (TCP's back-pressure slows the sender), and a connection held there for
+  ``close_after_s`` is closed (1008). Closing at once would be worse: a flooding client that
+  reconnects costs the server a whole page run per connection;
+- paces new WebSockets per client address (``connects_per_s`` after a burst of
+  ``connects_burst``: a class behind one NAT address opens at once; a client that reconnects in a
+  loop to restart its flood waits);
 - refuses the developer-only messages (``clear_cache``, ``set_run_on_save``, the ``debug_*``
   ones) and messages that do not parse, before Streamlit decodes them;
 - drops a widget value of a kind the widget never sends (``WidgetValues``: learnt from the
@@ -63,8 +68,14 @@ class GuardSettings:
     costs a page run: at 20 a second one flooding client took a core, ``bench.flood``)."""
     burst: int = 30
     """Messages a connection may send at once before the rate applies."""
-    close_after_s: float = 5.0
-    """Seconds a connection may spend waiting for its budget, in all, before it is closed."""
+    backlog: int = 100
+    """Messages a connection may have waiting for its budget; beyond them nothing is read."""
+    close_after_s: float = 10.0
+    """Seconds a connection may keep its backlog full before it is closed."""
+    connects_per_s: float = 2.0
+    """New WebSockets a second from one client address, after ``connects_burst``."""
+    connects_burst: int = 60
+    """New WebSockets one client address may open at once."""
     connections_per_address: int = 200
     """WebSockets open at once from one client address (a class behind one NAT address fits)."""
     trusted_proxies: tuple[str, ...] = ()
@@ -81,6 +92,12 @@ class GuardSettings:
             raise ValueError(f"burst must be at least 1 message; got {self.burst!r}")
         if not self.close_after_s > 0:
             raise ValueError(f"close_after_s must be > 0 seconds; got {self.close_after_s!r}")
+        if self.backlog < 1:
+            raise ValueError(f"backlog must be at least 1 message; got {self.backlog!r}")
+        if not self.connects_per_s > 0:
+            raise ValueError(f"connects_per_s must be > 0 a second; got {self.connects_per_s!r}")
+        if self.connects_burst < 1:
+            raise ValueError(f"connects_burst must be at least 1; got {self.connects_burst!r}")
         if self.connections_per_address < 1:
             raise ValueError(
                 f"connections_per_address must be at least 1; got {self.connections_per_address!r}"
@@ -90,7 +107,9 @@ class GuardSettings:
 
     @classmethod
     def from_environment(cls, environ: MutableMapping[str, str] | None = None) -> GuardSettings:
-        """Settings from ``VG_GUARD_RATE``, ``VG_GUARD_BURST``, ``VG_GUARD_CLOSE_AFTER_S``,
+        """Settings from ``VG_GUARD_RATE``, ``VG_GUARD_BURST``, ``VG_GUARD_BACKLOG``,
+        ``VG_GUARD_CLOSE_AFTER_S``,
+        ``VG_GUARD_CONNECTS_PER_S``, ``VG_GUARD_CONNECTS_BURST``,
         ``VG_GUARD_CONNECTIONS_PER_ADDRESS``, ``VG_TRUSTED_PROXIES`` and ``VG_METRICS_FROM``
         (comma-separated addresses) and ``VG_FRAME_ANCESTORS``; unset ones keep the defaults."""
         env = os.environ if environ is None else environ
@@ -106,7 +125,10 @@ class GuardSettings:
             return cls(
                 rate=float(env.get("VG_GUARD_RATE", default.rate)),
                 burst=int(env.get("VG_GUARD_BURST", default.burst)),
+                backlog=int(env.get("VG_GUARD_BACKLOG", default.backlog)),
                 close_after_s=float(env.get("VG_GUARD_CLOSE_AFTER_S", default.close_after_s)),
+                connects_per_s=float(env.get("VG_GUARD_CONNECTS_PER_S", default.connects_per_s)),
+                connects_burst=int(env.get("VG_GUARD_CONNECTS_BURST", default.connects_burst)),
                 connections_per_address=int(
                     env.get("VG_GUARD_CONNECTIONS_PER_ADDRESS", default.connections_per_address)
                 ),
@@ -127,20 +149,22 @@ class Budget:
         self.tokens = float(burst)
         self.stamp = clock()
 
-    def _refill(self) -> None:
+    def refill(self) -> None:
+        """Add the tokens earned since the last refill (up to ``burst``)."""
         now = self.clock()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
 
     async def take(self) -> float:
-        self._refill()
-        if self.tokens >= 1:
-            self.tokens -= 1
+        """Take a token, waiting for it if the bucket is empty; the seconds waited. A token is
+        reserved before the wait (the count may go below zero), so that waiters queue up in
+        order instead of all taking the same refill."""
+        self.refill()
+        self.tokens -= 1
+        if self.tokens >= 0:
             return 0.0
-        wait = (1 - self.tokens) / self.rate
+        wait = -self.tokens / self.rate
         await asyncio.sleep(wait)
-        self._refill()
-        self.tokens = max(0.0, self.tokens - 1)
         return wait
 
 
@@ -256,6 +280,8 @@ class Guard:
         self.app = app
         self.settings = settings or GuardSettings.from_environment()
         self.open: Counter[str] = Counter()
+        self.connects: dict[str, Budget] = {}
+        """Per address, the budget of new WebSockets (forgotten once it is full again)."""
 
     def client_address(self, scope: Scope) -> str:
         """The client's address: the peer, or, from a trusted proxy, the last address in
@@ -303,6 +329,20 @@ class Guard:
 
         await self.app(scope, receive, send_with_policy)
 
+    async def pace_connects(self, address: str) -> None:
+        """Wait for this address's budget of new WebSockets (full budgets are forgotten, so
+        the table holds only addresses that connected lately)."""
+        for known, bucket in list(self.connects.items()):
+            bucket.refill()
+            if bucket.tokens >= bucket.burst:
+                del self.connects[known]
+        bucket = self.connects.setdefault(
+            address, Budget(self.settings.connects_per_s, self.settings.connects_burst)
+        )
+        waited = await bucket.take()
+        if waited:
+            LOG.warning("paced a new WebSocket from %s by %.1f s", address, waited)
+
     async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         address = self.client_address(scope)
         if self.open[address] >= self.settings.connections_per_address:
@@ -310,26 +350,48 @@ class Guard:
             await receive()  # websocket.connect
             await send({"type": "websocket.close", "code": POLICY_VIOLATION})
             return
+        await self.pace_connects(address)
         self.open[address] += 1
         budget = Budget(self.settings.rate, self.settings.burst)
         widgets = WidgetValues()
-        waited = 0.0
+        backlog: asyncio.Queue[Message] = asyncio.Queue(maxsize=self.settings.backlog)
         closing = False
 
-        async def guarded_receive() -> Message:
-            nonlocal waited, closing
+        async def read_ahead() -> None:
+            """Take incoming messages as they come, up to the backlog; a sender that keeps the
+            backlog full for ``close_after_s`` is closed."""
+            nonlocal closing
+            full_since: float | None = None
             while True:
                 message = await receive()
-                if message["type"] != "websocket.receive" or closing:
-                    return message
-                wait = await budget.take()
-                # A connection that finds a token at once is not flooding: its account restarts.
-                waited = waited + wait if wait else 0.0
-                if waited > self.settings.close_after_s:
+                await backlog.put(message)  # waits while the backlog is full: nothing is read
+                if message["type"] == "websocket.disconnect":
+                    return
+                if not backlog.full():
+                    full_since = None
+                    continue
+                now = time.monotonic()
+                full_since = full_since or now
+                if now - full_since > self.settings.close_after_s:
                     LOG.warning("closed a flooding WebSocket from %s", address)
                     closing = True
                     await send({"type": "websocket.close", "code": POLICY_VIOLATION})
-                    return {"type": "websocket.disconnect", "code": POLICY_VIOLATION}
+                    while not backlog.empty():  # what waits is the flood's: drop it
+                        backlog.get_nowait()
+                    backlog.put_nowait({"type": "websocket.disconnect", "code": POLICY_VIOLATION})
+                    return
+
+        reader: asyncio.Task[None] | None = None
+
+        async def guarded_receive() -> Message:
+            nonlocal reader
+            if reader is None:  # ASGI allows one reader: this task, from the first call on
+                reader = asyncio.create_task(read_ahead())
+            while True:
+                message = await backlog.get()
+                if message["type"] != "websocket.receive" or closing:
+                    return message
+                await budget.take()
                 data: bytes = message.get("bytes") or b""
                 parsed = parse_back_message(data) if data else None
                 kind = parsed.WhichOneof("type") if parsed is not None else None
@@ -355,6 +417,8 @@ class Guard:
         try:
             await self.app(scope, guarded_receive, guarded_send)
         finally:
+            if reader is not None:
+                reader.cancel()
             self.open[address] -= 1
             if self.open[address] <= 0:
                 del self.open[address]
