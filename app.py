@@ -474,8 +474,12 @@ def draw_runs(snapshots: Snapshots, remedy: str, chart: str, steps: int) -> None
     engine = lab_engine()
     downloads = draw_transport(engine, snapshots)
     queued = [s for s in snapshots if s.status == training.QUEUED]
+    # Drawn in every run, empty unless queued: a notice drawn only while queued moved the runs'
+    # columns fragment below it, and the run that left the queue raised
+    # StreamlitInvalidLayoutContextError until a full rerun (bench.replicas, 2 replicas).
+    notice = st.empty()
     if queued:
-        st.info(
+        notice.info(
             f"Waiting for a free training slot: position {queued[0].queue_position} in the "
             f"queue ({engine.stats().running} trainings run at once on this server).",
             icon=":material/hourglass_top:",
