@@ -252,7 +252,7 @@ def test_continuing_past_the_stop_shows_what_the_stop_cost(engine):
     assert any(t.startswith("stop (") for t in texts)
     assert any(t.startswith("continued: ") for t in texts)
     verdict = verdict_of(view)
-    assert f"continued to step 80: {loss_text(core.loss[-1] / LAB_SAMPLES)}" in verdict
+    assert f"continued to step 80 (the budget): {loss_text(core.loss[-1] / LAB_SAMPLES)}" in verdict
     marked = markers_of([RunView(mine, "your run")])
     fired = {
         rule: k for rule, k in core.first_fired.items() if k is not None and rule != "max_iter"
@@ -366,7 +366,8 @@ def test_saturation_is_drawn_only_where_it_shows_something(engine):
     (mine, theirs), view = trained(engine, values)
     assert mine.saturation.max() < SATURATION_SHOWN
     assert "lab_saturation_yours" not in {c.name for c in view.charts}
-    assert any("No unit saturates" in t.text for t in view.texts)
+    said = any("No unit saturates" in t.text for t in view.texts)
+    assert said == (mine.saturation.max() == 0)
     assert theirs.saturation.max() >= SATURATION_SHOWN
     assert "lab_saturation_remedy" in {c.name for c in view.charts}
 

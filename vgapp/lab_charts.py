@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from vgapp import vegalite as vl
-from vgapp.vegalite import BLACK, BLUE, CHART_HEIGHT, ORANGE, SKY, VERMILION, rounded
+from vgapp.vegalite import BLACK, BLUE, CHART_HEIGHT, ORANGE, PURPLE, SKY, VERMILION, rounded
 
 MAX_LOSS_POINTS = 300
 MAX_HEATMAP_CELLS = 1000
@@ -36,11 +36,30 @@ FIT_HEIGHT = 135
 BOUNDARY_DIGITS = 4
 CHART_DIGITS = 4
 """Significant digits of the values in a chart's data (the CSV frames keep every digit)."""
-ZERO_TEXT = "exactly 0 (underflow)"
+ZERO_TEXT = "exactly 0"
+"""A zero whose cause was not recomputed (the lab recomputes it at the steps whose parameters
+it holds: 0, the stop and the latest)."""
 INF_TEXT = "∞ (overflow)"
-DEAD_TEXT = "exactly 0: no active unit (dead ReLU), not underflow"
+UNDERFLOW_TEXT = "exactly 0, not in float64: underflow"
+"""Zero in the run's dtype, nonzero when the same step is recomputed in float64."""
+DEAD_TEXT = "exactly 0: no active unit (dead ReLU), in float64 too"
+"""Zero in float64 too, and for every sample some layer at or above it has no active unit
+(a ReLU network: ReLU′(z) = 0 for z ≤ 0)."""
+SATURATED_TEXT = "exactly 0: every unit saturated (act′ = 0), in float64 too"
+"""The same for a sigmoid or tanh network: σ′ and tanh′ are never 0, but in float64 they
+underflow to exactly 0 once |z| passes about 745 (σ′) or 372 (tanh′), as a diverging run
+reaches."""
+WIDE_ZERO_TEXT = "exactly 0 in float64 too, units active"
+"""Zero in float64 too without a dead layer (an underflow or a rounding even in float64)."""
 DEAD_COLOR = "#F0E442"
-STATE_COLORS = {ZERO_TEXT: VERMILION, INF_TEXT: BLACK, DEAD_TEXT: DEAD_COLOR}
+STATE_COLORS = {
+    ZERO_TEXT: PURPLE,
+    UNDERFLOW_TEXT: VERMILION,
+    DEAD_TEXT: DEAD_COLOR,
+    SATURATED_TEXT: SKY,
+    WIDE_ZERO_TEXT: ORANGE,
+    INF_TEXT: BLACK,
+}
 STEP_TITLE = "step k (symlog scale: linear up to 1, logarithmic beyond)"
 SHORT_STEP_TITLE = "step k (symlog)"
 
@@ -234,21 +253,33 @@ def heatmap_frame(norms: np.ndarray) -> pd.DataFrame:
 
 
 def heatmap_data(
-    norms: np.ndarray, keep_steps: tuple[int, ...] = (), zero_text: str = ZERO_TEXT
+    norms: np.ndarray,
+    keep_steps: tuple[int, ...] = (),
+    zero_text: str = ZERO_TEXT,
+    causes: dict[int, list[str | None]] | None = None,
 ) -> pd.DataFrame:
-    """The cells drawn: at most MAX_HEATMAP_CELLS, each column spans [step, next drawn step)."""
+    """The cells drawn: at most MAX_HEATMAP_CELLS, each column spans [step, next drawn step).
+
+    ``causes[k][l]``: the state of an exactly zero cell of layer l + 1 at step k (its cause,
+    recomputed there), drawn in place of ``zero_text``; the steps of ``causes`` are drawn."""
     n_steps, n_layers = norms.shape
     columns = max(2, min(MAX_HEATMAP_COLUMNS, MAX_HEATMAP_CELLS // max(n_layers, 1)))
-    steps = sample_steps(n_steps, columns, keep_steps)
+    keep = tuple(keep_steps) + tuple(causes or ())
+    steps = sample_steps(n_steps, columns, keep)
     ends = np.append(steps[1:], steps[-1] + 1) if steps.size else steps
     values = norms[steps].reshape(-1)  # (columns x layers), row-major
+    state = _value_state(values, zero_text).reshape(steps.size, n_layers)
+    for row, k in enumerate(steps.tolist()):
+        for layer, cause in enumerate((causes or {}).get(k, ())):
+            if cause is not None and norms[k, layer] == 0:
+                state[row, layer] = cause
     return pd.DataFrame(
         {
             "step": np.repeat(steps, n_layers),
             "step_end": np.repeat(ends, n_layers),
             "layer": np.tile(np.arange(1, n_layers + 1), steps.size),
             "norm": rounded(values, CHART_DIGITS),
-            "state": _value_state(values, zero_text),
+            "state": state.reshape(-1),
         }
     )
 

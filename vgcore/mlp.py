@@ -28,7 +28,9 @@ Loss dtype (``mlp_objective(loss_dtype=...)``, off by default). Mixed-precision 
 ``dF/dout`` are then computed in ``loss_dtype`` (the logits and y cast to it exactly), the
 output gradient (times the loss scale) is rounded once to the working dtype, and the backward
 pass goes on there. In float16 the output error ``sigma(s) - 1`` of a label y = 1 is exactly 0
-once ``sigma(s)`` rounds to 1 (s >= 11 ln 2 ≈ 7.62): a confident sample stops contributing. In
+once ``sigma(s) = 1/(1 + e^-s)`` gives 1 (s >= 11 ln 2 ≈ 7.62, where ``1 + e^-s`` rounds to 1;
+a correctly rounded sigma would reach 1 only at s >= ln 4095 ≈ 8.32): a confident sample stops
+contributing. In
 float32 that cancellation comes only at s >= 24 ln 2 ≈ 16.64; the error (times the loss scale)
 is then rounded to float16, where a value below 2^-25 ≈ 2.98e-8 still flushes to 0.
 
@@ -102,8 +104,18 @@ class MLPPass:
     """One forward/backward pass; per-layer arrays run from the first layer to the output layer.
 
     ``backprop_norms[l] = ||dF/dz_l||_F`` over the batch, ``weight_grad_norms[l] = ||dF/dW_l||_F``
-    (float64); ``activation_mean``, ``activation_std`` and ``saturation`` (share of units x
-    samples with ``act'(z) < SATURATION_THRESHOLDS[activation]``) have one entry per hidden layer.
+    (float64); ``activation_mean``, ``activation_std``, ``saturation`` (share of units x
+    samples with ``act'(z) < SATURATION_THRESHOLDS[activation]``), ``activation_grad_norms`` and
+    ``dead_samples`` have one entry per hidden layer.
+
+    ``activation_grad_norms[l] = ||dF/da_l||_F``, the gradient that reaches hidden layer l from
+    above before ``act'(z_l)`` multiplies it, so that per layer the shrink
+    ``||dF/dz_{l+1}|| / ||dF/dz_l||`` splits into the weights' factor
+    ``||dF/dz_{l+1}|| / ||dF/da_l||`` and the activation's ``||dF/da_l|| / ||dF/dz_l||``.
+    ``dead_samples[l]``: the share of samples for which some hidden layer m >= l has
+    ``act'(z_m) == 0`` at every unit (no active unit: a dead ReLU layer for that sample); for
+    those samples dF/dz_l is exactly 0 whatever the arithmetic (every path to the output passes
+    through a zero factor).
     """
 
     loss: float
@@ -113,6 +125,8 @@ class MLPPass:
     activation_mean: np.ndarray
     activation_std: np.ndarray
     saturation: np.ndarray
+    activation_grad_norms: np.ndarray
+    dead_samples: np.ndarray
 
 
 # ----------------------------------------------------------------------------- the pass
@@ -169,6 +183,9 @@ def _forward_backward(
     backprop_norms = figures.get("backprop_norms")
     backprop_zeros = figures.get("backprop_zeros")
     weight_grad_norms = figures.get("weight_grad_norms")
+    activation_grad_norms = figures.get("activation_grad_norms")
+    dead_samples = figures.get("dead_samples")
+    dead_rows = []  # per hidden layer: the samples with act'(z) == 0 at every unit
     threshold = carrier.type(dtype.type(SATURATION_THRESHOLDS[activation]))
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         a = X
@@ -187,6 +204,10 @@ def _forward_backward(
                 spreads[layer] = np.std(a, dtype=np.float64)
             if saturation is not None:
                 saturation[layer] = np.count_nonzero(z < threshold) / z.size
+            if dead_samples is not None:
+                dead_rows.append(~np.any(z != 0, axis=1))
+        if dead_samples is not None:
+            _dead_from_above(dead_rows, dead_samples)
         # The output layer is one unit wide: its loss runs in y's dtype, the working dtype
         # unless ``mlp_objective`` was given a wider ``loss_dtype`` (then the output gradient
         # is rounded once to the working dtype, as at an autocast boundary).
@@ -215,13 +236,25 @@ def _forward_backward(
             if layer > 0:
                 previous = derivatives[layer - 1]
                 live = None if backprop_zeros is None else previous != 0
-                np.multiply(rnd(np.matmul(delta, params[layer][0].T)), previous, out=previous)
+                upstream = rnd(np.matmul(delta, params[layer][0].T))
+                if activation_grad_norms is not None:
+                    activation_grad_norms[layer - 1] = norm2(upstream) / loss_scale
+                np.multiply(upstream, previous, out=previous)
                 delta = rnd(previous)
                 if live is not None and backprop_zeros is not None:
                     n_live = np.count_nonzero(live)
                     zeros = np.count_nonzero(live & (delta == 0))
                     backprop_zeros[layer - 1] = zeros / n_live if n_live else 0.0
     return loss_value
+
+
+def _dead_from_above(dead_rows: list[np.ndarray], out: np.ndarray) -> None:
+    """``out[l]``: the share of samples dead at hidden layer l or at some layer above it
+    (``dead_rows[m]``: the samples with no active unit at hidden layer m)."""
+    blocked = None
+    for layer in range(len(dead_rows) - 1, -1, -1):
+        blocked = dead_rows[layer] if blocked is None else blocked | dead_rows[layer]
+        out[layer] = np.count_nonzero(blocked) / blocked.size
 
 
 def _figures(n_layers: int, names: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -237,6 +270,8 @@ FIGURES: tuple[str, ...] = (
     "activation_mean",
     "activation_std",
     "saturation",
+    "activation_grad_norms",
+    "dead_samples",
 )
 """The per-layer figures of an ``MLPPass``; ``mlp_objective`` returns those it is asked for."""
 OBJECTIVE_ONLY_FIGURES: tuple[str, ...] = ("backprop_zeros",)

@@ -37,9 +37,13 @@ def test_ten_steps_then_play_are_drawn_live(app: AppPage) -> None:
         "both runs at their stop",
         timeout_s=120,
     )
-    stops = [stopped_at(status) or 0 for status in statuses(app)]
+    at_stop = statuses(app)
     app.page.locator(".st-key-lab_10 button").click()
-    paused = [f"step {stop + 10:,} of {BUDGET:,}, paused" for stop in stops]
+    # each run's stop and its continuation said separately (#21 item 6)
+    paused = [
+        f"{status}; continued: step {(stopped_at(status) or 0) + 10:,} of {BUDGET:,}, paused"
+        for status in at_stop
+    ]
     app.wait_until(lambda: statuses(app) == paused, f"both runs shown as {paused}")
     app.page.locator(".st-key-lab_Train button").click()
     app.wait_until(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from vgapp.controls import Choice, Control, Number
+from vgapp.controls import Choice, Control, Number, Toggle
 
 DTYPES = ("float16", "float32", "float64")
 
@@ -71,6 +71,8 @@ def control_values(control: Control, extra_edges: Sequence[float] = ()) -> st.Se
     and ``extra_edges`` (clipped to the control's range) weighted in."""
     if isinstance(control, Choice):
         return st.sampled_from(list(control.options))
+    if isinstance(control, Toggle):
+        return st.booleans()
     if isinstance(control, Number):
         low, high = control.low, control.high
         if control.integer:
@@ -82,9 +84,15 @@ def control_values(control: Control, extra_edges: Sequence[float] = ()) -> st.Se
         ends += [-v for v in ends]
         ends = in_range(ends, low, high)
         # Only values the widget can hold are reachable: a slider snaps to its grid.
+        # powers of two drawn from the range's own binades, so that few fall outside it
+        top = max(abs(low), abs(high))
+        high_exp = math.floor(math.log2(top)) if top > 0 else 0
+        low_exp = max(high_exp - 60, math.floor(math.log2(control.step)) - 2)
         return st.one_of(
             st.sampled_from(sorted(set(ends))),
             st.floats(low, high, allow_nan=False),
-            signed(powers_of_two_and_neighbours()).filter(lambda v: low <= v <= high),
+            signed(powers_of_two_and_neighbours(low_exp, high_exp)).filter(
+                lambda v: low <= v <= high
+            ),
         ).map(control.canonical)
     raise TypeError(f"no strategy for {control!r}")
