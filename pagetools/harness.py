@@ -234,3 +234,14 @@ def open_app(page: Any, base_url: str, query: str = "", timeout_ms: int = PAGE_T
     """Load the page (``query`` without the leading ``?``) and wait for its first run."""
     page.goto(base_url + (f"?{query}" if query else ""), timeout=timeout_ms)
     wait_for_run(page, timeout_ms)
+
+
+def run_coroutine(coroutine: Any) -> Any:
+    """``asyncio.run(coroutine)`` in a thread of its own: in a test session that has used
+    Playwright's sync API, the main thread already runs an event loop, and asyncio.run there
+    raises."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

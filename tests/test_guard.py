@@ -16,7 +16,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from pagetools.harness import StreamlitServer, start_streamlit
+from pagetools.harness import StreamlitServer, run_coroutine, start_streamlit
 from vgserve.guard import Budget, Guard, GuardSettings, message_type
 
 TIGHT = {
@@ -66,7 +66,7 @@ def test_budget_lets_a_burst_through_then_paces_at_its_rate():
     async def takes(n: int) -> list[float]:
         return [await budget.take() for _ in range(n)]
 
-    waits = asyncio.run(takes(5))
+    waits = run_coroutine(takes(5))
     assert waits[:3] == [0.0, 0.0, 0.0]
     # the clock stood still: each later taker reserves the next token, 0.1 s apart at 10/s
     assert waits[3:] == [pytest.approx(0.1), pytest.approx(0.2)]
@@ -167,7 +167,7 @@ def test_unreadable_widget_values_never_break_the_session(guarded_server, widget
                 shown += [f"{name}: {e}" for e in first + later]
         return shown
 
-    assert asyncio.run(scenario()) == []
+    assert run_coroutine(scenario()) == []
 
 
 def test_every_answer_says_who_may_frame_it(guarded_server):
@@ -189,7 +189,7 @@ def test_clear_cache_is_refused_and_the_session_goes_on(guarded_server):
             await ws.send(b"\x08\xff\xff")  # not a BackMsg
             return await first_run(ws)
 
-    assert asyncio.run(scenario()) > 0
+    assert run_coroutine(scenario()) > 0
     log = guarded_server.log()
     assert "refused a clear_cache message" in log
     assert "refused a malformed message" in log
@@ -218,7 +218,7 @@ def test_a_flood_is_closed_and_others_still_open_the_page(guarded_server):
     async def both() -> tuple[tuple[int | None, float], int]:
         return await asyncio.gather(flood(), visitor())
 
-    (code, seconds), messages = asyncio.run(both())
+    (code, seconds), messages = run_coroutine(both())
     assert code == 1008
     assert seconds < 30
     assert messages > 0
@@ -255,4 +255,4 @@ def test_connections_per_address_are_capped(guarded_server):
             for ws in sockets:
                 await ws.close()
 
-    assert asyncio.run(scenario()) == 403
+    assert run_coroutine(scenario()) == 403

@@ -252,8 +252,8 @@ def _signed(value: float) -> str:
 
 
 _VERDICT_TEXT = {
-    "minimum": "the Hessian's eigenvalues {eig} are all positive: a strict local minimum",
-    "maximum": "the Hessian's eigenvalues {eig} are all negative: a strict local maximum",
+    "minimum": "the Hessian's eigenvalues {eig} are both positive: a strict local minimum",
+    "maximum": "the Hessian's eigenvalues {eig} are both negative: a strict local maximum",
     "saddle": "the Hessian has eigenvalues {eig} of both signs: a saddle, neither a minimum nor "
     "a maximum",
     "inconclusive": "the Hessian is singular and semidefinite (eigenvalues {eig}): "

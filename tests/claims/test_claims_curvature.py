@@ -257,8 +257,8 @@ def test_every_hessian_sentence_matches_its_oracle(values: dict) -> None:
     }[truth["verdict"]]
     assert sentence.startswith(expected_phrase)
     ending = {
-        "minimum": "are all positive: a strict local minimum",
-        "maximum": "are all negative: a strict local maximum",
+        "minimum": "are both positive: a strict local minimum",
+        "maximum": "are both negative: a strict local maximum",
         "saddle": "of both signs: a saddle, neither a minimum nor a maximum",
         "inconclusive": "the second-order test says nothing",
         "not stationary": "not a stationary point",

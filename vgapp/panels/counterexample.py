@@ -357,5 +357,10 @@ numbers (every control drawn costs the browser the same, moved or not). With thi
 chain's, the default page's first render was 1.13-1.28x the one-chart floor's in six runs of
 ``python -m bench.browser_latency`` (2026-12-02), 1.22-1.36x without."""
 PANEL = Panel(
-    "counterexample", "Small gradient, far from the optimum", CONTROLS, view, GROUPS, FOLDS
+    "counterexample",
+    "max(0, c·x): the same gradient at any distance",
+    CONTROLS,
+    view,
+    GROUPS,
+    FOLDS,
 )
