@@ -270,7 +270,7 @@ def test_describe_non_stationary_point() -> None:
 def test_describe_minimum_and_gradient_tolerance() -> None:
     report = describe_point("bowl", 0.0, 0.0)
     assert report.classification == "minimum"
-    assert "all positive" in report.explanation
+    assert "both positive" in report.explanation
     near = describe_point("bowl", 1e-12, 0.0)  # gradient 2e-12 <= default atol 1e-9
     assert near.classification == "minimum"
     strict = describe_point("bowl", 1e-12, 0.0, grad_atol=0.0)

@@ -289,7 +289,7 @@ def test_every_verdict_of_the_second_order_test_is_reachable() -> None:
         assert metrics["verdict"].value == truth
         seen[truth] = metrics["verdict"].help
     assert set(seen) == {"minimum", "maximum", "saddle", "inconclusive"}
-    assert seen["maximum"].endswith("all negative: a strict local maximum")
+    assert seen["maximum"].endswith("both negative: a strict local maximum")
     # the surface's help names the points: check each against the oracle
     help_text = CONTROLS["surface"].help
     named = [
