@@ -36,3 +36,17 @@ def test_no_module_points_at_a_math_file_outside_the_repository():
         if p != here and "shared/MATH" in p.read_text()
     ]
     assert not outside
+
+
+def test_every_claims_row_names_a_test_that_exists():
+    """docs/CLAIMS.md names its tests by function name; each one is defined in tests/claims."""
+    claims = (ROOT / "docs" / "CLAIMS.md").read_text()
+    named = {n for n in re.findall(r"\b(test_[a-z0-9_]+)\b", claims) if not n.endswith("_")}
+    defined = {
+        name
+        for path in (ROOT / "tests" / "claims").glob("test_*.py")
+        for name in re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(), re.MULTILINE)
+    }
+    files = {path.stem for path in (ROOT / "tests" / "claims").glob("test_*.py")}
+    assert named - defined - files == set()
+    assert defined - named == set(), "claims tests that docs/CLAIMS.md does not list"

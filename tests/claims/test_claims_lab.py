@@ -6,7 +6,7 @@ rule as an explicit example), and the page's view of them is read as the page sh
 oracles: a plain numpy float64 forward and backward pass written here (``wide_pass``), active
 units counted directly, literal float16 loops, mpmath, ``fractions`` and ``decimal``.
 
-Templates covered (docs/claims/lab.md): the heatmap's exact-zero states and its title's cause
+Templates covered (docs/CLAIMS.md): the heatmap's exact-zero states and its title's cause
 (issue #21 item 4), its "shrinks N-fold" (item 8), the saturation caption and title (item 5),
 the sigmoid caption's two factors (item 7), the verdict and the loss title's stop and
 continuation per run (item 6), the float16 control's help (item 12), and the lessons' words
