@@ -277,8 +277,8 @@ def bound_status(surface: str, rule: str, eta: float, inside: bool) -> tuple[boo
     if not inside:
         return (
             False,
-            "Part of the path lies outside the plotted square, where L is known: no bound is "
-            "drawn.",
+            "Part of the path leaves the plotted square, the only region where L is known: no "
+            "bound is drawn.",
         )
     if rule != "constant":
         limit = 1 / example.lipschitz_hint
