@@ -613,3 +613,12 @@ def test_initialisation_help_states_what_the_core_computes(activation, init, low
             ratios = norms[1:-1] / norms[:-2]  # layer l + 1 over layer l, hidden layers
             typical = float(np.exp(np.mean(np.log(ratios))))
             assert low <= typical <= high, (seed, width, typical)
+
+
+def test_the_lab_data_cache_is_bounded():
+    """The seed comes from a link: the data memo keeps at most ``CACHED_SETTINGS`` settings."""
+    from vgapp.lab import CACHED_SETTINGS, data_of
+
+    for seed in range(CACHED_SETTINGS + 10):
+        data_of("xor", seed)
+    assert data_of.cache_info().currsize <= CACHED_SETTINGS

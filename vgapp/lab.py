@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -48,10 +48,14 @@ on a 1366 or 1440 px screen (the lab is 906 and 980 px wide there), one under th
 the page is narrower (a projector at 150% zoom, a phone), where a status such as "stopped by
 the parameter-change rule" needs the width."""
 
+CACHED_SETTINGS = 64
+"""Lab settings whose data and step-0 factors stay memoised (each a few kB to a MB)."""
 
-@cache
+
+@lru_cache(maxsize=CACHED_SETTINGS)
 def data_of(dataset: str, seed: int) -> Dataset:
-    """The lab's data for a run (seeded; the same for every session, computed once)."""
+    """The lab's data for a run (seeded; the same for every session; the latest
+    ``CACHED_SETTINGS`` kept: the seed comes from a link, so the cache must be bounded)."""
     return lab_data(dataset, seed)
 
 
@@ -447,7 +451,7 @@ def change(factors: np.ndarray) -> str:
     return f"changes by a factor 1/{two_digits(low)} to 1/{two_digits(high)}"
 
 
-@cache
+@lru_cache(maxsize=CACHED_SETTINGS)
 def _step0_factors(spec: RunSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     data = data_of(spec.dataset, spec.seed)
     sizes = spec.sizes(data.X.shape[1])
