@@ -72,12 +72,14 @@ class GuardSettings:
     """Messages a connection may have waiting for its budget; beyond them nothing is read."""
     close_after_s: float = 10.0
     """Seconds a connection may keep its backlog full before it is closed."""
-    connects_per_s: float = 2.0
+    connects_per_s: float = 5.0
     """New WebSockets a second from one client address, after ``connects_burst``."""
-    connects_burst: int = 60
+    connects_burst: int = 300
     """New WebSockets one client address may open at once."""
-    connections_per_address: int = 200
-    """WebSockets open at once from one client address (a class behind one NAT address fits)."""
+    connections_per_address: int = 1000
+    """WebSockets open at once from one client address: a lecture hall behind one NAT address,
+    or every visitor of a host whose proxy cannot be listed in ``trusted_proxies`` (Streamlit
+    Community Cloud), fits."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses (or networks) of proxies whose ``X-Forwarded-For`` is believed."""
     metrics_from: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
