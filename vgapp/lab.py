@@ -68,11 +68,6 @@ def loss_text(value: float | None) -> str:
     return sci(value)
 
 
-def describe(spec: RunSpec) -> str:
-    """``"sigmoid network (standard init, float32)"``."""
-    return spec.describe()
-
-
 @dataclass(frozen=True)
 class RunView:
     """One run as the page reads its snapshot."""
@@ -170,7 +165,7 @@ def run_summary(run: RunView) -> str:
 def verdict(mine: RunView, theirs: RunView | None, remedy: str) -> str:
     """The section's one-line finding, true at every moment of the runs: each run's stop and
     its continuation said separately."""
-    text = f"Your {describe(mine.spec)}: {run_summary(mine)}"
+    text = f"Your {mine.spec.describe()}: {run_summary(mine)}"
     if theirs is None:
         return text + f". The remedy ({REMEDIES[remedy]}) changes nothing for this run."
     other = f"{REMEDIES[remedy]}: {run_summary(theirs)}"
@@ -566,7 +561,7 @@ def run_blocks(
     status alone on top, so that the two runs' charts line up)."""
     snap = run.snapshot
     status = Metric(
-        run.label, status_text(run).split(" (")[0], f"{describe(run.spec)}: {status_text(run)}."
+        run.label, status_text(run).split(" (")[0], f"{run.spec.describe()}: {status_text(run)}."
     )
     metrics = []
     if run.rule_stopped:

@@ -48,7 +48,7 @@ from vgcore.precision import (
     ulp,
     update_is_lost,
 )
-from vgcore.stopping import RULE_LABELS, RULE_NAMES, RULE_TEXT, RuleText, StoppingRules
+from vgcore.stopping import RULE_NAMES, RULE_TEXT, RuleText, StoppingRules
 
 __all__ = [
     "ACTIVATIONS",
@@ -56,7 +56,6 @@ __all__ = [
     "DATASETS",
     "DTYPES",
     "EXAMPLES",
-    "RULE_LABELS",
     "RULE_NAMES",
     "RULE_TEXT",
     "RuleText",

@@ -111,8 +111,6 @@ RULE_TEXT: dict[str, RuleText] = {
 }
 """The page's words for every stop reason: the keys of ``RULE_NAMES`` and ``ALL_HELD``."""
 
-RULE_LABELS: dict[str, str] = {key: text.help for key, text in RULE_TEXT.items()}
-"""Deprecated alias (``vgapp.views`` reads it): ``RULE_TEXT[key].help``."""
 
 THRESHOLD_RULES: tuple[str, ...] = ("eps", "gatol", "gttol", "fatol", "frtol")
 MAX_ITER_LIMIT = 1_000_000
