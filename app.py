@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from vgapp import training
+from vgapp.lab.training import engine as training
 
 
 def start_lab_processes() -> None:
@@ -50,8 +50,8 @@ import pandas as pd  # noqa: E402 (after the processes are started: see above)
 from vgapp import figures, page  # noqa: E402
 from vgapp.blocks import Block, Chart, Columns, Metrics, PanelView, Table, Text  # noqa: E402
 from vgapp.controls import Choice, Control, Number, applies, query_of  # noqa: E402
+from vgapp.lab import panel as lab_panel  # noqa: E402
 from vgapp.layout import Panel, Section  # noqa: E402
-from vgapp.panels import lab as lab_panel  # noqa: E402
 
 VIEW_CACHE_ENTRIES = 256
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}

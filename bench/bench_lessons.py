@@ -1,9 +1,9 @@
-"""The lab's two lessons (``vgapp.lab_controls.LAB_LESSONS``) over several seeds: each run the
+"""The lab's two lessons (``vgapp.lab.controls.LAB_LESSONS``) over several seeds: each run the
 page trains, and for the float16 lesson mixed precision's parts added one at a time, with the
 stop, the loss there and at the budget, the accuracy, the zero and lost-update figures, the
 saturation and the wall time of the whole run.
 
-The data and initial weights are made as ``vgapp.lab_runs`` makes them (the seed's two child
+The data and initial weights are made as ``vgapp.lab.runs`` makes them (the seed's two child
 streams), every run with vgcore alone, trained to the budget as the lab trains (``run_past_stop``).
 Wall times are single runs on a shared machine (the 1-minute load average is printed with them).
 
@@ -20,9 +20,9 @@ from collections.abc import Callable
 import numpy as np
 
 from vgapp import page
-from vgapp.lab import loss_text
-from vgapp.lab_controls import LAB_LESSONS, LAB_SAMPLES, OFF, REMEDY_LOSS_SCALE
-from vgapp.lab_runs import LAB_NOISE
+from vgapp.lab.controls import LAB_LESSONS, LAB_SAMPLES, OFF, REMEDY_LOSS_SCALE
+from vgapp.lab.runs import LAB_NOISE
+from vgapp.lab.view import loss_text
 from vgcore.datasets import make_dataset
 from vgcore.descent import DescentResult, gradient_descent
 from vgcore.mixed_precision import (

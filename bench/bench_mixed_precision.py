@@ -4,7 +4,7 @@
 Setting: two moons, 256 samples, 10 sigmoid layers of 16, standard initialisation, eta = 1e-3,
 200 steps, the lab's rules (parameter change eps = 1e-4, stagnation), trained to the budget
 (``run_past_stop``) as the lab trains. The data and the float16 initial weights are made as
-``vgapp.lab_runs.lab_data`` and ``initial_parameters`` make them, from vgcore alone. Runs:
+``vgapp.lab.runs.lab_data`` and ``initial_parameters`` make them, from vgcore alone. Runs:
 
 - float16: ``mlp_objective(dtype="float16")``, descent on float16 weights;
 - old remedy: the same with ``loss_scale=1024`` (the lab's "loss scale 2^10");

@@ -1,4 +1,4 @@
-"""Speed of the training engine (``vgapp.training``): first picture, the rules' stop, the whole
+"""Speed of the training engine (``vgapp.lab.training``): first picture, the rules' stop, the whole
 budget with both runs at once, the server's cost of polling, and the workers' priority.
 
 For the default lab setting (6 x 32, 2,000 steps, float32) and the largest (20 x 128, 5,000
@@ -52,8 +52,8 @@ from collections.abc import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from vgapp.lab_controls import LAB_CONTROLS
-from vgapp.lab_runs import (
+from vgapp.lab.controls import LAB_CONTROLS
+from vgapp.lab.runs import (
     RunSpec,
     initial_parameters,
     lab_data,
@@ -62,7 +62,7 @@ from vgapp.lab_runs import (
     spec_from_controls,
     train,
 )
-from vgapp.training import TrainingEngine
+from vgapp.lab.training.engine import TrainingEngine
 from vgcore.descent import gradient_descent
 from vgcore.stopping import StoppingRules
 

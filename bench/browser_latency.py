@@ -55,7 +55,7 @@ from pagetools.harness import (
     launch_chromium,
     start_streamlit,
 )
-from vgapp.lab_controls import RUN_CHARTS
+from vgapp.lab.controls import RUN_CHARTS
 from vgapp.page import CONTROLS, SECTION_KEYS
 
 CHART_DRAWS_JS = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]

@@ -27,8 +27,8 @@ from claims import test_claims_lab as claims  # noqa: E402
 
 from vgapp import page  # noqa: E402
 from vgapp.blocks import Columns  # noqa: E402
-from vgapp.panels import lab as lab_panel  # noqa: E402
-from vgapp.training import TrainingEngine  # noqa: E402
+from vgapp.lab import panel as lab_panel  # noqa: E402
+from vgapp.lab.training.engine import TrainingEngine  # noqa: E402
 
 DEFAULTS = claims.DEFAULTS
 SETTINGS: list[tuple[str, dict]] = [

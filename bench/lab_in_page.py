@@ -13,7 +13,7 @@ one-chart floor (``bench/floor_chart_app.py``) served and measured in the same r
   context) loads ``?section=lab`` once its runs are trained (memoised), until drawn: what the
   page itself costs the browser, against the floor's first render;
 * **largest setting** (``--largest``): 20 x 128, 5,000 steps asked for (the lab caps the budget:
-  ``vgapp.lab_runs.budget_cap``), in each dtype: until both runs are done, then "continue to
+  ``vgapp.lab.runs.budget_cap``), in each dtype: until both runs are done, then "continue to
   the budget" until both have finished.
 
     python -m bench.lab_in_page [--moves 7] [--fresh 5] [--warm 5] [--largest float16,...]
@@ -38,7 +38,7 @@ from pagetools.harness import (
     launch_chromium,
     start_streamlit,
 )
-from vgapp.lab_runs import budget_cap
+from vgapp.lab.runs import budget_cap
 
 BENCH = Path(__file__).resolve().parent
 TIMEOUT_MS = 900_000

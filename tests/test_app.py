@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from vgapp import training
 from vgapp.controls import Choice, Number, Toggle
-from vgapp.lab import REMEDY, YOURS
+from vgapp.lab.training import engine as training
+from vgapp.lab.view import REMEDY, YOURS
 from vgapp.page import (
     CONTROLS,
     LESSONS,

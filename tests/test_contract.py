@@ -68,7 +68,7 @@ def test_requirements_txt_pins_what_pyproject_declares():
 def test_the_training_worker_imports_neither_pandas_nor_streamlit():
     """A worker process imports only the lab's run and the core: quick to start, lean."""
     code = (
-        "import sys, vgapp.training_worker; "
+        "import sys, vgapp.lab.training.worker; "
         "print(*[m in sys.modules for m in ('pandas', 'streamlit', 'altair')])"
     )
     result = subprocess.run(

@@ -1,4 +1,4 @@
-"""The training lab's view (vgapp.lab, vgapp.panels.lab, vgapp.lab_charts) composed from the
+"""The training lab's view (vgapp.lab.view, vgapp.lab.panel, vgapp.lab.charts) composed from the
 training engine's snapshots: every number shown checked against the core's own run
 (gradient_descent, mlp_loss_and_grads), the stop and what continuing reveals, chart data fit for
 log scales, and every argument check. The runs train in a thread-backend engine here (the
@@ -19,15 +19,15 @@ from hypothesis import strategies as st
 
 from vgapp.blocks import Columns, Metrics
 from vgapp.controls import Choice
-from vgapp.lab import SATURATION_SHOWN, RunView, budget_note, lab_view, loss_text, markers_of
-from vgapp.lab_charts import (
+from vgapp.lab import panel as lab_panel
+from vgapp.lab.charts import (
     DEAD_TEXT,
     INF_TEXT,
     ZERO_TEXT,
     heatmap_data,
     sample_steps,
 )
-from vgapp.lab_controls import (
+from vgapp.lab.controls import (
     LAB_CONTROLS,
     LAB_KEYS,
     LAB_SAMPLES,
@@ -35,7 +35,7 @@ from vgapp.lab_controls import (
     REMEDY_LOSS_SCALE,
     RUN_CHARTS,
 )
-from vgapp.lab_runs import (
+from vgapp.lab.runs import (
     DTYPE_STEP_COST,
     MAX_STEPS,
     STEP_WORK_LIMIT,
@@ -44,9 +44,9 @@ from vgapp.lab_runs import (
     remedy_spec,
     spec_from_controls,
 )
-from vgapp.panels import lab as lab_panel
-from vgapp.training import TrainingEngine
-from vgapp.training_jobs import FINISHED, WAITING
+from vgapp.lab.training.engine import TrainingEngine
+from vgapp.lab.training.jobs import FINISHED, WAITING
+from vgapp.lab.view import SATURATION_SHOWN, RunView, budget_note, lab_view, loss_text, markers_of
 from vgapp.vegalite import rounded
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import gradient_descent
@@ -617,7 +617,7 @@ def test_initialisation_help_states_what_the_core_computes(activation, init, low
 
 def test_the_lab_data_cache_is_bounded():
     """The seed comes from a link: the data memo keeps at most ``CACHED_SETTINGS`` settings."""
-    from vgapp.lab import CACHED_SETTINGS, data_of
+    from vgapp.lab.view import CACHED_SETTINGS, data_of
 
     for seed in range(CACHED_SETTINGS + 10):
         data_of("xor", seed)

@@ -1,5 +1,5 @@
-"""The lab's lessons (vgapp.lab_controls.LAB_LESSONS): every figure a lesson's note states,
-recomputed here with vgcore alone (the data and the initial weights made as vgapp.lab_runs makes
+"""The lab's lessons (vgapp.lab.controls.LAB_LESSONS): every figure a lesson's note states,
+recomputed here with vgcore alone (the data and the initial weights made as vgapp.lab.runs makes
 them, from the seed's two child streams) and looked up in the note as the page formats it
 (vgapp.lab.loss_text for losses); the runs the page trains are checked to be these runs.
 
@@ -22,11 +22,11 @@ import pytest
 
 from vgapp import page
 from vgapp.formatting import superscript
-from vgapp.lab import loss_text
-from vgapp.lab_controls import LAB_LESSONS, LAB_SAMPLES, OFF, REMEDY_LOSS_SCALE
-from vgapp.lab_runs import LAB_NOISE
-from vgapp.panels import lab as lab_panel
-from vgapp.training import TrainingEngine
+from vgapp.lab import panel as lab_panel
+from vgapp.lab.controls import LAB_LESSONS, LAB_SAMPLES, OFF, REMEDY_LOSS_SCALE
+from vgapp.lab.runs import LAB_NOISE
+from vgapp.lab.training.engine import TrainingEngine
+from vgapp.lab.view import loss_text
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import DescentResult, gradient_descent
 from vgcore.mixed_precision import (

@@ -557,8 +557,8 @@ only underflowed: mixed precision removes the zeros and trains it no better than
 
 def lesson_data_and_start():
     """The lab's data and float16 initial weights for the lesson, with vgcore calls only:
-    ``vgapp.lab_runs.lab_data`` (256 samples, noise 0.1, the seed's first child stream) and
-    ``vgapp.lab_runs.initial_parameters`` (the second child stream, in the run's dtype)."""
+    ``vgapp.lab.runs.lab_data`` (256 samples, noise 0.1, the seed's first child stream) and
+    ``vgapp.lab.runs.initial_parameters`` (the second child stream, in the run's dtype)."""
     data_seed, init_seed = np.random.SeedSequence(LESSON["seed"]).spawn(2)
     data = make_dataset(LESSON["dataset"], 256, 0.1, seed=np.random.default_rng(data_seed))
     params = init_mlp(

@@ -1,4 +1,4 @@
-"""vgapp.training: the engine's trace is an in-process run's, bit for bit; one training per spec
+"""vgapp.lab.training: the engine's trace is an in-process run's, bit for bit; one training per spec
 however many watch it; the cap queues with positions; the Playground controls do exactly what
 they say; nobody watching means nothing trains and no process stays; failures surface as failed
 snapshots; bad arguments are refused. Waits poll with a timeout, never sleep for correctness."""
@@ -17,10 +17,11 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from vgapp import training, training_processes
-from vgapp.lab_controls import LAB_CONTROLS
-from vgapp.lab_runs import LabRun, lab_data, spec_from_controls, train
-from vgapp.training import (
+from vgapp.lab.controls import LAB_CONTROLS
+from vgapp.lab.runs import LabRun, lab_data, spec_from_controls, train
+from vgapp.lab.training import engine as training
+from vgapp.lab.training import processes as training_processes
+from vgapp.lab.training.engine import (
     CANCELLED,
     FAILED,
     FINISHED,
@@ -46,7 +47,7 @@ def spec_of(**changes):
 
 
 def reference(spec) -> LabRun:
-    """The same run trained in this process (``vgapp.lab_runs.train``, to the budget)."""
+    """The same run trained in this process (``vgapp.lab.runs.train``, to the budget)."""
     return train(spec, lab_data(spec.dataset, spec.seed), "reference")
 
 
@@ -140,7 +141,7 @@ def test_trace_to_the_budget_equals_an_in_process_descent_bit_for_bit(engine):
 def test_trace_equals_gradient_descent_called_directly():
     """The pin against the core itself: the engine (thread backend, float16) and a bare
     ``gradient_descent`` on the lab's objective agree bit for bit."""
-    from vgapp.lab_runs import initial_parameters, run_objective
+    from vgapp.lab.runs import initial_parameters, run_objective
 
     spec = spec_of(lab_dtype="float16", lab_activation="tanh", lab_steps=30)
     data = lab_data(spec.dataset, spec.seed)
@@ -167,7 +168,7 @@ def test_trace_equals_gradient_descent_called_directly():
 
 
 def test_a_finished_snapshot_holds_the_in_process_runs_stop(process_engine):
-    """What ``vgapp.lab`` composes its charts from (the stop, its loss and parameters) is the
+    """What ``vgapp.lab.view`` composes its charts from (the stop, its loss and parameters) is the
     in-process run's, after continuing to the budget."""
     spec = spec_from_controls(STOPPING)
     process_engine.view("s", (spec,))

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from vgapp.controls import Control, read_query, shown
-from vgapp.lab_controls import LAB_LESSONS
+from vgapp.lab import panel as lab
+from vgapp.lab.controls import LAB_LESSONS
 from vgapp.layout import Lesson, Panel, Section
-from vgapp.panels import chain, counterexample, curvature, descent, lab, precision
+from vgapp.panels import chain, counterexample, curvature, descent, precision
 
 TITLE = "Vanishing Gradient Explorer"
 QUESTION = (

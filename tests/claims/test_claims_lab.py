@@ -35,10 +35,10 @@ from claims.edges import control_values
 from vgapp import page
 from vgapp.blocks import Columns, Text
 from vgapp.controls import Toggle
-from vgapp.lab_controls import LAB_CHART, LAB_CONTROLS, LAB_LESSONS, LAB_SAMPLES, REMEDIES
-from vgapp.panels import lab as lab_panel
-from vgapp.training import TrainingEngine
-from vgapp.training_jobs import FINISHED, WAITING
+from vgapp.lab import panel as lab_panel
+from vgapp.lab.controls import LAB_CHART, LAB_CONTROLS, LAB_LESSONS, LAB_SAMPLES, REMEDIES
+from vgapp.lab.training.engine import TrainingEngine
+from vgapp.lab.training.jobs import FINISHED, WAITING
 from vgcore.datasets import make_dataset
 from vgcore.descent import gradient_descent
 from vgcore.mlp import flatten_params, init_mlp, mlp_objective, unflatten_params

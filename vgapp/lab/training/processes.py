@@ -1,5 +1,5 @@
-"""The training engine's workers (``vgapp.training``): a process running ``python -m
-vgapp.training_worker`` that talks pickled frames over its pipes, or, where there is no second
+"""The training engine's workers (``vgapp.lab.training.engine``): a process running ``python -m
+vgapp.lab.training.worker`` that talks pickled frames over its pipes, or, where there is no second
 process, a thread of the server running the same ``Trainer``.
 
 A process is started with ``subprocess.Popen`` (fork + exec of a fresh interpreter) in the
@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import logging
 import os
+import pathlib
 import queue
 import subprocess
 import sys
@@ -20,14 +21,14 @@ import threading
 import time
 from typing import IO, TYPE_CHECKING
 
-from vgapp.training_worker import Trainer, frame, read_frame
+from vgapp.lab.training.worker import Trainer, frame, read_frame
 
 if TYPE_CHECKING:
-    from vgapp.training import TrainingEngine
-    from vgapp.training_jobs import Job
+    from vgapp.lab.training.engine import TrainingEngine
+    from vgapp.lab.training.jobs import Job
 
-LOG = logging.getLogger("vgapp.training")
-_PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOG = logging.getLogger("vgapp.lab.training.engine")
+_PROJECT_ROOT = str(pathlib.Path(__file__).resolve().parents[3])  # the folder holding vgapp/
 WORKER_ENV = {
     # One BLAS thread per training process: two processes with a thread per core each would
     # take turns on the cores (2.6x slower, README). Read by the BLAS when it loads.
@@ -43,7 +44,7 @@ WORKER_ENV = {
 }
 
 
-WORKER_ARGS: tuple[str, ...] = ("-m", "vgapp.training_worker")
+WORKER_ARGS: tuple[str, ...] = ("-m", "vgapp.lab.training.worker")
 """The interpreter's arguments that start a training process (its niceness follows)."""
 
 

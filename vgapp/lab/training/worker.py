@@ -1,4 +1,4 @@
-"""The training process of ``vgapp.training``: ``python -m vgapp.training_worker [NICENESS]``.
+"""The training process of the engine: ``python -m vgapp.lab.training.worker [NICENESS]``.
 
 A plain entry module of our own, started by the engine with ``subprocess.Popen`` (fork + exec
 of a fresh interpreter): nothing of the server process is inherited or changed, so there is no
@@ -10,7 +10,7 @@ that ``-m`` finds ``vgapp``. The child imports and warms up the lab, lowers its 
 Protocol: pickled tuples in frames of an 8-byte little-endian length and the pickle, engine ->
 child on stdin, child -> engine on stdout (the child's own fd 1 is pointed at stderr, so a stray
 print cannot corrupt a frame). The same ``Trainer`` runs in a thread of the server where there
-is no second process (``vgapp.training``'s thread backend), with a queue for stdin and a
+is no second process (``vgapp.lab.training.engine``'s thread backend), with a queue for stdin and a
 callback for stdout.
 
 Engine -> child:
@@ -43,8 +43,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from vgapp.lab_controls import LAB_CONTROLS
-from vgapp.lab_runs import LAB_FIGURES, RunSpec, lab_data, spec_from_controls, train
+from vgapp.lab.controls import LAB_CONTROLS
+from vgapp.lab.runs import LAB_FIGURES, RunSpec, lab_data, spec_from_controls, train
 from vgcore.descent import DescentStep
 
 ROW_INTERVAL_S = 0.08
@@ -340,7 +340,7 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     # Run by ``python -m``, this file is ``__main__``; the messages' classes must be those of
-    # the importable module (the engine unpickles vgapp.training_worker.Rows, not __main__'s).
-    from vgapp import training_worker
+    # the importable module (the engine unpickles vgapp.lab.training.worker.Rows, not __main__'s).
+    from vgapp.lab.training import worker as training_worker
 
     training_worker.main(sys.argv[1:])

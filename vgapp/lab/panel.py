@@ -1,6 +1,6 @@
 """Step 4: the training lab, live. The controls make two run specs (yours and the remedy's);
-the training engine (``vgapp.training``) trains them and the page polls their snapshots, from
-which ``vgapp.lab`` composes the blocks (memoised per snapshot version: a poll that finds
+the training engine (``vgapp.lab.training``) trains them and the page polls their snapshots, from
+which ``vgapp.lab.view`` composes the blocks (memoised per snapshot version: a poll that finds
 nothing new costs a dictionary lookup)."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from vgapp import lab
 from vgapp.blocks import PanelView
-from vgapp.lab_controls import LAB_CHART, LAB_CONTROLS
-from vgapp.lab_runs import RunSpec, remedy_spec, spec_from_controls
+from vgapp.lab.controls import LAB_CHART, LAB_CONTROLS
+from vgapp.lab.runs import RunSpec, remedy_spec, spec_from_controls
+from vgapp.lab.training.jobs import Snapshot
+from vgapp.lab.view import lab_view
 from vgapp.layout import Panel
-from vgapp.training_jobs import Snapshot
 
 DEFAULTS = {control.key: control.default for control in LAB_CONTROLS}
 VIEW_MEMO_ENTRIES = 64
@@ -54,7 +54,7 @@ def compose(
             _MEMO.move_to_end(key)
             return _MEMO[key]
     mine, *rest = snapshots
-    result = lab.lab_view(
+    result = lab_view(
         mine,
         rest[0] if rest else None,
         remedy=remedy,

@@ -1,8 +1,8 @@
 """The training lab's controls and lessons as data: every control of the lab (key = URL
 parameter, range, help), its option and label tables, and the lessons that preset them.
 
-The dataset size and the remedies' texts live here because both the runs (``vgapp.lab_runs``)
-and the view (``vgapp.lab``) use them.
+The dataset size and the remedies' texts live here because both the runs (``vgapp.lab.runs``)
+and the view (``vgapp.lab.view``) use them.
 """
 
 from __future__ import annotations

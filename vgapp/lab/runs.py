@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from vgapp.lab_controls import (
+from vgapp.lab.controls import (
     ACTIVATION_LABELS,
     INIT_SHORT,
     LAB_CONTROLS,

@@ -20,7 +20,7 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
   are ``queued`` with their position in the snapshot. A paused or waiting job keeps its process
   while fewer than ``max_parked`` are parked; beyond that the oldest parked one gives its process
   back (it resumes by retraining, as above).
-* **Processes.** Each worker is ``python -m vgapp.training_worker`` started with
+* **Processes.** Each worker is ``python -m vgapp.lab.training.worker`` started with
   ``subprocess.Popen`` in the project root: a fresh interpreter with one BLAS thread, glibc's
   malloc thresholds raised and a lower priority (``os.nice``), talking pickled frames over its
   pipes. Nothing of the server is touched: no ``sys.modules["__main__"]``, no import path,
@@ -76,8 +76,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vgapp.lab_runs import RunSpec
-from vgapp.training_jobs import (
+from vgapp.lab.runs import RunSpec
+from vgapp.lab.training.jobs import (
     ACTIVE,
     CANCELLED,
     FAILED,
@@ -91,7 +91,7 @@ from vgapp.training_jobs import (
     Job,
     Snapshot,
 )
-from vgapp.training_processes import LOG, ProcessWorker, ThreadWorker, Worker
+from vgapp.lab.training.processes import LOG, ProcessWorker, ThreadWorker, Worker
 
 BACKENDS: tuple[str, ...] = ("process", "thread")
 MAX_SPECS_PER_VIEW = 4

@@ -1,9 +1,9 @@
-"""The training engine's jobs (``vgapp.training``): one ``RunSpec``'s trace as it arrives from
+"""The training engine's jobs (``engine``): one ``RunSpec``'s trace as it arrives from
 its worker, and the immutable ``Snapshot`` the page polls.
 
 A job preallocates its trace for the whole budget and writes each row once, in step order;
 a snapshot holds read-only views of the rows written so far, so taking one costs O(1) and no
-snapshot ever changes. Units as in ``vgapp.training``.
+snapshot ever changes. Units as in ``vgapp.lab.training.engine``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vgapp.lab_runs import RunSpec
-from vgapp.training_worker import Final, Rows
+from vgapp.lab.runs import RunSpec
+from vgapp.lab.training.worker import Final, Rows
 
 if TYPE_CHECKING:
-    from vgapp.training_processes import Worker
+    from vgapp.lab.training.processes import Worker
 
 QUEUED, RUNNING, PAUSED, WAITING = "queued", "running", "paused", "waiting"
 FINISHED, CANCELLED, FAILED = "finished", "cancelled", "failed"

@@ -1,4 +1,4 @@
-"""The training lab's view, composed from the runs' snapshots (``vgapp.training``) while they
+"""The training lab's view, composed from the runs' snapshots (``vgapp.lab.training``) while they
 train: the verdict, the loss of both runs, and per run its metrics and one chart of three (the
 per-layer gradient heatmap, the saturation or the fit), all of it growing with the runs.
 
@@ -12,7 +12,7 @@ One idea despite its length (~490 lines): the lab's view of a pair of runs. Its 
 verdict, the status, the gap, the heatmap's and the saturation's findings) and the metrics and
 charts they describe read the same ``RunView``; the sentences are tested against the figures
 beside them, so they stay in the module that computes those figures. The charts themselves are
-built in ``vgapp.lab_charts``.
+built in ``vgapp.lab.charts``.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from vgapp import lab_charts
 from vgapp.blocks import Block, Chart, Columns, Metric, Metrics, PanelView, Text
 from vgapp.formatting import sci
-from vgapp.lab_controls import ACTIVATION_LABELS, LAB_SAMPLES, REMEDIES, RUN_CHARTS
-from vgapp.lab_runs import RunSpec, initial_parameters, lab_data, loss_of
-from vgapp.training_jobs import CANCELLED, FAILED, FINISHED, PAUSED, QUEUED, RUNNING, Snapshot
+from vgapp.lab import charts
+from vgapp.lab.controls import ACTIVATION_LABELS, LAB_SAMPLES, REMEDIES, RUN_CHARTS
+from vgapp.lab.runs import RunSpec, initial_parameters, lab_data, loss_of
+from vgapp.lab.training.jobs import CANCELLED, FAILED, FINISHED, PAUSED, QUEUED, RUNNING, Snapshot
 from vgapp.vegalite import title as titled
 from vgcore.activations import sigmoid
 from vgcore.datasets import Dataset
@@ -246,10 +246,10 @@ def layer_list(layers: list[int]) -> str:
 
 
 CAUSE_WORDS = {
-    lab_charts.UNDERFLOW_TEXT: "underflow: not 0 in float64",
-    lab_charts.DEAD_TEXT: "no active unit, in float64 too",
-    lab_charts.SATURATED_TEXT: "every unit saturated, act′ = 0 in float64 too",
-    lab_charts.WIDE_ZERO_TEXT: "0 in float64 too, with active units",
+    charts.UNDERFLOW_TEXT: "underflow: not 0 in float64",
+    charts.DEAD_TEXT: "no active unit, in float64 too",
+    charts.SATURATED_TEXT: "every unit saturated, act′ = 0 in float64 too",
+    charts.WIDE_ZERO_TEXT: "0 in float64 too, with active units",
 }
 """The cause of an exact zero, as the heatmap's title names it."""
 _CAUSES: dict[tuple[RunSpec, int], tuple[str | None, ...]] = {}
@@ -307,12 +307,12 @@ def causes_at(run: RunView, flat: np.ndarray, row: np.ndarray) -> tuple[str | No
         if value != 0:
             causes.append(None)
         elif wide.backprop_norms[layer] > 0:
-            causes.append(lab_charts.UNDERFLOW_TEXT)
+            causes.append(charts.UNDERFLOW_TEXT)
         elif layer < spec.depth and wide.dead_samples[layer] == 1:
             dead_relu = spec.activation == "relu"
-            causes.append(lab_charts.DEAD_TEXT if dead_relu else lab_charts.SATURATED_TEXT)
+            causes.append(charts.DEAD_TEXT if dead_relu else charts.SATURATED_TEXT)
         else:
-            causes.append(lab_charts.WIDE_ZERO_TEXT)
+            causes.append(charts.WIDE_ZERO_TEXT)
     return tuple(causes)
 
 
@@ -324,7 +324,7 @@ def heatmap_finding(run: RunView, causes: dict[int, list[str | None]] | None = N
     first = norms[0]
     if (first == 0).any():
         at_zero = (causes if causes is not None else zero_causes(run)).get(0)
-        found = at_zero or [lab_charts.ZERO_TEXT if v == 0 else None for v in first]
+        found = at_zero or [charts.ZERO_TEXT if v == 0 else None for v in first]
         parts = []
         for cause in dict.fromkeys(c for c in found if c is not None):
             layers = [i + 1 for i, c in enumerate(found) if c == cause]
@@ -533,18 +533,18 @@ def fit_of(run: RunView) -> tuple[pd.DataFrame, dict, str, Metric] | None:
         with np.errstate(over="ignore"):
             logit_grid = predict(params, grid, run.spec)
             probability = sigmoid(logit_grid).reshape(BOUNDARY_GRID, BOUNDARY_GRID)
-        cells = lab_charts.boundary_frame(xs, ys, probability)
+        cells = charts.boundary_frame(xs, ys, probability)
         points = pd.DataFrame({"x1": data.X[:, 0], "x2": data.X[:, 1], "class": data.y})
         title = f"{metric.value} of the points classified right"
-        chart = lab_charts.boundary_chart(cells, points, title=titled(title, f"At step {step:,}"))
+        chart = charts.boundary_chart(cells, points, title=titled(title, f"At step {step:,}"))
         return cells, chart, f"{title}, {context}.", metric
     x = np.linspace(-1.1, 1.1, CURVE_POINTS)
     prediction = predict(params, x.reshape(-1, 1), run.spec)
-    curve = lab_charts.regression_frame(x, prediction, np.sin(3.0 * x))
+    curve = charts.regression_frame(x, prediction, np.sin(3.0 * x))
     points = pd.DataFrame({"x": data.X[:, 0], "y": data.y})
     rms = rms_at(run, step)
     title = f"Root-mean-square error {rms:.3g}" if rms is not None else "No finite fit"
-    chart = lab_charts.regression_chart(curve, points, title=titled(title, f"At step {step:,}"))
+    chart = charts.regression_chart(curve, points, title=titled(title, f"At step {step:,}"))
     return curve, chart, f"{title}, {context}.", metric
 
 
@@ -613,7 +613,7 @@ def run_chart(
         axis = SATURATION_AXIS[run.spec.activation]
         return Chart(
             f"lab_saturation_{name}",
-            lab_charts.saturation_chart(
+            charts.saturation_chart(
                 snap.saturation,
                 title=titled(sat_title),
                 y_title=axis,
@@ -621,7 +621,7 @@ def run_chart(
                 budget=snap.budget,
             ),
             f"{sat_title}. {axis} of each hidden layer against step.",
-            lab_charts.saturation_frame(snap.saturation),
+            charts.saturation_frame(snap.saturation),
             caption=False,
         )
     if chart == "fit":
@@ -635,8 +635,8 @@ def run_chart(
     checked = ", ".join(f"{k:,}" for k in sorted(held_parameters(run)))
     return Chart(
         f"lab_gradient_norms_{name}",
-        lab_charts.gradient_heatmap(
-            lab_charts.heatmap_data(
+        charts.gradient_heatmap(
+            charts.heatmap_data(
                 norms,
                 keep_steps=(stop,) if stop is not None else (),
                 causes=causes,
@@ -651,7 +651,7 @@ def run_chart(
         "back-propagated gradient norm ‖dF/dz‖ on a log scale, exact zeros and ∞ in their "
         "own colours; the cause of an exact zero is recomputed in float64 at the steps whose "
         f"parameters the page holds (step {checked}).",
-        lab_charts.heatmap_frame(norms),
+        charts.heatmap_frame(norms),
         caption=False,
     )
 
@@ -737,7 +737,7 @@ def lab_view(
     if not recorded:
         blocks.append(Text(f"**{verdict(you, other, remedy)}**"))
     else:
-        frame = lab_charts.loss_frame(
+        frame = charts.loss_frame(
             {
                 run.label: (run.snapshot.loss, run.snapshot.grad_norm, LAB_SAMPLES)
                 for run in recorded
@@ -765,7 +765,7 @@ def lab_view(
             "Mean loss F/n. Dots: rules first holding; dashed: your stop.",
             wide=True,
         )
-        loss_spec = lab_charts.loss_chart(
+        loss_spec = charts.loss_chart(
             frame,
             markers,
             callouts,
@@ -780,7 +780,7 @@ def lab_view(
     capped = budget_note(mine.spec, requested_steps)
     if capped is not None:
         blocks.append(Text(capped, "caption"))
-    domain = lab_charts.positive_range(*(run.snapshot.backprop_norms for run in runs))
+    domain = charts.positive_range(*(run.snapshot.backprop_norms for run in runs))
     yours = run_blocks(you, "yours", domain, chart)
     if other is not None:
         theirs_blocks = run_blocks(other, "remedy", domain, chart)
