@@ -32,6 +32,9 @@ class Panel:
     """Groups drawn as folds, ``(caption, open by default)``: a closed fold draws none of its
     controls (a control costs the browser as much to draw whether it is moved or not), and a
     fold that holds a value other than its default starts open (``starts_open``)."""
+    live: bool = False
+    """Whether the view follows trainings that run in the background (the lab): the drawing
+    layer then redraws it on a timer while they run, instead of drawing a memoised view."""
 
     def grouped(self) -> tuple[tuple[str, tuple[Control, ...]], ...]:
         """The controls by group: ``(caption, controls)``; one uncaptioned group by default."""

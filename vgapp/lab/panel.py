@@ -113,4 +113,5 @@ PANEL = Panel(
     view,
     GROUPS,
     FOLDS,
+    live=True,
 )

@@ -1,0 +1,132 @@
+"""The header and the open section: its introduction, each panel's controls in the sidebar and
+its view on the page (a fragment per panel: a move of one of its controls redraws it alone),
+and the way on to the next section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from vgapp import page
+from vgapp.blocks import PanelView
+from vgapp.layout import Panel, Section
+from vgui.blocks import draw_blocks, draw_downloads
+from vgui.lab import draw_lab
+from vgui.state import (
+    apply_lesson,
+    current_values,
+    open_section,
+    rerun_if_lesson_left,
+    reset_controls,
+    write_link,
+)
+from vgui.widgets import draw_controls
+
+VIEW_CACHE_ENTRIES = 256
+
+
+@st.cache_resource(max_entries=VIEW_CACHE_ENTRIES, show_spinner=False)
+def cached_view(panel: str, arguments: tuple[tuple[str, Any], ...]) -> PanelView:
+    """A panel's view, memoised on its arguments and shared by all sessions (views are
+    read-only: held, not copied, on each hit)."""
+    return page.PANELS[panel].view(**dict(arguments))
+
+
+def view_of(panel: Panel, values: dict[str, Any]) -> PanelView:
+    return cached_view(panel.key, tuple(sorted(panel.arguments(values).items())))
+
+
+@st.fragment
+def panel_fragment(key: str, box: Any) -> None:
+    """One panel: its controls (into its sidebar box) and its view. A move of one of its
+    controls reruns this fragment alone."""
+    panel = page.PANELS[key]
+    values = current_values()
+    draw_controls(panel, box, values)
+    result = view_of(panel, values)
+    with st.container(key=f"panel-{key}"):
+        st.markdown(f"#### {result.heading or panel.title}")
+        draw_blocks(result.blocks)
+        draw_downloads(key, result.charts)
+    rerun_if_lesson_left()
+    write_link()
+
+
+def draw_panel(panel: Panel, box: Any) -> None:
+    """A panel drawn by its kind: a live panel (trainings in the background) by the lab's
+    drawer, every other from its memoised view."""
+    if panel.live:
+        draw_lab(panel, box)
+    else:
+        panel_fragment(panel.key, box)
+
+
+def draw_header() -> None:
+    """Title, the student's question, the one-line answer and the lessons."""
+    st.markdown(f"#### {page.TITLE}")
+    if st.session_state.get("section", page.SECTION_KEYS[0]) == page.SECTION_KEYS[0]:
+        st.markdown(f"**{page.QUESTION}** {page.ANSWER}")
+    else:  # the answer section states the answer; the others recall the question
+        st.markdown(f"**{page.QUESTION}**")
+    st.pills(
+        "Lessons: presets in the order of the argument (one click opens its section)",
+        page.LESSON_KEYS,
+        format_func=lambda key: page.LESSONS[key].label,
+        key="lesson",
+        on_change=apply_lesson,
+        wrap=True,
+    )
+    lesson = st.session_state.get("lesson")
+    if lesson in page.LESSONS:
+        st.caption(page.LESSONS[lesson].note)
+    notices = st.session_state.get("url_notices") or []
+    if notices:
+        st.warning(
+            "Some settings in this link could not be used: " + "; ".join(notices) + ".",
+            icon=":material/link_off:",
+        )
+
+
+def sidebar_box(panel: Panel) -> Any:
+    """Where a panel's controls go in the sidebar: under its title, in a fold of its own unless
+    it has folds (Streamlit does not nest them)."""
+    if not panel.folds:
+        return st.sidebar.expander(panel.title, expanded=True)
+    box = st.sidebar.container()
+    box.markdown(f"**{panel.title}**")
+    return box
+
+
+def draw_section(section: Section) -> None:
+    """The open section: its step of the argument, its panels and the way on."""
+    if section.intro:
+        st.markdown(f"*{section.step}.* {section.intro}")
+    with st.sidebar:
+        st.markdown(f"**Controls: {section.label}**")
+        st.button(
+            "Reset all controls",
+            on_click=reset_controls,
+            icon=":material/restart_alt:",
+            help="Every control of every section back to its default.",
+            type="tertiary",
+        )
+    boxes = [sidebar_box(panel) for panel in section.panels]
+    if section.side_by_side:
+        for column, panel, box in zip(
+            st.columns(len(section.panels), gap="medium"), section.panels, boxes, strict=True
+        ):
+            with column:
+                draw_panel(panel, box)
+    else:
+        for panel, box in zip(section.panels, boxes, strict=True):
+            draw_panel(panel, box)
+    following = page.next_section(section.key)
+    if following is not None:
+        st.button(
+            f"Next: {following.label}",
+            on_click=open_section,
+            args=(following.key,),
+            icon=":material/arrow_forward:",
+            key=f"next_{section.key}",
+        )

@@ -1,0 +1,113 @@
+"""The session's state and its URL: the controls' values, the open section, the lesson.
+
+The URL is the page's own: every control's non-default value, the open section and the lesson
+are written to it after each run, so a copied link restores the exact view. Streamlit's
+``bind="query-params"`` cannot do this here: it drops a widget's parameter as soon as the widget
+is not drawn (a closed section), and its parser meets a visitor's text before the page can check
+it. So the page reads the link itself (``vgapp.page.read_url``) before any widget exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from vgapp import page
+from vgapp.controls import Control, query_of
+
+
+def control_value(control: Control) -> Any:
+    """A control's current value: its widget's, else its default (before the widget exists)."""
+    raw = st.session_state.get(control.key, control.default)
+    return control.canonical(raw) if raw is not None else control.default
+
+
+def current_values() -> dict[str, Any]:
+    return {key: control_value(control) for key, control in page.CONTROLS.items()}
+
+
+def raw_query() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def read_link() -> None:
+    """Apply the URL when it is new to this session (its first run, or the visitor changed it):
+    checked values set the controls, the rest are named in a notice and dropped."""
+    state = st.session_state
+    raw = raw_query()
+    if state.get("url_seen") == raw:
+        return
+    values, section, lesson, notices = page.read_url(raw)
+    for key, control in page.CONTROLS.items():
+        state[key] = values.get(key, control.default)
+    forget_folds()
+    state["section"] = section or page.SECTION_KEYS[0]
+    state["lesson"] = lesson
+    state["url_notices"] = notices
+    state["url_seen"] = raw
+
+
+def write_link() -> None:
+    """Put the page's state into the URL: every non-default value, the section, the lesson."""
+    state = st.session_state
+    query = query_of(current_values(), tuple(page.CONTROLS.values()))
+    section = state.get("section") or page.SECTION_KEYS[0]
+    if section != page.SECTION_KEYS[0]:
+        query["section"] = section
+    if state.get("lesson"):
+        query["lesson"] = state["lesson"]
+    wanted = {key: [value] for key, value in query.items()}
+    if wanted != raw_query():
+        st.query_params.from_dict(query)
+    state["url_seen"] = wanted
+
+
+def apply_lesson() -> None:
+    """Callback of the lesson pills: open the lesson's section and set its controls."""
+    state = st.session_state
+    lesson = state.get("lesson")
+    if lesson in page.LESSONS:
+        state.update(page.lesson_values(lesson))
+        state["section"] = page.LESSONS[lesson].section
+        forget_folds()
+
+
+def leave_lesson() -> None:
+    """Callback of every control: a changed control no longer shows the lesson's view."""
+    if st.session_state.get("lesson"):
+        st.session_state["lesson"] = None
+        st.session_state["lesson_left"] = True
+
+
+def rerun_if_lesson_left() -> None:
+    """After a panel's control left the lesson, rerun the page: the lesson pills (outside the
+    panel's fragment) must show that it was left."""
+    if st.session_state.pop("lesson_left", False):
+        st.rerun()
+
+
+def reset_controls() -> None:
+    """Callback of the reset button: every control back to its default, no lesson."""
+    st.session_state.update(page.defaults())
+    st.session_state["lesson"] = None
+    forget_folds()
+
+
+def forget_folds() -> None:
+    """The controls were set from outside (a lesson, a link, the reset): each fold opens again
+    by what it holds (``Panel.starts_open``) when next drawn."""
+    for key in page.FOLD_KEYS:
+        st.session_state.pop(key, None)
+
+
+def open_section(key: str) -> None:
+    st.session_state["section"] = key
+
+
+def linked_section() -> str:
+    """The section the URL opens (directly, or through its lesson), before the page is drawn."""
+    lesson = str(st.query_params.get("lesson", ""))
+    if lesson in page.LESSONS:
+        return page.LESSONS[lesson].section
+    return str(st.query_params.get("section", page.SECTION_KEYS[0]))
