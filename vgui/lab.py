@@ -32,21 +32,18 @@ LAB_POLL_S = 0.3
 """How often the lab redraws while a small network trains."""
 LAB_POLL_PER_UNIT_S = 0.5 / 512
 """Seconds between redraws per hidden unit (depth x width) of the larger network: 0.5 s at
-512 units, 2.5 s at 20 x 128. A redraw's cost grows with the network (its heatmap and fit):
-0.03-0.4 s of server time for 6 x 32, 0.5-2 s for 20 x 128 when each run drew three charts
-(measured on this machine), with the browser's drawing on top; redrawn every 0.5 s, the largest
-setting then left its niced training processes about a tenth of a core each."""
+512 units, 2.5 s at 20 x 128; a redraw's cost grows with the network (its heatmap and fit), and
+redraws must leave the niced training processes their cores (README, "Figures behind the
+constants")."""
 LAB_POLL_MAX_S = 3.0
 """The longest wait between live redraws, however large the network."""
 FIRST_PICTURE_S = 0.2
 """After a change, how long the lab waits for the first steps before it draws (so the first
 picture already shows a loss and a heatmap)."""
 FIRST_PICTURE_STARTING_S = 0.6
-"""The same wait on a fresh server's first visit, while the training processes start (they are
-started when the page's run starts, and send their first steps ~0.4 s later): the first run then
-carries the first picture, and the browser does not lay the lab out twice: a fresh server's
-default lab was done ~0.1 s sooner (fresh-server loads of the page with and without the wait
-alternated in one run, eight each, lab_in_page's readiness test: medians 3.12 and 3.23 s)."""
+"""The same wait on a fresh server's first visit, while the training processes start (they
+send their first steps ~0.4 s after the page's run starts them): the first run then carries the
+first picture, and the browser does not lay the lab out twice."""
 AFTER_ACTION_S = 2.0
 """After a button, the lab polls at least this long (the runs take a moment to react)."""
 
@@ -159,8 +156,7 @@ def draw_runs(snapshots: Snapshots, remedy: str, chart: str, steps: int) -> None
 def draw_run_columns(chart_box: Any, specs: tuple[Any, ...], remedy: str, steps: int) -> None:
     """The chart choice (into its sidebar box) and the runs' columns, each with that chart (a
     fragment inside the runs'): a move of the chart choice reruns this alone, since nothing
-    retrains; the loss and the buttons above are not sent again (a chart choice sent 37
-    messages, now 28: bench.browser_latency)."""
+    retrains; the loss and the buttons above are not sent again."""
     values = current_values()
     draw_controls(lab_panel.PANEL, chart_box, values, lambda c: c == LAB_CHART_GROUP)
     rerun_if_lesson_left()
