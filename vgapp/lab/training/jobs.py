@@ -51,7 +51,7 @@ class Snapshot(Trace, Generic[S]):
     step: int
     """The last step recorded (-1 before step 0 is)."""
     budget: int
-    """The step limit ``spec.rules.max_iter``."""
+    """The step limit ``spec.budget``."""
     first_fired: MappingProxyType
     """For each enabled rule, "max_iter" and "non_finite": the first k it held, or None."""
     stopped_by: str | None

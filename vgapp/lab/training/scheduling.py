@@ -39,8 +39,9 @@ well under a second even with Armijo's trials on a loaded machine."""
 
 
 class Scheduler:
-    """Jobs, watchers, queue and workers, guarded by ``_lock``; its methods other than the
-    ``WorkerEvents`` ones expect the lock held. Settings as ``TrainingEngine``'s (checked)."""
+    """Jobs, watchers, queue and workers, guarded by ``_lock``: the private methods expect it
+    held (but ``_tick``, the ticker thread's loop, which takes it); the ``WorkerEvents`` methods
+    take it. Settings as ``TrainingEngine``'s, checked there."""
 
     def __init__(
         self,
