@@ -21,6 +21,7 @@ from vgapp.lab.controls import LAB_CONTROLS
 from vgapp.lab.runs import LabRun, lab_data, spec_from_controls, train
 from vgapp.lab.training import engine as training
 from vgapp.lab.training import processes as training_processes
+from vgapp.lab.training import scheduling as training_scheduling
 from vgapp.lab.training.engine import (
     CANCELLED,
     FAILED,
@@ -490,7 +491,7 @@ def test_a_training_that_raises_surfaces_its_error_text(engine):
 def test_a_worker_that_never_gets_ready_is_killed_and_its_job_fails(monkeypatch):
     # a process that never says it is ready (a real worker may be ready within one tick)
     monkeypatch.setattr(training_processes, "WORKER_ARGS", ("-c", "import time; time.sleep(60)"))
-    monkeypatch.setattr(training, "START_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(training_scheduling, "START_TIMEOUT_S", 0.5)
     engine = TrainingEngine(backend="process", max_running=1)
     try:
         (failed,) = watch_until(engine, "s", (spec_of(),), settled, "the failure")

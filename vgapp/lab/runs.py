@@ -28,6 +28,8 @@ from vgapp.lab.controls import (
     REMEDIES,
     REMEDY_LOSS_SCALE,
 )
+from vgapp.lab.training.interfaces import Observer, Recipe
+from vgapp.lab.training.trace import FIGURES
 from vgcore._validate import check_choice, check_int
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import DescentResult, DescentStep, gradient_descent
@@ -83,6 +85,11 @@ class RunSpec:
     mixed: bool = False
     """Mixed precision (``vgcore.mixed_precision``): float16 forward and backward on a float16
     copy of float32 master weights, the loss in float32, a dynamic loss scale."""
+
+    @property
+    def budget(self) -> int:
+        """The step limit ``rules.max_iter``."""
+        return self.rules.max_iter
 
     def sizes(self, n_inputs: int) -> tuple[int, ...]:
         """Layer widths [n_in, h, ..., h, 1]."""
@@ -161,8 +168,9 @@ def loss_of(data: Dataset) -> str:
     return "bce" if data.task == "classification" else "mse"
 
 
-LAB_FIGURES = ("backprop_norms", "saturation")
-"""The per-layer figures the lab draws at every step (the heatmap and saturation charts)."""
+LAB_FIGURES = FIGURES
+"""The per-layer figures the lab draws at every step (the training trace's figure columns:
+the heatmap and saturation charts)."""
 
 
 def run_objective(spec: RunSpec, data: Dataset) -> Objective:
@@ -226,6 +234,20 @@ def train(
     )
 
 
+def train_observed(spec: RunSpec, observer: Observer) -> LabRun:
+    """Train ``spec`` on its data to the budget, ``observer`` seeing every step (the training
+    engine's workers)."""
+    return train(spec, lab_data(spec.dataset, spec.seed), "", observer=observer)
+
+
+def warm_up() -> None:
+    """Train a tiny network once, so that every module and code path is loaded before the
+    first real training (and glibc has served the kind of blocks it will)."""
+    values = {control.key: control.default for control in LAB_CONTROLS}
+    values.update(lab_depth=2, lab_width=4, lab_steps=10)
+    train_observed(spec_from_controls(values), lambda step: None)
+
+
 def _threshold(text: str) -> float | None:
     return None if text == OFF else float(text)
 
@@ -281,3 +303,7 @@ def remedy_spec(spec: RunSpec, remedy: str) -> RunSpec:
     if remedy == "mixed":
         return dataclasses.replace(spec, dtype="float16", loss_scale=1.0, mixed=True)
     return dataclasses.replace(spec, loss_scale=REMEDY_LOSS_SCALE)
+
+
+ENGINE_RECIPE = Recipe(spec_type=RunSpec, train=train_observed, warm_up=warm_up)
+"""What the training engine (``vgapp.lab.training``) trains: the lab's runs."""

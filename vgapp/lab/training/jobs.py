@@ -1,5 +1,5 @@
-"""The training engine's jobs (``engine``): one ``RunSpec``'s trace as it arrives from
-its worker, and the immutable ``Snapshot`` the page polls.
+"""The training engine's jobs: one spec's training and trace as it arrives from its worker
+(``Job``), the job statuses, and the immutable ``Snapshot`` the page polls.
 
 A job preallocates its trace for the whole budget and writes each row once, in step order;
 a snapshot holds read-only views of the rows written so far, so taking one costs O(1) and no
@@ -12,15 +12,15 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from vgapp.lab.runs import RunSpec
-from vgapp.lab.training.worker import Final, Rows
-
-if TYPE_CHECKING:
-    from vgapp.lab.training.processes import Worker
+from vgapp.lab.training import trace
+from vgapp.lab.training.interfaces import Spec
+from vgapp.lab.training.messages import Final, Rows
+from vgapp.lab.training.processes import Worker
+from vgapp.lab.training.trace import Trace, read_only
 
 QUEUED, RUNNING, PAUSED, WAITING = "queued", "running", "paused", "waiting"
 FINISHED, CANCELLED, FAILED = "finished", "cancelled", "failed"
@@ -32,14 +32,18 @@ RESUMABLE = frozenset((PAUSED, CANCELLED, FAILED))
 """What play trains on (from where it was held, or again from step 0)."""
 
 
+S = TypeVar("S", bound=Spec)
+
+
 @dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Trace, Generic[S]):
     """One job as it stands; immutable (arrays are read-only and never written again).
 
-    Trace arrays have one row per recorded step k = 0 .. ``step`` (``recorded`` rows; the step
-    arrays one row fewer), all float64."""
+    The trace's columns (``Trace``'s fields: ``loss``, ``backprop_norms``, ...) have one row per
+    recorded step k = 0 .. ``step`` (``recorded`` rows; the columns of a step's change one row
+    fewer), all float64."""
 
-    spec: RunSpec
+    spec: S
     status: str
     """One of ``STATUSES``."""
     queue_position: int | None
@@ -47,19 +51,7 @@ class Snapshot:
     step: int
     """The last step recorded (-1 before step 0 is)."""
     budget: int
-    """The step limit ``spec.rules.max_iter``."""
-    loss: np.ndarray
-    """F_k, the summed loss (F/n = loss / LAB_SAMPLES)."""
-    grad_norm: np.ndarray
-    """||grad F(x_k)||_2."""
-    param_norm: np.ndarray
-    step_norm: np.ndarray
-    """||x_{k+1} - x_k||_2, k = 0 .. step - 1."""
-    step_size: np.ndarray
-    backprop_norms: np.ndarray
-    """(recorded, depth + 1): ||dF/dz_l||_F per layer, output last (the heatmap)."""
-    saturation: np.ndarray
-    """(recorded, depth): share of saturated unit-samples per hidden layer."""
+    """The step limit ``spec.budget``."""
     first_fired: MappingProxyType
     """For each enabled rule, "max_iter" and "non_finite": the first k it held, or None."""
     stopped_by: str | None
@@ -107,32 +99,18 @@ class Snapshot:
         return self.status not in (QUEUED, RUNNING)
 
 
-def _snapshot_from(fields: dict[str, Any]) -> Snapshot:
+def _snapshot_from(fields: dict[str, Any]) -> Snapshot[Any]:
     fields["first_fired"] = MappingProxyType(fields["first_fired"])
     return Snapshot(**fields)
-
-
-def read_only(array: np.ndarray) -> np.ndarray:
-    view = array.view()
-    view.flags.writeable = False
-    return view
 
 
 class Job:
     """One spec's training and its trace (guarded by the engine's lock)."""
 
-    def __init__(self, spec: RunSpec) -> None:
+    def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self.budget = spec.rules.max_iter
-        depth = spec.depth
-        m = self.budget + 1
-        self.loss = np.empty(m)
-        self.grad_norm = np.empty(m)
-        self.param_norm = np.empty(m)
-        self.step_norm = np.empty(m - 1)
-        self.step_size = np.empty(m - 1)
-        self.backprop_norms = np.empty((m, depth + 1))
-        self.saturation = np.empty((m, depth))
+        self.budget = spec.budget
+        self.trace = trace.preallocated(self.budget, spec.depth)
         self.recorded = 0
         self.status = QUEUED
         self.watchers: set[str] = set()
@@ -148,20 +126,18 @@ class Job:
         self.rule_wait = True
         self.held_as = PAUSED  # what its worker last held it as: PAUSED or WAITING
         self.abandoned = False  # cancelled because nobody watched: viewing it restarts it
-        self.worker: Worker | None = None
+        self.worker: Worker[Job] | None = None
         self.attempt = -1
         self.queued_at = 0.0
         self.seen_at = time.monotonic()
         self.rate: float | None = None
         self.rate_mark: tuple[int, float] | None = None
         self.version = 0
-        self.cached: tuple[tuple[int, int | None], Snapshot] | None = None
+        self.cached: tuple[tuple[int, int | None], Snapshot[Any]] | None = None
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.loss, self.grad_norm, self.param_norm, self.step_norm, self.step_size)
-        total = sum(a.nbytes for a in arrays) + self.backprop_norms.nbytes
-        total += self.saturation.nbytes
+        total = trace.nbytes(self.trace)
         for x in (self.x_stop, self.x_now):
             total += 0 if x is None else x.nbytes
         return total
@@ -171,22 +147,12 @@ class Job:
         return self.worker is not None
 
     def add_rows(self, rows: Rows) -> None:
-        n = rows.loss.size
+        n = rows.count
         start = max(self.recorded - rows.first, 0)  # rows we have (a retraining) are skipped
         if rows.first > self.recorded:
             raise RuntimeError(f"rows from step {rows.first}, expected {self.recorded}")
-        for k_offset in range(start, n):
-            k = rows.first + k_offset
-            if k > self.budget:
-                break
-            self.loss[k] = rows.loss[k_offset]
-            self.grad_norm[k] = rows.grad_norm[k_offset]
-            self.param_norm[k] = rows.param_norm[k_offset]
-            if k > 0:
-                self.step_norm[k - 1] = rows.step_norm[k_offset]
-                self.step_size[k - 1] = rows.step_size[k_offset]
-            self.backprop_norms[k] = rows.backprop_norms[k_offset]
-            self.saturation[k] = rows.saturation[k_offset]
+        stop = min(n, self.budget + 1 - rows.first)  # no row past the budget
+        trace.write(self.trace, rows.trace, rows.first, start, stop)
         self.recorded = max(self.recorded, min(rows.first + n, self.budget + 1))
         self.first_fired = rows.first_fired
         if rows.stopped_by is not None and self.stopped_by is None:
@@ -218,7 +184,7 @@ class Job:
             return None
         return min(self.stop_iter, self.recorded - 1)
 
-    def snapshot(self, position: int | None) -> Snapshot:
+    def snapshot(self, position: int | None) -> Snapshot[Any]:
         key = (self.version, position)
         if self.cached is not None and self.cached[0] == key:
             return self.cached[1]
@@ -226,24 +192,18 @@ class Job:
         stop = self.stop_step()
         rate = self.rate if self.status in (RUNNING, PAUSED, WAITING) else None
         seconds_left = (self.budget - max(n - 1, 0)) / rate if rate else None
-        snapshot = Snapshot(
+        snapshot: Snapshot[Any] = Snapshot(
+            **trace.head(self.trace, n),
             spec=self.spec,
             status=self.status,
             queue_position=position,
             step=n - 1,
             budget=self.budget,
-            loss=read_only(self.loss[:n]),
-            grad_norm=read_only(self.grad_norm[:n]),
-            param_norm=read_only(self.param_norm[:n]),
-            step_norm=read_only(self.step_norm[: max(n - 1, 0)]),
-            step_size=read_only(self.step_size[: max(n - 1, 0)]),
-            backprop_norms=read_only(self.backprop_norms[:n]),
-            saturation=read_only(self.saturation[:n]),
             first_fired=MappingProxyType(dict(self.first_fired)),
             stopped_by=self.stopped_by,
             stop_step=stop,
             stop_iter=None if self.stopped_by is None else self.stop_iter,
-            stop_loss=None if stop is None else float(self.loss[stop]),
+            stop_loss=None if stop is None else float(self.trace.loss[stop]),
             continued=not self.rule_wait,
             x_stop=None if self.x_stop is None else read_only(self.x_stop),
             x_now=None if self.x_now is None else read_only(self.x_now),

@@ -1,6 +1,7 @@
-"""The training engine's workers (``vgapp.lab.training.engine``): a process running ``python -m
+"""The training engine's workers: ``ProcessWorker``, a process running ``python -m
 vgapp.lab.training.worker`` that talks pickled frames over its pipes, or, where there is no second
-process, a thread of the server running the same ``Trainer``.
+process, ``ThreadWorker``, a thread of the server running the same ``Trainer``. A worker reports
+what it hears through the ``WorkerEvents`` the engine gives it.
 
 A process is started with ``subprocess.Popen`` (fork + exec of a fresh interpreter) in the
 project root, so that ``-m`` finds ``vgapp``; its environment (one BLAS thread, glibc's malloc
@@ -19,13 +20,11 @@ import subprocess
 import sys
 import threading
 import time
-from typing import IO, TYPE_CHECKING
+from typing import IO, Generic, TypeVar
 
-from vgapp.lab.training.worker import Trainer, frame, read_frame
-
-if TYPE_CHECKING:
-    from vgapp.lab.training.engine import TrainingEngine
-    from vgapp.lab.training.jobs import Job
+from vgapp.lab.training.interfaces import Recipe, WorkerEvents
+from vgapp.lab.training.messages import frame, read_frame
+from vgapp.lab.training.worker import Trainer
 
 LOG = logging.getLogger("vgapp.lab.training.engine")
 _PROJECT_ROOT = str(pathlib.Path(__file__).resolve().parents[3])  # the folder holding vgapp/
@@ -45,19 +44,21 @@ WORKER_ENV = {
 
 
 WORKER_ARGS: tuple[str, ...] = ("-m", "vgapp.lab.training.worker")
-"""The interpreter's arguments that start a training process (its niceness follows)."""
+"""The interpreter's arguments that start a training process (its niceness and recipe follow)."""
+
+J = TypeVar("J")
 
 
-class Worker:
-    """A training process (or thread); ``job`` is what it trains now, ``held`` whether that
-    training is held (paused or waiting at the rules' stop)."""
+class Worker(Generic[J]):
+    """A training process (or thread); ``job`` is what it trains now (the engine's ``Job``),
+    ``held`` whether that training is held (paused or waiting at the rules' stop)."""
 
     ids = itertools.count()
 
-    def __init__(self, engine: TrainingEngine) -> None:
-        self.engine = engine
+    def __init__(self, events: WorkerEvents[Worker[J]]) -> None:
+        self.events = events
         self.number = next(self.ids)
-        self.job: Job | None = None
+        self.job: J | None = None
         self.held = False
         self.ready = False
         self.alive = True
@@ -79,13 +80,16 @@ class Worker:
         raise NotImplementedError
 
 
-class ProcessWorker(Worker):
-    def __init__(self, engine: TrainingEngine) -> None:
-        super().__init__(engine)
+class ProcessWorker(Worker[J]):
+    """A ``python -m vgapp.lab.training.worker`` process at ``niceness``, training the recipe
+    named ``recipe`` (``"module:name"``)."""
+
+    def __init__(self, events: WorkerEvents[Worker[J]], niceness: int, recipe: str) -> None:
+        super().__init__(events)
         env = {**os.environ, **WORKER_ENV}
         env.pop("PYTHONSAFEPATH", None)  # -m must find vgapp in the working directory
         self.process = subprocess.Popen(
-            [sys.executable, *WORKER_ARGS, str(engine.niceness)],
+            [sys.executable, *WORKER_ARGS, str(niceness), recipe],
             cwd=_PROJECT_ROOT,
             env=env,
             stdin=subprocess.PIPE,
@@ -124,7 +128,7 @@ class ProcessWorker(Worker):
         stream = self.stdout
         try:
             while True:
-                self.engine._on_message(self, read_frame(stream))
+                self.events.worker_message(self, read_frame(stream))
         except (EOFError, OSError, ValueError):
             pass
         except Exception:  # a message we cannot read: this worker is unusable
@@ -137,12 +141,15 @@ class ProcessWorker(Worker):
             code = self.process.wait()
         stream.close()
         how = f"signal {-code}" if code < 0 else f"exit code {code}"
-        self.engine._on_worker_exit(self, f"the training process ended unexpectedly ({how})")
+        self.events.worker_exited(self, f"the training process ended unexpectedly ({how})")
 
 
-class ThreadWorker(Worker):
-    def __init__(self, engine: TrainingEngine) -> None:
-        super().__init__(engine)
+class ThreadWorker(Worker[J]):
+    """A thread of this process training ``recipe``."""
+
+    def __init__(self, events: WorkerEvents[Worker[J]], recipe: Recipe) -> None:
+        super().__init__(events)
+        self.recipe = recipe
         self.commands: queue.Queue = queue.Queue()
         self.thread = threading.Thread(
             target=self._serve, name=f"training-thread-{self.number}", daemon=True
@@ -162,11 +169,15 @@ class ThreadWorker(Worker):
 
     def kill(self) -> None:
         """A thread cannot be killed; its job is failed and the thread left to end."""
-        self.engine._on_worker_exit(self, "the training thread stopped answering")
+        self.events.worker_exited(self, "the training thread stopped answering")
 
     def _serve(self) -> None:
-        self.engine._on_message(self, ("ready", threading.get_ident()))
+        self.events.worker_message(self, ("ready", threading.get_ident()))
         try:
-            Trainer(self.commands, lambda message: self.engine._on_message(self, message)).serve()
+            Trainer(
+                self.commands,
+                lambda message: self.events.worker_message(self, message),
+                self.recipe,
+            ).serve()
         finally:
-            self.engine._on_worker_exit(self, "the training thread ended unexpectedly")
+            self.events.worker_exited(self, "the training thread ended unexpectedly")

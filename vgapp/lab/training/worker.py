@@ -1,13 +1,15 @@
-"""The training process of the engine: ``python -m vgapp.lab.training.worker [NICENESS]``.
+"""The training process of the engine: ``python -m vgapp.lab.training.worker NICENESS RECIPE``,
+and the ``Trainer`` it runs.
 
 A plain entry module of our own, started by the engine with ``subprocess.Popen`` (fork + exec
 of a fresh interpreter): nothing of the server process is inherited or changed, so there is no
 ``__main__`` to re-import and no import path to rewrite. The engine passes the child's
 environment (one BLAS thread, glibc's malloc thresholds) and starts it in the project root so
-that ``-m`` finds ``vgapp``. The child imports and warms up the lab, lowers its own priority
-(``os.nice``), says ``("ready", pid)`` and then trains one ``RunSpec`` at a time as told.
+that ``-m`` finds ``vgapp``. The child imports the ``Recipe`` named by ``RECIPE``
+(``"module:name"``, the lab's ``vgapp.lab.runs:ENGINE_RECIPE``) and warms it up, lowers its own
+priority (``os.nice``), says ``("ready", pid)`` and then trains one spec at a time as told.
 
-Protocol: pickled tuples in frames of an 8-byte little-endian length and the pickle, engine ->
+Protocol: pickled tuples in frames (``vgapp.lab.training.messages``), engine ->
 child on stdin, child -> engine on stdout (the child's own fd 1 is pointed at stderr, so a stray
 print cannot corrupt a frame). The same ``Trainer`` runs in a thread of the server where there
 is no second process (``vgapp.lab.training.engine``'s thread backend), with a queue for stdin and a
@@ -30,21 +32,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import queue
-import struct
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import IO, Any
 
 import numpy as np
 
-from vgapp.lab.controls import LAB_CONTROLS
-from vgapp.lab.runs import LAB_FIGURES, RunSpec, lab_data, spec_from_controls, train
+from vgapp.lab.training.interfaces import Recipe, Spec, load_recipe
+from vgapp.lab.training.messages import Final, Rows, frame, read_frame
+from vgapp.lab.training.trace import Row, row_of, stacked
 from vgcore.descent import DescentStep
 
 ROW_INTERVAL_S = 0.08
@@ -54,46 +53,6 @@ EARLY_ROWS = 4
 PARAMS_INTERVAL_S = 1.0
 """The current parameters (for the decision boundary) are sent at most this often, and at every
 hold and at the end."""
-HEADER = struct.Struct("<Q")
-
-
-@dataclass(frozen=True)
-class Rows:
-    """Trace rows ``k = first .. first + n - 1`` and what is known of the stop."""
-
-    first: int
-    loss: np.ndarray
-    grad_norm: np.ndarray
-    param_norm: np.ndarray
-    step_norm: np.ndarray
-    """||x_k - x_{k-1}|| of each row (0 for k = 0)."""
-    step_size: np.ndarray
-    """t_{k-1} of each row (0 for k = 0)."""
-    backprop_norms: np.ndarray
-    saturation: np.ndarray
-    first_fired: dict[str, int | None]
-    stopped_by: str | None
-    stop_iter: int
-    x_stop: np.ndarray | None
-    """Sent once, with the rows of the step where the rules stopped the run."""
-    x_now: np.ndarray | None
-    x_now_step: int
-    seconds: float
-    """Seconds since this training started (the child's clock), for the step rate."""
-
-
-@dataclass(frozen=True)
-class Final:
-    """The end of a training (the budget reached, or an overflow)."""
-
-    stopped_by: str
-    stop_iter: int
-    stop_step: int
-    first_fired: dict[str, int | None]
-    recorded: int
-    x: np.ndarray
-    x_stop: np.ndarray
-    n_evaluations: int
 
 
 class Cancelled(Exception):
@@ -107,9 +66,12 @@ class Exit(Exception):
 class Trainer:
     """Trains one spec at a time; commands come from ``commands``, messages go to ``emit``."""
 
-    def __init__(self, commands: queue.Queue, emit: Callable[[tuple], None]) -> None:
+    def __init__(
+        self, commands: queue.Queue, emit: Callable[[tuple], None], recipe: Recipe
+    ) -> None:
         self.commands = commands
         self.emit = emit
+        self.recipe = recipe
         self.pending: list[tuple] = []
         self.attempt = -1
 
@@ -128,18 +90,17 @@ class Trainer:
 
     # ------------------------------------------------------------------------- one training
 
-    def _train(self, attempt: int, spec: RunSpec, hold_at: int, rule_wait: bool, skip: int) -> None:
+    def _train(self, attempt: int, spec: Spec, hold_at: int, rule_wait: bool, skip: int) -> None:
         self.attempt, self.hold_at, self.rule_wait, self.skip = attempt, hold_at, rule_wait, skip
-        self.budget = spec.rules.max_iter
-        self.rows: list[tuple] = []
+        self.budget = spec.budget
+        self.rows: list[tuple[int, Row]] = []
         self.x_stop: np.ndarray | None = None
         self.x_stop_sent = False
         self.started = self.sent_at = time.monotonic()
         self.params_at = -float("inf")
         self.last: DescentStep | None = None
         try:
-            data = lab_data(spec.dataset, spec.seed)
-            run = train(spec, data, "", observer=self._observe)
+            run = self.recipe.train(spec, self._observe)
         except Cancelled:
             self.emit(("cancelled", attempt))
             return
@@ -167,18 +128,7 @@ class Trainer:
         k = step.k
         self.last = step
         if k >= self.skip:
-            extras = step.extras or {}
-            self.rows.append(
-                (
-                    k,
-                    step.loss,
-                    step.grad_norm,
-                    step.param_norm,
-                    0.0 if step.step_norm is None else step.step_norm,
-                    step.step_size,
-                    *(extras[name] for name in LAB_FIGURES),
-                )
-            )
+            self.rows.append((k, row_of(step)))
         if step.stopped_by is not None and self.x_stop is None:
             self.x_stop = step.x.copy()
         self._drain()
@@ -238,13 +188,7 @@ class Trainer:
         step = self.last
         if step is None or (not self.rows and params_step is None and self.x_stop_sent):
             return
-        columns = list(zip(*self.rows, strict=True)) if self.rows else [()] * 8
         first = self.rows[0][0] if self.rows else step.k + 1
-        n_layers = len(self.rows[0][6]) if self.rows else 0
-
-        def stacked(values: tuple, width: int) -> np.ndarray:
-            return np.array(values, dtype=np.float64).reshape(len(values), width)
-
         x_stop = None
         if self.x_stop is not None and not self.x_stop_sent:
             x_stop, self.x_stop_sent = self.x_stop, True
@@ -254,13 +198,7 @@ class Trainer:
             self.params_at = time.monotonic()
         rows = Rows(
             first=first,
-            loss=np.array(columns[1], dtype=np.float64),
-            grad_norm=np.array(columns[2], dtype=np.float64),
-            param_norm=np.array(columns[3], dtype=np.float64),
-            step_norm=np.array(columns[4], dtype=np.float64),
-            step_size=np.array(columns[5], dtype=np.float64),
-            backprop_norms=stacked(columns[6], n_layers),
-            saturation=stacked(columns[7], max(n_layers - 1, 0)),
+            trace=stacked([row for _, row in self.rows]),
             first_fired=dict(step.first_fired),
             stopped_by=step.stopped_by,
             stop_iter=step.stop_iter,
@@ -277,37 +215,12 @@ class Trainer:
 # ----------------------------------------------------------------------------- the process
 
 
-def read_frame(stream: IO[bytes]) -> Any:
-    """One pickled message; EOFError at the end of the stream."""
-    header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
-        raise EOFError
-    (size,) = HEADER.unpack(header)
-    body = stream.read(size)
-    if len(body) < size:
-        raise EOFError
-    return pickle.loads(body)
-
-
-def frame(message: Any) -> bytes:
-    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return HEADER.pack(len(body)) + body
-
-
-def _warm_up() -> None:
-    """Train a tiny network once, so that every module and code path is loaded before the
-    first real training (and glibc has served the kind of blocks it will)."""
-    values = {control.key: control.default for control in LAB_CONTROLS}
-    values.update(lab_depth=2, lab_width=4, lab_steps=10)
-    spec = spec_from_controls(values)
-    train(spec, lab_data(spec.dataset, spec.seed), "", observer=lambda step: None)
-
-
 def main(argv: list[str]) -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # print() now goes to stderr, never into a frame
     sys.stdout = sys.stderr
-    niceness = int(argv[0]) if argv else 0
+    niceness = int(argv[0])
+    recipe = load_recipe(argv[1])
     commands: queue.Queue = queue.Queue()
     lock = threading.Lock()
 
@@ -327,20 +240,21 @@ def main(argv: list[str]) -> None:
         commands.put(("exit",))  # the engine is gone: so are we
 
     threading.Thread(target=read, name="commands", daemon=True).start()
-    _warm_up()  # at the server's priority: a third of a second, which a first lab picture awaits
+    # at the server's priority: a third of a second, which a first lab picture awaits
+    recipe.warm_up()
     if niceness and hasattr(os, "nice"):
         os.nice(niceness)
     emit(("ready", os.getpid()))
     with contextlib.suppress(BrokenPipeError):  # the engine closed our output: nobody to tell
-        Trainer(commands, emit).serve()
+        Trainer(commands, emit, recipe).serve()
     with contextlib.suppress(OSError):
         out.close()
     os._exit(0)  # not a normal shutdown: the reader thread may be blocked on stdin
 
 
 if __name__ == "__main__":
-    # Run by ``python -m``, this file is ``__main__``; the messages' classes must be those of
-    # the importable module (the engine unpickles vgapp.lab.training.worker.Rows, not __main__'s).
+    # Run by ``python -m``, this file is ``__main__``; run the importable module's ``main`` so
+    # that nothing pickled ever names a class of ``__main__``.
     from vgapp.lab.training import worker as training_worker
 
     training_worker.main(sys.argv[1:])
