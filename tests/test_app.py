@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from discovered import STILL_SECTIONS, enabling, other_value, settings_to_try
 from streamlit.testing.v1 import AppTest
 
-from vgapp.controls import Choice, Number, Toggle
+from pagetools.expect import LIVE_PANELS
+from vgapp.lab.controls import LAB_CHART
 from vgapp.lab.training import engine as training
 from vgapp.lab.view import REMEDY, YOURS
 from vgapp.page import (
@@ -80,19 +82,23 @@ def values_of(app: AppTest, section: str) -> dict[str, Any]:
     }
 
 
-def expected_metrics(values: dict[str, Any], section: str) -> list[tuple[str, str]]:
-    """What the section must show, computed by the views (which call vgcore), called as the
-    registry says: by keyword, with the control keys (the lab's view reads the runs' current
-    snapshots from the server's training engine)."""
+def expected_views(values: dict[str, Any], section: str) -> list[Any]:
+    """The section's panel views, computed by the views (which call vgcore), called as the
+    registry says: by keyword, with the control keys (a live panel's view reads the runs'
+    current snapshots from the server's training engine)."""
     found = []
     for panel in SECTION_BY_KEY[section].panels:
         arguments = panel.arguments({**defaults(), **values})
-        if panel.key == "lab":
-            view = panel.view(viewer=current_snapshots, **arguments)
+        if panel.key in LIVE_PANELS:
+            found.append(panel.view(viewer=current_snapshots, **arguments))
         else:
-            view = panel.view(**arguments)
-        found += [(m.label, m.value) for m in view.metrics]
+            found.append(panel.view(**arguments))
     return found
+
+
+def expected_metrics(values: dict[str, Any], section: str) -> list[tuple[str, str]]:
+    """What the section must show: its views' metrics."""
+    return [(m.label, m.value) for view in expected_views(values, section) for m in view.metrics]
 
 
 def current_snapshots(specs):
@@ -140,7 +146,7 @@ def test_the_default_page_opens_on_the_answer():
     assert url(app) == {}
 
 
-@pytest.mark.parametrize("section", [key for key in SECTION_KEYS[1:] if key != "lab"])
+@pytest.mark.parametrize("section", [key for key in STILL_SECTIONS if key != SECTION_KEYS[0]])
 def test_each_section_opens_alone_with_its_controls(section):
     app = run_app({"section": section})
     assert_section_shows(app, section)
@@ -159,6 +165,13 @@ def test_the_lab_trains_live_and_shows_the_engines_runs():
     run_lab_until_stopped(app)
     assert_section_shows(app, "lab")
     assert len(app.get("vega_lite_chart")) == 3  # the loss, and each run's chosen chart
+    statuses = lab_statuses(app)
+    for chart in LAB_CHART.options:  # every chart a run can show (RUN_CHARTS), none retrains
+        widget(app, LAB_CHART.key).set_value(chart).run()
+        assert_section_shows(app, "lab")
+        views = expected_views(values_of(app, "lab"), "lab")
+        assert len(app.get("vega_lite_chart")) == sum(len(view.charts) for view in views)
+        assert lab_statuses(app) == statuses, chart
 
 
 def lab_statuses(app: AppTest) -> list[str]:
@@ -286,30 +299,35 @@ def test_moving_a_control_leaves_the_lesson():
     assert_section_shows(app, "answer")
 
 
+def one_move(section: str) -> tuple[str, Any]:
+    """The section's first control that applies on its own, and a value other than its
+    default."""
+    control = next(c for c in SECTION_BY_KEY[section].controls if c.when is None)
+    return control.key, other_value(control)
+
+
 def test_values_survive_moving_between_sections_and_stay_in_the_url():
-    """Every section's values are kept while another is open, in the widgets and in the URL."""
+    """Every section's values are kept while another is open, in the widgets and in the URL
+    (one move in each section whose panels the controls alone draw)."""
+    moves = {section: one_move(section) for section in STILL_SECTIONS}
     app = run_app()
-    widget(app, "depth").set_value(55).run()
-    open_section(app, "hessian")
-    widget(app, "pt_x").set_value(1.25).run()
-    open_section(app, "floating_point")
-    widget(app, "fp_dtype").set_value("float16").run()
-    assert url(app)["depth"] == "55"
-    assert url(app)["pt_x"] == "1.25"
-    assert url(app)["fp_dtype"] == "float16"
-    assert url(app)["section"] == "floating_point"
-    open_section(app, "answer")
-    assert widget(app, "depth").value == 55
-    assert_section_shows(app, "answer")
-    open_section(app, "hessian")
-    assert widget(app, "pt_x").value == 1.25
-    copied = url(app)
-    reloaded = run_app(copied)
-    assert widget(reloaded, "pt_x").value == 1.25
-    open_section(reloaded, "answer")
-    assert widget(reloaded, "depth").value == 55
-    open_section(reloaded, "floating_point")
-    assert widget(reloaded, "fp_dtype").value == "float16"
+    for section, (key, value) in moves.items():
+        if section != widget(app, "section").value:
+            open_section(app, section)
+        widget(app, key).set_value(value).run()
+    for key, value in moves.values():
+        assert url(app)[key] == CONTROLS[key].url_text(value)
+    last = STILL_SECTIONS[-1]
+    assert url(app).get("section") == (None if last == SECTION_KEYS[0] else last)
+    for section, (key, value) in moves.items():
+        open_section(app, section)
+        assert widget(app, key).value == value
+        assert_section_shows(app, section)
+    reloaded = run_app(url(app))
+    for section, (key, value) in moves.items():
+        if section != widget(reloaded, "section").value:
+            open_section(reloaded, section)
+        assert widget(reloaded, key).value == value
 
 
 def test_next_opens_the_following_section():
@@ -331,21 +349,7 @@ def test_reset_returns_every_control_to_its_default():
     assert url(app) == {"section": "hessian"}
 
 
-def settings_to_try(section: str) -> list[tuple[str, Any]]:
-    """Every option of every choice, both ends of every number, both states of every toggle."""
-    found: list[tuple[str, Any]] = []
-    for control in SECTION_BY_KEY[section].controls:
-        if isinstance(control, Choice):
-            found += [(control.key, option) for option in control.options]
-        elif isinstance(control, Toggle):
-            found += [(control.key, not control.default), (control.key, control.default)]
-        elif isinstance(control, Number):
-            kind = int if control.integer else float
-            found += [(control.key, kind(control.low)), (control.key, kind(control.high))]
-    return found
-
-
-@pytest.mark.parametrize("section", ["answer", "hessian", "descent", "floating_point"])
+@pytest.mark.parametrize("section", STILL_SECTIONS)
 def test_every_option_and_every_extreme_runs(section):
     """One session walks through all settings of a section (its folds opened); no error, no
     NaN shown."""
@@ -354,10 +358,10 @@ def test_every_option_and_every_extreme_runs(section):
         for key in panel.fold_keys():
             app.session_state[key] = True
     app.run()
-    for key, value in settings_to_try(section):
+    for key, value in settings_to_try(SECTION_BY_KEY[section].controls):
         control = CONTROLS[key]
-        if control.when is not None:
-            widget(app, control.when.key).set_value(control.when.values[0]).run()
+        for other, enabled in enabling(key).items():
+            widget(app, other).set_value(enabled).run()
         widget(app, key).set_value(value).run()
         assert not app.exception, (key, value, [e.value for e in app.exception])
         assert widget(app, key).value == value

@@ -4,6 +4,8 @@ import inspect
 import subprocess
 import sys
 
+from sourcetree import imports_of, source_modules
+
 import vgcore
 
 CONTRACT = {
@@ -49,6 +51,41 @@ def test_vgapp_never_imports_streamlit_or_altair():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+def imported_by(module: str) -> set[str]:
+    """The top-level names ``module`` imports (``streamlit``, ``pandas``, ``vgapp``, ``app``),
+    read from its source: every import statement, also one inside a function or under
+    ``TYPE_CHECKING``."""
+    return {found.target.split(".")[0] for found in imports_of(module)}
+
+
+def layer(module: str) -> str:
+    return module.split(".")[0]
+
+
+def test_only_the_drawing_layer_imports_streamlit():
+    """Streamlit is imported by ``app.py`` and the drawing package ``vgui`` alone (read from the
+    source, so a lazy import inside a function counts too)."""
+    found = [m for m in source_modules() if "streamlit" in imported_by(m)]
+    assert [m for m in found if layer(m) not in ("app", "vgui")] == []
+    assert found, "the reader found no import of streamlit at all"
+
+
+def test_the_layers_import_only_downwards():
+    """``vgcore`` imports neither Streamlit nor pandas nor the page (``vgapp``, ``vgui``);
+    ``vgapp`` imports neither the drawing layer nor the page script."""
+    forbidden = {
+        "vgcore": {"streamlit", "pandas", "vgapp", "vgui", "app"},
+        "vgapp": {"vgui", "app"},
+    }
+    found = {
+        module: sorted(imported_by(module) & forbidden[layer(module)])
+        for module in source_modules()
+        if layer(module) in forbidden and imported_by(module) & forbidden[layer(module)]
+    }
+    assert found == {}
+    assert any(layer(m) == "vgcore" for m in source_modules())
 
 
 def test_requirements_txt_pins_what_pyproject_declares():

@@ -11,12 +11,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from altair.vegalite.v6.schema.core import TopLevelSpec
+from discovered import STILL_PANELS, enabling, settings_to_try
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vgapp import vegalite as vl
 from vgapp.formatting import exact_text, sci
-from vgapp.page import PANELS, lesson_values
+from vgapp.page import LESSONS, PANELS, SECTION_OF_PANEL, lesson_values
 from vgapp.panels import counterexample, curvature, descent, precision
 from vgcore.chain import chain_gradient, make_weights
 from vgcore.counterexample import analyse_counterexample, gd_value_trace, log10_exact
@@ -63,20 +64,47 @@ def assert_browser_ready(spec: dict) -> None:
                 assert all(v is not None and v > 0 for v in values), channel
 
 
-def all_charts():
-    views = [
-        view("counterexample"),
-        view("chain"),
-        view("chain", quantity="backprop", activation="relu", w=8.0, depth=100),
-        view("curvature"),
-        view("descent"),
-        view("descent", gd_surface="saddle", gd_x0=0.5, gd_y0=0.5, gd_eta=2.0),
-        view("precision"),
+def settings_of(panel: str) -> list[tuple[str, dict]]:
+    """What to draw a panel with, from the registry: its defaults, each lesson of its section,
+    and every option and both ends of each of its controls, one at a time (with the control it
+    depends on set so that it applies)."""
+    section = SECTION_OF_PANEL[panel]
+    lessons = [key for key, lesson in LESSONS.items() if lesson.section == section]
+    return [
+        ("defaults", {}),
+        *((f"lesson {key}", lesson_values(key)) for key in lessons),
+        *(
+            (f"{key}={value}", {**enabling(key), key: value})
+            for key, value in settings_to_try(PANELS[panel].controls)
+        ),
     ]
-    return [chart for v in views for chart in v.charts]
 
 
-@pytest.mark.parametrize("chart", all_charts(), ids=lambda c: c.name)
+def all_charts():
+    """Every chart of every panel drawn from the controls alone, under each of its settings;
+    a chart drawn alike under several settings counts once."""
+    found = {}
+    for panel in STILL_PANELS:
+        for setting, values in settings_of(panel):
+            for chart in view(panel, **values).charts:
+                text = json.dumps(chart.spec, sort_keys=True, default=str)
+                found.setdefault(text, pytest.param(chart, id=f"{chart.name}[{setting}]"))
+    return list(found.values())
+
+
+CHARTS = all_charts()
+
+
+def test_every_still_panel_is_drawn():
+    """The charts come from every panel that the controls alone draw (the live lab's from its
+    runs: tests/test_lab.py), each of its charts at least once."""
+    assert STILL_PANELS
+    drawn = {param.values[0].name for param in CHARTS}
+    for panel in STILL_PANELS:
+        assert {c.name for c in view(panel).charts} <= drawn, panel
+
+
+@pytest.mark.parametrize("chart", CHARTS)
 def test_every_spec_is_valid_vega_lite_and_browser_ready(chart):
     TopLevelSpec.validate(chart.spec)
     assert_browser_ready(chart.spec)

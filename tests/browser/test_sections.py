@@ -7,26 +7,54 @@ import re
 from typing import Any
 
 import pytest
+from discovered import other_value
 
 from pagetools import expect
-from pagetools.driver import AppPage, new_app_page
-from vgapp.page import CONTROLS, LESSONS, SECTION_KEYS, lesson_values
+from pagetools.driver import AppPage, new_app_page, widget_kind
+from vgapp.controls import Control
+from vgapp.page import CONTROLS, LESSONS, SECTION_BY_KEY, SECTION_KEYS, lesson_values
 
 from .helpers import assert_clean, assert_shows
 
 pytestmark = pytest.mark.browser
 
-# One move per kind of widget, in every section: (control, "ArrowRight" or the value chosen).
-# Sliders step by the keyboard, a select picks an option, segmented buttons and a toggle are
-# clicked, a number is typed.
-MOVES: dict[str, list[tuple[str, Any]]] = {
-    "answer": [("depth", "ArrowRight"), ("activation", "tanh")],
-    "hessian": [("pt_x", "ArrowRight"), ("surface", "monkey")],
-    "descent": [("gd_x0", "ArrowRight"), ("gd_rule", "armijo")],
-    "floating_point": [("fp_dtype", "float16"), ("fp_w", 3.0)],
-    "lab": [("lab_stagnation", False), ("lab_chart", "saturation")],
-}
-BACK_AND_FORTH = ("answer", "lab", "hessian", "floating_point", "descent", "answer")
+TYPED = ("select", "segmented", "toggle", "number")
+"""Widget kinds the driver sets to a value (``AppPage.choose``); a slider is stepped by a key."""
+
+
+def moves(section: str) -> list[tuple[str, Any]]:
+    """One move per kind of widget in the section, discovered from its controls: the last
+    control of each kind that applies on its own, as (control, "ArrowRight" or the value chosen).
+    A slider steps right by the keyboard, a select picks another option, a toggle is clicked, a
+    number is typed, and segmented buttons are clicked through every option (the lab's chart
+    choice through every chart of ``RUN_CHARTS``)."""
+    last: dict[str, Control] = {}
+    for control in SECTION_BY_KEY[section].controls:
+        kind = widget_kind(control)
+        steps = kind == "slider" and control.default < control.high
+        if control.when is None and (steps or kind in TYPED):
+            last[kind] = control
+    found: list[tuple[str, Any]] = []
+    for kind, control in last.items():
+        if kind == "slider":
+            found.append((control.key, "ArrowRight"))
+        elif kind == "segmented":
+            found += [(control.key, o) for o in control.options if o != control.default]
+        else:
+            found.append((control.key, other_value(control)))
+    return found
+
+
+MOVES = {section: moves(section) for section in SECTION_KEYS}
+BACK_AND_FORTH = (*SECTION_KEYS[::2], *SECTION_KEYS[1::2], SECTION_KEYS[0])
+"""Every section again, in an order other than the tabs', back to the first."""
+
+
+def test_every_section_has_moves_of_every_kind_it_draws():
+    """The moves cover each section, and every kind of widget the driver can set."""
+    assert all(MOVES.values()), MOVES
+    kinds = {widget_kind(CONTROLS[key]) for found in MOVES.values() for key, _ in found}
+    assert {"slider", *TYPED} <= kinds
 
 
 def move(app: AppPage, values: dict[str, Any], key: str, how: Any) -> None:
@@ -83,6 +111,7 @@ def test_a_lesson_opens_its_section_and_a_move_leaves_it(app: AppPage) -> None:
     app.wait_for_panel("descent", values)
     assert_shows(app, values, "descent", lesson)
     moved = dict(values)
-    move(app, moved, "gd_x0", "ArrowRight")
+    key, how = next(found for found in MOVES["descent"] if found[1] == "ArrowRight")
+    move(app, moved, key, how)
     assert_shows(app, moved, "descent")
     assert_clean(app)
