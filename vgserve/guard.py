@@ -288,10 +288,10 @@ class Guard:
     def client_address(self, scope: Scope) -> str:
         """The client's address: the peer, or, from a trusted proxy, the last address in
         ``X-Forwarded-For`` that is not itself a trusted proxy."""
-        peer = (scope.get("client") or ("unknown", 0))[0]
+        peer = str((scope.get("client") or ("unknown", 0))[0])
         if not _in(peer, self.settings.trusted_proxies):
             return peer
-        forwarded = [
+        forwarded: list[str] = [
             part.strip()
             for name, value in scope.get("headers", ())
             if name.lower() == b"x-forwarded-for"

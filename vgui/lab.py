@@ -13,6 +13,8 @@ import streamlit as st
 from vgapp import page
 from vgapp.blocks import Columns
 from vgapp.lab import panel as lab_panel
+from vgapp.lab.controls import LAB_CHART
+from vgapp.lab.runs import RunSpec
 from vgapp.lab.training import engine as training
 from vgapp.layout import Panel
 from vgui.blocks import draw_blocks, draw_downloads
@@ -23,9 +25,7 @@ LAB_FRAGMENT = "lab"
 """The lab's fragment, by key (a transport button reruns it)."""
 LAB_DRAWN = "lab_drawn"
 """Session key: the snapshots the runs' fragment drew, handed to the runs' columns."""
-LAB_CHART_GROUP = next(
-    caption for caption, keys in lab_panel.GROUPS if lab_panel.LAB_CHART.key in keys
-)
+LAB_CHART_GROUP = next(caption for caption, keys in lab_panel.GROUPS if LAB_CHART.key in keys)
 """The lab's group of controls that only choose what is drawn (the runs' fragment draws it)."""
 
 LAB_POLL_S = 0.3
@@ -59,7 +59,8 @@ def lab_session() -> str:
     return str(st.session_state.setdefault("lab_session", uuid.uuid4().hex))
 
 
-Snapshots = tuple[training.Snapshot, ...]
+Specs = tuple[RunSpec, ...]
+Snapshots = tuple[training.Snapshot[RunSpec], ...]
 
 
 def lab_active(snapshots: Snapshots) -> bool:
@@ -76,7 +77,7 @@ def draw_transport(engine: training.TrainingEngine, snapshots: Snapshots) -> Any
     # trains on only by "continue", which says what that costs.
     held = [s.spec for s in snapshots if s.status in training.RESUMABLE]
     left = max((s.seconds_left or 0.0) for s in snapshots)
-    actions: list[tuple[str, str, Callable[[Any], Any], list[Any], bool]] = [
+    actions: list[tuple[str, str, Callable[[RunSpec], object], list[RunSpec], bool]] = [
         ("Train", ":material/play_arrow:", engine.resume, held, not active and bool(held)),
         ("Pause", ":material/pause:", engine.pause, specs, active),
         ("10 steps", ":material/skip_next:", lambda spec: engine.step(spec, 10), specs, not active),
@@ -102,7 +103,7 @@ def draw_transport(engine: training.TrainingEngine, snapshots: Snapshots) -> Any
         return st.container()  # the download menu goes at the end of this row
 
 
-def lab_action(act: Callable[[Any], Any], specs: list[Any]) -> None:
+def lab_action(act: Callable[[RunSpec], object], specs: list[RunSpec]) -> None:
     """A transport button: ``act`` on the runs it acts on, then poll a while (the runs take a
     moment to react): the lab's fragment reruns, which sets the live redraw's timer (the
     button's own fragment, the runs', cannot)."""
@@ -116,7 +117,7 @@ def lab_polling(snapshots: Snapshots) -> bool:
     return lab_active(snapshots) or time.monotonic() < st.session_state.get("lab_poll_until", 0)
 
 
-def lab_snapshots(specs: tuple[Any, ...]) -> Snapshots:
+def lab_snapshots(specs: Specs) -> Snapshots:
     """The runs as they stand; right after a change, once their first steps are in (at most
     ``FIRST_PICTURE_S``, or ``FIRST_PICTURE_STARTING_S`` while the training processes start),
     so that the first picture already shows a loss and a heatmap."""
@@ -153,7 +154,7 @@ def draw_runs(snapshots: Snapshots, remedy: str, chart: str, steps: int) -> None
     draw_blocks(tuple(block for block in result.blocks if not isinstance(block, Columns)))
 
 
-def draw_run_columns(chart_box: Any, specs: tuple[Any, ...], remedy: str, steps: int) -> None:
+def draw_run_columns(chart_box: Any, specs: Specs, remedy: str, steps: int) -> None:
     """The chart choice (into its sidebar box) and the runs' columns, each with that chart (a
     fragment inside the runs'): a move of the chart choice reruns this alone, since nothing
     retrains; the loss and the buttons above are not sent again."""
@@ -169,14 +170,14 @@ def draw_run_columns(chart_box: Any, specs: tuple[Any, ...], remedy: str, steps:
     write_link()
 
 
-def lab_poll_interval(specs: tuple[Any, ...]) -> float:
+def lab_poll_interval(specs: Specs) -> float:
     """Seconds between live redraws of these runs: ``LAB_POLL_PER_UNIT_S`` per hidden unit,
     at least ``LAB_POLL_S`` and at most ``LAB_POLL_MAX_S``."""
     units = max(spec.depth * spec.width for spec in specs)
-    return min(max(LAB_POLL_S, LAB_POLL_PER_UNIT_S * units), LAB_POLL_MAX_S)
+    return float(min(max(LAB_POLL_S, LAB_POLL_PER_UNIT_S * units), LAB_POLL_MAX_S))
 
 
-def lab_runs_now(specs: tuple[Any, ...], live: bool) -> Snapshots:
+def lab_runs_now(specs: Specs, live: bool) -> Snapshots:
     """The runs as they stand. While they train, through the engine's heartbeat; once they are
     done, read without one, so that a look at finished runs (a chart choice) never wakes the
     training processes (the heartbeat only when the engine no longer holds them)."""
@@ -189,9 +190,7 @@ def lab_runs_now(specs: tuple[Any, ...], live: bool) -> Snapshots:
     return engine.view(lab_session(), specs)
 
 
-def draw_lab_runs(
-    chart_box: Any, specs: tuple[Any, ...], remedy: str, steps: int, live: bool
-) -> None:
+def draw_lab_runs(chart_box: Any, specs: Specs, remedy: str, steps: int, live: bool) -> None:
     """The runs (a fragment inside the lab's, redrawn by a timer while ``live``): the buttons
     and the loss, then the runs' columns with the chart choice (a fragment of their own). When
     the runs start or stop training (a transport button, the end of the runs), a rerun of the
