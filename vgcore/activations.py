@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vgcore._validate import check_choice
+from vgcore.validate import check_choice
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._validate import as_finite_array, check_choice, check_int, check_real
+from vgcore.validate import as_finite_array, check_choice, check_int, check_real
 
 COORDINATE_LIMIT = 1e6  # |x|, |y| accepted by describe_point: keeps x^4 and friends finite
 DEFAULT_GRADIENT_ATOL = 1e-9

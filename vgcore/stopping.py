@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from vgcore._validate import check_choice, check_int, check_real
+from vgcore.validate import check_choice, check_int, check_real
 
 RULE_NAMES: tuple[str, ...] = (
     "eps",
@@ -178,7 +178,7 @@ def rules_holding(
         step_norm = check_real(step_norm, "step_norm", low=0.0)
         loss_prev = check_real(loss_prev, "loss_prev")
         loss = check_real(loss, "loss")
-    return _holding(rules, k, grad_norm, grad_norm0, step_norm, loss_prev, loss)
+    return held_rules(rules, k, grad_norm, grad_norm0, step_norm, loss_prev, loss)
 
 
 def stop_reason(rules: StoppingRules, held: tuple[str, ...]) -> str | None:
@@ -191,10 +191,10 @@ def stop_reason(rules: StoppingRules, held: tuple[str, ...]) -> str | None:
     for name in held:
         check_choice(name, RULE_NAMES, "held")
     ordered = tuple(name for name in RULE_NAMES if name in held)
-    return _reason(rules, rules.enabled, ordered)
+    return reason_for(rules, rules.enabled, ordered)
 
 
-def _holding(
+def held_rules(
     rules: StoppingRules,
     k: int,
     grad_norm: float,
@@ -203,7 +203,7 @@ def _holding(
     loss_prev: float | None,
     loss: float | None,
 ) -> tuple[str, ...]:
-    # Called once per iteration by the descent loop: plain comparisons, no validation.
+    """``rules_holding`` without the argument checks: the descent loop calls it once per step."""
     held: list[str] = []
     if step_norm is not None and rules.eps is not None and step_norm <= rules.eps:
         held.append("eps")
@@ -229,7 +229,8 @@ def _holding(
     return tuple(held)
 
 
-def _reason(rules: StoppingRules, enabled: tuple[str, ...], held: tuple[str, ...]) -> str | None:
+def reason_for(rules: StoppingRules, enabled: tuple[str, ...], held: tuple[str, ...]) -> str | None:
+    """``stop_reason`` without the argument checks, given ``rules.enabled`` and the held rules."""
     if not held:
         return None
     if rules.combine == "any":

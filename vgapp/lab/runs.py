@@ -28,12 +28,12 @@ from vgapp.lab.controls import (
     REMEDIES,
     REMEDY_LOSS_SCALE,
 )
-from vgcore._validate import check_choice, check_int
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import DescentResult, DescentStep, gradient_descent
 from vgcore.mixed_precision import mixed_precision_descent, mixed_precision_objective
 from vgcore.mlp import Objective, flatten_params, init_mlp, mlp_objective
 from vgcore.stopping import StoppingRules
+from vgcore.validate import check_choice, check_int
 
 LAB_NOISE = 0.1
 """Standard deviation of the data noise, in the units of the data."""
