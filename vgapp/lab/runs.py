@@ -19,8 +19,6 @@ from typing import Any
 import numpy as np
 
 from vgapp.lab.controls import (
-    ACTIVATION_LABELS,
-    INIT_SHORT,
     LAB_CONTROLS,
     LAB_KEYS,
     LAB_SAMPLES,
@@ -28,6 +26,7 @@ from vgapp.lab.controls import (
     REMEDIES,
     REMEDY_LOSS_SCALE,
 )
+from vgapp.words import ACTIVATION_LABELS, INIT_SHORT
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import DescentResult, DescentStep, gradient_descent
 from vgcore.mixed_precision import mixed_precision_descent, mixed_precision_objective
