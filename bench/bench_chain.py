@@ -48,24 +48,24 @@ def median_ms(f: Callable[[], object], repeats: int = REPEATS) -> float:
 def parts(w: np.ndarray) -> dict[str, float]:
     """Median time of each step of chain_report, each fed as chain_report feeds it."""
     act = get_activation("sigmoid")
-    float64 = chain._dtype_pass(w, act, np.dtype("float64"))
-    float32 = chain._dtype_pass(w, act, np.dtype("float32"), float64.outputs)
-    float16 = chain._dtype_pass(w, act, np.dtype("float16"), float32.outputs)
+    float64 = chain.dtype_pass(w, act, np.dtype("float64"))
+    float32 = chain.dtype_pass(w, act, np.dtype("float32"), float64.outputs)
+    float16 = chain.dtype_pass(w, act, np.dtype("float16"), float32.outputs)
     return {
         "float64 pass (Python guess + checks)": median_ms(
-            lambda: chain._dtype_pass(w, act, np.dtype("float64"))
+            lambda: chain.dtype_pass(w, act, np.dtype("float64"))
         ),
-        "  of which the Python guess loop": median_ms(lambda: chain._python_forward(w, "sigmoid")),
+        "  of which the Python guess loop": median_ms(lambda: chain.python_forward(w, "sigmoid")),
         "float32 pass": median_ms(
-            lambda: chain._dtype_pass(w, act, np.dtype("float32"), float64.outputs)
+            lambda: chain.dtype_pass(w, act, np.dtype("float32"), float64.outputs)
         ),
         "float16 pass": median_ms(
-            lambda: chain._dtype_pass(w, act, np.dtype("float16"), float32.outputs)
+            lambda: chain.dtype_pass(w, act, np.dtype("float16"), float32.outputs)
         ),
-        "log domain": median_ms(lambda: chain._log_pass(w, act, float64)),
-        "underflow depth float64": median_ms(lambda: chain._underflow_depth(float64)),
-        "underflow depth float32": median_ms(lambda: chain._underflow_depth(float32)),
-        "underflow depth float16": median_ms(lambda: chain._underflow_depth(float16)),
+        "log domain": median_ms(lambda: chain.log_pass(w, act, float64)),
+        "underflow depth float64": median_ms(lambda: chain.search_underflow_depth(float64)),
+        "underflow depth float32": median_ms(lambda: chain.search_underflow_depth(float32)),
+        "underflow depth float16": median_ms(lambda: chain.search_underflow_depth(float16)),
     }
 
 

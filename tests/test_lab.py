@@ -48,6 +48,7 @@ from vgapp.lab.training.engine import TrainingEngine
 from vgapp.lab.training.jobs import FINISHED, WAITING
 from vgapp.lab.view import SATURATION_SHOWN, RunView, budget_note, lab_view, loss_text, markers_of
 from vgapp.vegalite import rounded
+from vgapp.words import RULE_TEXT
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import gradient_descent
 from vgcore.mlp import (
@@ -58,7 +59,7 @@ from vgcore.mlp import (
     mlp_objective,
     unflatten_params,
 )
-from vgcore.stopping import RULE_TEXT, StoppingRules
+from vgcore.stopping import StoppingRules
 
 CONTROLS = {control.key: control for control in LAB_CONTROLS}
 DEFAULTS = {control.key: control.default for control in LAB_CONTROLS}

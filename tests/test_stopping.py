@@ -5,11 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from vgcore.descent import gradient_descent, quadratic
 from vgcore.stopping import (
     ALL_HELD,
-    RULE_NAMES,
-    RULE_TEXT,
     StoppingRules,
     rules_holding,
     stop_reason,
@@ -21,34 +18,6 @@ TINY = np.finfo(np.float64).tiny
 def below(value: float) -> float:
     """The float64 just below ``value``: the smallest miss of an inclusive threshold."""
     return float(np.nextafter(value, -math.inf))
-
-
-REASON_RUNS = {
-    # stop reason: (x0, eta, rules) of gradient descent on F(x) = x^2 / 2 from x0 (gradient x)
-    "eps": (1.0, 0.5, StoppingRules(eps=0.5, stagnation=False)),  # |Δx| = 0.5 at k = 1
-    "gatol": (1.0, 0.5, StoppingRules(gatol=1.0, stagnation=False)),  # |g_0| = 1
-    "gttol": (1.0, 0.5, StoppingRules(gttol=0.5, stagnation=False)),  # g_1 / g_0 = 0.5
-    "fatol": (1.0, 0.5, StoppingRules(fatol=0.375, stagnation=False)),  # 0.5 -> 0.125
-    "frtol": (1.0, 0.5, StoppingRules(frtol=0.75, stagnation=False)),  # 0.375 / 0.5
-    "stagnation": (1.0, 1e-20, StoppingRules()),  # 1 - 1e-20 rounds back to 1
-    "max_iter": (1.0, 0.5, StoppingRules(max_iter=3, stagnation=False)),
-    "non_finite": (1e200, 0.5, StoppingRules()),  # F(x0) = 5e399 overflows
-    ALL_HELD: (1.0, 0.5, StoppingRules(eps=0.5, fatol=0.375, stagnation=False, combine="all")),
-}
-
-
-@pytest.mark.parametrize("reason", [*RULE_NAMES, ALL_HELD])
-def test_every_stop_reason_of_the_loop_has_its_text(reason):
-    """Each reason gradient descent can report is a key of RULE_TEXT, with its own texts."""
-    x0, eta, rules = REASON_RUNS[reason]
-    result = gradient_descent(quadratic([1.0]), x0, eta=eta, rules=rules)
-    assert result.stopped_by == reason
-    assert set(RULE_TEXT) == {*RULE_NAMES, ALL_HELD}
-    others = [text for key, text in RULE_TEXT.items() if key != reason]
-    mine = RULE_TEXT[reason]
-    assert mine.symbol not in {text.symbol for text in others}
-    assert mine.phrase not in {text.phrase for text in others}
-    assert mine.help not in {text.help for text in others}
 
 
 def test_defaults_and_enabled():

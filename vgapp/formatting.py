@@ -73,6 +73,21 @@ def num(value: float) -> str:
     return sci(value)
 
 
+def plain(value: float) -> str:
+    """Three significant digits with a typographic minus, ``× 10ⁿ`` outside [10⁻³, 10⁴)."""
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3g}".replace("-", "−")
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa} × 10{superscript(int(exponent))}".replace("-", "−")
+
+
+def signed(value: float) -> str:
+    """``+2``, ``−2``, ``0`` (never −0) with three significant digits."""
+    return "0" if value == 0 else ("+" if value > 0 else "") + plain(value)
+
+
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` with its noun in the right number: ``1 step``, ``2 steps``, ``1,000 steps``."""
     word = noun if n == 1 else (plural or noun + "s")

@@ -48,7 +48,7 @@ from vgcore.precision import (
     ulp,
     update_is_lost,
 )
-from vgcore.stopping import RULE_NAMES, RULE_TEXT, RuleText, StoppingRules
+from vgcore.stopping import RULE_NAMES, StoppingRules
 
 __all__ = [
     "ACTIVATIONS",
@@ -57,8 +57,6 @@ __all__ = [
     "DTYPES",
     "EXAMPLES",
     "RULE_NAMES",
-    "RULE_TEXT",
-    "RuleText",
     "Scientific",
     "StoppingRules",
     "analyse_counterexample",

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vgcore._chain_forward import _elementwise, _forward_guess, _solve_forward
-from vgcore._chain_rounding import _accumulate, _product
+from vgcore._chain_forward import elementwise, forward_guess, solve_forward
+from vgcore._chain_rounding import accumulate, rounded_product
 from vgcore.activations import Activation
 
 
 @dataclass(frozen=True, eq=False)
-class _DtypePass:
+class DtypePass:
     """One forward and backward pass in a dtype (arrays indexed from layer 1 or 2)."""
 
     weights: np.ndarray  # w_1..w_L in the dtype
@@ -33,23 +33,23 @@ class _DtypePass:
         """dF/dw_k for k = 1..L: dF/dw_1 = dF/do_1, dF/dw_k = o_{k-1} dF/dz_k."""
         out = np.empty(self.weights.size, dtype=self.weights.dtype)
         out[0] = self.running[-1]
-        out[1:] = _product(self.outputs[:-1], self.running[0::2][::-1])
+        out[1:] = rounded_product(self.outputs[:-1], self.running[0::2][::-1])
         return out
 
 
-def _dtype_pass(
+def dtype_pass(
     w64: np.ndarray, act: Activation, dtype: np.dtype, coarser: np.ndarray | None = None
-) -> _DtypePass:
+) -> DtypePass:
     """Forward and backward pass in ``dtype``; ``coarser`` is a guess of the forward values
     (the same chain in a wider dtype)."""
     with np.errstate(over="ignore"):
         w = w64.astype(dtype)  # |w| > 65504 becomes inf in float16: honest
-    value, derivative, step = _elementwise(act, dtype)
-    o = _solve_forward(w, value, step, _forward_guess(w, act, coarser), act.name == "tanh")
-    z = _product(w[1:], o[:-1])
+    value, derivative, step = elementwise(act, dtype)
+    o = solve_forward(w, value, step, forward_guess(w, act, coarser), act.name == "tanh")
+    z = rounded_product(w[1:], o[:-1])
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         a = derivative(z)
     factors = np.empty(2 * (w.size - 1), dtype=dtype)
     factors[0::2] = a[::-1]
     factors[1::2] = w[1:][::-1]
-    return _DtypePass(w, o, z, a, _accumulate(factors))
+    return DtypePass(w, o, z, a, accumulate(factors))

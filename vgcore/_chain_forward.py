@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._chain_rounding import _accumulate, _product, _uint
+from vgcore._chain_rounding import accumulate, rounded_product, uint_dtype
 from vgcore.activations import LEAKY_SLOPE, Activation, get_activation
 
 _TINY64 = float(np.finfo(np.float64).tiny)
 
 
-def _python_forward(w: np.ndarray, name: str) -> np.ndarray:
+def python_forward(w: np.ndarray, name: str) -> np.ndarray:
     """A fast float64 guess of the forward values with Python floats (``math.exp``/``math.tanh``
-    round slightly differently from numpy; ``_solve_forward`` repairs the difference)."""
+    round slightly differently from numpy; ``solve_forward`` repairs the difference)."""
     weights = array("d")
     weights.frombytes(w.tobytes())
     few_runs = np.count_nonzero(w[1:] != w[:-1]) < w.size // 8
@@ -91,7 +91,7 @@ def _piecewise_linear_guess(w: np.ndarray, name: str) -> np.ndarray:
     factors[0] = w[0]
     factors[1::2] = w[1:]
     factors[2::2] = slopes
-    outputs = _accumulate(factors)[0::2].copy()
+    outputs = accumulate(factors)[0::2].copy()
     if name == "relu":
         outputs[1:][~alive] = 0  # max(z, 0) returns +0 for every z <= 0
     return outputs
@@ -120,9 +120,9 @@ def _sigmoid_scalar(z: Any) -> Any:
     return 1 / (1 + e) if z >= 0 else e / (1 + e)
 
 
-def _elementwise(act: Activation, dtype: np.dtype) -> tuple[ArrayMap, ArrayMap, ScalarMap]:
+def elementwise(act: Activation, dtype: np.dtype) -> tuple[ArrayMap, ArrayMap, ScalarMap]:
     """(act, act') on arrays in ``dtype``, and act on one numpy scalar of ``dtype``. The scalar
-    version only proposes values (``_solve_forward`` checks each one with the array version)."""
+    version only proposes values (``solve_forward`` checks each one with the array version)."""
     if dtype == np.float16:
         values, derivatives = _float16_tables(act.name)
         return (
@@ -141,7 +141,7 @@ def _elementwise(act: Activation, dtype: np.dtype) -> tuple[ArrayMap, ArrayMap, 
 _TANH_LINEAR_BELOW = {"float16": 4e-3, "float32": 1e-4, "float64": 1e-8}
 
 
-def _solve_forward(
+def solve_forward(
     w: np.ndarray, value: ArrayMap, step: ScalarMap, guess: np.ndarray, linear_tail: bool
 ) -> np.ndarray:
     """The dtype forward values ``o_1 = w_1``, ``o_i = act(w_i * o_{i-1})``, exactly.
@@ -158,12 +158,12 @@ def _solve_forward(
     """
     o = np.array(guess, dtype=w.dtype)
     o[0] = w[0]
-    uint = _uint(w.dtype)
+    uint = uint_dtype(w.dtype)
     depth = w.size
     linear_below = _TANH_LINEAR_BELOW[w.dtype.name] if linear_tail else -math.inf
     linear_tries = 8
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        fresh = value(_product(w[1:], o[:-1]))
+        fresh = value(rounded_product(w[1:], o[:-1]))
         dirty = np.flatnonzero(fresh.view(uint) != o[1:].view(uint)) + 1
         o[dirty] = fresh[dirty - 1]
         dirty = dirty[dirty < depth - 1] + 1
@@ -171,7 +171,7 @@ def _solve_forward(
         while dirty.size:
             before = dirty.size
             old = o[dirty]
-            fresh = value(_product(w[dirty], o[dirty - 1]))
+            fresh = value(rounded_product(w[dirty], o[dirty - 1]))
             changed = fresh.view(uint) != old.view(uint)
             moved = dirty[changed]
             o[moved] = fresh[changed]
@@ -185,7 +185,7 @@ def _solve_forward(
                 if stop < depth and linear_tries:
                     # tanh(z) == z for such small z: guess the rest as a running product
                     linear_tries -= 1
-                    o[stop:] = _accumulate(np.concatenate((o[stop - 1 : stop], w[stop:])))[1:]
+                    o[stop:] = accumulate(np.concatenate((o[stop - 1 : stop], w[stop:])))[1:]
                 dirty = np.arange(start, depth)
                 last_change = math.inf
     return o
@@ -199,7 +199,7 @@ def _scalar_forward(
     just after the first ``|o| <= linear_below``. A fixed point ``o_i = o_{i-1}`` with
     ``w_{i+1} = w_i`` repeats until the run of equal weights ends, which is filled at once."""
     depth = w.size
-    bits = o.view(_uint(w.dtype))
+    bits = o.view(uint_dtype(w.dtype))
     is_dirty = np.zeros(depth + 1, dtype=bool)
     is_dirty[dirty] = True
     queue = dirty.tolist()
@@ -246,10 +246,10 @@ def _largest_relative_change(new: np.ndarray, old: np.ndarray) -> float:
     return float(np.max(np.where(np.isfinite(ratio), ratio, np.inf)))
 
 
-def _forward_guess(w: np.ndarray, act: Activation, coarser: np.ndarray | None) -> np.ndarray:
+def forward_guess(w: np.ndarray, act: Activation, coarser: np.ndarray | None) -> np.ndarray:
     if act.name in ("relu", "leaky_relu", "identity"):
         return _piecewise_linear_guess(w, act.name)
     if coarser is not None:
         with np.errstate(over="ignore"):
             return coarser.astype(w.dtype)
-    return _python_forward(w.astype(np.float64), act.name)
+    return python_forward(w.astype(np.float64), act.name)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vgcore._chain_dtype import _DtypePass
+from vgcore._chain_dtype import DtypePass
 from vgcore.activations import LEAKY_SLOPE, Activation
 
 _LN2 = math.log(2.0)
@@ -140,7 +140,7 @@ def _tiny_tanh_stretch(
 
 
 @dataclass(frozen=True, eq=False)
-class _LogPass:
+class LogPass:
     """Natural logs of |w_i|, |o_i| (i = 1..L) and act'(z_i) (i = 2..L) of the exact chain."""
 
     log_w: np.ndarray
@@ -166,8 +166,8 @@ class _LogPass:
         return out
 
 
-def _log_pass(w64: np.ndarray, act: Activation, float64_pass: _DtypePass) -> _LogPass:
+def log_pass(w64: np.ndarray, act: Activation, float64_pass: DtypePass) -> LogPass:
     log_o, log_a = _log_forward(w64, act, float64_pass.outputs, float64_pass.pre_activations)
     with np.errstate(divide="ignore"):
         log_w = np.log(np.abs(w64))
-    return _LogPass(log_w, log_o, log_a)
+    return LogPass(log_w, log_o, log_a)

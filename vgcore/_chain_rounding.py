@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def _uint(dtype: np.dtype) -> np.dtype:
+def uint_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(f"u{dtype.itemsize}")
 
 
-def _product(w: np.ndarray, o: np.ndarray) -> np.ndarray:
+def rounded_product(w: np.ndarray, o: np.ndarray) -> np.ndarray:
     """``w * o`` rounded in the dtype, with ``0 * inf = 0``."""
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         z = w * o
@@ -20,7 +20,7 @@ def _product(w: np.ndarray, o: np.ndarray) -> np.ndarray:
     return z
 
 
-def _accumulate(factors: np.ndarray) -> np.ndarray:
+def accumulate(factors: np.ndarray) -> np.ndarray:
     """Running products ``f_0, f_0 f_1, ...``, each rounded in the dtype, with ``0 * inf = +0``.
 
     numpy's ``multiply.accumulate`` multiplies left to right and rounds every step to the

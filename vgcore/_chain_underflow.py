@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from vgcore._chain_dtype import _DtypePass
-from vgcore._chain_rounding import _accumulate
+from vgcore._chain_dtype import DtypePass
+from vgcore._chain_rounding import accumulate
 
 
-def _prefix_run(p: _DtypePass, depth: int) -> tuple[float, np.ndarray]:
+def _prefix_run(p: DtypePass, depth: int) -> tuple[float, np.ndarray]:
     """dF/dw_1 of the prefix chain of ``depth`` layers, computed as chain_gradient does, and
     ``entering[m - 1]``: the running product as it enters layer m from above (m < depth)."""
     factors = np.empty(2 * (depth - 1), dtype=p.weights.dtype)
     factors[0::2] = p.derivatives[: depth - 1][::-1]
     factors[1::2] = p.weights[1:depth][::-1]
-    running = _accumulate(factors)
+    running = accumulate(factors)
     return float(running[-1]), np.abs(running[1::2][::-1].astype(np.float64))
 
 
-def _certainly_nonzero(p: _DtypePass, stop: int) -> np.ndarray:
+def _certainly_nonzero(p: DtypePass, stop: int) -> np.ndarray:
     """For depths d = 2..stop-1 (index d - 2, none with a zero factor): True where the prefix
     gradient provably cannot underflow.
 
@@ -46,7 +46,7 @@ def _certainly_nonzero(p: _DtypePass, stop: int) -> np.ndarray:
     return log_min_partial > threshold + float_error + 1e-9
 
 
-def _underflow_depth(p: _DtypePass) -> int | None:
+def search_underflow_depth(p: DtypePass) -> int | None:
     """Smallest d with chain_gradient(weights[:d])[0] == 0; see ``underflow_depth``."""
     depth = p.weights.size
     zero_factor = np.flatnonzero((p.derivatives == 0) | (p.weights[1:] == 0))

@@ -10,17 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._validate import as_finite_array, check_int, check_real
 from vgcore.precision import DTYPES, as_float_dtype
+from vgcore.validate import as_finite_array, check_int, check_real
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 """``[(W_1, b_1), ..., (W_L, b_L)]``, W of shape (fan_in, fan_out), b of shape (fan_out,)."""
 
-_FLOAT_TYPES = frozenset(np.dtype(name) for name in DTYPES)
+FLOAT_TYPES = frozenset(np.dtype(name) for name in DTYPES)
 _MAX_WIDTH = 1_000_000
 
 
-def _check_sizes(sizes: Any, name: str = "sizes") -> tuple[int, ...]:
+def check_sizes(sizes: Any, name: str = "sizes") -> tuple[int, ...]:
     """``sizes`` as a tuple of >= 2 layer widths, each an integer from 1 to 10^6."""
     if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence | np.ndarray):
         raise ValueError(f"{name} must be a sequence [n_in, h_1, ..., n_out]; got {sizes!r}")
@@ -29,13 +29,13 @@ def _check_sizes(sizes: Any, name: str = "sizes") -> tuple[int, ...]:
     return tuple(check_int(n, f"{name}[{i}]", low=1, high=_MAX_WIDTH) for i, n in enumerate(sizes))
 
 
-def _all_finite(array: np.ndarray) -> bool:
+def all_finite(array: np.ndarray) -> bool:
     # One reduction in float64 is cheap; only a non-finite sum (rare) pays for the exact check.
     total = float(np.add.reduce(array, axis=None, dtype=np.float64))
     return math.isfinite(total) or bool(np.isfinite(array).all())
 
 
-def _check_params(params: Any) -> tuple[tuple[int, ...], np.dtype]:
+def check_params(params: Any) -> tuple[tuple[int, ...], np.dtype]:
     """The layer sizes and the common float dtype of ``params``; ValueError if inconsistent."""
     if not isinstance(params, list | tuple) or len(params) == 0:
         raise ValueError(f"params must be a non-empty list of (W, b) pairs; got {type(params)}")
@@ -61,19 +61,19 @@ def _check_params(params: Any) -> tuple[tuple[int, ...], np.dtype]:
             )
         sizes.append(weights.shape[1])
         for array in (weights, bias):
-            if array.dtype not in _FLOAT_TYPES or (dtype is not None and array.dtype != dtype):
+            if array.dtype not in FLOAT_TYPES or (dtype is not None and array.dtype != dtype):
                 raise ValueError(
                     f"params must all share one dtype out of {', '.join(DTYPES)}; "
                     f"params[{i}] has {array.dtype}"
                 )
             dtype = array.dtype
-            if not _all_finite(array):
+            if not all_finite(array):
                 raise ValueError(f"params[{i}] must contain only finite numbers")
     assert dtype is not None
     return tuple(sizes), dtype
 
 
-def _cast_finite(array: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+def cast_finite(array: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
     """A finite float64 ``array`` rounded to ``dtype``; ValueError if it overflows there."""
     if array.dtype == dtype:
         return array
@@ -85,7 +85,7 @@ def _cast_finite(array: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
     return cast
 
 
-def _check_data(
+def check_data(
     X: Any, y: Any, sizes: tuple[int, ...], loss: str, dtype: np.dtype
 ) -> tuple[np.ndarray, np.ndarray]:
     """X as (batch, n_in) and y as (batch, n_out), both in ``dtype``."""
@@ -101,18 +101,18 @@ def _check_data(
         raise ValueError(f"y must have shape {allowed} to match X and the output; got {y.shape}")
     if loss == "bce" and not np.all((y == 0) | (y == 1)):
         raise ValueError("y must contain only 0 and 1 for loss 'bce'")
-    return _cast_finite(X, dtype, "X"), _cast_finite(y, dtype, "y")
+    return cast_finite(X, dtype, "X"), cast_finite(y, dtype, "y")
 
 
-def _check_loss_scale(loss_scale: Any) -> float:
+def check_loss_scale(loss_scale: Any) -> float:
     return check_real(loss_scale, "loss_scale", low=0.0, low_open=True)
 
 
-def _resolve_dtype(dtype: Any, default: np.dtype) -> np.dtype:
+def resolve_dtype(dtype: Any, default: np.dtype) -> np.dtype:
     return default if dtype is None else as_float_dtype(dtype)
 
 
-def _cast_params(params: Params, dtype: np.dtype) -> Params:
+def cast_params(params: Params, dtype: np.dtype) -> Params:
     if params[0][0].dtype == dtype:
         return [(w, b) for w, b in params]
-    return [(_cast_finite(w, dtype, "params"), _cast_finite(b, dtype, "params")) for w, b in params]
+    return [(cast_finite(w, dtype, "params"), cast_finite(b, dtype, "params")) for w, b in params]

@@ -76,7 +76,7 @@ _KERNELS: dict[str, Callable[[np.ndarray, np.ndarray], None]] = {
 }
 
 
-def _carrier(dtype: np.dtype) -> tuple[np.dtype, Callable[[np.ndarray], np.ndarray]]:
+def carrier_for(dtype: np.dtype) -> tuple[np.dtype, Callable[[np.ndarray], np.ndarray]]:
     """The dtype the arrays of a ``dtype`` pass are held in, and the rounding applied to each
     result. float16 is carried in float32 and every result rounded once to float16: for the
     matrix products, the bias sums and the backward products the same numbers as numpy's own
@@ -88,7 +88,7 @@ def _carrier(dtype: np.dtype) -> tuple[np.dtype, Callable[[np.ndarray], np.ndarr
     return dtype, unrounded
 
 
-def _activate(
+def activate(
     kernel: Callable, z: np.ndarray, rounding: Callable[[np.ndarray], np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(act(z), act'(z))``, the latter in z's memory, each rounded once."""

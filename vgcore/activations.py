@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vgcore._validate import check_choice
+from vgcore.validate import check_choice
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -139,7 +139,6 @@ class Activation:
     """An activation with its derivative, natural log|derivative| and ``sup |act'|``."""
 
     name: str
-    label: str
     value: ArrayFunction
     derivative: ArrayFunction
     log_abs_derivative: ArrayFunction
@@ -149,24 +148,21 @@ class Activation:
 ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation(
         "sigmoid",
-        "sigmoid",
         sigmoid,
         sigmoid_derivative,
         log_sigmoid_derivative,
         0.25,
     ),
-    "tanh": Activation("tanh", "tanh", tanh, tanh_derivative, log_tanh_derivative, 1.0),
-    "relu": Activation("relu", "ReLU", relu, relu_derivative, log_relu_derivative, 1.0),
+    "tanh": Activation("tanh", tanh, tanh_derivative, log_tanh_derivative, 1.0),
+    "relu": Activation("relu", relu, relu_derivative, log_relu_derivative, 1.0),
     "leaky_relu": Activation(
         "leaky_relu",
-        "leaky ReLU",
         leaky_relu,
         leaky_relu_derivative,
         log_leaky_relu_derivative,
         1.0,
     ),
     "identity": Activation(
-        "identity",
         "identity",
         identity,
         identity_derivative,

@@ -37,14 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._chain_dtype import _dtype_pass, _DtypePass
-from vgcore._chain_forward import _python_forward as _python_forward  # timed by bench_chain
-from vgcore._chain_log import _log_pass, _LogPass
-from vgcore._chain_rounding import _accumulate
-from vgcore._chain_underflow import _underflow_depth
-from vgcore._validate import as_finite_array, check_choice, check_int, check_real
+from vgcore._chain_dtype import DtypePass, dtype_pass
+from vgcore._chain_forward import python_forward as python_forward  # timed by bench_chain
+from vgcore._chain_log import LogPass, log_pass
+from vgcore._chain_rounding import accumulate
+from vgcore._chain_underflow import search_underflow_depth
 from vgcore.activations import Activation, get_activation
 from vgcore.precision import DTYPES, as_float_dtype
+from vgcore.validate import as_finite_array, check_choice, check_int, check_real
 
 MAX_DEPTH = 100_000
 """Largest chain depth L accepted."""
@@ -83,14 +83,14 @@ def chain_gradient(weights: Any, activation: str = "sigmoid", dtype: Any = "floa
     ``dtype``, with 0 where it underflows, inf where it overflows (``0 * inf = 0``)."""
     w = _check_weights(weights)
     act = get_activation(activation)
-    return _dtype_pass(w, act, as_float_dtype(dtype)).gradient()
+    return dtype_pass(w, act, as_float_dtype(dtype)).gradient()
 
 
 def chain_backprop(weights: Any, activation: str = "sigmoid", dtype: Any = "float64") -> np.ndarray:
     """dF/do_k = prod_{i=k+1..L} w_i act'(z_i), k = 1..L (dF/do_L = 1), rounded in ``dtype``."""
     w = _check_weights(weights)
     act = get_activation(activation)
-    return _dtype_pass(w, act, as_float_dtype(dtype)).backprop()
+    return dtype_pass(w, act, as_float_dtype(dtype)).backprop()
 
 
 def chain_log10_abs_gradient(weights: Any, activation: str = "sigmoid") -> np.ndarray:
@@ -98,14 +98,14 @@ def chain_log10_abs_gradient(weights: Any, activation: str = "sigmoid") -> np.nd
     ``-inf`` only where the gradient is exactly zero (see the module docstring)."""
     w = _check_weights(weights)
     act = get_activation(activation)
-    return _log_pass(w, act, _dtype_pass(w, act, np.dtype(np.float64))).gradient() / _LN10
+    return log_pass(w, act, dtype_pass(w, act, np.dtype(np.float64))).gradient() / _LN10
 
 
 def chain_log10_abs_backprop(weights: Any, activation: str = "sigmoid") -> np.ndarray:
     """log10|dF/do_k| = sum_{i=k+1..L} log10|w_i act'(z_i)|, k = 1..L, of the exact chain."""
     w = _check_weights(weights)
     act = get_activation(activation)
-    return _log_pass(w, act, _dtype_pass(w, act, np.dtype(np.float64))).backprop() / _LN10
+    return log_pass(w, act, dtype_pass(w, act, np.dtype(np.float64))).backprop() / _LN10
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,7 +139,7 @@ def _suffix_sums(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _decomposition(act: Activation, logs: _LogPass) -> ChainDecomposition:
+def _decomposition(act: Activation, logs: LogPass) -> ChainDecomposition:
     log10_bound = math.log10(act.derivative_bound)
     weight_product = np.cumsum(logs.log_w[1:]) / _LN10
     weight_suffix = _suffix_sums(logs.log_w[1:]) / _LN10
@@ -158,7 +158,7 @@ def chain_decomposition(weights: Any, activation: str = "sigmoid") -> ChainDecom
     """The two log10 factors of dF/dw_1 per prefix depth, with the bound (MATH.md D3)."""
     w = _check_weights(weights)
     act = get_activation(activation)
-    return _decomposition(act, _log_pass(w, act, _dtype_pass(w, act, np.dtype(np.float64))))
+    return _decomposition(act, log_pass(w, act, dtype_pass(w, act, np.dtype(np.float64))))
 
 
 def underflow_depth(
@@ -190,7 +190,7 @@ def underflow_depth(
     """
     w = _check_weights(weights)
     act = get_activation(activation)
-    return _underflow_depth(_dtype_pass(w, act, as_float_dtype(dtype)))
+    return search_underflow_depth(dtype_pass(w, act, as_float_dtype(dtype)))
 
 
 def make_weights(
@@ -255,18 +255,18 @@ def chain_report(weights: Any, activation: str = "sigmoid", prefix_depths: Any =
     w = _check_weights(weights)
     act = get_activation(activation)
     depths = _check_depths(prefix_depths, w.size)
-    passes: dict[str, _DtypePass] = {}
+    passes: dict[str, DtypePass] = {}
     coarser = None
     for name in reversed(DTYPES):
-        passes[name] = _dtype_pass(w, act, np.dtype(name), coarser)
+        passes[name] = dtype_pass(w, act, np.dtype(name), coarser)
         coarser = passes[name].outputs
-    logs = _log_pass(w, act, passes["float64"])
+    logs = log_pass(w, act, passes["float64"])
     gradients, backprops, zero_depths, prefixes = {}, {}, {}, {}
     for name in DTYPES:
         p = passes[name]
         gradients[name] = _readonly(p.gradient().astype(np.float64))
         backprops[name] = _readonly(p.backprop().astype(np.float64))
-        zero_depths[name] = _underflow_depth(p)
+        zero_depths[name] = search_underflow_depth(p)
     if depths.size:
         edges = [d for z in zero_depths.values() if z is not None for d in (z - 1, z) if d >= 2]
         depths = np.union1d(depths, np.array(edges, dtype=np.int64))
@@ -307,7 +307,7 @@ def _check_depths(depths: Any, depth: int) -> np.ndarray:
     return np.unique(chosen.astype(np.int64))
 
 
-def _prefix_gradients(p: _DtypePass, depths: np.ndarray) -> np.ndarray:
+def _prefix_gradients(p: DtypePass, depths: np.ndarray) -> np.ndarray:
     """dF/dw_1 of each prefix chain (see ``chain_prefix_gradients``), as float64."""
     # The whole chain's backward factors a_L, w_L, ..., a_2, w_2; prefix d multiplies their
     # tail a_d, w_d, ..., a_2, w_2 in this order, as its own backward pass does.
@@ -315,7 +315,7 @@ def _prefix_gradients(p: _DtypePass, depths: np.ndarray) -> np.ndarray:
     factors[0::2] = p.derivatives[::-1]
     factors[1::2] = p.weights[1:][::-1]
     top = p.weights.size
-    return np.array([_accumulate(factors[2 * (top - int(d)) :])[-1] for d in depths], float)
+    return np.array([accumulate(factors[2 * (top - int(d)) :])[-1] for d in depths], float)
 
 
 def chain_prefix_gradients(

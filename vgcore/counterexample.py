@@ -16,19 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._validate import check_int
 from vgcore.exact import (
     MAX_EXPONENT,
     Scientific,
-    _floor_log2,
-    _round_scaled,
+    floor_log2,
     log10_exact,
     log10_float,
     parse_exact,
+    round_scaled,
     sci,
     scientific,
 )
 from vgcore.precision import DTYPES
+from vgcore.validate import check_int
 
 MAX_TRACE_POINTS = 10_000
 
@@ -204,8 +204,8 @@ def _round_to_dtype(x: Fraction, dtype: np.dtype) -> np.floating:
     info = np.finfo(dtype)
     precision = int(info.nmant) + 1
     a = abs(x)
-    exponent = max(_floor_log2(a), int(info.minexp))
-    significand = _round_scaled(a, 2, precision - 1 - exponent)
+    exponent = max(floor_log2(a), int(info.minexp))
+    significand = round_scaled(a, 2, precision - 1 - exponent)
     rounded = Fraction(significand) * Fraction(2) ** (exponent - precision + 1)
     if rounded > Fraction(float(info.max)):
         magnitude = dtype.type(np.inf)

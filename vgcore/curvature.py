@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._validate import as_finite_array, check_choice, check_int, check_real
+from vgcore.validate import as_finite_array, check_choice, check_int, check_real
 
 COORDINATE_LIMIT = 1e6  # |x|, |y| accepted by describe_point: keeps x^4 and friends finite
 DEFAULT_GRADIENT_ATOL = 1e-9
@@ -230,43 +230,20 @@ class PointReport:
     hessian: np.ndarray
     eigenvalues: np.ndarray
     classification: str  # classify_stationary_point's verdict, or "not stationary"
-    explanation: str
+    grad_atol: float  # the gradient norm up to which the point counts as stationary
+    in_fact: str | None = None
+    """Where the test says nothing, what a computed check shows: ``"minimum"`` (F equals the
+    example's infimum), ``"no_extremum"`` (F changes sign along ``sign_change_line``) or None."""
+    sign_change_line: str | None = None  # a key of LINES, with in_fact == "no_extremum"
 
 
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def _plain(value: float) -> str:
-    """Three significant digits with a typographic minus, ``× 10ⁿ`` outside [10⁻³, 10⁴)."""
-    if value == 0:
-        return "0"
-    if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.3g}".replace("-", "−")
-    mantissa, exponent = f"{value:.2e}".split("e")
-    return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}".replace("-", "−")
-
-
-def _signed(value: float) -> str:
-    """``+2``, ``−2``, ``0`` (never −0) with three significant digits."""
-    return "0" if value == 0 else ("+" if value > 0 else "") + _plain(value)
-
-
-_VERDICT_TEXT = {
-    "minimum": "the Hessian's eigenvalues {eig} are both positive: a strict local minimum",
-    "maximum": "the Hessian's eigenvalues {eig} are both negative: a strict local maximum",
-    "saddle": "the Hessian has eigenvalues {eig} of both signs: a saddle, neither a minimum nor "
-    "a maximum",
-    "inconclusive": "the Hessian is singular and semidefinite (eigenvalues {eig}): "
-    "the second-order test says nothing",
-}
-
-
-_LINES = (
-    ((1, 0), "along the first coordinate"),
-    ((0, 1), "along the second coordinate"),
-    ((1, 1), "along the diagonal"),
-    ((1, -1), "along the other diagonal"),
+LINES: tuple[tuple[tuple[int, int], str], ...] = (
+    ((1, 0), "first"),
+    ((0, 1), "second"),
+    ((1, 1), "diagonal"),
+    ((1, -1), "other_diagonal"),
 )
+"""The lines through a point that ``describe_point`` tries: (direction, key)."""
 EIGEN_RTOL = 1e-9
 """An eigenvalue within this share of the largest one (in size) is rounding noise of a singular
 Hessian: classified as zero and shown as 0 (the same tolerance as the second-order test)."""
@@ -294,7 +271,7 @@ def _sign_change_line(example: Example2D, x: float, y: float) -> str | None:
     takes both signs arbitrarily close to the point (computed exactly in rationals), or None."""
     px, py = Fraction(x), Fraction(y)
     centre = Fraction(example.f(px, py))
-    for (dx, dy), name in _LINES:
+    for (dx, dy), name in LINES:
         values = [
             Fraction(example.f(px + t * dx, py + t * dy)) - centre
             for t in range(1, POLY_DEGREE + 1)
@@ -305,17 +282,17 @@ def _sign_change_line(example: Example2D, x: float, y: float) -> str | None:
     return None
 
 
-def _true_nature(example: Example2D, x: float, y: float, value: float) -> str:
+def _true_nature(
+    example: Example2D, x: float, y: float, value: float
+) -> tuple[str | None, str | None]:
     """What the second-order test could not say at a stationary point with a singular
-    Hessian, from a computed check (empty when no check decides)."""
+    Hessian, from a computed check: ``(in_fact, line)`` as in ``PointReport``."""
     if example.infimum is not None and value == example.infimum:
-        return (
-            f" (in fact a minimum: F = {example.infimum:g} here, the least value F takes anywhere)"
-        )
+        return "minimum", None
     line = _sign_change_line(example, x, y)
     if line is not None:
-        return f" (in fact not an extremum: {line}, F is higher on one side and lower on the other)"
-    return ""
+        return "no_extremum", line
+    return None, None
 
 
 def describe_point(
@@ -323,7 +300,8 @@ def describe_point(
 ) -> PointReport:
     """Everything the page shows about ``(x, y)``: ``F``, ``grad F``, ``||grad F||``, the Hessian
     and its eigenvalues, the second-order verdict if ``||grad F|| <= grad_atol`` (numerically
-    stationary) else ``"not stationary"``, and a one-line explanation. ``|x|, |y| <= 1e6``."""
+    stationary) else ``"not stationary"``, and where the test says nothing what a computed check
+    shows (``PointReport.in_fact``); the page words it. ``|x|, |y| <= 1e6``."""
     example = _example(example_key)
     limit = COORDINATE_LIMIT
     px = check_real(x, "x", low=-limit, high=limit)
@@ -336,24 +314,14 @@ def describe_point(
     scale = float(np.max(np.abs(eigenvalues)))
     eigenvalues[np.abs(eigenvalues) <= EIGEN_RTOL * scale] = 0.0
     norm = float(np.linalg.norm(gradient))
-    eig_text = " and ".join(_signed(float(e)) for e in eigenvalues)
+    in_fact: str | None = None
+    line: str | None = None
     if norm <= atol:
         classification = classify_stationary_point(hessian, rtol=EIGEN_RTOL)
-        zero = (
-            "the gradient is zero"
-            if norm == 0
-            else (f"the gradient is zero to rounding (‖∇F‖ = {_plain(norm)} ≤ {_plain(atol)})")
-        )
-        joint = " but " if classification in ("saddle", "inconclusive") else " and "
-        explanation = zero + joint + _VERDICT_TEXT[classification].format(eig=eig_text)
         if classification == "inconclusive":
-            explanation += _true_nature(example, px, py, value)
+            in_fact, line = _true_nature(example, px, py, value)
     else:
         classification = "not stationary"
-        explanation = (
-            f"the gradient norm is {_plain(norm)}, not 0: not a stationary point, a gradient "
-            f"step still moves it (Hessian eigenvalues {eig_text})"
-        )
     return PointReport(
         example_key=example.key,
         x=px,
@@ -364,7 +332,9 @@ def describe_point(
         hessian=hessian,
         eigenvalues=eigenvalues,
         classification=classification,
-        explanation=explanation,
+        grad_atol=atol,
+        in_fact=in_fact,
+        sign_change_line=line,
     )
 
 

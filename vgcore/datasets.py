@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._validate import check_choice, check_int, check_real
+from vgcore.validate import check_choice, check_int, check_real
 
 DATASETS: tuple[str, ...] = ("xor", "moons", "circles", "spirals", "regression_1d")
 LABELS: dict[str, str] = {

@@ -28,9 +28,9 @@ import numpy as np
 
 from vgcore._half import round_half
 from vgcore._norm import norm2
-from vgcore._validate import as_finite_array, check_choice, check_int, check_real
 from vgcore.precision import as_float_dtype
-from vgcore.stopping import StoppingRules, _holding, _reason
+from vgcore.stopping import StoppingRules, held_rules, reason_for
+from vgcore.validate import as_finite_array, check_choice, check_int, check_real
 
 Objective = Callable[
     [np.ndarray],
@@ -308,13 +308,13 @@ class _Loop:
                     grad_norm0 = grad_norm
                 self._record(k, loss, grad_norm, param_norm, step_norm, t, x, extras)
 
-                held = _holding(rules, k, grad_norm, grad_norm0, step_norm, loss_prev, loss)
+                held = held_rules(rules, k, grad_norm, grad_norm0, step_norm, loss_prev, loss)
                 if held:
                     for name in held:
                         if first_fired[name] is None:
                             first_fired[name] = k
                     if stopped_by is None:
-                        stopped_by = _reason(rules, enabled, held)  # None: not all rules yet
+                        stopped_by = reason_for(rules, enabled, held)  # None: not all rules yet
                         stop_iter = k
                         if stopped_by is not None:
                             self.x_stop = x  # iterates are never written to: no copy needed

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._validate import check_int
+from vgcore.validate import check_int
 
 MAX_EXPONENT = 100_000  # |decimal exponent| allowed in inputs: no billion-digit numbers
 MAX_DIGITS = 30
@@ -90,7 +90,7 @@ def _as_exact(x: Any, name: str) -> Fraction:
     return Fraction(int(x)) if not isinstance(x, Fraction) else x
 
 
-def _floor_log2(a: Fraction) -> int:
+def floor_log2(a: Fraction) -> int:
     """Exact ``floor(log2(a))`` for ``a > 0`` (integer shifts: no gcd of huge numbers)."""
     n, d = a.numerator, a.denominator
     exponent = n.bit_length() - d.bit_length()
@@ -124,7 +124,7 @@ def _power(base: int, exponent: int) -> int:
     return base**exponent
 
 
-def _round_scaled(a: Fraction, base: int, power: int) -> int:
+def round_scaled(a: Fraction, base: int, power: int) -> int:
     """``a * base**power`` rounded to the nearest integer, ties to even, exactly."""
     q, r, d = _floor_scaled(a, base, power)
     if 2 * r > d or (2 * r == d and q % 2 == 1):
@@ -145,7 +145,7 @@ def log10_exact(x: Fraction | int) -> float:
         raise ValueError(f"x must be >= 0; got {x!r}")
     if a == 0:
         return -math.inf
-    shift = 256 - _floor_log2(a)
+    shift = 256 - floor_log2(a)
     q = _floor_scaled(a, 2, shift)[0]
     log_whole = Decimal(q).ln(_LOG_CONTEXT)
     log_scale = _LOG_CONTEXT.multiply(shift, _LN2)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._validate import as_finite_array, check_real
+from vgcore.validate import as_finite_array, check_real
 
 _EPS = float(np.finfo(np.float64).eps)
 

@@ -74,9 +74,9 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._validate import as_finite_array, check_real
 from vgcore.descent import DescentResult, gradient_descent
 from vgcore.mlp import mlp_objective
+from vgcore.validate import as_finite_array, check_real
 
 DEFAULT_INIT_SCALE = 2.0**16
 DEFAULT_GROWTH_FACTOR = 2.0

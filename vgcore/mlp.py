@@ -60,30 +60,30 @@ from typing import Any, cast
 import numpy as np
 
 from vgcore._mlp_checks import (
-    _FLOAT_TYPES,
+    FLOAT_TYPES,
     Params,
-    _all_finite,
-    _cast_finite,
-    _cast_params,
-    _check_data,
-    _check_loss_scale,
-    _check_params,
-    _check_sizes,
-    _resolve_dtype,
+    all_finite,
+    cast_finite,
+    cast_params,
+    check_data,
+    check_loss_scale,
+    check_params,
+    check_sizes,
+    resolve_dtype,
 )
-from vgcore._mlp_kernels import _KERNELS, _activate, _carrier
+from vgcore._mlp_kernels import _KERNELS, activate, carrier_for
 from vgcore._norm import norm2
-from vgcore._validate import as_finite_array, check_choice
 from vgcore.activations import ACTIVATION_NAMES, ACTIVATIONS
 from vgcore.mlp_params import (
     INIT_SCHEMES,
-    _n_params,
-    _views,
+    count_params,
     flatten_params,
     init_mlp,
+    param_views,
     unflatten_params,
 )
 from vgcore.precision import as_float_dtype
+from vgcore.validate import as_finite_array, check_choice
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, np.ndarray | float]]]
 
@@ -168,7 +168,7 @@ def _forward_backward(
     kernel = _KERNELS[activation]
     n_layers = len(params)
     dtype = X.dtype
-    carrier, rnd = _carrier(dtype)
+    carrier, rnd = carrier_for(dtype)
     if carrier != dtype:
         params = [(w.astype(carrier), b.astype(carrier)) for w, b in params]
         X = X.astype(carrier)
@@ -195,7 +195,7 @@ def _forward_backward(
             rnd(z)
             if layer == n_layers - 1:
                 break
-            a, z = _activate(kernel, z, rnd)
+            a, z = activate(kernel, z, rnd)
             inputs.append(a)
             derivatives.append(z)
             if means is not None:
@@ -292,8 +292,8 @@ def _gradient_dtype(dtype: np.dtype) -> np.dtype:
 
 
 def _new_grads(sizes: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, Params]:
-    flat = np.empty(_n_params(sizes), dtype=_gradient_dtype(dtype))
-    return flat, _views(flat, sizes)
+    flat = np.empty(count_params(sizes), dtype=_gradient_dtype(dtype))
+    return flat, param_views(flat, sizes)
 
 
 def _check_options(
@@ -303,7 +303,7 @@ def _check_options(
     activation and loss names."""
     check_choice(activation, ACTIVATION_NAMES, "activation")
     check_choice(loss, LOSSES, "loss")
-    return _resolve_dtype(dtype, default_dtype), _check_loss_scale(loss_scale)
+    return resolve_dtype(dtype, default_dtype), check_loss_scale(loss_scale)
 
 
 def _checked_pass(
@@ -318,10 +318,10 @@ def _checked_pass(
 ) -> tuple[float, Params, dict[str, np.ndarray]]:
     """The public passes' shared body: check every argument, cast to the working dtype, run
     the pass; returns F, the gradients and the figures ``names``."""
-    sizes, params_dtype = _check_params(params)
+    sizes, params_dtype = check_params(params)
     resolved, scale = _check_options(activation, loss, dtype, loss_scale, params_dtype)
-    X, y = _check_data(X, y, sizes, loss, resolved)
-    params = _cast_params(params, resolved)
+    X, y = check_data(X, y, sizes, loss, resolved)
+    params = cast_params(params, resolved)
     _, grads = _new_grads(sizes, resolved)
     figures = _figures(len(params), names)
     loss_value = _forward_backward(params, X, y, activation, loss, scale, grads, figures)
@@ -387,22 +387,22 @@ def mlp_predict(
     params: Params, X: Any, activation: str = "sigmoid", *, dtype: str | None = None
 ) -> np.ndarray:
     """The network output for each row of X (logits for a "bce" network), in ``dtype``."""
-    sizes, params_dtype = _check_params(params)
+    sizes, params_dtype = check_params(params)
     kernel = _KERNELS[check_choice(activation, ACTIVATION_NAMES, "activation")]
-    resolved = _resolve_dtype(dtype, params_dtype)
+    resolved = resolve_dtype(dtype, params_dtype)
     X = as_finite_array(X, "X", ndim=2)
     if X.shape[1] != sizes[0]:
         raise ValueError(f"X must have {sizes[0]} columns (the input width); got {X.shape}")
-    carrier, rnd = _carrier(resolved)
-    a = _cast_finite(X, resolved, "X").astype(carrier, copy=False)
-    params = _cast_params(params, resolved)
+    carrier, rnd = carrier_for(resolved)
+    a = cast_finite(X, resolved, "X").astype(carrier, copy=False)
+    params = cast_params(params, resolved)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for layer, (weights, bias) in enumerate(params):
             z = rnd(np.matmul(a, weights.astype(carrier, copy=False)))
             z += bias.astype(carrier, copy=False)
             rnd(z)
             if layer < len(params) - 1:
-                a, _ = _activate(kernel, z, rnd)
+                a, _ = activate(kernel, z, rnd)
     return z.astype(resolved, copy=False)
 
 
@@ -428,34 +428,34 @@ def mlp_objective(
     (module docstring, "Loss dtype"). Arguments are validated once, here; each call checks only
     ``flat``.
     """
-    sizes = _check_sizes(sizes)
+    sizes = check_sizes(sizes)
     resolved, scale = _check_options(activation, loss, dtype, loss_scale, np.dtype(np.float64))
-    X_work, y_work = _check_data(X, y, sizes, loss, resolved)
+    X_work, y_work = check_data(X, y, sizes, loss, resolved)
     if loss_dtype is not None:
         wide = as_float_dtype(loss_dtype, "loss_dtype")
         if wide.itemsize < resolved.itemsize:
             raise ValueError(
                 f"loss_dtype must be at least as wide as dtype {resolved.name}; got {wide.name}"
             )
-        y_work = _check_data(X, y, sizes, loss, wide)[1]  # the targets as the loss dtype has them
+        y_work = check_data(X, y, sizes, loss, wide)[1]  # the targets as the loss dtype has them
     X, y = X_work, y_work
     choices = FIGURES + OBJECTIVE_ONLY_FIGURES
     if isinstance(figures, str) or not isinstance(figures, Sequence):
         raise ValueError(f"figures must be a sequence of names from {choices}; got {figures!r}")
     names = tuple(dict.fromkeys(check_choice(name, choices, "figures") for name in figures))
-    n_params = _n_params(sizes)
+    n_params = count_params(sizes)
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray, dict[str, np.ndarray | float]]:
         flat = np.asarray(flat)
-        if flat.shape != (n_params,) or flat.dtype not in _FLOAT_TYPES:
+        if flat.shape != (n_params,) or flat.dtype not in FLOAT_TYPES:
             raise ValueError(
                 f"flat must be a float vector of {n_params} parameters; got shape {flat.shape}"
             )
-        if not _all_finite(flat):
+        if not all_finite(flat):
             raise ValueError("flat must contain only finite numbers")
         if flat.dtype != resolved:
-            flat = _cast_finite(flat, resolved, "flat")
-        params = _views(np.ascontiguousarray(flat), sizes)
+            flat = cast_finite(flat, resolved, "flat")
+        params = param_views(np.ascontiguousarray(flat), sizes)
         grad_flat, grads = _new_grads(sizes, resolved)
         figures = _figures(len(params), names)
         loss_value = _forward_backward(params, X, y, activation, loss, scale, grads, figures)

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from vgcore._mlp_checks import _FLOAT_TYPES, Params, _cast_finite, _check_params, _check_sizes
-from vgcore._validate import check_choice, check_int, check_real
+from vgcore._mlp_checks import FLOAT_TYPES, Params, cast_finite, check_params, check_sizes
 from vgcore.precision import DTYPES, as_float_dtype
+from vgcore.validate import check_choice, check_int, check_real
 
 INIT_SCHEMES: tuple[str, ...] = ("standard", "xavier", "he", "custom")
 
@@ -21,7 +21,7 @@ def _layer_shapes(sizes: tuple[int, ...]) -> list[tuple[int, int]]:
     return list(itertools.pairwise(sizes))
 
 
-def _n_params(sizes: tuple[int, ...]) -> int:
+def count_params(sizes: tuple[int, ...]) -> int:
     return sum(n_in * n_out + n_out for n_in, n_out in _layer_shapes(sizes))
 
 
@@ -40,7 +40,7 @@ def init_mlp(
     are drawn in float64 from ``np.random.default_rng(seed)`` and rounded to ``dtype``, so one
     seed gives the same network (up to rounding) in every dtype.
     """
-    sizes = _check_sizes(sizes)
+    sizes = check_sizes(sizes)
     scheme = check_choice(scheme, INIT_SCHEMES, "scheme")
     scale = check_real(scale, "scale", low=0.0, low_open=True)
     resolved = as_float_dtype(dtype)
@@ -57,7 +57,7 @@ def init_mlp(
             weights = rng.normal(0.0, math.sqrt(2.0 / n_in), size=(n_in, n_out))
         else:
             weights = rng.normal(0.0, 1.0, size=(n_in, n_out))
-        weights = _cast_finite(weights * scale, resolved, "scale (the scaled weights)")
+        weights = cast_finite(weights * scale, resolved, "scale (the scaled weights)")
         params.append((weights, np.zeros(n_out, dtype=resolved)))
     return params
 
@@ -70,27 +70,27 @@ def _rng(seed: Any) -> np.random.Generator:
 
 def flatten_params(params: Params) -> np.ndarray:
     """All weights and biases in one vector: W_1 (row-major), b_1, W_2, b_2, ... (a copy)."""
-    _check_params(params)
+    check_params(params)
     return np.concatenate([part.reshape(-1) for layer in params for part in layer])
 
 
 def unflatten_params(flat: np.ndarray, sizes: Sequence[int]) -> Params:
     """The (W, b) pairs of ``flat`` (layout of ``flatten_params``) as views into it, no copy."""
-    sizes = _check_sizes(sizes)
-    if not isinstance(flat, np.ndarray) or flat.ndim != 1 or flat.dtype not in _FLOAT_TYPES:
+    sizes = check_sizes(sizes)
+    if not isinstance(flat, np.ndarray) or flat.ndim != 1 or flat.dtype not in FLOAT_TYPES:
         raise ValueError(
             f"flat must be a 1-D numpy array of dtype {', '.join(DTYPES)}; got {flat!r:.80}"
         )
-    if flat.size != _n_params(sizes):
+    if flat.size != count_params(sizes):
         raise ValueError(
-            f"flat must have {_n_params(sizes)} entries for sizes {sizes}; got {flat.size}"
+            f"flat must have {count_params(sizes)} entries for sizes {sizes}; got {flat.size}"
         )
     if not flat.flags.c_contiguous:
         raise ValueError("flat must be contiguous (views into it are returned)")
-    return _views(flat, sizes)
+    return param_views(flat, sizes)
 
 
-def _views(flat: np.ndarray, sizes: tuple[int, ...]) -> Params:
+def param_views(flat: np.ndarray, sizes: tuple[int, ...]) -> Params:
     params: Params = []
     start = 0
     for n_in, n_out in _layer_shapes(sizes):

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from vgcore._validate import check_int, check_real
+from vgcore.validate import check_int, check_real
 
 DTYPES: tuple[str, ...] = ("float16", "float32", "float64")
 """The IEEE binary formats the explorer computes in, narrowest first."""

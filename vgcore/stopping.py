@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from vgcore._validate import check_choice, check_int, check_real
+from vgcore.validate import check_choice, check_int, check_real
 
 RULE_NAMES: tuple[str, ...] = (
     "eps",
@@ -39,77 +39,6 @@ RULE_NAMES: tuple[str, ...] = (
 )
 ALL_HELD = "all"
 """Stop reason when ``combine="all"`` and every enabled rule held at the same iterate."""
-
-
-@dataclass(frozen=True)
-class RuleText:
-    """How the page names one stop reason (a key of ``RULE_TEXT``)."""
-
-    symbol: str
-    """Short, for chart legends and table cells: ``"‖Δx‖ ≤ ε"``, ``"step limit"``."""
-    phrase: str
-    """A noun phrase that reads after "stopped by": ``"the parameter-change rule"``."""
-    help: str
-    """One sentence stating the test exactly, as this module implements it."""
-
-
-RULE_TEXT: dict[str, RuleText] = {
-    "eps": RuleText(
-        "‖Δx‖ ≤ ε",
-        "the parameter-change rule",
-        "Stops at step k ≥ 1 when ‖x_k − x_{k−1}‖₂ ≤ ε, the change actually applied to all "
-        "the parameters in the working precision.",
-    ),
-    "gatol": RuleText(
-        "‖∇F‖ ≤ tol",
-        "the gradient-norm rule",
-        "Stops at step k ≥ 0 when ‖∇F(x_k)‖₂ ≤ tol, checked at x_k before the step from it, so "
-        "it can stop before the first step.",
-    ),
-    "gttol": RuleText(
-        "‖∇F‖/‖∇F₀‖ ≤ tol",
-        "the relative-gradient rule",
-        "Stops at step k ≥ 0 when ‖∇F(x_k)‖₂ / ‖∇F(x_0)‖₂ ≤ tol, the ratio taken as 0 when "
-        "∇F(x_k) = 0 and as ∞ when ∇F(x_0) = 0 ≠ ∇F(x_k).",
-    ),
-    "fatol": RuleText(
-        "|ΔF| ≤ tol",
-        "the loss-change rule",
-        "Stops at step k ≥ 1 when |F(x_k) − F(x_{k−1})| ≤ tol.",
-    ),
-    "frtol": RuleText(
-        "|ΔF| ≤ tol·|F_{k−1}|",
-        "the relative loss-change rule",
-        "Stops at step k ≥ 1 when |F(x_k) − F(x_{k−1})| ≤ tol · max(|F(x_{k−1})|, 2.2 × 10⁻³⁰⁸): "
-        "relative to the previous loss, with the smallest normal float64 standing in for a "
-        "previous loss of 0.",
-    ),
-    "stagnation": RuleText(
-        "stagnation",
-        "stagnation (no weight changed)",
-        "Stops at step k ≥ 1 when x_k == x_{k−1} exactly: the step changed no parameter, "
-        "because every update t·g_i was lost in floating point (below half an ulp of x_i), "
-        "because the gradient is exactly zero, or because backtracking accepted no step.",
-    ),
-    "max_iter": RuleText(
-        "step limit",
-        "the step limit",
-        "Stops at step k = max_iter, when that many steps have been taken; always on.",
-    ),
-    "non_finite": RuleText(
-        "overflow",
-        "overflow (loss or gradient not finite)",
-        "Stops at the first k where the loss, the gradient, the iterate or one of their norms "
-        "is ∞ or NaN; the trace ends at the last finite iterate.",
-    ),
-    ALL_HELD: RuleText(
-        "all rules at once",
-        "all enabled rules at once",
-        'With combine = "all": stops at the first k where every enabled rule other than the '
-        "step limit holds at the same iterate.",
-    ),
-}
-"""The page's words for every stop reason: the keys of ``RULE_NAMES`` and ``ALL_HELD``."""
 
 
 THRESHOLD_RULES: tuple[str, ...] = ("eps", "gatol", "gttol", "fatol", "frtol")
@@ -178,7 +107,7 @@ def rules_holding(
         step_norm = check_real(step_norm, "step_norm", low=0.0)
         loss_prev = check_real(loss_prev, "loss_prev")
         loss = check_real(loss, "loss")
-    return _holding(rules, k, grad_norm, grad_norm0, step_norm, loss_prev, loss)
+    return held_rules(rules, k, grad_norm, grad_norm0, step_norm, loss_prev, loss)
 
 
 def stop_reason(rules: StoppingRules, held: tuple[str, ...]) -> str | None:
@@ -191,10 +120,10 @@ def stop_reason(rules: StoppingRules, held: tuple[str, ...]) -> str | None:
     for name in held:
         check_choice(name, RULE_NAMES, "held")
     ordered = tuple(name for name in RULE_NAMES if name in held)
-    return _reason(rules, rules.enabled, ordered)
+    return reason_for(rules, rules.enabled, ordered)
 
 
-def _holding(
+def held_rules(
     rules: StoppingRules,
     k: int,
     grad_norm: float,
@@ -203,7 +132,7 @@ def _holding(
     loss_prev: float | None,
     loss: float | None,
 ) -> tuple[str, ...]:
-    # Called once per iteration by the descent loop: plain comparisons, no validation.
+    """``rules_holding`` without the argument checks: the descent loop calls it once per step."""
     held: list[str] = []
     if step_norm is not None and rules.eps is not None and step_norm <= rules.eps:
         held.append("eps")
@@ -229,7 +158,8 @@ def _holding(
     return tuple(held)
 
 
-def _reason(rules: StoppingRules, enabled: tuple[str, ...], held: tuple[str, ...]) -> str | None:
+def reason_for(rules: StoppingRules, enabled: tuple[str, ...], held: tuple[str, ...]) -> str | None:
+    """``stop_reason`` without the argument checks, given ``rules.enabled`` and the held rules."""
     if not held:
         return None
     if rules.combine == "any":

@@ -10,15 +10,10 @@ from __future__ import annotations
 from vgapp.controls import Choice, Control, Number, Toggle, When
 from vgapp.formatting import superscript
 from vgapp.layout import Lesson
+from vgapp.words import ACTIVATION_LABELS, INIT_LABELS
 from vgcore.datasets import DATASETS, LABELS
 from vgcore.precision import DTYPES
 
-ACTIVATION_LABELS = {
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "relu": "ReLU",
-    "leaky_relu": "leaky ReLU",
-}
 LAB_SAMPLES = 256
 """Samples in every built-in dataset of the lab (n in F/n)."""
 REMEDY_LOSS_SCALE = 1024.0
@@ -51,13 +46,6 @@ ETA_OPTIONS: tuple[str, ...] = (
     "1e-1",
 )
 LOSS_SCALE_OPTIONS: tuple[str, ...] = ("1", "16", "256", "1024", "4096", "16384", "65536")
-INIT_LABELS = {
-    "standard": "standard U[±1/√n_in]",
-    "xavier": "Xavier (normalized)",
-    "he": "He N(0, 2/n_in)",
-    "custom": "custom N(0, s²)",
-}
-INIT_SHORT = {"standard": "standard", "xavier": "Xavier", "he": "He", "custom": "custom"}
 RUN_CHARTS = {
     "gradients": "gradient per layer",
     "saturation": "saturation",

@@ -19,8 +19,6 @@ from typing import Any
 import numpy as np
 
 from vgapp.lab.controls import (
-    ACTIVATION_LABELS,
-    INIT_SHORT,
     LAB_CONTROLS,
     LAB_KEYS,
     LAB_SAMPLES,
@@ -30,12 +28,13 @@ from vgapp.lab.controls import (
 )
 from vgapp.lab.training.interfaces import Observer, Recipe
 from vgapp.lab.training.trace import FIGURES
-from vgcore._validate import check_choice, check_int
+from vgapp.words import ACTIVATION_LABELS, INIT_SHORT
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import DescentResult, DescentStep, gradient_descent
 from vgcore.mixed_precision import mixed_precision_descent, mixed_precision_objective
 from vgcore.mlp import Objective, flatten_params, init_mlp, mlp_objective
 from vgcore.stopping import StoppingRules
+from vgcore.validate import check_choice, check_int
 
 LAB_NOISE = 0.1
 """Standard deviation of the data noise, in the units of the data."""

@@ -27,14 +27,14 @@ import pandas as pd
 from vgapp.blocks import Block, Chart, Columns, Metric, Metrics, PanelView, Text
 from vgapp.formatting import sci
 from vgapp.lab import charts
-from vgapp.lab.controls import ACTIVATION_LABELS, LAB_SAMPLES, REMEDIES, RUN_CHARTS
+from vgapp.lab.controls import LAB_SAMPLES, REMEDIES, RUN_CHARTS
 from vgapp.lab.runs import RunSpec, initial_parameters, lab_data, loss_of
 from vgapp.lab.training.jobs import CANCELLED, FAILED, FINISHED, PAUSED, QUEUED, RUNNING, Snapshot
 from vgapp.vegalite import title as titled
+from vgapp.words import ACTIVATION_LABELS, RULE_TEXT, SATURATED_WORD, SATURATION_AXIS
 from vgcore.activations import sigmoid
 from vgcore.datasets import Dataset
 from vgcore.mlp import mlp_forward_backward, mlp_predict, unflatten_params
-from vgcore.stopping import RULE_TEXT
 
 BOUNDARY_GRID = 24
 CURVE_POINTS = 200
@@ -338,20 +338,6 @@ def heatmap_finding(run: RunView, causes: dict[int, list[str | None]] | None = N
             return f"‖dF/dz‖ shrinks {fold(ratio)} from the output to layer 1 at step 0"
         return f"‖dF/dz‖ grows {fold(1 / ratio)} from the output to layer 1 at step 0"
     return "Some layers overflow at step 0"
-
-
-SATURATION_AXIS = {
-    "sigmoid": "share of unit-samples with σ′(z) < 1% of ¼",
-    "tanh": "share of unit-samples with tanh′(z) < 1% of 1",
-    "relu": "share of unit-samples with ReLU′(z) = 0 (inactive)",
-    "leaky_relu": "share of unit-samples on the 0.01 slope",
-}
-SATURATED_WORD = {
-    "sigmoid": "saturated",
-    "tanh": "saturated",
-    "relu": "inactive",
-    "leaky_relu": "on the 0.01 slope",
-}
 
 
 def saturation_finding(run: RunView) -> tuple[str, bool]:

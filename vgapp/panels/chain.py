@@ -26,16 +26,11 @@ from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Text
 from vgapp.controls import Choice, Number, When
 from vgapp.formatting import count, sci, sci_from_log10, superscript
 from vgapp.layout import Panel
+from vgapp.words import ACTIVATION_LABELS, ACTIVATION_WORDS
 from vgcore.activations import ACTIVATIONS
 from vgcore.chain import ChainReport, chain_report, make_weights
 from vgcore.precision import DTYPES, float_facts
 
-ACTIVATION_LABELS = {
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "relu": "ReLU",
-    "leaky_relu": "leaky ReLU",
-}
 QUANTITY_LABELS = {
     "first": "dF/dw₁ against depth L",
     "weight": "dF/dw_k per layer k",
@@ -87,14 +82,6 @@ CONTROLS = (
     ),
 )  # fmt: skip
 
-CAPTIONS = {
-    "sigmoid": "σ′ ≤ 1/4, so every layer with |wᵢ| ≤ 1 shrinks it at least 4×.",
-    "tanh": "tanh′ ≤ 1: with |wᵢ| ≤ 1 no layer makes it grow, and every layer with |zᵢ| away "
-    "from 0 shrinks it.",
-    "relu": "ReLU′ is 1 or 0: the product is Π wᵢ while every unit is active, and exactly 0 "
-    "once one unit is dead: a zero gradient, not a vanishing one.",
-    "leaky_relu": "leaky ReLU′ is 1 or 0.01: each inactive unit divides it by 100.",
-}
 CORRECTION = (
     "A correction to the source: it puts σ′ in [0, 1]. The sharp range is (0, 1/4]: σ′ is never "
     "0, and at most 1/4 (at z = 0), hence |dF/dw₁| ≤ 4^−(L−1)·Π|wᵢ| over i = 2..L."
@@ -196,7 +183,8 @@ def view(
     series = series_of(report, quantity)
     exact_first = float(report.log10_abs_gradient[0])
     act = ACTIVATIONS[activation]
-    symbol = {"sigmoid": "σ′", "tanh": "tanh′", "relu": "ReLU′"}.get(activation, "act′")
+    words = ACTIVATION_WORDS[activation]
+    symbol = words.derivative
     guide_labels = {"bound": "bound", "weights": "Π|wᵢ|", "derivatives": f"Π {symbol}"}
     if act.derivative_bound != 0.25:  # sup|act'| = 1: the bound is Π|w_i| itself, drawn once
         del series.guides["bound"], guide_labels["bound"]
@@ -247,11 +235,11 @@ def view(
         power = "(1/4)^(L−1)" if quantity == "first" else "(1/4)^(L−k)"
         guides = f"dashed: the bound Π|wᵢ|·{power}; " + guides
     caption = (
-        f"oᵢ = {activation_formula(activation)}, so dF/dw₁ = Π wᵢ · Π {symbol}(zᵢ) over "
-        f"i = 2..L. {CAPTIONS[activation]} Chart guides, {guides}."
+        f"oᵢ = {words.formula}, so dF/dw₁ = Π wᵢ · Π {symbol}(zᵢ) over "
+        f"i = 2..L. {words.chain_caption} Chart guides, {guides}."
     )
     alt = (
-        f"|{series.symbol}| for the {depth}-layer {act.label} chain: the exact value and "
+        f"|{series.symbol}| for the {depth}-layer {words.label} chain: the exact value and "
         f"float16, float32, float64; bands mark where a precision computed exactly 0 or ∞. "
         f"{subtitle}"
     )
@@ -262,15 +250,9 @@ def view(
     ]
     if activation == "sigmoid":
         blocks.append(Text(CORRECTION, "correction"))
-    heading = f"The deep {act.label} chain"
+    heading = f"The deep {words.label} chain"
     facts = {"report": report, "zeros": zero_facts, "far": far, "headline": headline}
     return PanelView(tuple(blocks), facts=facts, heading=heading)
-
-
-def activation_formula(activation: str) -> str:
-    return {"sigmoid": "σ(wᵢ·oᵢ₋₁)", "tanh": "tanh(wᵢ·oᵢ₋₁)", "relu": "ReLU(wᵢ·oᵢ₋₁)"}.get(
-        activation, "leaky ReLU(wᵢ·oᵢ₋₁)"
-    )
 
 
 VANISHING_FACTOR = 0.9

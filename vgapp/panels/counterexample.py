@@ -16,6 +16,7 @@ from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Table, Text
 from vgapp.controls import Number
 from vgapp.formatting import count, exact_text, sci
 from vgapp.layout import Panel
+from vgapp.words import RULE_TEXT
 from vgcore.counterexample import (
     CounterexampleReport,
     StoppingOutcome,
@@ -27,7 +28,6 @@ from vgcore.counterexample import (
 )
 from vgcore.counterexample import sci as exact_sci
 from vgcore.precision import float_facts
-from vgcore.stopping import RULE_TEXT
 
 CONTROLS = (
     Number(

@@ -10,10 +10,11 @@ from __future__ import annotations
 from vgapp import vegalite as vl
 from vgapp.blocks import Chart, Columns, Metric, Metrics, PanelView, Text
 from vgapp.controls import Number
-from vgapp.formatting import num, sci
+from vgapp.formatting import num, plain, sci, signed
 from vgapp.layout import Panel
 from vgapp.panels.surface import surface_chart, surface_control, surface_layers
-from vgcore.curvature import EXAMPLES, describe_point
+from vgapp.words import LINE_TEXT, VERDICT_TEXT
+from vgcore.curvature import EXAMPLES, PointReport, describe_point
 
 CONTROLS = (
     surface_control(
@@ -54,10 +55,38 @@ def eigen_text(values) -> str:
     )
 
 
+def explain_point(point: PointReport) -> str:
+    """The verdict at a point in one line (no capital, no full stop), from its facts."""
+    eig = " and ".join(signed(float(e)) for e in point.eigenvalues)
+    norm = point.gradient_norm
+    if point.classification == "not stationary":
+        return (
+            f"the gradient norm is {plain(norm)}, not 0: not a stationary point, a gradient "
+            f"step still moves it (Hessian eigenvalues {eig})"
+        )
+    zero = (
+        "the gradient is zero"
+        if norm == 0
+        else f"the gradient is zero to rounding (‖∇F‖ = {plain(norm)} ≤ {plain(point.grad_atol)})"
+    )
+    joint = " but " if point.classification in ("saddle", "inconclusive") else " and "
+    text = zero + joint + VERDICT_TEXT[point.classification].format(eig=eig)
+    if point.in_fact == "minimum":
+        infimum = EXAMPLES[point.example_key].infimum
+        text += f" (in fact a minimum: F = {infimum:g} here, the least value F takes anywhere)"
+    elif point.in_fact == "no_extremum" and point.sign_change_line is not None:
+        line = LINE_TEXT[point.sign_change_line]
+        text += (
+            f" (in fact not an extremum: {line}, F is higher on one side and lower on the other)"
+        )
+    return text
+
+
 def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
     """Gradient, Hessian and the second-order verdict at (pt_x, pt_y)."""
     example = EXAMPLES[surface]
     point = describe_point(surface, pt_x, pt_y)
+    explanation = explain_point(point)
     metrics = (
         Metric("F at the point", sci(point.value), example.formula),
         Metric("‖∇F‖", sci(point.gradient_norm), "Zero at a stationary point."),
@@ -66,7 +95,7 @@ def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
             eigen_text(point.eigenvalues),
             "Their signs decide the second-order test.",
         ),
-        Metric("verdict", point.classification, point.explanation),
+        Metric("verdict", point.classification, explanation),
     )
     spec = surface_chart(
         surface,
@@ -78,7 +107,7 @@ def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
         point=(pt_x, pt_y),
     )
     cells, _ = surface_layers(surface)
-    alt = point.explanation[:1].upper() + point.explanation[1:] + "."
+    alt = explanation[:1].upper() + explanation[1:] + "."
     chart = Chart("hessian_surface", spec, alt, cells)
     right = (Metrics(metrics[:2]), Metrics(metrics[2:3]), Metrics(metrics[3:]))
     blocks = (

@@ -20,6 +20,7 @@ from vgapp.controls import Choice, Number
 from vgapp.formatting import article, count, num, sci
 from vgapp.layout import Panel
 from vgapp.panels.surface import surface_chart, surface_control
+from vgapp.words import RULE_TEXT
 from vgcore.curvature import (
     COORDINATE_LIMIT,
     EXAMPLES,
@@ -35,7 +36,7 @@ from vgcore.descent import (
     gradient_descent,
     running_min,
 )
-from vgcore.stopping import RULE_TEXT, StoppingRules
+from vgcore.stopping import StoppingRules
 
 CONTROLS = (
     surface_control("gd_surface", "The function gradient descent minimises."),
