@@ -22,7 +22,7 @@ import numpy as np
 from vgapp import page
 from vgapp.lab.controls import LAB_LESSONS, LAB_SAMPLES, OFF, REMEDY_LOSS_SCALE
 from vgapp.lab.runs import LAB_NOISE
-from vgapp.lab.view import loss_text
+from vgapp.lab.runview import loss_text
 from vgcore.datasets import make_dataset
 from vgcore.descent import DescentResult, gradient_descent
 from vgcore.mixed_precision import (

@@ -46,7 +46,9 @@ from vgapp.lab.runs import (
 )
 from vgapp.lab.training.engine import TrainingEngine
 from vgapp.lab.training.jobs import FINISHED, WAITING
-from vgapp.lab.view import SATURATION_SHOWN, RunView, budget_note, lab_view, loss_text, markers_of
+from vgapp.lab.findings import SATURATION_SHOWN
+from vgapp.lab.runview import RunView, loss_text
+from vgapp.lab.view import budget_note, lab_view, markers_of
 from vgapp.vegalite import rounded
 from vgapp.words import RULE_TEXT
 from vgcore.datasets import Dataset, make_dataset
@@ -618,7 +620,7 @@ def test_initialisation_help_states_what_the_core_computes(activation, init, low
 
 def test_the_lab_data_cache_is_bounded():
     """The seed comes from a link: the data memo keeps at most ``CACHED_SETTINGS`` settings."""
-    from vgapp.lab.view import CACHED_SETTINGS, data_of
+    from vgapp.lab.runview import CACHED_SETTINGS, data_of
 
     for seed in range(CACHED_SETTINGS + 10):
         data_of("xor", seed)

@@ -10,7 +10,7 @@ FILE = "tests/claims/test_claims_lab.py"
 MUTATIONS: list[Mutation] = [
     Mutation(
         "heatmap zero cause from the activation alone (item 4)",
-        "vgapp/lab/view.py",
+        "vgapp/lab/findings.py",
         "        elif wide.backprop_norms[layer] > 0:\n",
         "        elif spec.activation != 'relu':\n",
         f"{FILE}::test_heatmap_zero_causes_hold_where_zeros_appear",
@@ -24,42 +24,42 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "'no unit saturates' below 1% again (item 5)",
-        "vgapp/lab/view.py",
+        "vgapp/lab/findings.py",
         "    if top == 0:\n        head =",
         "    if top < SATURATION_SHOWN:\n        head =",
         f"{FILE}::test_saturation_sentences_hold_at_every_share",
     ),
     Mutation(
         "shares rounded to whole percents (item 5)",
-        "vgapp/lab/view.py",
+        "vgapp/lab/findings.py",
         '    if value < 1:\n        return f"{value:.{digits}g}%"',
         '    if value < 1:\n        return f"{value:.0f}%"',
         f"{FILE}::test_saturation_sentences_hold_at_every_share",
     ),
     Mutation(
         "the weights' factor swapped for σ′'s (item 7)",
-        "vgapp/lab/view.py",
+        "vgapp/lab/findings.py",
         "return norms[1:] / norms[:-1], norms[1:] / upstream, upstream / norms[:-1]",
         "return norms[1:] / norms[:-1], upstream / norms[:-1], norms[1:] / upstream",
         f"{FILE}::test_saturation_sentences_hold_at_every_share",
     ),
     Mutation(
         "a float64 gradient below 10⁻¹⁵⁰ taken for 0, as a squaring norm does (item 4)",
-        "vgapp/lab/view.py",
+        "vgapp/lab/findings.py",
         "        elif wide.backprop_norms[layer] > 0:\n",
         "        elif wide.backprop_norms[layer] > 1e-150:\n",
         f"{FILE}::test_lab_sentences_hold_for_drawn_runs",
     ),
     Mutation(
         "a tanh or sigmoid layer with act′ = 0 called a dead ReLU (item 4)",
-        "vgapp/lab/view.py",
+        "vgapp/lab/findings.py",
         'dead_relu = spec.activation == "relu"',
         "dead_relu = True",
         f"{FILE}::test_lab_sentences_hold_for_drawn_runs",
     ),
     Mutation(
         "the factors measured in the run's dtype again (item 7)",
-        "vgapp/lab/view.py",
+        "vgapp/lab/findings.py",
         "passed = mlp_forward_backward(\n        params, data.X, data.y, spec.activation, "
         'loss_of(data), dtype="float64"',
         "passed = mlp_forward_backward(\n        params, data.X, data.y, spec.activation, "
@@ -68,14 +68,14 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "the float64 recomputation not said for a float16 run (item 7)",
-        "vgapp/lab/view.py",
+        "vgapp/lab/findings.py",
         '    where = "" if dtype == "float64" else',
         '    where = "" if dtype != "" else',
         f"{FILE}::test_saturation_sentences_hold_at_every_share",
     ),
     Mutation(
         "fold rounded to a power of ten (item 8)",
-        "vgapp/lab/view.py",
+        "vgapp/lab/findings.py",
         '    return f"≈ {text}-fold" if ratio >= 1000 else f"{text}-fold"',
         '    return f"{ratio:.0f}-fold"',
         f"{FILE}::test_lab_sentences_hold_for_drawn_runs",

@@ -7,14 +7,13 @@ ever receive positive finite values: exact zeros (underflow) and infinities (ove
 drawn in their own explicit colour with their own legend entry.
 
 The charts are written as Vega-Lite v6 specs directly (plain dicts, every layer with its rows
-inlined) rather than through Altair: all seven are rebuilt whenever a control changes, and
+inlined) rather than through Altair: all of them are rebuilt whenever a control changes, and
 building and converting them with Altair took about 170 ms of the default view. The tests
 validate every spec against the Vega-Lite schema.
 
-One idea despite its length (~560 lines): the lab's charts. They share the thinning of steps, the
-step axis (0, powers of ten and the budget), the stop markers and the colours of zeros and
-overflow, so that the loss, the heatmaps, the saturation and the fits line up when read side by
-side; each chart is one function of 35-110 lines.
+The loss, the heatmaps and the saturation share the thinning of steps, the step axis (0, powers
+of ten and the budget), the stop markers and the colours of zeros and overflow, so that they
+line up when read side by side. The fit's charts are ``vgapp.lab.fit``'s.
 """
 
 from __future__ import annotations
@@ -32,8 +31,6 @@ MAX_LOSS_POINTS = 300
 MAX_HEATMAP_CELLS = 1000
 MAX_HEATMAP_COLUMNS = 150
 MAX_SATURATION_POINTS = 700
-FIT_HEIGHT = 135
-BOUNDARY_DIGITS = 4
 CHART_DIGITS = 4
 """Significant digits of the values in a chart's data (the CSV frames keep every digit)."""
 ZERO_TEXT = "exactly 0"
@@ -438,148 +435,3 @@ def saturation_chart(
     if stop_step is not None:
         layers.append(_stop_rule(stop_step, budget=budget, color=VERMILION, strokeWidth=1.5))
     return vl.chart(layers, title=title, height=CHART_HEIGHT - 130)
-
-
-# ---------------------------------------------------------------- the fit at the stop
-
-
-def boundary_frame(xs: np.ndarray, ys: np.ndarray, probability: np.ndarray) -> pd.DataFrame:
-    """Grid cells (edges and centre) with the predicted P(class 1); ``probability`` is
-    (len(ys), len(xs)); cells whose prediction is not a number are left out."""
-    dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    frame = pd.DataFrame(
-        {
-            "x1_from": grid_x.ravel() - dx,
-            "x1_to": grid_x.ravel() + dx,
-            "x2_from": grid_y.ravel() - dy,
-            "x2_to": grid_y.ravel() + dy,
-            "x1_centre": grid_x.ravel(),
-            "x2_centre": grid_y.ravel(),
-            "p_class_1": probability.ravel(),
-        }
-    )
-    return frame[~np.isnan(frame["p_class_1"])].reset_index(drop=True)
-
-
-def boundary_chart(
-    cells: pd.DataFrame, points: pd.DataFrame, *, title: dict[str, Any]
-) -> dict[str, Any]:
-    """P(class 1) over the input plane, the 0.5 contour as the colour midpoint, and the data.
-
-    ``points`` has columns x1, x2, class (0 or 1)."""
-    x_scale = {
-        "domain": [float(cells["x1_from"].min()), float(cells["x1_to"].max())],
-        "nice": False,
-    }
-    y_scale = {
-        "domain": [float(cells["x2_from"].min()), float(cells["x2_to"].max())],
-        "nice": False,
-    }
-    compact = {
-        name: rounded(cells[name].to_numpy(), BOUNDARY_DIGITS)
-        for name in ("x1_from", "x1_to", "x2_from", "x2_to", "p_class_1")
-    }
-    heat = vl.layer(
-        vl.rows(**compact),
-        {"type": "rect", "opacity": 0.75},
-        x=vl.field("x1_from", vl.Q, scale=x_scale, title="input x₁"),
-        x2={"field": "x1_to"},
-        y=vl.field("x2_from", vl.Q, scale=y_scale, title="input x₂"),
-        y2={"field": "x2_to"},
-        color=vl.field(
-            "p_class_1",
-            vl.Q,
-            scale={"domain": [0, 0.5, 1], "range": [ORANGE, "#f7f7f7", SKY]},
-            title="P(class 1)",
-            legend={"orient": "bottom", "direction": "horizontal", "gradientLength": 100},
-        ),
-        tooltip=[
-            vl.field("x1_centre", vl.Q, title="x₁", format=".2f"),
-            vl.field("x2_centre", vl.Q, title="x₂", format=".2f"),
-            vl.field("p_class_1", vl.Q, title="P(class 1)", format=".3f"),
-        ],
-    )
-    heat["transform"] = [
-        {"calculate": "(datum.x1_from + datum.x1_to) / 2", "as": "x1_centre"},
-        {"calculate": "(datum.x2_from + datum.x2_to) / 2", "as": "x2_centre"},
-    ]
-    classes = {"domain": ["class 0", "class 1"], "range": [VERMILION, BLUE]}
-    dots = vl.layer(
-        vl.rows(
-            x1=np.round(points["x1"].to_numpy(), 3),
-            x2=np.round(points["x2"].to_numpy(), 3),
-            label=np.where(points["class"] == 1, "class 1", "class 0"),
-        ),
-        {
-            "type": "point",
-            "filled": True,
-            "size": 22,
-            "stroke": BLACK,
-            "strokeWidth": 0.4,
-            "opacity": 0.9,
-        },
-        x=vl.field("x1", vl.Q),
-        y=vl.field("x2", vl.Q),
-        color=vl.field("label", vl.N, scale=classes, title="data", legend=None),
-        shape=vl.field("label", vl.N, title="data", legend=None),
-        tooltip=[
-            vl.field("x1", vl.Q, title="x₁", format=".2f"),
-            vl.field("x2", vl.Q, title="x₂", format=".2f"),
-            vl.field("label", vl.N, title="class"),
-        ],
-    )
-    return vl.chart([heat, dots], title=title, height=FIT_HEIGHT, independent_colors=True)
-
-
-def regression_frame(x: np.ndarray, prediction: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
-    """The fitted curve and the noise-free target sin(3x) on a grid of x."""
-    return pd.DataFrame({"input_x": x, "prediction": prediction, "target_sin_3x": truth})
-
-
-def regression_chart(
-    curve: pd.DataFrame, points: pd.DataFrame, *, title: dict[str, Any]
-) -> dict[str, Any]:
-    """Data points, the noise-free target and the network's fit (non-finite parts left out).
-
-    ``points`` has columns x, y."""
-
-    def x() -> dict[str, Any]:
-        return vl.field("x", vl.Q, title="input x")
-
-    dots = vl.layer(
-        vl.records(points),
-        {"type": "circle", "size": 18, "color": BLACK, "opacity": 0.5},
-        x=x(),
-        y=vl.field("y", vl.Q, title="target y"),
-        tooltip=[vl.field("x", vl.Q, format=".3f"), vl.field("y", vl.Q, format=".3f")],
-    )
-    names = {"prediction": "network at the stop", "target_sin_3x": "noise-free sin(3x)"}
-    grid = curve["input_x"].to_numpy()
-    long: dict[str, list[np.ndarray]] = {"x": [], "series": [], "value": []}
-    for column, name in names.items():
-        values = curve[column].to_numpy()
-        finite = np.isfinite(values)
-        long["x"].append(grid[finite])
-        long["series"].append(np.full(int(finite.sum()), name, dtype=object))
-        long["value"].append(values[finite])
-    lines = vl.layer(
-        vl.rows(**{key: np.concatenate(parts) for key, parts in long.items()}),
-        {"type": "line", "strokeWidth": 2.5},
-        x=x(),
-        y=vl.field("value", vl.Q),
-        color=vl.field(
-            "series",
-            vl.N,
-            scale={"domain": list(names.values()), "range": [VERMILION, SKY]},
-            title=None,
-            legend={"orient": "bottom"},
-        ),
-        strokeDash=vl.field("series", vl.N, legend=None),
-        tooltip=[
-            vl.field("series", vl.N),
-            vl.field("x", vl.Q, format=".3f"),
-            vl.field("value", vl.Q, format=".3f"),
-        ],
-    )
-    return vl.chart([dots, lines], title=title, height=FIT_HEIGHT)
