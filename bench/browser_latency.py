@@ -55,7 +55,7 @@ from pagetools.harness import (
     launch_chromium,
     start_streamlit,
 )
-from vgapp.lab.controls import RUN_CHARTS
+from vgapp.lab.run_charts import RUN_CHARTS
 from vgapp.page import CONTROLS, SECTION_KEYS
 
 CHART_DRAWS_JS = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
@@ -110,7 +110,7 @@ def typed(key: str, value: Callable[[int], float]) -> Callable[[Any, int], None]
 def lab_chart_press(page: Any, i: int) -> None:
     """Move ``i`` on the lab's chart choice (gradient per layer, saturation, fit, in turn): its
     option focused, then Enter (the key press starts the clock). Nothing retrains."""
-    label = list(RUN_CHARTS.values())[i % len(RUN_CHARTS)]
+    label = list(RUN_CHARTS.values())[i % len(RUN_CHARTS)].label
     # the segmented control's options are buttons named by their text (the help icon is one too)
     buttons = page.locator(".st-key-lab_chart button")
     option = buttons.filter(has_text=re.compile(f"^{re.escape(label)}$"))

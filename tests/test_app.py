@@ -13,7 +13,7 @@ from discovered import STILL_SECTIONS, enabling, other_value, settings_to_try
 from streamlit.testing.v1 import AppTest
 
 from pagetools.expect import LIVE_PANELS
-from vgapp.lab.controls import LAB_CHART
+from vgapp.lab.run_charts import LAB_CHART
 from vgapp.lab.training import engine as training
 from vgapp.lab.view import REMEDY, YOURS
 from vgapp.page import (

@@ -33,8 +33,9 @@ from vgapp.lab.controls import (
     LAB_SAMPLES,
     REMEDIES,
     REMEDY_LOSS_SCALE,
-    RUN_CHARTS,
 )
+from vgapp.lab.findings import SATURATION_SHOWN
+from vgapp.lab.run_charts import RUN_CHARTS
 from vgapp.lab.runs import (
     DTYPE_STEP_COST,
     MAX_STEPS,
@@ -44,10 +45,9 @@ from vgapp.lab.runs import (
     remedy_spec,
     spec_from_controls,
 )
+from vgapp.lab.runview import RunView, loss_text
 from vgapp.lab.training.engine import TrainingEngine
 from vgapp.lab.training.jobs import FINISHED, WAITING
-from vgapp.lab.findings import SATURATION_SHOWN
-from vgapp.lab.runview import RunView, loss_text
 from vgapp.lab.view import budget_note, lab_view, markers_of
 from vgapp.vegalite import rounded
 from vgapp.words import RULE_TEXT

@@ -25,8 +25,8 @@ from vgapp.formatting import superscript
 from vgapp.lab import panel as lab_panel
 from vgapp.lab.controls import LAB_LESSONS, LAB_SAMPLES, OFF, REMEDY_LOSS_SCALE
 from vgapp.lab.runs import LAB_NOISE
-from vgapp.lab.training.engine import TrainingEngine
 from vgapp.lab.runview import loss_text
+from vgapp.lab.training.engine import TrainingEngine
 from vgcore.datasets import Dataset, make_dataset
 from vgcore.descent import DescentResult, gradient_descent
 from vgcore.mixed_precision import (

@@ -13,7 +13,7 @@ import streamlit as st
 from vgapp import page
 from vgapp.blocks import Columns
 from vgapp.lab import panel as lab_panel
-from vgapp.lab.controls import LAB_CHART
+from vgapp.lab.run_charts import LAB_CHART
 from vgapp.lab.runs import RunSpec
 from vgapp.lab.training import engine as training
 from vgapp.layout import Panel

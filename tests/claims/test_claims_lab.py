@@ -36,7 +36,8 @@ from vgapp import page
 from vgapp.blocks import Columns, Text
 from vgapp.controls import Toggle
 from vgapp.lab import panel as lab_panel
-from vgapp.lab.controls import LAB_CHART, LAB_CONTROLS, LAB_LESSONS, LAB_SAMPLES, REMEDIES
+from vgapp.lab.controls import LAB_CONTROLS, LAB_LESSONS, LAB_SAMPLES, REMEDIES
+from vgapp.lab.run_charts import LAB_CHART
 from vgapp.lab.training.engine import TrainingEngine
 from vgapp.lab.training.jobs import FINISHED, WAITING
 from vgcore.datasets import make_dataset

@@ -46,13 +46,6 @@ ETA_OPTIONS: tuple[str, ...] = (
     "1e-1",
 )
 LOSS_SCALE_OPTIONS: tuple[str, ...] = ("1", "16", "256", "1024", "4096", "16384", "65536")
-RUN_CHARTS = {
-    "gradients": "gradient per layer",
-    "saturation": "saturation",
-    "fit": "fit",
-}
-"""The one chart each run shows under the loss (the lab redraws while it trains: one chart per
-run keeps a redraw quick)."""
 REMEDIES = {
     "relu_he": "ReLU + He",
     "tanh_xavier": "tanh + Xavier",
@@ -280,20 +273,6 @@ LAB_CONTROLS: tuple[Control, ...] = (
         widget="select",
     ),
 )
-LAB_CHART = Choice(
-    "lab_chart",
-    "Under the loss, each run shows",
-    "gradients",
-    tuple(RUN_CHARTS),
-    "The gradient per layer: the back-propagated gradient norm ‖dF/dz‖ of every layer at "
-    "every step (a heatmap). Saturation: per layer, the share of units whose σ′ or tanh′ is "
-    "below 1% of its peak (for ReLU the inactive units, for leaky ReLU those on the small "
-    "slope). Fit: the decision boundary (or the fitted curve) where the run stands. Not part "
-    "of the runs: switching retrains nothing.",
-    labels=RUN_CHARTS,
-    widget="segmented",
-)
-"""Which chart each run shows: a control of the lab's view, not of its runs."""
 LAB_KEYS: tuple[str, ...] = tuple(control.key for control in LAB_CONTROLS)
 """The controls that make the runs (``LAB_CHART`` is not one of them)."""
 

@@ -19,6 +19,8 @@ from vgapp.vegalite import title as titled
 from vgcore.activations import sigmoid
 from vgcore.mlp import mlp_predict, unflatten_params
 
+Fit = tuple[pd.DataFrame, dict[str, Any], str, Metric]
+"""The fit where a run stands: its frame (the CSV), its chart, its text alternative, its number."""
 BOUNDARY_GRID = 24
 
 
@@ -67,7 +69,7 @@ def rms_at(run: RunView, step: int) -> float | None:
     return math.sqrt(loss_there) if math.isfinite(loss_there) else None
 
 
-def fit_of(run: RunView) -> tuple[pd.DataFrame, dict, str, Metric] | None:
+def fit_of(run: RunView) -> Fit | None:
     """The decision boundary (classification) or the fitted curve (regression) at the stop (or
     at the latest parameters while it trains), with the fit's number (``fit_metric``)."""
     point = fit_point(run)

@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from vgapp.blocks import PanelView
-from vgapp.lab.controls import LAB_CHART, LAB_CONTROLS
+from vgapp.lab.controls import LAB_CONTROLS
+from vgapp.lab.run_charts import LAB_CHART
 from vgapp.lab.runs import RunSpec, remedy_spec, spec_from_controls
 from vgapp.lab.training.jobs import Snapshot
 from vgapp.lab.view import lab_view

@@ -22,22 +22,18 @@ import pandas as pd
 from vgapp.blocks import Block, Chart, Columns, Metric, Metrics, PanelView, Text
 from vgapp.formatting import sci
 from vgapp.lab import charts
-from vgapp.lab.controls import LAB_SAMPLES, REMEDIES, RUN_CHARTS
+from vgapp.lab.controls import LAB_SAMPLES, REMEDIES
 from vgapp.lab.findings import (
-    heatmap_finding,
-    held_parameters,
     layer_list,
-    no_saturation_text,
-    saturation_finding,
-    zero_causes,
     zero_layers,
 )
 from vgapp.lab.fit import fit_metric, fit_of
+from vgapp.lab.run_charts import RUN_CHARTS
 from vgapp.lab.runs import RunSpec
 from vgapp.lab.runview import RunView, loss_text
 from vgapp.lab.training.jobs import CANCELLED, FAILED, FINISHED, PAUSED, QUEUED, RUNNING, Snapshot
 from vgapp.vegalite import title as titled
-from vgapp.words import ACTIVATION_LABELS, RULE_TEXT, SATURATION_AXIS
+from vgapp.words import ACTIVATION_LABELS, RULE_TEXT
 
 YOURS, REMEDY = "your run", "remedy"
 
@@ -176,67 +172,10 @@ def run_blocks(
             + (f": {layer_list(zeros)}." if zeros else "."),
         )
     )
-    return (Metrics((status,)), run_chart(run, name, domain, chart, fit), Metrics(tuple(metrics)))
-
-
-def run_chart(
-    run: RunView,
-    name: str,
-    domain: tuple[float, float] | None,
-    chart: str,
-    fit: tuple[pd.DataFrame, dict, str, Metric] | None,
-) -> Block:
-    """The run's one chart: the gradient heatmap, the saturation or the fit (or the sentence
-    that says why there is nothing to draw)."""
-    snap = run.snapshot
-    stop = snap.stop_step if run.rule_stopped else None
-    if chart == "saturation":
-        sat_title, shows = saturation_finding(run)
-        if not shows:
-            return Text(no_saturation_text(run), "caption")
-        axis = SATURATION_AXIS[run.spec.activation]
-        return Chart(
-            f"lab_saturation_{name}",
-            charts.saturation_chart(
-                snap.saturation,
-                title=titled(sat_title),
-                y_title=axis,
-                stop_step=stop,
-                budget=snap.budget,
-            ),
-            f"{sat_title}. {axis} of each hidden layer against step.",
-            charts.saturation_frame(snap.saturation),
-            caption=False,
-        )
-    if chart == "fit":
-        if fit is None:
-            return Text("No parameters yet: the fit shows after the first steps.", "caption")
-        frame, spec, text, _ = fit
-        return Chart(f"lab_fit_{name}", spec, text, frame, caption=False)
-    norms = snap.backprop_norms
-    causes = zero_causes(run)
-    heat_title = heatmap_finding(run, causes)
-    checked = ", ".join(f"{k:,}" for k in sorted(held_parameters(run)))
-    return Chart(
-        f"lab_gradient_norms_{name}",
-        charts.gradient_heatmap(
-            charts.heatmap_data(
-                norms,
-                keep_steps=(stop,) if stop is not None else (),
-                causes=causes,
-            ),
-            norms.shape[1],
-            title=titled(heat_title),
-            domain=domain,
-            stop_step=stop,
-            budget=snap.budget,
-        ),
-        f"{heat_title}. Rows: layers (output on top); columns: steps; colour: the "
-        "back-propagated gradient norm ‖dF/dz‖ on a log scale, exact zeros and ∞ in their "
-        "own colours; the cause of an exact zero is recomputed in float64 at the steps whose "
-        f"parameters the page holds (step {checked}).",
-        charts.heatmap_frame(norms),
-        caption=False,
+    return (
+        Metrics((status,)),
+        RUN_CHARTS[chart].block(run, name, domain, fit),
+        Metrics(tuple(metrics)),
     )
 
 

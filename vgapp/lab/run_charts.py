@@ -1,0 +1,139 @@
+"""The charts a run can show under the loss, one entry each: its label, what it shows, and the
+block that draws it for a run. A new chart from recorded data is its builder in
+``vgapp.lab.charts`` and one entry here; the lab's chart choice (``LAB_CHART``) lists them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vgapp.blocks import Block, Chart, Text
+from vgapp.controls import Choice
+from vgapp.lab import charts
+from vgapp.lab.findings import (
+    heatmap_finding,
+    held_parameters,
+    no_saturation_text,
+    saturation_finding,
+    zero_causes,
+)
+from vgapp.lab.fit import Fit
+from vgapp.lab.runview import RunView
+from vgapp.vegalite import title as titled
+from vgapp.words import SATURATION_AXIS
+
+Domain = tuple[float, float] | None
+"""The gradient norms' colour domain shared by both runs' heatmaps (None before any norm)."""
+
+
+def stop_of(run: RunView) -> int | None:
+    """The step the rules stopped the run at (None when no rule stopped it)."""
+    return run.snapshot.stop_step if run.rule_stopped else None
+
+
+def gradient_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> Block:
+    """The heatmap of ‖dF/dz‖ per layer and step, titled by its finding at step 0."""
+    snap = run.snapshot
+    stop = stop_of(run)
+    norms = snap.backprop_norms
+    causes = zero_causes(run)
+    heat_title = heatmap_finding(run, causes)
+    checked = ", ".join(f"{k:,}" for k in sorted(held_parameters(run)))
+    return Chart(
+        f"lab_gradient_norms_{name}",
+        charts.gradient_heatmap(
+            charts.heatmap_data(
+                norms,
+                keep_steps=(stop,) if stop is not None else (),
+                causes=causes,
+            ),
+            norms.shape[1],
+            title=titled(heat_title),
+            domain=domain,
+            stop_step=stop,
+            budget=snap.budget,
+        ),
+        f"{heat_title}. Rows: layers (output on top); columns: steps; colour: the "
+        "back-propagated gradient norm ‖dF/dz‖ on a log scale, exact zeros and ∞ in their "
+        "own colours; the cause of an exact zero is recomputed in float64 at the steps whose "
+        f"parameters the page holds (step {checked}).",
+        charts.heatmap_frame(norms),
+        caption=False,
+    )
+
+
+def saturation_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> Block:
+    """Per hidden layer, the share of saturated unit-samples against step (or the sentence
+    that says none saturates)."""
+    snap = run.snapshot
+    sat_title, shows = saturation_finding(run)
+    if not shows:
+        return Text(no_saturation_text(run), "caption")
+    axis = SATURATION_AXIS[run.spec.activation]
+    return Chart(
+        f"lab_saturation_{name}",
+        charts.saturation_chart(
+            snap.saturation,
+            title=titled(sat_title),
+            y_title=axis,
+            stop_step=stop_of(run),
+            budget=snap.budget,
+        ),
+        f"{sat_title}. {axis} of each hidden layer against step.",
+        charts.saturation_frame(snap.saturation),
+        caption=False,
+    )
+
+
+def fit_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> Block:
+    """The decision boundary or the fitted curve where the run stands (``vgapp.lab.fit``)."""
+    if fit is None:
+        return Text("No parameters yet: the fit shows after the first steps.", "caption")
+    frame, spec, text, _ = fit
+    return Chart(f"lab_fit_{name}", spec, text, frame, caption=False)
+
+
+@dataclass(frozen=True)
+class RunChart:
+    """One chart a run can show: its label on the chart choice, what it shows (the choice's
+    help), and its block for a run, a name for the chart's files, the shared colour domain and
+    the fit (computed only when this chart is the fit)."""
+
+    label: str
+    help: str
+    block: Callable[[RunView, str, Domain, Fit | None], Block]
+
+
+RUN_CHARTS: dict[str, RunChart] = {
+    "gradients": RunChart(
+        "gradient per layer",
+        "The gradient per layer: the back-propagated gradient norm ‖dF/dz‖ of every layer at "
+        "every step (a heatmap).",
+        gradient_block,
+    ),
+    "saturation": RunChart(
+        "saturation",
+        "Saturation: per layer, the share of units whose σ′ or tanh′ is below 1% of its peak "
+        "(for ReLU the inactive units, for leaky ReLU those on the small slope).",
+        saturation_block,
+    ),
+    "fit": RunChart(
+        "fit",
+        "Fit: the decision boundary (or the fitted curve) where the run stands.",
+        fit_block,
+    ),
+}
+"""The one chart each run shows under the loss (the lab redraws while it trains: one chart per
+run keeps a redraw quick)."""
+
+LAB_CHART = Choice(
+    "lab_chart",
+    "Under the loss, each run shows",
+    "gradients",
+    tuple(RUN_CHARTS),
+    " ".join(chart.help for chart in RUN_CHARTS.values())
+    + " Not part of the runs: switching retrains nothing.",
+    labels={key: chart.label for key, chart in RUN_CHARTS.items()},
+    widget="segmented",
+)
+"""Which chart each run shows: a control of the lab's view, not of its runs."""
