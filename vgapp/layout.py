@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from vgapp.controls import Control, applies
 
-if TYPE_CHECKING:  # the training worker imports the lessons, and should not import pandas
+if TYPE_CHECKING:  # the training worker imports this module: it must not load pandas
     from vgapp.blocks import PanelView
 
 
