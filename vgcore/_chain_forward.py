@@ -8,7 +8,7 @@ import functools
 import math
 from array import array
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -46,7 +46,7 @@ def python_forward(w: np.ndarray, name: str) -> np.ndarray:
 
 
 def _python_forward_runs(
-    weights: array, run_end: list[int], step: Callable[[float], float]
+    weights: array[float], run_end: list[int], step: Callable[[float], float]
 ) -> list[float]:
     """The guess loop with a ``step`` that never overflows, which also uses fixed points:
     ``o_i = o_{i-1}`` with ``w_{i+1} = w_i`` repeats until the run of equal weights ends
@@ -219,7 +219,7 @@ def _scalar_forward(
             i = end
             continue
         if abs(current) <= linear_below:
-            return i + 1
+            return cast(int, i + 1)
         previous = current
         i += 1
     return depth

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -127,7 +128,7 @@ class LogPass:
 
     def layer_factor(self) -> np.ndarray:
         """log|w_i act'(z_i)| for i = 2..L."""
-        return self.log_w[1:] + self.log_a
+        return cast(np.ndarray, self.log_w[1:] + self.log_a)
 
     def backprop(self) -> np.ndarray:
         """log|dF/do_k| = sum_{i > k} log|w_i act'(z_i)| for k = 1..L."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -40,14 +40,14 @@ def _float_array(z: np.ndarray | float) -> np.ndarray:
 def softplus(z: np.ndarray | float) -> np.ndarray:
     """``log(1 + exp(z))`` computed as ``max(z, 0) + log1p(exp(-|z|))``: no overflow."""
     z = _float_array(z)
-    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+    return cast(np.ndarray, np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))))
 
 
 def sigmoid(z: np.ndarray | float) -> np.ndarray:
     """``sigma(z) = 1 / (1 + exp(-z))``, via ``exp(-|z|)`` so nothing overflows."""
     z = _float_array(z)
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return cast(np.ndarray, np.where(z >= 0, 1 / (1 + e), e / (1 + e)))
 
 
 def sigmoid_derivative(z: np.ndarray | float) -> np.ndarray:
@@ -55,19 +55,19 @@ def sigmoid_derivative(z: np.ndarray | float) -> np.ndarray:
     z = _float_array(z)
     e = np.exp(-np.abs(z))
     # clamped to the sharp bound: near z = 0 rounding can otherwise exceed 1/4 by an ulp
-    return np.minimum(e / ((1 + e) * (1 + e)), 0.25)
+    return cast(np.ndarray, np.minimum(e / ((1 + e) * (1 + e)), 0.25))
 
 
 def log_sigmoid_derivative(z: np.ndarray | float) -> np.ndarray:
     """``log sigma'(z) = -softplus(z) - softplus(-z) = -|z| - 2 log1p(exp(-|z|))``."""
     z = _float_array(z)
     magnitude = np.abs(z)
-    return -magnitude - 2 * np.log1p(np.exp(-magnitude))
+    return cast(np.ndarray, -magnitude - 2 * np.log1p(np.exp(-magnitude)))
 
 
 def tanh(z: np.ndarray | float) -> np.ndarray:
     """``tanh(z)``."""
-    return np.tanh(_float_array(z))
+    return cast(np.ndarray, np.tanh(_float_array(z)))
 
 
 def tanh_derivative(z: np.ndarray | float) -> np.ndarray:
@@ -75,7 +75,9 @@ def tanh_derivative(z: np.ndarray | float) -> np.ndarray:
     z = _float_array(z)
     half = np.exp(-np.abs(z))
     e = half * half
-    return np.minimum(4 * e / ((1 + e) * (1 + e)), 1)  # never above the bound, as for sigma'
+    return cast(
+        np.ndarray, np.minimum(4 * e / ((1 + e) * (1 + e)), 1)
+    )  # never above the bound, as for sigma'
 
 
 def log_tanh_derivative(z: np.ndarray | float) -> np.ndarray:
@@ -85,13 +87,13 @@ def log_tanh_derivative(z: np.ndarray | float) -> np.ndarray:
     magnitude = np.abs(z)
     half = np.exp(-magnitude)
     with np.errstate(over="ignore"):  # the doubling overflows to -inf only past the range
-        return 2 * (_LOG_2 - magnitude - np.log1p(half * half))
+        return cast(np.ndarray, 2 * (_LOG_2 - magnitude - np.log1p(half * half)))
 
 
 def relu(z: np.ndarray | float) -> np.ndarray:
     """``max(0, z)``."""
     z = _float_array(z)
-    return np.maximum(z, 0)
+    return cast(np.ndarray, np.maximum(z, 0))
 
 
 def relu_derivative(z: np.ndarray | float) -> np.ndarray:
@@ -103,7 +105,7 @@ def relu_derivative(z: np.ndarray | float) -> np.ndarray:
 def log_relu_derivative(z: np.ndarray | float) -> np.ndarray:
     """0 for z > 0 and -inf otherwise: an exact zero derivative (a dead unit), not a small one."""
     z = _float_array(z)
-    return np.where(z > 0, z.dtype.type(0), z.dtype.type(-np.inf))
+    return cast(np.ndarray, np.where(z > 0, z.dtype.type(0), z.dtype.type(-np.inf)))
 
 
 def leaky_relu(z: np.ndarray | float) -> np.ndarray:
@@ -115,13 +117,13 @@ def leaky_relu(z: np.ndarray | float) -> np.ndarray:
 def leaky_relu_derivative(z: np.ndarray | float) -> np.ndarray:
     """1 for z > 0 and ``LEAKY_SLOPE`` otherwise (the left slope at the kink)."""
     z = _float_array(z)
-    return np.where(z > 0, z.dtype.type(1), z.dtype.type(LEAKY_SLOPE))
+    return cast(np.ndarray, np.where(z > 0, z.dtype.type(1), z.dtype.type(LEAKY_SLOPE)))
 
 
 def log_leaky_relu_derivative(z: np.ndarray | float) -> np.ndarray:
     """0 for z > 0 and ``log(LEAKY_SLOPE)`` otherwise."""
     z = _float_array(z)
-    return np.where(z > 0, z.dtype.type(0), z.dtype.type(_LOG_LEAKY_SLOPE))
+    return cast(np.ndarray, np.where(z > 0, z.dtype.type(0), z.dtype.type(_LOG_LEAKY_SLOPE)))
 
 
 def identity(z: np.ndarray | float) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -200,7 +200,7 @@ def _round_to_dtype(x: Fraction, dtype: np.dtype) -> np.floating:
     """``x`` rounded to nearest even in ``dtype`` directly from the exact value (no double
     rounding through float64); ±inf beyond the overflow threshold."""
     if x == 0:
-        return dtype.type(0)
+        return cast(np.floating, dtype.type(0))
     info = np.finfo(dtype)
     precision = int(info.nmant) + 1
     a = abs(x)
@@ -211,7 +211,7 @@ def _round_to_dtype(x: Fraction, dtype: np.dtype) -> np.floating:
         magnitude = dtype.type(np.inf)
     else:
         magnitude = dtype.type(float(rounded))  # exact: rounded is a value of dtype
-    return magnitude if x > 0 else -magnitude
+    return cast(np.floating, magnitude if x > 0 else -magnitude)
 
 
 def _stored(symbol: str, exact: Fraction, stored: np.floating) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -95,7 +95,7 @@ def _moons(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def _circles(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     angle = rng.uniform(0.0, 2.0 * math.pi, size=y.size)
     radius = np.where(y == 1, CIRCLES_INNER_RADIUS, 1.0)
-    return radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    return cast(np.ndarray, radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)]))
 
 
 def _spirals(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -103,7 +103,7 @@ def _spirals(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     t = rng.uniform(0.25 * math.pi, 3.0 * math.pi, size=y.size)
     radius = t / (3.0 * math.pi)
     angle = t + math.pi * y
-    return radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    return cast(np.ndarray, radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)]))
 
 
 _CLEAN = {"xor": _xor, "moons": _moons, "circles": _circles, "spirals": _spirals}
