@@ -4,9 +4,10 @@ built from the core's facts read as before the wording left the core."""
 import pytest
 
 from vgapp.panels.curvature import explain_point
+from vgapp.panels.descent import stationary_text
 from vgapp.words import ACTIVATION_WORDS, LINE_TEXT, RULE_TEXT, VERDICT_TEXT
 from vgcore.activations import ACTIVATIONS
-from vgcore.curvature import LINES, describe_point
+from vgcore.curvature import LINES, describe_point, nearest_stationary
 from vgcore.descent import gradient_descent, quadratic
 from vgcore.stopping import ALL_HELD, RULE_NAMES, StoppingRules
 
@@ -76,3 +77,19 @@ def test_explanations_name_the_true_nature_of_an_undecided_point():
         text = explain_point(describe_point("two_weight_net", a, b))
         assert "(in fact a minimum: F = 0 here" in text
         assert "eigenvalues 0 and +" in text
+
+
+@pytest.mark.parametrize(
+    ("key", "x", "y", "words"),
+    [
+        ("two_weight_net", 1.0, 1.1, "the valley ab = 1 of global minima"),
+        ("two_weight_net", 0.01, 0.0, "the saddle at the origin"),
+        ("cubic", 0.1, 0.3, "the line x = 0 of inflection points"),
+        ("every_kind", -0.9, 1.0, "the saddle at (−1, 1)"),
+        ("every_kind", 0.1, -0.9, "the flat point at (0, −1)"),
+        ("monkey", 0.1, 0.0, "the monkey saddle at the origin"),
+        ("quartic", 0.0, 0.2, "the flat minimum at the origin"),
+    ],
+)
+def test_stationary_sets_in_words(key, x, y, words):
+    assert stationary_text(key, nearest_stationary(key, x, y)) == words

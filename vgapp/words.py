@@ -175,3 +175,24 @@ LINE_TEXT: dict[str, str] = {
     "other_diagonal": "along the other diagonal",
 }
 """The lines of ``vgcore.curvature.LINES`` along which F changes sign."""
+
+PLACE_TEXT: dict[str, str] = {
+    "valley": "the valley ab = 1 of global minima",
+    "line": "the line x = 0 of inflection points",
+}
+"""The stationary sets of ``vgcore.curvature.nearest_stationary`` that are not one point."""
+ORIGIN_TEXT: dict[str, str] = {
+    "two_weight_net": "the saddle",
+    "bowl": "the minimum",
+    "quartic": "the flat minimum",
+    "saddle": "the saddle",
+    "monkey": "the monkey saddle",
+}
+"""What the stationary point at the origin of each example is called."""
+POINT_TEXT: dict[str, str] = {
+    "minimum": "the local minimum",
+    "maximum": "the local maximum",
+    "saddle": "the saddle",
+    "inflection": "the flat point",
+}
+"""A stationary point away from the origin (the example with every kind), by its kind."""

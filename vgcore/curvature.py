@@ -386,8 +386,10 @@ class StationarySet:
     """A set of stationary points of a built-in example, with its exact nature."""
 
     kind: str  # "minimum", "maximum", "saddle" or "inflection"
-    description: str
+    place: str
+    """``"valley"`` (the hyperbola ab = 1), ``"line"`` (x = 0), ``"origin"`` or ``"point"``."""
     distance: float  # Euclidean distance from the queried point
+    point: tuple[float, float] | None = None  # the stationary point, for place "point"
 
 
 def _distance_to_hyperbola(x: float, y: float) -> float:
@@ -421,19 +423,13 @@ def nearest_stationary(example_key: str, x: float, y: float) -> StationarySet:
     if example.key == "two_weight_net":
         valley = _distance_to_hyperbola(px, py)
         if valley < origin:
-            return StationarySet("minimum", "the valley ab = 1 of global minima", valley)
-        return StationarySet("saddle", "the saddle at the origin", origin)
+            return StationarySet("minimum", "valley", valley)
+        return StationarySet("saddle", "origin", origin)
     if example.key == "cubic":
-        return StationarySet("inflection", "the line x = 0 of inflection points", abs(px))
+        return StationarySet("inflection", "line", abs(px))
     if example.key == "every_kind":
-        names = {"minimum": "the local minimum", "maximum": "the local maximum",
-                 "saddle": "the saddle", "inflection": "the flat point"}  # fmt: skip
         sx, sy, kind = min(
             example.stationary_points, key=lambda p: math.hypot(px - p[0], py - p[1])
         )
-        where = f"({sx:g}, {sy:g})".replace("-", "−")
-        return StationarySet(kind, f"{names[kind]} at {where}", math.hypot(px - sx, py - sy))
-    kind = example.stationary_points[0][2]
-    names = {"bowl": "the minimum", "quartic": "the flat minimum", "saddle": "the saddle",
-             "monkey": "the monkey saddle"}  # fmt: skip
-    return StationarySet(kind, f"{names[example.key]} at the origin", origin)
+        return StationarySet(kind, "point", math.hypot(px - sx, py - sy), (sx, sy))
+    return StationarySet(example.stationary_points[0][2], "origin", origin)
