@@ -3,10 +3,12 @@ built from the core's facts read as before the wording left the core."""
 
 import pytest
 
+from vgapp.panels.counterexample import float_verdict
 from vgapp.panels.curvature import explain_point
 from vgapp.panels.descent import stationary_text
 from vgapp.words import ACTIVATION_WORDS, LINE_TEXT, RULE_TEXT, VERDICT_TEXT
 from vgcore.activations import ACTIVATIONS
+from vgcore.counterexample import analyse_counterexample
 from vgcore.curvature import LINES, describe_point, nearest_stationary
 from vgcore.descent import gradient_descent, quadratic
 from vgcore.stopping import ALL_HELD, RULE_NAMES, StoppingRules
@@ -93,3 +95,16 @@ def test_explanations_name_the_true_nature_of_an_undecided_point():
 )
 def test_stationary_sets_in_words(key, x, y, words):
     assert stationary_text(key, nearest_stationary(key, x, y)) == words
+
+
+def test_float_verdicts_of_the_counterexample():
+    views = {v.dtype: v for v in analyse_counterexample().floats}
+    assert float_verdict(views["float64"]).startswith("First p overflows to ∞")
+    for name in ("float32", "float16"):
+        verdict = float_verdict(views[name])
+        assert verdict.startswith("First c underflows to 0 and p overflows to ∞ when stored; ")
+        assert "f(p) = c·p = 0·∞ is NaN" in verdict
+    finite = {v.dtype: v for v in analyse_counterexample("0.5", "3", "1").floats}["float64"]
+    assert float_verdict(finite) == (
+        "Nothing goes wrong: every value is finite and the step changes p"
+    )

@@ -196,3 +196,36 @@ POINT_TEXT: dict[str, str] = {
     "inflection": "the flat point",
 }
 """A stationary point away from the origin (the example with every kind), by its kind."""
+
+QUANTITY_SYMBOL: dict[str, str] = {
+    "c": "c",
+    "p": "p",
+    "eta": "η",
+    "f": "f(p) = c·p",
+    "step": "η·f′(p)",
+}
+"""The counterexample's quantities (``vgcore.counterexample.FloatEvent.quantity``) as written."""
+PRODUCT_FACTORS: dict[str, tuple[str, str]] = {"f": ("c", "p"), "step": ("η", "c")}
+"""The factors of the counterexample's products, as written."""
+FACTOR_TEXT: dict[str, str] = {"inf": "∞", "-inf": "−∞", "zero": "0"}
+"""A factor that is ∞, −∞ or 0, as written in place of its symbol."""
+FLOAT_EVENT_TEXT: dict[str, str] = {
+    "stored_underflow": "{what} underflows to 0",
+    "stored_overflow": "{what} overflows to {sign}",
+    "nan": "{what} = {written} is NaN",
+    "overflow": "{what} overflows to {sign}",
+    "infinite": "{what} = {written} = {sign}",
+    "underflow": "{what} underflows to 0",
+    "zero_value": "f(p) = c·p = 0·p = 0",
+    "zero_derivative": "f′(p) is exactly 0 ({what} is stored as 0): the vanishing gradient "
+    "became a zero gradient",
+    "x1_inf_minus_inf": "x₁ = p − η·f′(p) = ∞ − ∞ is NaN",
+    "x1_nan": "x₁ = p − η·f′(p) is NaN",
+    "lost_zero_step": "the update is lost: η·f′(p) is 0, so x₁ = p",
+    "lost_at_infinity": "the update is lost: ∞ − η·f′(p) is still ∞",
+    "lost_rounding": "the update is lost: p − η·f′(p) rounds back to p",
+    "x1_infinite": "x₁ = p − η·f′(p) = {sign}",
+}
+"""Every kind of ``vgcore.counterexample.FloatEvent``: ``{what}`` is the quantity, ``{written}``
+the product with ∞ or 0 in place of such a factor, ``{sign}`` the infinity."""
+NOTHING_WRONG = "Nothing goes wrong: every value is finite and the step changes p"
