@@ -6,10 +6,19 @@ import pytest
 from vgapp.panels.counterexample import float_verdict
 from vgapp.panels.curvature import explain_point
 from vgapp.panels.descent import stationary_text
-from vgapp.words import ACTIVATION_WORDS, LINE_TEXT, RULE_TEXT, VERDICT_TEXT
+from vgapp.words import (
+    ACTIVATION_WORDS,
+    DATASET_LABELS,
+    LINE_TEXT,
+    RULE_TEXT,
+    SURFACE_FORMULAS,
+    SURFACE_LABELS,
+    VERDICT_TEXT,
+)
 from vgcore.activations import ACTIVATIONS
 from vgcore.counterexample import analyse_counterexample
-from vgcore.curvature import LINES, describe_point, nearest_stationary
+from vgcore.curvature import EXAMPLES, LINES, describe_point, nearest_stationary
+from vgcore.datasets import DATASETS
 from vgcore.descent import gradient_descent, quadratic
 from vgcore.stopping import ALL_HELD, RULE_NAMES, StoppingRules
 
@@ -43,6 +52,11 @@ def test_every_stop_reason_of_the_loop_has_its_text(reason):
 
 def test_every_activation_offered_is_a_core_activation():
     assert set(ACTIVATION_WORDS) <= set(ACTIVATIONS)
+
+
+def test_every_surface_and_dataset_of_the_core_has_its_words():
+    assert list(SURFACE_LABELS) == list(SURFACE_FORMULAS) == list(EXAMPLES)
+    assert list(DATASET_LABELS) == list(DATASETS)
 
 
 def test_every_verdict_and_line_of_the_core_has_its_words():

@@ -229,3 +229,34 @@ FLOAT_EVENT_TEXT: dict[str, str] = {
 """Every kind of ``vgcore.counterexample.FloatEvent``: ``{what}`` is the quantity, ``{written}``
 the product with ∞ or 0 in place of such a factor, ``{sign}`` the infinity."""
 NOTHING_WRONG = "Nothing goes wrong: every value is finite and the step changes p"
+
+SURFACE_LABELS = {
+    "two_weight_net": "(1 − ab)²: a two-weight network",
+    "bowl": "x² + y²: a bowl",
+    "saddle": "x² − y²: a saddle",
+    "quartic": "x⁴ + y⁴: flat minimum",
+    "cubic": "x³: flat, no extremum",
+    "monkey": "x³ − 3xy²: monkey saddle",
+    "every_kind": "x⁵/5 − x³/3 + y³/3 − y: every kind of point",
+}
+"""The built-in functions of two parameters (``vgcore.curvature.EXAMPLES``) in the function
+control."""
+SURFACE_FORMULAS: dict[str, str] = {
+    "two_weight_net": "F(a, b) = (1 − a·b)²",
+    "bowl": "F(x, y) = x² + y²",
+    "saddle": "F(x, y) = x² − y²",
+    "quartic": "F(x, y) = x⁴ + y⁴",
+    "cubic": "F(x, y) = x³",
+    "monkey": "F(x, y) = x³ − 3·x·y²",
+    "every_kind": "F(x, y) = x⁵/5 − x³/3 + y³/3 − y",
+}
+"""The same functions written out, for the point's value and the chart."""
+
+DATASET_LABELS: dict[str, str] = {
+    "xor": "XOR (four Gaussian blobs)",
+    "moons": "two moons",
+    "circles": "two circles",
+    "spirals": "two spirals",
+    "regression_1d": "regression: y = sin(3x) + noise",
+}
+"""The lab's datasets (``vgcore.datasets.DATASETS``) in its dataset control."""

@@ -38,8 +38,6 @@ class Example2D:
     so that a step can be compared with 2/L exactly; ``lipschitz_hint`` is L as a float."""
 
     key: str
-    label: str
-    formula: str
     f: Callable[[Any, Any], Any]
     grad: Callable[[Any, Any], np.ndarray]
     hessian: Callable[[Any, Any], np.ndarray]
@@ -59,8 +57,6 @@ class Example2D:
 EXAMPLES: dict[str, Example2D] = {
     "two_weight_net": Example2D(
         key="two_weight_net",
-        label="(1 − ab)²: two-weight network",
-        formula="F(a, b) = (1 − a·b)²",
         f=lambda a, b: (1 - a * b) ** 2,
         grad=lambda a, b: np.array([-2 * b * (1 - a * b), -2 * a * (1 - a * b)]),
         hessian=lambda a, b: np.array([[2 * b * b, 4 * a * b - 2], [4 * a * b - 2, 2 * a * a]]),
@@ -74,8 +70,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "bowl": Example2D(
         key="bowl",
-        label="x² + y²: bowl",
-        formula="F(x, y) = x² + y²",
         f=lambda x, y: x * x + y * y,
         grad=lambda x, y: np.array([2 * x, 2 * y]),
         hessian=lambda x, y: np.array([[2 + 0 * x, 0 * x], [0 * y, 2 + 0 * y]]),
@@ -86,8 +80,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "saddle": Example2D(
         key="saddle",
-        label="x² − y²: saddle",
-        formula="F(x, y) = x² − y²",
         f=lambda x, y: x * x - y * y,
         grad=lambda x, y: np.array([2 * x, -2 * y]),
         hessian=lambda x, y: np.array([[2 + 0 * x, 0 * x], [0 * y, -2 + 0 * y]]),
@@ -97,8 +89,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "quartic": Example2D(
         key="quartic",
-        label="x⁴ + y⁴: flat minimum",
-        formula="F(x, y) = x⁴ + y⁴",
         f=lambda x, y: x**4 + y**4,
         grad=lambda x, y: np.array([4 * x**3, 4 * y**3]),
         hessian=lambda x, y: np.array([[12 * x * x, 0 * x], [0 * y, 12 * y * y]]),
@@ -109,8 +99,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "cubic": Example2D(
         key="cubic",
-        label="x³: inflection (y ignored)",
-        formula="F(x, y) = x³",
         f=lambda x, y: x**3 + 0 * y,
         grad=lambda x, y: np.array([3 * x * x, 0 * y]),
         hessian=lambda x, y: np.array([[6 * x, 0 * x], [0 * y, 0 * y]]),
@@ -121,8 +109,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "monkey": Example2D(
         key="monkey",
-        label="x³ − 3xy²: monkey saddle",
-        formula="F(x, y) = x³ − 3·x·y²",
         f=lambda x, y: x**3 - 3 * x * y * y,
         grad=lambda x, y: np.array([3 * x * x - 3 * y * y, -6 * x * y]),
         hessian=lambda x, y: np.array([[6 * x, -6 * y], [-6 * y, -6 * x]]),
@@ -133,8 +119,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "every_kind": Example2D(
         key="every_kind",
-        label="x⁵/5 − x³/3 + y³/3 − y: every kind of point",
-        formula="F(x, y) = x⁵/5 − x³/3 + y³/3 − y",
         f=lambda x, y: x**5 / 5 - x**3 / 3 + y**3 / 3 - y,
         grad=lambda x, y: np.array([x**4 - x * x, y * y - 1]),
         hessian=lambda x, y: np.array([[4 * x**3 - 2 * x, 0 * x], [0 * y, 2 * y]]),

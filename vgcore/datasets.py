@@ -19,13 +19,6 @@ import numpy as np
 from vgcore.validate import check_choice, check_int, check_real
 
 DATASETS: tuple[str, ...] = ("xor", "moons", "circles", "spirals", "regression_1d")
-LABELS: dict[str, str] = {
-    "xor": "XOR (four Gaussian blobs)",
-    "moons": "two moons",
-    "circles": "two circles",
-    "spirals": "two spirals",
-    "regression_1d": "regression: y = sin(3x) + noise",
-}
 TASKS: tuple[str, ...] = ("classification", "regression")
 MIN_SAMPLES = 4
 MAX_SAMPLES = 100_000
@@ -39,7 +32,6 @@ class Dataset:
     """Inputs X (n, d) and targets y (n,); ``task`` says which loss fits."""
 
     name: str
-    label: str
     X: np.ndarray
     y: np.ndarray
     task: str
@@ -70,7 +62,7 @@ def make_dataset(
         task = "classification"
     X.flags.writeable = False
     y.flags.writeable = False
-    return Dataset(name=name, label=LABELS[name], X=X, y=y, task=task)
+    return Dataset(name=name, X=X, y=y, task=task)
 
 
 def _rng(seed: Any) -> np.random.Generator:

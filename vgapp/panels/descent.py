@@ -20,7 +20,7 @@ from vgapp.controls import Choice, Number
 from vgapp.formatting import article, count, num, sci
 from vgapp.layout import Panel
 from vgapp.panels.surface import surface_chart, surface_control
-from vgapp.words import ORIGIN_TEXT, PLACE_TEXT, POINT_TEXT, RULE_TEXT
+from vgapp.words import ORIGIN_TEXT, PLACE_TEXT, POINT_TEXT, RULE_TEXT, SURFACE_FORMULAS
 from vgcore.curvature import (
     COORDINATE_LIMIT,
     EXAMPLES,
@@ -377,7 +377,7 @@ def view(
         alt = f"Descent ends at {where}: {ending.explanation}."
         verdict_value = ending.verdict
     path_spec = surface_chart(
-        gd_surface, example.formula, title=vl.title(title, subtitle), path=path
+        gd_surface, SURFACE_FORMULAS[gd_surface], title=vl.title(title, subtitle), path=path
     )
     final = float(result.grad_norm[-1])
     norm_spec = norm_chart(frame, bound_label, vl.title(ending.headline, bound_note))
