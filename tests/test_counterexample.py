@@ -13,7 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vgcore.counterexample import CounterexampleReport, analyse_counterexample, gd_value_trace
+from vgcore.counterexample import (
+    CounterexampleReport,
+    FloatEvent,
+    analyse_counterexample,
+    gd_value_trace,
+)
 from vgcore.exact import (
     Scientific,
     _floor_scaled,
@@ -91,7 +96,7 @@ def test_source_stopping_rules_fire_far_from_the_minimum() -> None:
     assert gatol.fires_at_step == 0
     assert gatol.value_at_stop == 10**9909
     assert gatol.distance_at_stop == 10**9999
-    assert "1.00 × 10^9909 above the minimum" in eps.explanation
+    assert eps.quantity == Fraction(1, 10**90)  # the parameter change eta c
     assert outcomes["fatol"].fires_at_step is None  # fatol = 0: 10^-180 > 0
     assert outcomes["fatol"].value_at_stop == 0
 
@@ -105,15 +110,18 @@ def test_source_numbers_in_floats() -> None:
     assert f64.value_in_dtype == math.inf
     assert f64.derivative_in_dtype == float("1e-90")
     assert f64.update_lost is True
-    assert f64.verdict.startswith("First p overflows to ∞")
+    assert f64.events[0] == FloatEvent("stored_overflow", "p", 1)
     for name in ("float32", "float16"):
         view = views[name]
         assert view.c_in_dtype == 0.0
         assert view.p_in_dtype == math.inf
         assert math.isnan(view.value_in_dtype)  # 0 × inf, shown and named in the verdict
         assert view.derivative_in_dtype == 0.0
-        assert view.verdict.startswith("First c underflows to 0 and p overflows to ∞")
-        assert "0·∞ is NaN" in view.verdict
+        assert view.events[:2] == (
+            FloatEvent("stored_underflow", "c"),
+            FloatEvent("stored_overflow", "p", 1),
+        )
+        assert FloatEvent("nan", "f", factors=("zero", "inf")) in view.events
 
 
 # ---------------------------------------------------------------- closed forms vs simulation
@@ -268,7 +276,7 @@ def test_float_view_rounds_exactly_without_double_rounding() -> None:
 def test_float_view_finite_update_that_counts() -> None:
     f64 = {v.dtype: v for v in analyse_counterexample("0.5", "3", "1").floats}["float64"]
     assert (f64.value_in_dtype, f64.derivative_in_dtype, f64.update_lost) == (1.5, 0.5, False)
-    assert f64.verdict == "Nothing goes wrong: every value is finite and the step changes p"
+    assert f64.events == ()
     lost = {v.dtype: v for v in analyse_counterexample("1e-20", "1", "1").floats}["float64"]
     assert lost.update_lost is True  # 1 - 1e-20 rounds back to 1 in float64
 

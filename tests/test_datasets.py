@@ -11,7 +11,6 @@ import pytest
 from vgcore.datasets import (
     CIRCLES_INNER_RADIUS,
     DATASETS,
-    LABELS,
     MAX_NOISE,
     MAX_SAMPLES,
     MIN_SAMPLES,
@@ -31,7 +30,6 @@ def test_shapes_task_and_balance(name, n_samples):
     data = make_dataset(name, n_samples=n_samples, seed=3)
     assert isinstance(data, Dataset)
     assert data.name == name
-    assert data.label == LABELS[name]
     assert data.y.shape == (n_samples,)
     assert np.all(np.isfinite(data.X))
     assert np.all(np.isfinite(data.y))

@@ -12,8 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from vgcore._half import round_half
-from vgcore._mlp_kernels import _KERNELS, activate
-from vgcore.activations import ACTIVATION_NAMES, get_activation
+from vgcore._mlp_kernels import activate
+from vgcore.activations import ACTIVATION_NAMES, ACTIVATIONS, get_activation
 from vgcore.gradcheck import check_gradient, numerical_gradient
 from vgcore.mlp import (
     FIGURES,
@@ -580,7 +580,7 @@ def test_float16_activation_and_derivative_over_every_float16_argument(activatio
     at every finite float16 z, within one ulp of the float64 closed form rounded to float16, and
     exactly that value at all but a handful of z."""
     z = np.concatenate([-ALL_FLOAT16[:0:-1], ALL_FLOAT16]).astype(np.float32)
-    value, derivative = activate(_KERNELS[activation], z.copy(), round_half)
+    value, derivative = activate(ACTIVATIONS[activation].kernel, z.copy(), round_half)
     reference = get_activation(activation)
     z64 = z.astype(np.float64)
     for shown, exact in ((value, reference.value(z64)), (derivative, reference.derivative(z64))):
@@ -599,7 +599,7 @@ def float16_reference(params, X, y, activation, loss_scale, deltas=None):
     conversion. Returns [(dF/dW, dF/db)] in float32, unscaled; appends ``(dF/dz_l, act'(z_l))``
     (scaled, float16; act' None for the output layer) to the list ``deltas``, output first."""
     f16, f32 = np.float16, np.float32
-    kernel = _KERNELS[activation]
+    kernel = ACTIVATIONS[activation].kernel
     a = X.astype(f16)
     inputs, derivatives = [a], []
     for layer, (weights, bias) in enumerate(params):

@@ -3,10 +3,22 @@ built from the core's facts read as before the wording left the core."""
 
 import pytest
 
+from vgapp.panels.counterexample import float_verdict
 from vgapp.panels.curvature import explain_point
-from vgapp.words import ACTIVATION_WORDS, LINE_TEXT, RULE_TEXT, VERDICT_TEXT
+from vgapp.panels.descent import stationary_text
+from vgapp.words import (
+    ACTIVATION_WORDS,
+    DATASET_LABELS,
+    LINE_TEXT,
+    RULE_TEXT,
+    SURFACE_FORMULAS,
+    SURFACE_LABELS,
+    VERDICT_TEXT,
+)
 from vgcore.activations import ACTIVATIONS
-from vgcore.curvature import LINES, describe_point
+from vgcore.counterexample import analyse_counterexample
+from vgcore.curvature import EXAMPLES, LINES, describe_point, nearest_stationary
+from vgcore.datasets import DATASETS
 from vgcore.descent import gradient_descent, quadratic
 from vgcore.stopping import ALL_HELD, RULE_NAMES, StoppingRules
 
@@ -40,6 +52,11 @@ def test_every_stop_reason_of_the_loop_has_its_text(reason):
 
 def test_every_activation_offered_is_a_core_activation():
     assert set(ACTIVATION_WORDS) <= set(ACTIVATIONS)
+
+
+def test_every_surface_and_dataset_of_the_core_has_its_words():
+    assert list(SURFACE_LABELS) == list(SURFACE_FORMULAS) == list(EXAMPLES)
+    assert list(DATASET_LABELS) == list(DATASETS)
 
 
 def test_every_verdict_and_line_of_the_core_has_its_words():
@@ -76,3 +93,32 @@ def test_explanations_name_the_true_nature_of_an_undecided_point():
         text = explain_point(describe_point("two_weight_net", a, b))
         assert "(in fact a minimum: F = 0 here" in text
         assert "eigenvalues 0 and +" in text
+
+
+@pytest.mark.parametrize(
+    ("key", "x", "y", "words"),
+    [
+        ("two_weight_net", 1.0, 1.1, "the valley ab = 1 of global minima"),
+        ("two_weight_net", 0.01, 0.0, "the saddle at the origin"),
+        ("cubic", 0.1, 0.3, "the line x = 0 of inflection points"),
+        ("every_kind", -0.9, 1.0, "the saddle at (−1, 1)"),
+        ("every_kind", 0.1, -0.9, "the flat point at (0, −1)"),
+        ("monkey", 0.1, 0.0, "the monkey saddle at the origin"),
+        ("quartic", 0.0, 0.2, "the flat minimum at the origin"),
+    ],
+)
+def test_stationary_sets_in_words(key, x, y, words):
+    assert stationary_text(key, nearest_stationary(key, x, y)) == words
+
+
+def test_float_verdicts_of_the_counterexample():
+    views = {v.dtype: v for v in analyse_counterexample().floats}
+    assert float_verdict(views["float64"]).startswith("First p overflows to ∞")
+    for name in ("float32", "float16"):
+        verdict = float_verdict(views[name])
+        assert verdict.startswith("First c underflows to 0 and p overflows to ∞ when stored; ")
+        assert "f(p) = c·p = 0·∞ is NaN" in verdict
+    finite = {v.dtype: v for v in analyse_counterexample("0.5", "3", "1").floats}["float64"]
+    assert float_verdict(finite) == (
+        "Nothing goes wrong: every value is finite and the step changes p"
+    )

@@ -175,3 +175,88 @@ LINE_TEXT: dict[str, str] = {
     "other_diagonal": "along the other diagonal",
 }
 """The lines of ``vgcore.curvature.LINES`` along which F changes sign."""
+
+PLACE_TEXT: dict[str, str] = {
+    "valley": "the valley ab = 1 of global minima",
+    "line": "the line x = 0 of inflection points",
+}
+"""The stationary sets of ``vgcore.curvature.nearest_stationary`` that are not one point."""
+ORIGIN_TEXT: dict[str, str] = {
+    "two_weight_net": "the saddle",
+    "bowl": "the minimum",
+    "quartic": "the flat minimum",
+    "saddle": "the saddle",
+    "monkey": "the monkey saddle",
+}
+"""What the stationary point at the origin of each example is called."""
+POINT_TEXT: dict[str, str] = {
+    "minimum": "the local minimum",
+    "maximum": "the local maximum",
+    "saddle": "the saddle",
+    "inflection": "the flat point",
+}
+"""A stationary point away from the origin (the example with every kind), by its kind."""
+
+QUANTITY_SYMBOL: dict[str, str] = {
+    "c": "c",
+    "p": "p",
+    "eta": "η",
+    "f": "f(p) = c·p",
+    "step": "η·f′(p)",
+}
+"""The counterexample's quantities (``vgcore.counterexample.FloatEvent.quantity``) as written."""
+PRODUCT_FACTORS: dict[str, tuple[str, str]] = {"f": ("c", "p"), "step": ("η", "c")}
+"""The factors of the counterexample's products, as written."""
+FACTOR_TEXT: dict[str, str] = {"inf": "∞", "-inf": "−∞", "zero": "0"}
+"""A factor that is ∞, −∞ or 0, as written in place of its symbol."""
+FLOAT_EVENT_TEXT: dict[str, str] = {
+    "stored_underflow": "{what} underflows to 0",
+    "stored_overflow": "{what} overflows to {sign}",
+    "nan": "{what} = {written} is NaN",
+    "overflow": "{what} overflows to {sign}",
+    "infinite": "{what} = {written} = {sign}",
+    "underflow": "{what} underflows to 0",
+    "zero_value": "f(p) = c·p = 0·p = 0",
+    "zero_derivative": "f′(p) is exactly 0 ({what} is stored as 0): the vanishing gradient "
+    "became a zero gradient",
+    "x1_inf_minus_inf": "x₁ = p − η·f′(p) = ∞ − ∞ is NaN",
+    "x1_nan": "x₁ = p − η·f′(p) is NaN",
+    "lost_zero_step": "the update is lost: η·f′(p) is 0, so x₁ = p",
+    "lost_at_infinity": "the update is lost: ∞ − η·f′(p) is still ∞",
+    "lost_rounding": "the update is lost: p − η·f′(p) rounds back to p",
+    "x1_infinite": "x₁ = p − η·f′(p) = {sign}",
+}
+"""Every kind of ``vgcore.counterexample.FloatEvent``: ``{what}`` is the quantity, ``{written}``
+the product with ∞ or 0 in place of such a factor, ``{sign}`` the infinity."""
+NOTHING_WRONG = "Nothing goes wrong: every value is finite and the step changes p"
+
+SURFACE_LABELS = {
+    "two_weight_net": "(1 − ab)²: a two-weight network",
+    "bowl": "x² + y²: a bowl",
+    "saddle": "x² − y²: a saddle",
+    "quartic": "x⁴ + y⁴: flat minimum",
+    "cubic": "x³: flat, no extremum",
+    "monkey": "x³ − 3xy²: monkey saddle",
+    "every_kind": "x⁵/5 − x³/3 + y³/3 − y: every kind of point",
+}
+"""The built-in functions of two parameters (``vgcore.curvature.EXAMPLES``) in the function
+control."""
+SURFACE_FORMULAS: dict[str, str] = {
+    "two_weight_net": "F(a, b) = (1 − a·b)²",
+    "bowl": "F(x, y) = x² + y²",
+    "saddle": "F(x, y) = x² − y²",
+    "quartic": "F(x, y) = x⁴ + y⁴",
+    "cubic": "F(x, y) = x³",
+    "monkey": "F(x, y) = x³ − 3·x·y²",
+    "every_kind": "F(x, y) = x⁵/5 − x³/3 + y³/3 − y",
+}
+"""The same functions written out, for the point's value and the chart."""
+
+DATASET_LABELS: dict[str, str] = {
+    "xor": "XOR (four Gaussian blobs)",
+    "moons": "two moons",
+    "circles": "two circles",
+    "spirals": "two spirals",
+    "regression_1d": "regression: y = sin(3x) + noise",
+}
+"""The lab's datasets (``vgcore.datasets.DATASETS``) in its dataset control."""

@@ -45,7 +45,7 @@ def dtype_pass(
     with np.errstate(over="ignore"):
         w = w64.astype(dtype)  # |w| > 65504 becomes inf in float16: honest
     value, derivative, step = elementwise(act, dtype)
-    o = solve_forward(w, value, step, forward_guess(w, act, coarser), act.name == "tanh")
+    o = solve_forward(w, value, step, forward_guess(w, act, coarser), act.linear_at_zero)
     z = rounded_product(w[1:], o[:-1])
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         a = derivative(z)

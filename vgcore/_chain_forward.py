@@ -8,62 +8,56 @@ import functools
 import math
 from array import array
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from vgcore._chain_rounding import accumulate, rounded_product, uint_dtype
-from vgcore.activations import LEAKY_SLOPE, Activation, get_activation
+from vgcore.activations import Activation, get_activation
 
 _TINY64 = float(np.finfo(np.float64).tiny)
 
 
 def python_forward(w: np.ndarray, name: str) -> np.ndarray:
-    """A fast float64 guess of the forward values with Python floats (``math.exp``/``math.tanh``
-    round slightly differently from numpy; ``solve_forward`` repairs the difference)."""
+    """A fast float64 guess of the forward values of a smooth activation's chain with Python
+    floats (``math.exp``/``math.tanh`` round slightly differently from numpy;
+    ``solve_forward`` repairs the difference)."""
+    act = get_activation(name)
+    step, careful = act.python_step, act.python_step_careful
+    assert step is not None  # every smooth activation has both
+    assert careful is not None
     weights = array("d")
     weights.frombytes(w.tobytes())
     few_runs = np.count_nonzero(w[1:] != w[:-1]) < w.size // 8
     if not few_runs:
-        exp, tanh = math.exp, math.tanh
         out = array("d", weights[:1])
         append = out.append
         o = weights[0]
         try:
-            if name == "sigmoid":
-                for wi in weights[1:]:
-                    o = 1.0 / (1.0 + exp(-wi * o))
-                    append(o)
-            else:
-                for wi in weights[1:]:
-                    o = tanh(wi * o)
-                    append(o)
+            for wi in weights[1:]:
+                o = step(wi * o)
+                append(o)
             return np.frombuffer(out, dtype=np.float64)
-        except OverflowError:  # exp(-z) for z < -709: take the careful loop below
+        except OverflowError:  # e.g. exp(-z) for z < -709: take the careful loop below
             pass
     change = np.flatnonzero(w[1:] != w[:-1]) + 1
     run_end = np.repeat(np.append(change, w.size), np.diff(np.concatenate(([0], change, [w.size]))))
-    return np.array(_python_forward_runs(weights, run_end.tolist(), name))
+    return np.array(_python_forward_runs(weights, run_end.tolist(), careful))
 
 
-def _python_forward_runs(weights: array, run_end: list[int], name: str) -> list[float]:
-    """The guess loop without overflow, which also uses fixed points: ``o_i = o_{i-1}`` with
-    ``w_{i+1} = w_i`` repeats until the run of equal weights ends (``run_end[i]``)."""
-    exp, tanh = math.exp, math.tanh
+def _python_forward_runs(
+    weights: array[float], run_end: list[int], step: Callable[[float], float]
+) -> list[float]:
+    """The guess loop with a ``step`` that never overflows, which also uses fixed points:
+    ``o_i = o_{i-1}`` with ``w_{i+1} = w_i`` repeats until the run of equal weights ends
+    (``run_end[i]``)."""
     depth = len(weights)
     out = [0.0] * depth
     o = out[0] = weights[0]
     i = 1
     while i < depth:
         wi = weights[i]
-        z = wi * o
-        if name == "tanh":
-            new = tanh(z)
-        elif z >= 0.0:
-            new = 1.0 / (1.0 + exp(-z))
-        else:
-            e = exp(z)
-            new = e / (1.0 + e)
+        new = step(wi * o)
         out[i] = new
         i += 1
         if new == o and i < depth and weights[i] == wi:
@@ -74,25 +68,26 @@ def _python_forward_runs(weights: array, run_end: list[int], name: str) -> list[
     return out
 
 
-def _piecewise_linear_guess(w: np.ndarray, name: str) -> np.ndarray:
-    """Forward values of a ReLU / leaky-ReLU / identity chain as one running product in the
-    dtype: ``z_i = w_i o_{i-1}`` and ``o_i = m_i z_i`` with ``m_i`` 1 or the slope, read off the
-    signs (which need no arithmetic). Exact up to the sign of zeros; verified afterwards."""
+def _piecewise_linear_guess(w: np.ndarray, slope: float) -> np.ndarray:
+    """Forward values of a piecewise-linear chain with negative slope ``slope`` (ReLU 0, leaky
+    ReLU, identity 1) as one running product in the dtype: ``z_i = w_i o_{i-1}`` and
+    ``o_i = m_i z_i`` with ``m_i`` 1 or the slope, read off the signs (which need no
+    arithmetic). Exact up to the sign of zeros; verified afterwards."""
     depth = w.size
     sign_w = np.sign(w)
-    if name == "relu":
+    relu = slope == 0.0
+    if relu:
         alive = np.logical_and.accumulate(np.concatenate(([sign_w[0] * sign_w[1] > 0], w[2:] > 0)))
         slopes = np.where(alive, 1, 0).astype(w.dtype)
     else:
         positive = np.multiply.accumulate(sign_w)[1:] > 0
-        slope = LEAKY_SLOPE if name == "leaky_relu" else 1.0
         slopes = np.where(positive, w.dtype.type(1), w.dtype.type(slope))
     factors = np.empty(2 * depth - 1, dtype=w.dtype)
     factors[0] = w[0]
     factors[1::2] = w[1:]
     factors[2::2] = slopes
     outputs = accumulate(factors)[0::2].copy()
-    if name == "relu":
+    if relu:
         outputs[1:][~alive] = 0  # max(z, 0) returns +0 for every z <= 0
     return outputs
 
@@ -114,12 +109,6 @@ def _float16_tables(name: str) -> tuple[np.ndarray, np.ndarray]:
     return tables
 
 
-def _sigmoid_scalar(z: Any) -> Any:
-    """sigma of one numpy scalar by the operations of activations.sigmoid (a proposal)."""
-    e = np.exp(-abs(z))
-    return 1 / (1 + e) if z >= 0 else e / (1 + e)
-
-
 def elementwise(act: Activation, dtype: np.dtype) -> tuple[ArrayMap, ArrayMap, ScalarMap]:
     """(act, act') on arrays in ``dtype``, and act on one numpy scalar of ``dtype``. The scalar
     version only proposes values (``solve_forward`` checks each one with the array version)."""
@@ -130,15 +119,14 @@ def elementwise(act: Activation, dtype: np.dtype) -> tuple[ArrayMap, ArrayMap, S
             lambda z: derivatives[z.view(np.uint16)],
             lambda z: values[z.view(np.uint16)],
         )
-    if act.name == "sigmoid":
-        return act.value, act.derivative, _sigmoid_scalar
-    if act.name == "tanh":
-        return act.value, act.derivative, np.tanh
+    if act.scalar is not None:
+        return act.value, act.derivative, act.scalar
     return act.value, act.derivative, lambda z: act.value(np.array([z]))[0]
 
 
-# |z| below which tanh(z) == z in the dtype (tried as a guess only)
-_TANH_LINEAR_BELOW = {"float16": 4e-3, "float32": 1e-4, "float64": 1e-8}
+# |z| below which act(z) == z in the dtype for an activation linear at zero like tanh (tried as a
+# guess only)
+_LINEAR_BELOW = {"float16": 4e-3, "float32": 1e-4, "float64": 1e-8}
 
 
 def solve_forward(
@@ -160,7 +148,7 @@ def solve_forward(
     o[0] = w[0]
     uint = uint_dtype(w.dtype)
     depth = w.size
-    linear_below = _TANH_LINEAR_BELOW[w.dtype.name] if linear_tail else -math.inf
+    linear_below = _LINEAR_BELOW[w.dtype.name] if linear_tail else -math.inf
     linear_tries = 8
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         fresh = value(rounded_product(w[1:], o[:-1]))
@@ -231,7 +219,7 @@ def _scalar_forward(
             i = end
             continue
         if abs(current) <= linear_below:
-            return i + 1
+            return cast(int, i + 1)
         previous = current
         i += 1
     return depth
@@ -247,8 +235,8 @@ def _largest_relative_change(new: np.ndarray, old: np.ndarray) -> float:
 
 
 def forward_guess(w: np.ndarray, act: Activation, coarser: np.ndarray | None) -> np.ndarray:
-    if act.name in ("relu", "leaky_relu", "identity"):
-        return _piecewise_linear_guess(w, act.name)
+    if act.negative_slope is not None:
+        return _piecewise_linear_guess(w, act.negative_slope)
     if coarser is not None:
         with np.errstate(over="ignore"):
             return coarser.astype(w.dtype)

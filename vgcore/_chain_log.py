@@ -4,60 +4,38 @@ and from them ``log|dF/do_k|`` and ``log|dF/dw_k|`` as sums that never underflow
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from vgcore._chain_dtype import DtypePass
-from vgcore.activations import LEAKY_SLOPE, Activation
+from vgcore.activations import Activation
 
-_LN2 = math.log(2.0)
-_LOG_LEAKY = math.log(LEAKY_SLOPE)
 _TINY64 = float(np.finfo(np.float64).tiny)
 _MAX64 = float(np.finfo(np.float64).max)
-
-
-def _log_sigmoid_layer(sign_z: int, log_z: float) -> tuple[int, float, float]:
-    if sign_z == 0 or log_z < -100.0:  # |z| < 4e-44: sigma(z) = 1/2, sigma'(z) = 1/4 to 1e-88
-        return 1, -_LN2, -2 * _LN2
-    z = math.copysign(math.exp(log_z), sign_z)
-    e = math.exp(-abs(z))
-    log_o = -(max(-z, 0.0) + math.log1p(e))  # log sigma(z) = -softplus(-z)
-    return 1, log_o, -abs(z) - 2 * math.log1p(e)
-
-
-def _log_tanh_layer(sign_z: int, log_z: float) -> tuple[int, float, float]:
-    z = math.exp(log_z)  # |z| >= 4e-18 here: smaller ones are handled by _tiny_tanh_stretch
-    return sign_z, math.log(math.tanh(z)), 2 * (_LN2 - z - math.log1p(math.exp(-2 * z)))
-
-
-# (sign of z, log|z|) -> (sign of o, log|o|, log act'(z)), exact for any magnitude of z.
-_LOG_LAYER: dict[str, Callable[[int, float], tuple[int, float, float]]] = {
-    "sigmoid": _log_sigmoid_layer,
-    "tanh": _log_tanh_layer,
-}
 
 
 def _sign(x: float) -> int:
     return (x > 0) - (x < 0)
 
 
-def _log_forward_piecewise_linear(w: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Exact ``log|o_i|`` and ``log act'(z_i)`` of a ReLU / leaky-ReLU / identity chain: the
-    signs need no arithmetic and ``log|o_i| = log|o_{i-1}| + log|w_i| (+ log slope)``."""
+def _log_forward_piecewise_linear(w: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``log|o_i|`` and ``log act'(z_i)`` of a piecewise-linear chain with negative slope
+    ``slope`` (ReLU 0, leaky ReLU, identity 1): the signs need no arithmetic and
+    ``log|o_i| = log|o_{i-1}| + log|w_i| (+ log slope)``."""
     sign_w = np.sign(w)
     with np.errstate(divide="ignore"):
         log_w = np.log(np.abs(w))
-    if name == "relu":
+    if slope == 0.0:
         alive = np.logical_and.accumulate(np.concatenate(([sign_w[0] * sign_w[1] > 0], w[2:] > 0)))
         log_o = np.cumsum(log_w)
         log_o[1:][~alive] = -np.inf
         return log_o, np.where(alive, 0.0, -np.inf)
-    if name == "identity":
+    if slope == 1.0:
         return np.cumsum(log_w), np.zeros(w.size - 1)
     positive = np.multiply.accumulate(sign_w)[1:] > 0  # sign(z_i) = sign(o_i) = prod sign(w)
-    log_a = np.where(positive, 0.0, _LOG_LEAKY)
+    log_a = np.where(positive, 0.0, math.log(slope))
     steps = log_w.copy()
     steps[1:] += log_a
     return np.cumsum(steps), log_a
@@ -71,11 +49,11 @@ def _log_forward(
     Where the float64 forward values ``o``/``z`` are normal numbers they are accurate to a few
     ulps and are used directly. From the first layer where one is subnormal, zero or inf (it may
     have underflowed), ``(sign, log|o|)`` is carried in Python floats instead, until the float64
-    values agree again to 1e-13; in a tanh chain a stretch with ``|z| < 4e-18`` (where
-    ``tanh(z) = z`` to 1e-35) is a sum of ``log|w_i|``, done at once. An exact zero that the
-    activation keeps at zero makes every later output exactly zero."""
-    if act.name in ("relu", "leaky_relu", "identity"):
-        return _log_forward_piecewise_linear(w, act.name)
+    values agree again to 1e-13; in a tanh chain (``linear_at_zero``) a stretch with
+    ``|z| < 4e-18`` (where ``tanh(z) = z`` to 1e-35) is a sum of ``log|w_i|``, done at once. An
+    exact zero that the activation keeps at zero makes every later output exactly zero."""
+    if act.negative_slope is not None:
+        return _log_forward_piecewise_linear(w, act.negative_slope)
     depth = w.size
     with np.errstate(divide="ignore", over="ignore", under="ignore"):
         log_o = np.log(np.abs(o))
@@ -85,8 +63,9 @@ def _log_forward(
     good = (magnitude_o >= _TINY64) & (magnitude_o <= _MAX64)
     good &= (magnitude_z >= _TINY64) & (magnitude_z <= _MAX64)
     bad = np.flatnonzero(~good) + 1
-    layer = _LOG_LAYER[act.name]
-    is_tanh = act.name == "tanh"
+    layer = act.log_layer
+    assert layer is not None  # every smooth activation has one
+    linear_at_zero = act.linear_at_zero
     position = 0
     while position < bad.size:
         i = int(bad[position])
@@ -94,7 +73,7 @@ def _log_forward(
         while i < depth:
             sign_z = _sign(float(w[i])) * sign_o
             log_z = float(log_w[i]) + log_prev
-            if is_tanh and log_z < -40.0:
+            if linear_at_zero and log_z < -40.0:
                 i, sign_o = _tiny_tanh_stretch(w, log_w, log_o, log_a, i, sign_z, log_z)
                 log_prev = float(log_o[i - 1])
                 continue
@@ -149,7 +128,7 @@ class LogPass:
 
     def layer_factor(self) -> np.ndarray:
         """log|w_i act'(z_i)| for i = 2..L."""
-        return self.log_w[1:] + self.log_a
+        return cast(np.ndarray, self.log_w[1:] + self.log_a)
 
     def backprop(self) -> np.ndarray:
         """log|dF/do_k| = sum_{i > k} log|w_i act'(z_i)| for k = 1..L."""

@@ -3,6 +3,8 @@ see ``vgcore.chain``): the arithmetic every per-dtype pass of the chain is built
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 
@@ -17,7 +19,7 @@ def rounded_product(w: np.ndarray, o: np.ndarray) -> np.ndarray:
     nan = np.isnan(z)
     if nan.any():
         z[nan] = 0
-    return z
+    return cast(np.ndarray, z)
 
 
 def accumulate(factors: np.ndarray) -> np.ndarray:

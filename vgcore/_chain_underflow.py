@@ -3,6 +3,8 @@ few prefix runs and a rounding bound (the method: ``vgcore.chain.underflow_depth
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from vgcore._chain_dtype import DtypePass
@@ -43,7 +45,7 @@ def _certainly_nonzero(p: DtypePass, stop: int) -> np.ndarray:
     threshold = np.log(steps * float(info.smallest_subnormal) / 2) - inexact * np.log1p(
         -info.eps / 2
     )
-    return log_min_partial > threshold + float_error + 1e-9
+    return cast(np.ndarray, log_min_partial > threshold + float_error + 1e-9)
 
 
 def search_underflow_depth(p: DtypePass) -> int | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -50,7 +50,28 @@ class StoppingOutcome:
     fires_at_step: int | None
     value_at_stop: Fraction
     distance_at_stop: Fraction
-    explanation: str
+    quantity: Fraction
+    """What the rule compares with its threshold: at the step where it fires, else at step 1
+    (the same at every step until the minimiser set is entered)."""
+
+
+@dataclass(frozen=True)
+class FloatEvent:
+    """One thing that goes wrong in a dtype's computation; the page words it from ``kind``.
+
+    ``kind``: ``"stored_underflow"``/``"stored_overflow"`` (storing ``quantity``: c, p or eta);
+    for the products ``quantity`` = ``"f"`` (f(p) = c·p) and ``"step"`` (η·f′(p)):
+    ``"nan"`` (0·∞), ``"overflow"``/``"underflow"`` (of finite nonzero factors), ``"infinite"``
+    (a factor already ∞); ``"zero_value"`` (f(p) = 0·p = 0); ``"zero_derivative"`` (f′(p) = 0,
+    ``quantity`` c or p stored as 0); ``"x1_inf_minus_inf"``, ``"x1_nan"``; the update lost by
+    ``"lost_zero_step"``, ``"lost_at_infinity"`` or ``"lost_rounding"``; ``"x1_infinite"``."""
+
+    kind: str
+    quantity: str = ""
+    sign: int = 0  # the sign of an infinity
+    factors: tuple[str, str] = ("", "")
+    """A product's factors as stored: ``"inf"``, ``"-inf"``, ``"zero"`` or ``""`` (finite, not
+    0)."""
 
 
 @dataclass(frozen=True)
@@ -61,17 +82,15 @@ class FloatView:
     dtype: str
     c_in_dtype: float
     p_in_dtype: float
-    value_in_dtype: float  # max(0, c p) in dtype: may be inf, 0.0 or NaN (0 × inf), see verdict
+    value_in_dtype: float  # max(0, c p) in dtype: may be inf, 0.0 or NaN (0 × inf), see events
     derivative_in_dtype: float
     update_lost: bool  # the exact step is nonzero, yet p - eta f'(p) == p in dtype
-    verdict: str
-    """The first thing that goes wrong in the dtype, then what follows (or that nothing does)."""
     eta_in_dtype: float = float("nan")
     step_in_dtype: float = float("nan")
     """eta f'(p) in dtype: may be inf, 0.0 or NaN (inf × 0)"""
     x1_in_dtype: float = float("nan")
     """p - eta f'(p) in dtype: may be ±inf or NaN (inf - inf)"""
-    events: tuple[str, ...] = ()
+    events: tuple[FloatEvent, ...] = ()
     """What goes wrong, in the order of the computation (empty: nothing does)."""
 
 
@@ -148,13 +167,6 @@ def analyse_counterexample(
     )
 
 
-_RULE_TEXT = {
-    "eps": ("parameter change |x_{k+1} − x_k|", "ε"),
-    "gatol": ("gradient |f′(x_k)|", "gatol"),
-    "fatol": ("value change f(x_k) − f(x_{k+1})", "fatol"),
-}
-
-
 def _rule_quantity(rule: str, c: Fraction, x_before: Fraction, x_after: Fraction) -> Fraction:
     """What ``rule`` compares with its threshold once the step ``x_before -> x_after`` is made."""
     if rule == "eps":
@@ -171,26 +183,12 @@ def _outcome(
     # Step 0: only the gradient can be checked before any step. Step 1: every rule. Later
     # steps repeat step 1's quantities until the minimiser set is entered.
     checks = [(1, p, x1)] if rule != "gatol" else [(0, p, p), (1, p, x1)]
-    what, symbol = _RULE_TEXT[rule]
     for step, x_before, x_stop in checks:
         quantity = _rule_quantity(rule, c, x_before, x_stop)
         if quantity <= threshold:
-            value_at_stop = _f(c, x_stop)
-            where = "before any step" if step == 0 else "after step 1"
-            if value_at_stop > 0:
-                verdict = f"{sci(value_at_stop)} above the minimum, at distance {sci(x_stop)}"
-            else:
-                verdict = "at the minimum"
-            explanation = (
-                f"{what} = {sci(quantity)} ≤ {symbol} = {sci(threshold)}: stops {where}, {verdict}."
-            )
             distance = max(Fraction(0), x_stop)
-            return StoppingOutcome(rule, threshold, step, value_at_stop, distance, explanation)
-    explanation = (
-        f"{what} = {sci(quantity)} > {symbol} = {sci(threshold)}: does not stop before gradient "
-        f"descent reaches the minimum (after {sci(steps)} steps)."
-    )
-    return StoppingOutcome(rule, threshold, None, Fraction(0), Fraction(0), explanation)
+            return StoppingOutcome(rule, threshold, step, _f(c, x_stop), distance, quantity)
+    return StoppingOutcome(rule, threshold, None, Fraction(0), Fraction(0), quantity)
 
 
 # ---------------------------------------------------------------- float views
@@ -200,7 +198,7 @@ def _round_to_dtype(x: Fraction, dtype: np.dtype) -> np.floating:
     """``x`` rounded to nearest even in ``dtype`` directly from the exact value (no double
     rounding through float64); ±inf beyond the overflow threshold."""
     if x == 0:
-        return dtype.type(0)
+        return cast(np.floating, dtype.type(0))
     info = np.finfo(dtype)
     precision = int(info.nmant) + 1
     a = abs(x)
@@ -211,49 +209,46 @@ def _round_to_dtype(x: Fraction, dtype: np.dtype) -> np.floating:
         magnitude = dtype.type(np.inf)
     else:
         magnitude = dtype.type(float(rounded))  # exact: rounded is a value of dtype
-    return magnitude if x > 0 else -magnitude
+    return cast(np.floating, magnitude if x > 0 else -magnitude)
 
 
-def _stored(symbol: str, exact: Fraction, stored: np.floating) -> list[str]:
+def _stored(quantity: str, exact: Fraction, stored: np.floating) -> list[FloatEvent]:
     """What storing ``exact`` in the dtype did to it, if it went wrong: 0 or ±∞."""
     if exact != 0 and stored == 0:
-        return [f"{symbol} underflows to 0"]
+        return [FloatEvent("stored_underflow", quantity)]
     if np.isinf(stored):
-        return [f"{symbol} overflows to {'∞' if stored > 0 else '−∞'}"]
+        return [FloatEvent("stored_overflow", quantity, 1 if stored > 0 else -1)]
     return []
 
 
-def _operand(symbol: str, x: np.floating) -> str:
-    """A factor of a product as the page writes it: ∞, −∞ or 0 where it is one, else its
-    symbol."""
+def _factor(x: np.floating) -> str:
+    """A stored factor of a product: ``"inf"``, ``"-inf"``, ``"zero"`` or ``""`` (finite, not 0)."""
     if np.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    return "0" if x == 0 else symbol
+        return "inf" if x > 0 else "-inf"
+    return "zero" if x == 0 else ""
 
 
 def _product_event(
-    what: str, a: tuple[str, np.floating], b: tuple[str, np.floating], result: np.floating
-) -> list[str]:
-    """What the rounded product ``result = a·b`` (``what``, e.g. ``"f(p) = c·p"``) is when it
-    is not a finite nonzero number: 0·∞ = NaN; an overflow or underflow of two finite nonzero
-    factors (a new event); or the ∞ or 0 that a factor already ∞ or 0 gives (a consequence)."""
-    (sym_a, x), (sym_b, y) = a, b
-    written = f"{_operand(sym_a, x)}·{_operand(sym_b, y)}"
+    quantity: str, x: np.floating, y: np.floating, result: np.floating
+) -> list[FloatEvent]:
+    """What the rounded product ``result = x·y`` is when it is not a finite nonzero number:
+    0·∞ = NaN; an overflow or underflow of two finite nonzero factors (a new event); or the ∞
+    or 0 that a factor already ∞ or 0 gives (a consequence)."""
+    factors = (_factor(x), _factor(y))
     if np.isnan(result):
-        return [f"{what} = {written} is NaN"]
+        return [FloatEvent("nan", quantity, factors=factors)]
     finite = bool(np.isfinite(x) and np.isfinite(y) and x != 0 and y != 0)
     if np.isinf(result):
-        sign = "∞" if result > 0 else "−∞"
-        return [f"{what} overflows to {sign}" if finite else f"{what} = {written} = {sign}"]
+        sign = 1 if result > 0 else -1
+        return [FloatEvent("overflow" if finite else "infinite", quantity, sign, factors)]
     if result == 0 and finite:
-        return [f"{what} underflows to 0"]
+        return [FloatEvent("underflow", quantity)]
     return []
 
 
 def _float_view(name: str, c: Fraction, p: Fraction, eta: Fraction) -> FloatView:
     """One dtype's view, its events in the order of the computation: storing c, p and η, then
-    f(p) = max(0, c·p), f′(p) = c (0 for p ≤ 0), the step η·f′(p) and x₁ = p − η·f′(p). The
-    verdict names the first thing that goes wrong, then what follows from it."""
+    f(p) = max(0, c·p), f′(p) = c (0 for p ≤ 0), the step η·f′(p) and x₁ = p − η·f′(p)."""
     dtype = np.dtype(name)
     c_d, p_d, eta_d = (_round_to_dtype(v, dtype) for v in (c, p, eta))
     zero = dtype.type(0)
@@ -265,35 +260,26 @@ def _float_view(name: str, c: Fraction, p: Fraction, eta: Fraction) -> FloatView
         x1 = p_d - step_d
     exact_step = eta * _derivative(c, p)
     update_lost = bool(exact_step != 0 and x1 == p_d)
-    stored = [*_stored("c", c, c_d), *_stored("p", p, p_d), *_stored("η", eta, eta_d)]
-    events = []
-    if stored:
-        listed = ", ".join(stored[:-1]) + " and " + stored[-1] if len(stored) > 1 else stored[0]
-        events.append(listed + " when stored")
-    events += _product_event("f(p) = c·p", ("c", c_d), ("p", p_d), product)
+    events = [*_stored("c", c, c_d), *_stored("p", p, p_d), *_stored("eta", eta, eta_d)]
+    events += _product_event("f", c_d, p_d, product)
     if c_d == 0 and c != 0 and p_d > 0 and np.isfinite(p_d):
-        events.append("f(p) = c·p = 0·p = 0")
+        events.append(FloatEvent("zero_value"))
     if _derivative(c, p) != 0 and derivative_d == 0:
-        why = "c is stored as 0" if c_d == 0 else "p is stored as 0"
-        events.append(f"f′(p) is exactly 0 ({why}): the vanishing gradient became a zero gradient")
-    events += _product_event("η·f′(p)", ("η", eta_d), ("c", derivative_d), step_d)
+        events.append(FloatEvent("zero_derivative", "c" if c_d == 0 else "p"))
+    events += _product_event("step", eta_d, derivative_d, step_d)
     if np.isnan(x1) and not np.isnan(step_d):
-        events.append("x₁ = p − η·f′(p) = ∞ − ∞ is NaN")
+        events.append(FloatEvent("x1_inf_minus_inf"))
     elif np.isnan(x1):
-        events.append("x₁ = p − η·f′(p) is NaN")
+        events.append(FloatEvent("x1_nan"))
     elif update_lost:
         if step_d == 0:
-            events.append("the update is lost: η·f′(p) is 0, so x₁ = p")
+            events.append(FloatEvent("lost_zero_step"))
         elif np.isinf(p_d):
-            events.append("the update is lost: ∞ − η·f′(p) is still ∞")
+            events.append(FloatEvent("lost_at_infinity"))
         else:
-            events.append("the update is lost: p − η·f′(p) rounds back to p")
+            events.append(FloatEvent("lost_rounding"))
     elif np.isinf(x1) and not np.isinf(p_d):
-        events.append(f"x₁ = p − η·f′(p) = {'−∞' if x1 < 0 else '∞'}")
-    if events:
-        verdict = f"First {events[0]}" + "".join(f"; then {e}" for e in events[1:])
-    else:
-        verdict = "Nothing goes wrong: every value is finite and the step changes p"
+        events.append(FloatEvent("x1_infinite", sign=-1 if x1 < 0 else 1))
     return FloatView(
         dtype=name,
         c_in_dtype=float(c_d),
@@ -301,7 +287,6 @@ def _float_view(name: str, c: Fraction, p: Fraction, eta: Fraction) -> FloatView
         value_in_dtype=float(value_d),
         derivative_in_dtype=float(derivative_d),
         update_lost=update_lost,
-        verdict=verdict,
         eta_in_dtype=float(eta_d),
         step_in_dtype=float(step_d),
         x1_in_dtype=float(x1),
@@ -333,6 +318,7 @@ __all__ = [
     "MAX_EXPONENT",
     "MAX_TRACE_POINTS",
     "CounterexampleReport",
+    "FloatEvent",
     "FloatView",
     "Scientific",
     "StoppingOutcome",

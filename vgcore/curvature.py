@@ -38,8 +38,6 @@ class Example2D:
     so that a step can be compared with 2/L exactly; ``lipschitz_hint`` is L as a float."""
 
     key: str
-    label: str
-    formula: str
     f: Callable[[Any, Any], Any]
     grad: Callable[[Any, Any], np.ndarray]
     hessian: Callable[[Any, Any], np.ndarray]
@@ -59,8 +57,6 @@ class Example2D:
 EXAMPLES: dict[str, Example2D] = {
     "two_weight_net": Example2D(
         key="two_weight_net",
-        label="(1 − ab)²: two-weight network",
-        formula="F(a, b) = (1 − a·b)²",
         f=lambda a, b: (1 - a * b) ** 2,
         grad=lambda a, b: np.array([-2 * b * (1 - a * b), -2 * a * (1 - a * b)]),
         hessian=lambda a, b: np.array([[2 * b * b, 4 * a * b - 2], [4 * a * b - 2, 2 * a * a]]),
@@ -74,8 +70,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "bowl": Example2D(
         key="bowl",
-        label="x² + y²: bowl",
-        formula="F(x, y) = x² + y²",
         f=lambda x, y: x * x + y * y,
         grad=lambda x, y: np.array([2 * x, 2 * y]),
         hessian=lambda x, y: np.array([[2 + 0 * x, 0 * x], [0 * y, 2 + 0 * y]]),
@@ -86,8 +80,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "saddle": Example2D(
         key="saddle",
-        label="x² − y²: saddle",
-        formula="F(x, y) = x² − y²",
         f=lambda x, y: x * x - y * y,
         grad=lambda x, y: np.array([2 * x, -2 * y]),
         hessian=lambda x, y: np.array([[2 + 0 * x, 0 * x], [0 * y, -2 + 0 * y]]),
@@ -97,8 +89,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "quartic": Example2D(
         key="quartic",
-        label="x⁴ + y⁴: flat minimum",
-        formula="F(x, y) = x⁴ + y⁴",
         f=lambda x, y: x**4 + y**4,
         grad=lambda x, y: np.array([4 * x**3, 4 * y**3]),
         hessian=lambda x, y: np.array([[12 * x * x, 0 * x], [0 * y, 12 * y * y]]),
@@ -109,8 +99,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "cubic": Example2D(
         key="cubic",
-        label="x³: inflection (y ignored)",
-        formula="F(x, y) = x³",
         f=lambda x, y: x**3 + 0 * y,
         grad=lambda x, y: np.array([3 * x * x, 0 * y]),
         hessian=lambda x, y: np.array([[6 * x, 0 * x], [0 * y, 0 * y]]),
@@ -121,8 +109,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "monkey": Example2D(
         key="monkey",
-        label="x³ − 3xy²: monkey saddle",
-        formula="F(x, y) = x³ − 3·x·y²",
         f=lambda x, y: x**3 - 3 * x * y * y,
         grad=lambda x, y: np.array([3 * x * x - 3 * y * y, -6 * x * y]),
         hessian=lambda x, y: np.array([[6 * x, -6 * y], [-6 * y, -6 * x]]),
@@ -133,8 +119,6 @@ EXAMPLES: dict[str, Example2D] = {
     ),
     "every_kind": Example2D(
         key="every_kind",
-        label="x⁵/5 − x³/3 + y³/3 − y: every kind of point",
-        formula="F(x, y) = x⁵/5 − x³/3 + y³/3 − y",
         f=lambda x, y: x**5 / 5 - x**3 / 3 + y**3 / 3 - y,
         grad=lambda x, y: np.array([x**4 - x * x, y * y - 1]),
         hessian=lambda x, y: np.array([[4 * x**3 - 2 * x, 0 * x], [0 * y, 2 * y]]),
@@ -386,8 +370,10 @@ class StationarySet:
     """A set of stationary points of a built-in example, with its exact nature."""
 
     kind: str  # "minimum", "maximum", "saddle" or "inflection"
-    description: str
+    place: str
+    """``"valley"`` (the hyperbola ab = 1), ``"line"`` (x = 0), ``"origin"`` or ``"point"``."""
     distance: float  # Euclidean distance from the queried point
+    point: tuple[float, float] | None = None  # the stationary point, for place "point"
 
 
 def _distance_to_hyperbola(x: float, y: float) -> float:
@@ -421,19 +407,13 @@ def nearest_stationary(example_key: str, x: float, y: float) -> StationarySet:
     if example.key == "two_weight_net":
         valley = _distance_to_hyperbola(px, py)
         if valley < origin:
-            return StationarySet("minimum", "the valley ab = 1 of global minima", valley)
-        return StationarySet("saddle", "the saddle at the origin", origin)
+            return StationarySet("minimum", "valley", valley)
+        return StationarySet("saddle", "origin", origin)
     if example.key == "cubic":
-        return StationarySet("inflection", "the line x = 0 of inflection points", abs(px))
+        return StationarySet("inflection", "line", abs(px))
     if example.key == "every_kind":
-        names = {"minimum": "the local minimum", "maximum": "the local maximum",
-                 "saddle": "the saddle", "inflection": "the flat point"}  # fmt: skip
         sx, sy, kind = min(
             example.stationary_points, key=lambda p: math.hypot(px - p[0], py - p[1])
         )
-        where = f"({sx:g}, {sy:g})".replace("-", "−")
-        return StationarySet(kind, f"{names[kind]} at {where}", math.hypot(px - sx, py - sy))
-    kind = example.stationary_points[0][2]
-    names = {"bowl": "the minimum", "quartic": "the flat minimum", "saddle": "the saddle",
-             "monkey": "the monkey saddle"}  # fmt: skip
-    return StationarySet(kind, f"{names[example.key]} at the origin", origin)
+        return StationarySet(kind, "point", math.hypot(px - sx, py - sy), (sx, sy))
+    return StationarySet(example.stationary_points[0][2], "origin", origin)

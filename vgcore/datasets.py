@@ -12,20 +12,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from vgcore.validate import check_choice, check_int, check_real
 
 DATASETS: tuple[str, ...] = ("xor", "moons", "circles", "spirals", "regression_1d")
-LABELS: dict[str, str] = {
-    "xor": "XOR (four Gaussian blobs)",
-    "moons": "two moons",
-    "circles": "two circles",
-    "spirals": "two spirals",
-    "regression_1d": "regression: y = sin(3x) + noise",
-}
 TASKS: tuple[str, ...] = ("classification", "regression")
 MIN_SAMPLES = 4
 MAX_SAMPLES = 100_000
@@ -39,7 +32,6 @@ class Dataset:
     """Inputs X (n, d) and targets y (n,); ``task`` says which loss fits."""
 
     name: str
-    label: str
     X: np.ndarray
     y: np.ndarray
     task: str
@@ -70,7 +62,7 @@ def make_dataset(
         task = "classification"
     X.flags.writeable = False
     y.flags.writeable = False
-    return Dataset(name=name, label=LABELS[name], X=X, y=y, task=task)
+    return Dataset(name=name, X=X, y=y, task=task)
 
 
 def _rng(seed: Any) -> np.random.Generator:
@@ -95,7 +87,7 @@ def _moons(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def _circles(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     angle = rng.uniform(0.0, 2.0 * math.pi, size=y.size)
     radius = np.where(y == 1, CIRCLES_INNER_RADIUS, 1.0)
-    return radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    return cast(np.ndarray, radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)]))
 
 
 def _spirals(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -103,7 +95,7 @@ def _spirals(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     t = rng.uniform(0.25 * math.pi, 3.0 * math.pi, size=y.size)
     radius = t / (3.0 * math.pi)
     angle = t + math.pi * y
-    return radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    return cast(np.ndarray, radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)]))
 
 
 _CLEAN = {"xor": _xor, "moons": _moons, "circles": _circles, "spirals": _spirals}

@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -385,7 +385,9 @@ class _Loop:
         """``x - t g`` in the working dtype: g rounded to it, the product rounded, the
         difference rounded (inside the caller's errstate)."""
         if self.work != np.float16:
-            return x - np.multiply(g64.astype(self.work, copy=False), t_work, out=self.tg)
+            return cast(
+                np.ndarray, x - np.multiply(g64.astype(self.work, copy=False), t_work, out=self.tg)
+            )
         # numpy's float16 loops convert every element to float32 and back, slowly; the same
         # roundings done on float32 arrays (round_half) give the same numbers, several times
         # faster. A float32 copy of g is exact when g came from float32 (as MLP gradients do);

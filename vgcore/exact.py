@@ -12,7 +12,7 @@ from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
 from numbers import Integral
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -121,7 +121,7 @@ def _floor_scaled(a: Fraction, base: int, power: int) -> tuple[int, int, int]:
 def _power(base: int, exponent: int) -> int:
     """``base**exponent``, memoised: the same powers of ten come back for every number of one
     magnitude (10^9909 takes as long to build as to use)."""
-    return base**exponent
+    return cast(int, base**exponent)
 
 
 def round_scaled(a: Fraction, base: int, power: int) -> int:

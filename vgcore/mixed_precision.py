@@ -70,12 +70,12 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from vgcore.descent import DescentResult, gradient_descent
-from vgcore.mlp import mlp_objective
+from vgcore.mlp import Objective, mlp_objective
 from vgcore.validate import as_finite_array, check_real
 
 DEFAULT_INIT_SCALE = 2.0**16
@@ -244,12 +244,12 @@ class MixedPrecisionObjective:
 
     def __init__(
         self,
-        make: Callable[[float], Callable],
+        make: Callable[[float], Objective],
         sizes: tuple[int, ...],
         schedule: ScaleSchedule,
     ) -> None:
         self._make = make
-        self._by_scale: dict[float, Callable] = {}
+        self._by_scale: dict[float, Objective] = {}
         self.sizes = sizes
         self.slices = _layer_slices(sizes)
         self.scaler = LossScaler(schedule)
@@ -260,7 +260,7 @@ class MixedPrecisionObjective:
 
     def evaluate(
         self, flat: np.ndarray, scale: float
-    ) -> tuple[float, np.ndarray, dict[str, np.ndarray]]:
+    ) -> tuple[float, np.ndarray, dict[str, np.ndarray | float]]:
         """One float16 evaluation at the given S, the state left alone (no retry)."""
         objective = self._by_scale.get(scale)
         if objective is None:
@@ -316,7 +316,7 @@ def mixed_precision_objective(
     if not isinstance(schedule, ScaleSchedule):
         raise ValueError(f"schedule must be a ScaleSchedule or None; got {schedule!r}")
 
-    def make(scale: float) -> Callable:
+    def make(scale: float) -> Objective:
         return mlp_objective(
             sizes,
             X,
@@ -442,7 +442,9 @@ def precision_breakdown(
         return np.array([np.count_nonzero(mask[part]) for part in slices])
 
     def share(mask: np.ndarray) -> np.ndarray:
-        return per_layer(mask) / np.array([part.stop - part.start for part in slices])
+        return cast(
+            np.ndarray, per_layer(mask) / np.array([part.stop - part.start for part in slices])
+        )
 
     return PrecisionBreakdown(
         loss_scale=float(loss_scale),

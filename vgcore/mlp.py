@@ -41,9 +41,9 @@ The gradients are then unscaled, ``grad / loss_scale``, in the gradient dtype (f
 work), so values far below float16's smallest subnormal survive. The reported loss is the
 unscaled F.
 
-The activation kernels and the float16 carrier are in ``vgcore._mlp_kernels``, the argument
-checks in ``vgcore._mlp_checks``, the initialisation and the flat parameter layout in
-``vgcore.mlp_params`` (whose public names are re-exported here).
+The activation kernels are in ``vgcore.activations``, the float16 carrier in
+``vgcore._mlp_kernels``, the argument checks in ``vgcore._mlp_checks``, the initialisation and
+the flat parameter layout in ``vgcore.mlp_params`` (whose public names are re-exported here).
 
 Norms are Frobenius norms of the working-dtype values (``vgcore._norm.norm2``: float64, rescaled
 so the norm itself neither underflows nor overflows; an exact zero stays 0, a NaN is reported
@@ -71,7 +71,7 @@ from vgcore._mlp_checks import (
     check_sizes,
     resolve_dtype,
 )
-from vgcore._mlp_kernels import _KERNELS, activate, carrier_for
+from vgcore._mlp_kernels import activate, carrier_for
 from vgcore._norm import norm2
 from vgcore.activations import ACTIVATION_NAMES, ACTIVATIONS
 from vgcore.mlp_params import (
@@ -90,13 +90,10 @@ Objective = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, np.ndarray
 LOSSES: tuple[str, ...] = ("mse", "bce")
 
 SATURATION_THRESHOLDS: dict[str, float] = {
-    "sigmoid": 0.01 * ACTIVATIONS["sigmoid"].derivative_bound,
-    "tanh": 0.01 * ACTIVATIONS["tanh"].derivative_bound,
-    "relu": 0.5,  # derivative is 0 or 1: counts dead units (act'(z) == 0)
-    "leaky_relu": 0.5,  # derivative is LEAKY_SLOPE or 1: counts the slope branch
-    "identity": 0.0,  # never saturates
+    name: act.saturation_threshold for name, act in ACTIVATIONS.items()
 }
-"""A unit-sample is saturated when ``act'(z) < threshold`` (1% of sup|act'| for sigmoid/tanh)."""
+"""A unit-sample is saturated when ``act'(z) < threshold`` (``Activation.saturation_threshold``:
+1% of sup|act'| for sigmoid/tanh)."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +162,7 @@ def _forward_backward(
 ) -> float:
     """Loss; gradients written into ``grads`` (gradient dtype); the per-layer figures whose
     names are keys of ``figures`` written into its arrays."""
-    kernel = _KERNELS[activation]
+    kernel = ACTIVATIONS[activation].kernel
     n_layers = len(params)
     dtype = X.dtype
     carrier, rnd = carrier_for(dtype)
@@ -388,7 +385,7 @@ def mlp_predict(
 ) -> np.ndarray:
     """The network output for each row of X (logits for a "bce" network), in ``dtype``."""
     sizes, params_dtype = check_params(params)
-    kernel = _KERNELS[check_choice(activation, ACTIVATION_NAMES, "activation")]
+    kernel = ACTIVATIONS[check_choice(activation, ACTIVATION_NAMES, "activation")].kernel
     resolved = resolve_dtype(dtype, params_dtype)
     X = as_finite_array(X, "X", ndim=2)
     if X.shape[1] != sizes[0]:

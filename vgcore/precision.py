@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -33,7 +33,7 @@ def as_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
         resolved = None
     if resolved is None or resolved.name not in DTYPES:
         raise ValueError(f"{name} must be one of {', '.join(DTYPES)}; got {dtype!r}")
-    return resolved
+    return cast(np.dtype, resolved)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _to_dtype(value: float, dtype: np.dtype, name: str) -> np.floating:
             f"{name} must lie within ±{largest:g} so that it is finite in {dtype.name}; "
             f"got {value!r}"
         )
-    return rounded
+    return cast(np.floating, rounded)
 
 
 def _gap(stored: np.floating, toward_zero: bool) -> Fraction:

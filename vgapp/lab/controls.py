@@ -10,8 +10,8 @@ from __future__ import annotations
 from vgapp.controls import Choice, Control, Number, Toggle, When
 from vgapp.formatting import superscript
 from vgapp.layout import Lesson
-from vgapp.words import ACTIVATION_LABELS, INIT_LABELS
-from vgcore.datasets import DATASETS, LABELS
+from vgapp.words import ACTIVATION_LABELS, DATASET_LABELS, INIT_LABELS
+from vgcore.datasets import DATASETS
 from vgcore.precision import DTYPES
 
 LAB_SAMPLES = 256
@@ -89,7 +89,7 @@ LAB_CONTROLS: tuple[Control, ...] = (
         DATASETS,
         "Generated in code from the seed. The four 2-D sets are classification (cross-entropy "
         "loss); the 1-D set is regression (squared error).",
-        labels=LABELS,
+        labels=DATASET_LABELS,
         widget="select",
     ),
     Number(

@@ -16,9 +16,18 @@ from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Table, Text
 from vgapp.controls import Number
 from vgapp.formatting import count, exact_text, sci
 from vgapp.layout import Panel
-from vgapp.words import RULE_TEXT
+from vgapp.words import (
+    FACTOR_TEXT,
+    FLOAT_EVENT_TEXT,
+    NOTHING_WRONG,
+    PRODUCT_FACTORS,
+    QUANTITY_SYMBOL,
+    RULE_TEXT,
+)
 from vgcore.counterexample import (
     CounterexampleReport,
+    FloatEvent,
+    FloatView,
     StoppingOutcome,
     analyse_counterexample,
     gd_value_trace,
@@ -238,7 +247,7 @@ def view(
             "p": [float_cell(f.p_in_dtype, "") for f in report.floats],
             "f(p)": [float_cell(f.value_in_dtype, "0·∞") for f in report.floats],
             "η·f′(p)": [float_cell(f.step_in_dtype, "∞·0") for f in report.floats],
-            "what happens": [f.verdict for f in report.floats],
+            "what happens": [float_verdict(f) for f in report.floats],
         }
     )
     ks = steps_to_plot(steps)
@@ -345,6 +354,34 @@ def chart(frame: pd.DataFrame, *, title: dict, eps_stop: bool) -> dict:
     if eps_stop:
         layers += vl.reference_line(0.0, "ε-rule stops (step 1)", axis="x", color=vl.PURPLE)
     return vl.chart(layers, title=title, height=vl.HEADLINE_HEIGHT)
+
+
+def event_text(event: FloatEvent) -> str:
+    """One thing that goes wrong in a dtype, in words."""
+    symbols = PRODUCT_FACTORS.get(event.quantity, ("", ""))
+    written = "·".join(
+        FACTOR_TEXT.get(factor, symbol)
+        for factor, symbol in zip(event.factors, symbols, strict=True)
+    )
+    return FLOAT_EVENT_TEXT[event.kind].format(
+        what=QUANTITY_SYMBOL.get(event.quantity, ""),
+        written=written,
+        sign="−∞" if event.sign < 0 else "∞",
+    )
+
+
+def float_verdict(view: FloatView) -> str:
+    """The first thing that goes wrong in the dtype, then what follows (or that nothing does);
+    the values that storing spoils are one event."""
+    stored = [e for e in view.events if e.kind.startswith("stored_")]
+    events = [event_text(e) for e in view.events if not e.kind.startswith("stored_")]
+    if stored:
+        texts = [event_text(e) for e in stored]
+        listed = ", ".join(texts[:-1]) + " and " + texts[-1] if len(texts) > 1 else texts[0]
+        events.insert(0, listed + " when stored")
+    if not events:
+        return NOTHING_WRONG
+    return f"First {events[0]}" + "".join(f"; then {e}" for e in events[1:])
 
 
 GROUPS = (

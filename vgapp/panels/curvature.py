@@ -13,7 +13,7 @@ from vgapp.controls import Number
 from vgapp.formatting import num, plain, sci, signed
 from vgapp.layout import Panel
 from vgapp.panels.surface import surface_chart, surface_control, surface_layers
-from vgapp.words import LINE_TEXT, VERDICT_TEXT
+from vgapp.words import LINE_TEXT, SURFACE_FORMULAS, VERDICT_TEXT
 from vgcore.curvature import EXAMPLES, PointReport, describe_point
 
 CONTROLS = (
@@ -84,11 +84,10 @@ def explain_point(point: PointReport) -> str:
 
 def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
     """Gradient, Hessian and the second-order verdict at (pt_x, pt_y)."""
-    example = EXAMPLES[surface]
     point = describe_point(surface, pt_x, pt_y)
     explanation = explain_point(point)
     metrics = (
-        Metric("F at the point", sci(point.value), example.formula),
+        Metric("F at the point", sci(point.value), SURFACE_FORMULAS[surface]),
         Metric("‖∇F‖", sci(point.gradient_norm), "Zero at a stationary point."),
         Metric(
             "Hessian eigenvalues",
@@ -99,7 +98,7 @@ def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
     )
     spec = surface_chart(
         surface,
-        example.formula,
+        SURFACE_FORMULAS[surface],
         title=vl.title(
             f"At ({num(pt_x + 0.0)}, {num(pt_y + 0.0)}): {point.classification}",
             "Arrows point downhill (−∇F); the ◆ is the point you move.",

@@ -20,10 +20,11 @@ from vgapp.controls import Choice, Number
 from vgapp.formatting import article, count, num, sci
 from vgapp.layout import Panel
 from vgapp.panels.surface import surface_chart, surface_control
-from vgapp.words import RULE_TEXT
+from vgapp.words import ORIGIN_TEXT, PLACE_TEXT, POINT_TEXT, RULE_TEXT, SURFACE_FORMULAS
 from vgcore.curvature import (
     COORDINATE_LIMIT,
     EXAMPLES,
+    StationarySet,
     example_objective,
     nearest_stationary,
     step_versus_limit,
@@ -92,6 +93,16 @@ KIND_TEXT = {
     "saddle": "a saddle, not a minimum",
     "inflection": "an inflection point, not an extremum",
 }
+
+
+def stationary_text(surface: str, reached: StationarySet) -> str:
+    """The stationary set ``reached`` of the example ``surface`` in words."""
+    if reached.place in PLACE_TEXT:
+        return PLACE_TEXT[reached.place]
+    if reached.point is None:
+        return f"{ORIGIN_TEXT[surface]} at the origin"
+    sx, sy = reached.point
+    return f"{POINT_TEXT[reached.kind]} at " + f"({sx:g}, {sy:g})".replace("-", "−")
 
 
 def _digits_apart(a: float, b: float) -> tuple[str, str]:
@@ -163,7 +174,8 @@ def classify_end(surface: str, result: DescentResult, rule: str, eta: float) -> 
     if final <= DESCENT_GATOL:
         reached = nearest_stationary(surface, end_x, end_y)
         kind = reached.kind
-        text = f"stationary to ‖∇F‖ ≤ 10⁻¹⁰ at {reached.description}: {KIND_TEXT[kind]}"
+        where = stationary_text(surface, reached)
+        text = f"stationary to ‖∇F‖ ≤ 10⁻¹⁰ at {where}: {KIND_TEXT[kind]}"
         if kind != "minimum":
             text += ", though the gradient is " + ("exactly 0" if final == 0 else "below 10⁻¹⁰")
         if example.key == "two_weight_net" and kind == "minimum":
@@ -203,7 +215,8 @@ def classify_end(surface: str, result: DescentResult, rule: str, eta: float) -> 
     if result.n_steps:
         reached = nearest_stationary(surface, end_x, end_y)
         if reached.distance < 0.1:
-            near = f"; it is {point_text(reached.distance)} from {reached.description}"
+            where = stationary_text(surface, reached)
+            near = f"; it is {point_text(reached.distance)} from {where}"
     return Ending(
         "not yet stationary",
         f"‖∇F‖ = {point_text(final)} after {steps}{near}",
@@ -364,7 +377,7 @@ def view(
         alt = f"Descent ends at {where}: {ending.explanation}."
         verdict_value = ending.verdict
     path_spec = surface_chart(
-        gd_surface, example.formula, title=vl.title(title, subtitle), path=path
+        gd_surface, SURFACE_FORMULAS[gd_surface], title=vl.title(title, subtitle), path=path
     )
     final = float(result.grad_norm[-1])
     norm_spec = norm_chart(frame, bound_label, vl.title(ending.headline, bound_note))

@@ -10,17 +10,9 @@ import pandas as pd
 
 from vgapp import vegalite as vl
 from vgapp.controls import Choice
+from vgapp.words import SURFACE_LABELS
 from vgcore.curvature import gradient_field, grid_values
 
-SURFACE_LABELS = {
-    "two_weight_net": "(1 − ab)²: a two-weight network",
-    "bowl": "x² + y²: a bowl",
-    "saddle": "x² − y²: a saddle",
-    "quartic": "x⁴ + y⁴: flat minimum",
-    "cubic": "x³: flat, no extremum",
-    "monkey": "x³ − 3xy²: monkey saddle",
-    "every_kind": "x⁵/5 − x³/3 + y³/3 − y: every kind of point",
-}
 AXIS_NAMES = {"two_weight_net": ("a", "b")}
 SURFACE_SIZE = 250
 GRID = 25
