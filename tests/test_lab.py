@@ -625,3 +625,29 @@ def test_the_lab_data_cache_is_bounded():
     for seed in range(CACHED_SETTINGS + 10):
         data_of("xor", seed)
     assert data_of.cache_info().currsize <= CACHED_SETTINGS
+
+
+@pytest.mark.parametrize("ratio", [995.0, 996.4, 999.94, 1000.0, 1049.0, 99.96, 9.996])
+def test_a_fold_that_rounds_up_to_a_power_of_ten_is_written_as_that_power(ratio: float) -> None:
+    """Two significant digits of a ratio just under 1,000 are 1.0 × 10³ (hypothesis found the
+    page printing "1,000-fold" for 996.4): the printed figure, read back, is the ratio rounded
+    to two significant digits, and "≈" marks the scientific form."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    from vgapp.lab.findings import fold
+
+    text = fold(ratio)
+    figure = text.removeprefix("≈ ").removesuffix("-fold")
+    if "×" in figure:
+        mantissa, power = figure.split(" × 10")
+        value = Decimal(mantissa) * Decimal(10) ** int(
+            power.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
+        )
+        assert text.startswith("≈ ")
+    else:
+        value = Decimal(figure.replace(",", ""))
+    exponent = Decimal(repr(ratio)).adjusted()
+    expected = Decimal(repr(ratio)).quantize(Decimal(1).scaleb(exponent - 1), ROUND_HALF_EVEN)
+    assert value == expected
+    assert len(value.normalize().as_tuple().digits) <= 2
+    assert ("×" in figure) == (expected >= 1000), text  # from 1,000 on in powers of ten

@@ -24,9 +24,9 @@ sentence says that no unit saturates (an empty chart teaches nothing)."""
 def two_digits(value: float) -> str:
     """A positive factor to 2 significant digits: ``0.48``, ``4.0``, ``12``, ``250``,
     ``2.5 × 10³`` from 1,000 on."""
-    if value >= 1000:
-        return sci(value, 2)
     rounded_value = float(f"{value:.1e}")
+    if rounded_value >= 1000:  # 996.4 rounds to 1.0 × 10³, not "1,000"
+        return sci(rounded_value, 2)
     if rounded_value >= 100:
         return f"{rounded_value:,.0f}"
     exponent = math.floor(math.log10(rounded_value))
@@ -36,7 +36,7 @@ def two_digits(value: float) -> str:
 def fold(ratio: float) -> str:
     """``"8.8-fold"``, ``"≈ 2.5 × 10³-fold"`` (2 significant digits)."""
     text = two_digits(ratio)
-    return f"≈ {text}-fold" if ratio >= 1000 else f"{text}-fold"
+    return f"≈ {text}-fold" if "×" in text else f"{text}-fold"
 
 
 def percent(share: float) -> str:
