@@ -14,7 +14,7 @@ MUTATIONS: list[Mutation] = [
              '"factor f above 1/2, so', T),
     Mutation("every zero called underflow", VIEW, "underflow=bool(np.isfinite(exact))",
              "underflow=True", T),
-    Mutation("heading fixed to sigmoid", VIEW, 'heading = f"The deep {act.label} chain"',
+    Mutation("heading fixed to sigmoid", VIEW, 'heading = f"The deep {words.label} chain"',
              'heading = "The deep sigmoid chain"', T),
     Mutation("zero cut at the wrong layer", VIEW, "layer = int(zero[0]) + 2",
              "layer = int(zero[0]) + 1", T),

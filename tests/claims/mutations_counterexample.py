@@ -12,7 +12,7 @@ MUTATIONS: list[Mutation] = [
     Mutation("landing decided off by one", VIEW, "    last = report.p - steps * step\n",
              "    last = report.p - steps * step - 1\n", T),
     Mutation("c's underflow not named first", CORE, '*_stored("c", c, c_d), ', "", T),
-    Mutation("NaN product unexplained", CORE, 'return [f"{what} = {written} is NaN"]',
+    Mutation("NaN product unexplained", CORE, 'return [FloatEvent("nan", quantity, factors=factors)]',
              "return []", T),
     Mutation("rule fires only below its threshold", CORE, "if quantity <= threshold:",
              "if quantity < threshold:", T),

@@ -76,7 +76,7 @@ MUTATIONS: list[Mutation] = [
     Mutation(
         "fold rounded to a power of ten (item 8)",
         "vgapp/lab/findings.py",
-        '    return f"≈ {text}-fold" if ratio >= 1000 else f"{text}-fold"',
+        '    return f"≈ {text}-fold" if "×" in text else f"{text}-fold"',
         '    return f"{ratio:.0f}-fold"',
         f"{FILE}::test_lab_sentences_hold_for_drawn_runs",
     ),
