@@ -20,11 +20,11 @@ from vgcore.precision import (
     lost_update_threshold,
     significand_is_even,
     smallest_update_that_counts,
-    steps_to_move,
     store,
     ulp,
     update_is_lost,
 )
+from vgcore.step_count import steps_to_move
 
 # (stored fraction bits, smallest normal exponent, largest exponent) of each IEEE format.
 FORMATS = {"float16": (10, -14, 15), "float32": (23, -126, 127), "float64": (52, -1022, 1023)}

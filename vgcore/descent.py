@@ -1,3 +1,4 @@
+# Over 450 lines: one loop whose state its update, norms and trace share.
 """Gradient descent ``x_{k+1} = x_k - t_k g_k`` held in float16, float32 or float64, with the
 stopping rules of ``vgcore.stopping`` and a full trace (MATH.md B, C, D.1-D.2).
 
@@ -7,13 +8,6 @@ update below half an ulp of x is lost exactly as that precision loses it. Report
 2-norms computed in float64 from those values, with rescaling so that tiny gradients do not
 underflow to 0. The objective is assumed deterministic: when an update leaves x unchanged,
 F(x) and g are reused instead of being evaluated again.
-
-One idea despite its length (~480 lines): a descent run. Most of it is the loop itself, whose
-state (the iterate, its float64 copy, the trace arrays, the Armijo trial) is shared by the
-update, the norms and the record of each step and cannot be split without passing it all
-around; the rest is the validation of its arguments, a quadratic objective with a closed-form
-run (for tests and benchmarks) and the two figures a trace is read against (the rate bound of
-MATH.md C and the running minimum).
 """
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Over 450 lines: schedule, scaler, objective and breakdown share one float16/float32 contract.
 """Mixed-precision training as practitioners run it (Micikevicius et al. 2018, "Mixed Precision
 Training"; PyTorch AMP's ``GradScaler``), on the honest float16 arithmetic of ``vgcore.mlp``.
 
@@ -57,11 +58,6 @@ Statefulness. The scale and its growth count live in the objective (``objective.
 call of ``mixed_precision_objective`` starts a fresh state; ``mixed_precision_descent`` resets it
 before it runs, so one objective serves several runs. Passing the same objective to
 ``gradient_descent`` twice without ``objective.reset()`` continues the first run's scale.
-
-One idea despite its length (~470 lines): mixed-precision training. The scale schedule, the
-scaler that applies it, the objective that runs float16 passes for float32 master weights and
-the breakdown that counts what each part rescues share one contract (which values are float16,
-which float32, where the scale is divided out); split apart, each would have to restate it.
 """
 
 from __future__ import annotations

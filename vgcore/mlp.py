@@ -1,3 +1,4 @@
+# Over 450 lines: one forward/backward pass whose per-layer values every figure shares.
 """One pass through a multilayer perceptron, forward then backpropagation, with the per-layer
 gradient norms of MATH.md D4; and the objective that gradient descent calls, built on it.
 

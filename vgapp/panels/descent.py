@@ -19,6 +19,7 @@ from vgapp.blocks import Chart, Columns, Metric, Metrics, PanelView, Text
 from vgapp.controls import Choice, Number
 from vgapp.formatting import article, count, num, sci
 from vgapp.layout import Panel
+from vgapp.panels.descent_chart import norm_chart
 from vgapp.panels.surface import surface_chart, surface_control
 from vgapp.words import ORIGIN_TEXT, PLACE_TEXT, POINT_TEXT, RULE_TEXT, SURFACE_FORMULAS
 from vgcore.curvature import (
@@ -65,8 +66,6 @@ CONTROLS = (
 )  # fmt: skip
 
 DESCENT_GATOL = 1e-10
-NORM_POINTS = 150
-"""Iterations drawn per series (the CSV keeps every one): the chart is re-sent on every move."""
 THEOREM = (
     "If F is bounded below and its gradient L-Lipschitz (it changes by at most L times the "
     "distance moved: L bounds the curvature), gradient descent with a constant step "
@@ -416,59 +415,6 @@ def point_text(value: float) -> str:
     else scientific (``num`` writes 2800 as "2.8e+03")."""
     value += 0.0
     return num(value) if value == 0 or 1e-3 <= abs(value) < 1e3 else sci(value)
-
-
-def norm_chart(frame: pd.DataFrame, bound_label: str | None, title: dict) -> dict:
-    """‖∇F(p_k)‖ and its running minimum against k on a log scale, with MATH.md C's bound
-    (column ``rate_bound``) where the theorem applies; exact zeros get ticks, never a log."""
-    columns = {"gradient_norm": "‖∇F(p_k)‖", "best_gradient_norm_so_far": "min over i ≤ k"}
-    if bound_label is not None:
-        columns["rate_bound"] = bound_label
-    names = list(columns.values())
-    index = vl.plot_indices(len(frame), max_points=NORM_POINTS)
-    k = frame["k"].to_numpy()[index]
-    rows, zeros = [], []
-    for column, name in columns.items():
-        values = frame[column].to_numpy()[index]
-        positive = (values > 0) & np.isfinite(values)
-        rows += vl.rows(k=k[positive], norm=vl.rounded(values[positive], 4), series=name)
-        zeros += vl.rows(k=k[values == 0], text="exactly 0")
-    dashes = [[1, 0], [4, 2], [6, 3]][: len(names)]
-    legend = {
-        "orient": "bottom",
-        "columns": {"expr": "width < 300 ? 1 : 3"},
-        "labelLimit": 160,
-        "title": None,
-    }
-    layers = [
-        vl.layer(
-            rows,
-            {"type": "line", "strokeWidth": 2},
-            x=vl.field("k", vl.Q, title="iteration k"),
-            y=vl.field(
-                "norm", vl.Q, scale={"type": "log"}, title="gradient norm ‖∇F‖", axis=vl.log_axis()
-            ),
-            color=vl.field("series", vl.N, scale=vl.color_scale(names), legend=legend),
-            strokeDash=vl.field(
-                "series", vl.N, scale={"domain": names, "range": dashes}, legend=legend
-            ),
-            tooltip=[
-                vl.field("k", vl.Q),
-                vl.field("series", vl.N),
-                vl.field("norm", vl.Q, format=".3e"),
-            ],
-        )
-    ]
-    if zeros:
-        layers.append(
-            vl.layer(
-                zeros,
-                {"type": "tick", "color": vl.VERMILION, "thickness": 2},
-                x=vl.field("k", vl.Q),
-                tooltip=[vl.field("k", vl.Q), vl.field("text", vl.N, title="")],
-            )
-        )
-    return vl.chart(layers, title=title)
 
 
 PANEL = Panel("descent", "Gradient descent finds stationary points", CONTROLS, view)

@@ -26,13 +26,12 @@ from vgapp.layout import Panel
 from vgcore.exact import scientific
 from vgcore.precision import (
     DTYPES,
-    StepCount,
     Stored,
     lost_update_curve,
     lost_update_rule,
-    steps_to_move,
     store,
 )
+from vgcore.step_count import StepCount, steps_to_move
 
 CONTROLS = (
     Number(
