@@ -103,10 +103,9 @@ FOLDS = (
     ("The stopping rules", False),
     ("The comparison run", True),
 )
-"""Every group but the chart choice in a fold; the network and the remedy open. With all 21
-controls drawn, a new visitor's trained lab took 1.84-1.85 s to draw; with the open folds' 8,
-1.68-1.72 s (``python -m bench.lab_in_page --warm 5``, two runs of each, 2026-12-02; the
-one-chart floor's first render 1.33-1.54 s)."""
+"""Every group but the chart choice in a fold; the network and the remedy open (a control
+costs the browser as much to draw whether it is moved or not: README, figures behind the
+constants)."""
 PANEL = Panel(
     "lab",
     "Training lab: does it happen in a real network?",

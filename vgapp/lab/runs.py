@@ -45,11 +45,11 @@ MAX_STEPS = 5000
 STEP_WORK_LIMIT = 2000 * 20 * 128**2
 """The lab caps a run's budget so that steps x depth x width² x the costlier run's
 ``DTYPE_STEP_COST`` stays within this: 2,000 steps of the largest network (20 x 128) in float32,
-about 1,100 in float16 or float64. Without it the largest setting's whole budget (5,000 steps)
-took 108-164 s in the served page on a 2-core laptop; a classroom should not wait that long."""
+about 1,100 in float16 or float64, so that no run keeps a classroom waiting (README, figures
+behind the constants)."""
 DTYPE_STEP_COST = {"float32": 1.0, "float16": 1.75, "float64": 1.95}
-"""A training step's time relative to float32 for the largest network, on one BLAS thread:
-10.8, 18.9 and 20.8 ms (float16 is computed in float32 and rounded after every operation)."""
+"""A training step's time relative to float32 for the largest network, on one BLAS thread
+(float16 is computed in float32 and rounded after every operation)."""
 
 
 def _remedy_dtype(dtype: str, remedy: str) -> str:

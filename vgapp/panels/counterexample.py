@@ -390,9 +390,8 @@ GROUPS = (
 )
 FOLDS = ((GROUPS[0][0], True), (GROUPS[1][0], False))
 """The descent's settings folded: the first screen draws the four controls of the source's
-numbers (every control drawn costs the browser the same, moved or not). With this fold and the
-chain's, the default page's first render was 1.13-1.28x the one-chart floor's in six runs of
-``python -m bench.browser_latency`` (2026-12-02), 1.22-1.36x without."""
+numbers (every control drawn costs the browser the same, moved or not: README, figures behind
+the constants)."""
 PANEL = Panel(
     "counterexample",
     "max(0, c·x): the same gradient at any distance",

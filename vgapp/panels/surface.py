@@ -15,9 +15,9 @@ from vgcore.curvature import gradient_field, grid_values
 
 AXIS_NAMES = {"two_weight_net": ("a", "b")}
 SURFACE_SIZE = 250
+"""Plot side in CSS pixels: the two axes share their units, so the plot is square."""
 GRID = 25
 """Cells per side of the contour grid (a 10 px cell on the 250 px plot)."""
-"""Plot side in CSS pixels: the two axes share their units, so the plot is square."""
 
 
 def surface_control(key: str, help_text: str) -> Choice:

@@ -36,8 +36,7 @@ WORKER_ENV = {
     "MKL_NUM_THREADS": "1",
     # glibc serves blocks above 128 kB with mmap and returns them on free, until a free raises
     # the threshold; a fresh process has not, and every step's temporaries (256 x 128 floats)
-    # then cost page faults: a fresh process trained the largest network 1.7x (float32) to
-    # 2.0x (float64) slower per step without these (measured by hand, one BLAS thread).
+    # then cost page faults, each step slower (README, figures behind the constants).
     "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
     "MALLOC_TRIM_THRESHOLD_": str(128 << 20),
 }

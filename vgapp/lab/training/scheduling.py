@@ -221,9 +221,7 @@ class Scheduler:
         self._bound_parked(live)
         # Warm workers for the free slots, once nothing trains: a process starting costs about
         # a third of a second of a core at the page's priority, which a run training and the
-        # browser drawing it need on a 2-core laptop (a fresh server's default lab was done
-        # ~0.2 s sooner without the one started when your run stopped: fresh-server loads of
-        # the page with either policy alternated in one run, eight each, medians 2.99/3.22 s).
+        # browser drawing it need on a 2-core laptop (README, figures behind the constants).
         if self._sessions and running == 0:
             free = sum(1 for w in live if w.job is None)
             wanted = self.max_running - running - free
