@@ -19,6 +19,8 @@ from vgapp.vegalite import title as titled
 from vgcore.activations import sigmoid
 from vgcore.mlp import mlp_predict, unflatten_params
 
+Params = list[tuple[np.ndarray, np.ndarray]]
+"""A network's parameters, as ``vgcore.mlp`` takes them: (weights, biases) per layer."""
 Fit = tuple[pd.DataFrame, dict[str, Any], str, Metric]
 """The fit where a run stands: its frame (the CSV), its chart, its text alternative, its number."""
 BOUNDARY_GRID = 24
@@ -29,7 +31,7 @@ FIT_HEIGHT = 135
 BOUNDARY_DIGITS = 4
 
 
-def fit_point(run: RunView) -> tuple[list, int, str] | None:
+def fit_point(run: RunView) -> tuple[Params, int, str] | None:
     """The parameters the fit shows, their step and where they are: at the stop (a run the
     rules stopped and nobody continued), else the latest; None before the first ones."""
     snap = run.snapshot
@@ -50,7 +52,7 @@ def fit_metric(run: RunView) -> Metric | None:
     return None if point is None else metric_at(run, *point)
 
 
-def metric_at(run: RunView, params: list, step: int, where: str) -> Metric:
+def metric_at(run: RunView, params: Params, step: int, where: str) -> Metric:
     """The fit's number for these parameters (``fit_point``)."""
     data = data_of(run.spec.dataset, run.spec.seed)
     context = f"at step {step:,}, {where}"
@@ -102,7 +104,7 @@ def fit_of(run: RunView) -> Fit | None:
     return curve, chart, f"{title}, {context}.", metric
 
 
-def predict(params: list, X: np.ndarray, spec: RunSpec) -> np.ndarray:
+def predict(params: Params, X: np.ndarray, spec: RunSpec) -> np.ndarray:
     """The network output in float64 (inf where the run's dtype overflowed, NaN kept)."""
     out = mlp_predict(params, X, spec.activation, dtype=spec.dtype)
     return out.astype(np.float64).reshape(-1)
@@ -124,7 +126,8 @@ def boundary_frame(xs: np.ndarray, ys: np.ndarray, probability: np.ndarray) -> p
             "p_class_1": probability.ravel(),
         }
     )
-    return frame[~np.isnan(frame["p_class_1"])].reset_index(drop=True)
+    kept: pd.DataFrame = frame[~np.isnan(frame["p_class_1"])].reset_index(drop=True)
+    return kept
 
 
 def boundary_chart(

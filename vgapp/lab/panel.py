@@ -21,7 +21,7 @@ from vgapp.layout import Panel
 DEFAULTS = {control.key: control.default for control in LAB_CONTROLS}
 VIEW_MEMO_ENTRIES = 64
 
-Viewer = Callable[[Sequence[RunSpec]], Sequence[Snapshot]]
+Viewer = Callable[[Sequence[RunSpec]], Sequence[Snapshot[RunSpec]]]
 """``engine.view`` for this session: the snapshots of the runs it watches now."""
 
 
@@ -36,12 +36,12 @@ def specs(values: dict[str, Any]) -> tuple[RunSpec, RunSpec | None, str]:
     return mine, (theirs if theirs != mine else None), remedy
 
 
-_MEMO: OrderedDict[tuple, PanelView] = OrderedDict()
+_MEMO: OrderedDict[tuple[Any, ...], PanelView] = OrderedDict()
 _MEMO_LOCK = threading.Lock()
 
 
 def compose(
-    snapshots: Sequence[Snapshot],
+    snapshots: Sequence[Snapshot[RunSpec]],
     remedy: str,
     chart: str = LAB_CHART.default,
     requested_steps: int | None = None,

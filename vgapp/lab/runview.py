@@ -39,7 +39,7 @@ def loss_text(value: float | None) -> str:
 class RunView:
     """One run as the page reads its snapshot."""
 
-    snapshot: Snapshot
+    snapshot: Snapshot[RunSpec]
     label: str
 
     @property

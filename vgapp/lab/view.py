@@ -239,8 +239,8 @@ def budget_note(spec: RunSpec, requested: int | None) -> str | None:
 
 
 def lab_view(
-    mine: Snapshot,
-    theirs: Snapshot | None,
+    mine: Snapshot[RunSpec],
+    theirs: Snapshot[RunSpec] | None,
     *,
     remedy: str,
     chart: str = "gradients",

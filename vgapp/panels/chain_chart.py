@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ def chain_frame(series: Series) -> pd.DataFrame:
     return frame
 
 
-def bands_of(series: Series) -> list[dict]:
+def bands_of(series: Series) -> list[dict[str, Any]]:
     """Runs of x where a precision gives exactly 0 (underflow, or a true zero) or ±∞."""
     x = series.x
     found = []
@@ -83,7 +84,7 @@ STYLE = {
 }
 
 
-def chart(series: Series, guide_labels: dict[str, str], *, title: dict) -> dict:
+def chart(series: Series, guide_labels: dict[str, str], *, title: dict[str, Any]) -> dict[str, Any]:
     """log₁₀|value| against x for the exact value, each precision and the guides; below the
     lowest value, one lane per precision marks where it gave exactly 0 or ±∞."""
     with np.errstate(divide="ignore"):

@@ -7,6 +7,7 @@ Computed in exact arithmetic (``vgcore.counterexample``): the source's ``p = 10�
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -304,7 +305,7 @@ def view(
     return PanelView(tuple(blocks), facts={"report": report, "source_numbers": source})
 
 
-def chart(frame: pd.DataFrame, *, title: dict, eps_stop: bool) -> dict:
+def chart(frame: pd.DataFrame, *, title: dict[str, Any], eps_stop: bool) -> dict[str, Any]:
     """log₁₀ f(x_k) against log₁₀ k, both axes labelled as powers of ten; f = 0 (the minimum)
     marked at the bottom, never put on a log axis."""
     plotted = frame[frame["log10_step_k"] > -math.inf]

@@ -7,6 +7,8 @@ saddles and points the test cannot decide, all on the sliders' grid.
 
 from __future__ import annotations
 
+import numpy as np
+
 from vgapp import vegalite as vl
 from vgapp.blocks import Chart, Columns, Metric, Metrics, PanelView, Text
 from vgapp.controls import Number
@@ -47,7 +49,7 @@ CORRECTION = (
 )
 
 
-def eigen_text(values) -> str:
+def eigen_text(values: np.ndarray) -> str:
     """Eigenvalues as ``+2 and −2`` (a zero is written 0, never −0)."""
     return " and ".join(
         "0" if v == 0 else ("+" if v > 0 else "") + (num(v) if abs(v) < 1e3 else sci(v))

@@ -3,6 +3,8 @@ of MATH.md C against the step k, exact zeros marked."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -12,7 +14,9 @@ NORM_POINTS = 150
 """Iterations drawn per series (the CSV keeps every one): the chart is re-sent on every move."""
 
 
-def norm_chart(frame: pd.DataFrame, bound_label: str | None, title: dict) -> dict:
+def norm_chart(
+    frame: pd.DataFrame, bound_label: str | None, title: dict[str, Any]
+) -> dict[str, Any]:
     """‖∇F(p_k)‖ and its running minimum against k on a log scale, with MATH.md C's bound
     (column ``rate_bound``) where the theorem applies; exact zeros get ticks, never a log."""
     columns = {"gradient_norm": "‖∇F(p_k)‖", "best_gradient_norm_so_far": "min over i ≤ k"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -383,7 +383,7 @@ def chart(
     *,
     subtitle: str | None = None,
     verdict: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The lost-update threshold against |w| per precision (log–log), with the current update
     ``point = (|w|, η·g as stored in dtype, lost)`` as a diamond; ``subtitle`` says the verdict
     (by default the point's)."""

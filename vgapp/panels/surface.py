@@ -4,6 +4,7 @@ Hessian panel and the descent panel (each has its own function control)."""
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,10 +53,10 @@ def surface_chart(
     surface: str,
     formula: str,
     *,
-    title: dict,
+    title: dict[str, Any],
     point: tuple[float, float] | None = None,
     path: np.ndarray | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Filled contours of F with arrows of −∇F, and a point (◆) or a descent path."""
     cells, field = surface_layers(surface)
     x_name, y_name = axis_names(surface)

@@ -310,7 +310,7 @@ class TrainingEngine(Scheduler):
                 memo_bytes=sum(job.nbytes for job in self._jobs.values()),
             )
 
-    def worker_processes(self) -> tuple[subprocess.Popen, ...]:
+    def worker_processes(self) -> tuple[subprocess.Popen[bytes], ...]:
         """The live worker processes (for tests and benchmarks)."""
         with self._lock:
             return tuple(w.process for w in self._workers if isinstance(w, ProcessWorker))

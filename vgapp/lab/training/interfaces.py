@@ -93,7 +93,7 @@ W_contra = TypeVar("W_contra", contravariant=True)
 class WorkerEvents(Protocol[W_contra]):
     """What a worker tells the engine that started it (from the worker's own thread)."""
 
-    def worker_message(self, worker: W_contra, message: tuple) -> None:
+    def worker_message(self, worker: W_contra, message: tuple[Any, ...]) -> None:
         """A message of the worker protocol (``vgapp.lab.training.messages``)."""
 
     def worker_exited(self, worker: W_contra, text: str) -> None:

@@ -52,7 +52,7 @@ class Snapshot(Trace, Generic[S]):
     """The last step recorded (-1 before step 0 is)."""
     budget: int
     """The step limit ``spec.budget``."""
-    first_fired: MappingProxyType
+    first_fired: MappingProxyType[str, Any]
     """For each enabled rule, "max_iter" and "non_finite": the first k it held, or None."""
     stopped_by: str | None
     """Where the rules stopped the run: a rule name, "all", "max_iter" or "non_finite"."""
@@ -87,7 +87,7 @@ class Snapshot(Trace, Generic[S]):
     def recorded(self) -> int:
         return self.step + 1
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         """Picklable (a mapping proxy is not): e.g. for ``st.cache_data`` or a session store."""
         fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         fields["first_fired"] = dict(self.first_fired)

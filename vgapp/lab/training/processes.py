@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import IO, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 from vgapp.lab.training.interfaces import Recipe, WorkerEvents
 from vgapp.lab.training.messages import frame, read_frame
@@ -68,7 +68,7 @@ class Worker(Generic[J]):
     def ident(self) -> int:
         raise NotImplementedError
 
-    def send(self, command: tuple) -> None:
+    def send(self, command: tuple[Any, ...]) -> None:
         raise NotImplementedError
 
     def stop(self) -> None:
@@ -107,7 +107,7 @@ class ProcessWorker(Worker[J]):
     def ident(self) -> int:
         return self.process.pid
 
-    def send(self, command: tuple) -> None:
+    def send(self, command: tuple[Any, ...]) -> None:
         try:
             self.stdin.write(frame(command))
             self.stdin.flush()
@@ -149,7 +149,7 @@ class ThreadWorker(Worker[J]):
     def __init__(self, events: WorkerEvents[Worker[J]], recipe: Recipe) -> None:
         super().__init__(events)
         self.recipe = recipe
-        self.commands: queue.Queue = queue.Queue()
+        self.commands: queue.Queue[Any] = queue.Queue[Any]()
         self.thread = threading.Thread(
             target=self._serve, name=f"training-thread-{self.number}", daemon=True
         )
@@ -159,7 +159,7 @@ class ThreadWorker(Worker[J]):
     def ident(self) -> int:
         return self.thread.ident or 0
 
-    def send(self, command: tuple) -> None:
+    def send(self, command: tuple[Any, ...]) -> None:
         self.commands.put(command)
 
     def stop(self) -> None:

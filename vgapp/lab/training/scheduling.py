@@ -277,7 +277,7 @@ class Scheduler:
 
     # ------------------------------------------------------------------------- WorkerEvents
 
-    def worker_message(self, worker: Worker[Job], message: tuple) -> None:
+    def worker_message(self, worker: Worker[Job], message: tuple[Any, ...]) -> None:
         """A message from ``worker`` (its reader thread): see ``vgapp.lab.training.worker``."""
         kind = message[0]
         with self._lock:

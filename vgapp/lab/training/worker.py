@@ -38,6 +38,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -67,12 +68,12 @@ class Trainer:
     """Trains one spec at a time; commands come from ``commands``, messages go to ``emit``."""
 
     def __init__(
-        self, commands: queue.Queue, emit: Callable[[tuple], None], recipe: Recipe
+        self, commands: queue.Queue[Any], emit: Callable[[tuple[Any, ...]], None], recipe: Recipe
     ) -> None:
         self.commands = commands
         self.emit = emit
         self.recipe = recipe
-        self.pending: list[tuple] = []
+        self.pending: list[tuple[Any, ...]] = []
         self.attempt = -1
 
     def serve(self) -> None:
@@ -169,7 +170,7 @@ class Trainer:
                 return
             self._command(command)
 
-    def _command(self, command: tuple) -> None:
+    def _command(self, command: tuple[Any, ...]) -> None:
         kind = command[0]
         if kind == "exit":
             raise Exit
@@ -221,10 +222,10 @@ def main(argv: list[str]) -> None:
     sys.stdout = sys.stderr
     niceness = int(argv[0])
     recipe = load_recipe(argv[1])
-    commands: queue.Queue = queue.Queue()
+    commands: queue.Queue[Any] = queue.Queue[Any]()
     lock = threading.Lock()
 
-    def emit(message: tuple) -> None:
+    def emit(message: tuple[Any, ...]) -> None:
         data = frame(message)
         with lock:
             out.write(data)
