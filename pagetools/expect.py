@@ -36,9 +36,10 @@ def _view(panel: str, arguments: tuple[tuple[str, Any], ...]) -> PanelView:
     return PANELS[panel].view(**dict(arguments))
 
 
-LIVE_PANELS = ("lab",)
-"""Panels drawn from runs that train while the page shows them: what they show depends on how
-far the training has got, so their expectations are structural (see ``signature``)."""
+LIVE_PANELS = tuple(key for key, panel in PANELS.items() if panel.live)
+"""Panels drawn from runs that train while the page shows them (``Panel.live``): what they show
+depends on how far the training has got, so their expectations are structural (see
+``signature``)."""
 
 
 def view_of(panel: str, values: Mapping[str, Any] | None = None) -> PanelView:
