@@ -72,6 +72,10 @@ def closed_fold_keys(app: AppTest, section: str) -> set[str]:
     }
 
 
+def in_section(values: dict[str, Any], section: str) -> dict[str, Any]:
+    return {c.key: values[c.key] for c in SECTION_BY_KEY[section].controls}
+
+
 def values_of(app: AppTest, section: str) -> dict[str, Any]:
     """The values the open section's controls hold: their widgets' (in the sidebar), or the
     session's for the controls of a closed fold."""
@@ -219,7 +223,7 @@ def test_each_lesson_opens_its_section_and_sets_its_controls(lesson):
     if section == "lab":
         run_lab_until_stopped(app)
     assert_section_shows(app, section)
-    assert values_of(app, section) == lesson_values(lesson)
+    assert values_of(app, section) == in_section(lesson_values(lesson), section)
     assert LESSONS[lesson].note in [caption.value for caption in app.caption]
     assert url(app)["lesson"] == lesson
 
@@ -286,8 +290,28 @@ def test_a_lesson_link_leaves_a_reshareable_address():
     assert_section_shows(app, "descent")
     written = url(app)
     again = run_app(written)
-    assert values_of(again, "descent") == lesson_values("saddle")
+    assert values_of(again, "descent") == in_section(lesson_values("saddle"), "descent")
     assert widget(again, "lesson").value == "saddle"
+
+
+def test_a_lesson_resets_what_an_earlier_lesson_set():
+    """After a lesson of another section, the answer's controls are back at their defaults: the
+    answer never shows a depth an earlier lesson chose (the lecturer's walk-through found depth
+    80 after "③ A lost update")."""
+    app = run_app()
+    earlier = next(
+        k
+        for k, lesson in LESSONS.items()
+        if lesson.section == "answer"
+        and any(lesson.values.get(key, default) != default for key, default in defaults().items())
+    )
+    later = next(k for k, lesson in LESSONS.items() if lesson.section != "answer")
+    widget(app, "lesson").set_value(earlier).run()
+    widget(app, "lesson").set_value(later).run()
+    assert not app.exception
+    for control in SECTION_BY_KEY["answer"].controls:
+        assert app.session_state[control.key] == control.default, control.key
+    assert not {key for key in url(app) if key in CONTROLS and key not in LESSONS[later].values}
 
 
 def test_moving_a_control_leaves_the_lesson():

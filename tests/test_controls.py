@@ -252,11 +252,18 @@ def test_read_query_reports_unknown_repeated_and_invalid():
 # ---------------------------------------------------------------- lessons and sections
 
 
-def test_lessons_set_only_valid_values_of_their_own_section():
+def test_lessons_set_every_control_and_name_only_their_own_sections():
+    """A lesson sets every control (nothing of an earlier lesson carries over), to its default
+    outside the values it names, and it names only controls of its own section."""
+    page_defaults = defaults()
     for lesson in LESSONS.values():
         values = lesson_values(lesson.key)
         section_keys = {c.key for s in SECTIONS if s.key == lesson.section for c in s.controls}
-        assert set(values) == section_keys, lesson.key
+        assert set(values) == set(page_defaults), lesson.key
+        assert set(lesson.values) <= section_keys, lesson.key
+        assert {k: v for k, v in values.items() if k not in lesson.values} == {
+            k: v for k, v in page_defaults.items() if k not in lesson.values
+        }
         assert_valid(values)
 
 

@@ -87,7 +87,7 @@ class Section:
 
 @dataclass(frozen=True)
 class Lesson:
-    """A preset: opens ``section`` with its controls at their defaults, then ``values``."""
+    """A preset: opens ``section`` with every control at its default, then ``values``."""
 
     key: str
     label: str

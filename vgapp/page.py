@@ -170,9 +170,9 @@ def defaults(section: str | None = None) -> dict[str, Any]:
 
 
 def lesson_values(key: str) -> dict[str, Any]:
-    """Every control value a lesson sets: its section's defaults, then the values it names."""
-    lesson = LESSONS[key]
-    return {**defaults(lesson.section), **lesson.values}
+    """Every control value a lesson sets: every control's default, then the values it names (so
+    that nothing an earlier lesson or move set carries over into this one's view)."""
+    return {**defaults(), **LESSONS[key].values}
 
 
 PAGE_KEYS = ("section", "lesson")
