@@ -216,7 +216,9 @@ def color_scale(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
 def reference_line(
     value: float, text: str, *, axis: str = "y", color: str = VERMILION
 ) -> list[dict[str, Any]]:
-    """A dashed, labelled reference line at ``value`` on the given axis (two layers)."""
+    """A dashed, labelled reference line at ``value`` on the given axis (two layers): the line in
+    ``color``, its label in the page's text colour beside it (Okabe–Ito colours as text fall
+    below 4.5:1 on white)."""
     data = rows(at=[value], text=[text])
     position = {axis: field("at", Q)}
     line = layer(
@@ -227,7 +229,7 @@ def reference_line(
     )
     label = layer(
         data,
-        {"type": "text", "align": "left", "dx": 4, "dy": -7, "color": color},
+        {"type": "text", "align": "left", "dx": 4, "dy": -7, "color": TEXT_COLOR},
         **position,
         text=field("text", N),
     )

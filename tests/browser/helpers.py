@@ -5,11 +5,11 @@ Expected values always come from ``pagetools.expect`` (the registry and the view
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pagetools import expect
-from pagetools.driver import AppPage
+from pagetools.driver import AppPage, new_app_page
 from vgapp.page import CONTROLS, SECTION_BY_KEY
 
 
@@ -71,3 +71,21 @@ def menu_charts(app: AppPage, panel: str) -> list[str]:
     app.page.keyboard.press("Escape")
     app.page.locator("[class*='st-key-csv_']").first.wait_for(state="detached")
     return names
+
+
+def screen_sessions(
+    browser: Any, app_server: Any, screens: Mapping[str, Mapping[str, Any]]
+) -> Iterator[Callable[[str], AppPage]]:
+    """For a module fixture: one session per screen (``screens``: name -> new_app_page's
+    arguments), opened on first use, kept for the module and closed after it."""
+    opened: dict[str, AppPage] = {}
+
+    def get(name: str) -> AppPage:
+        if name not in opened:
+            opened[name] = new_app_page(browser, app_server, **screens[name])
+            opened[name].open()
+        return opened[name]
+
+    yield get
+    for app in opened.values():
+        app.close()

@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 
 from pagetools import expect
-from pagetools.driver import AppPage, new_app_page
+from pagetools.driver import AppPage
 from pagetools.readability import aspect_problems, text_problems
 from vgapp.page import SECTION_KEYS
+
+from .helpers import screen_sessions
 
 pytestmark = pytest.mark.browser
 
@@ -62,17 +64,7 @@ def cases() -> list:
 @pytest.fixture(scope="module")
 def screen(browser, app_server) -> Iterator[Callable[[str], AppPage]]:
     """One session per screen, opened on first use and kept for the module."""
-    opened: dict[str, AppPage] = {}
-
-    def get(name: str) -> AppPage:
-        if name not in opened:
-            opened[name] = new_app_page(browser, app_server, **SCREENS[name])
-            opened[name].open()
-        return opened[name]
-
-    yield get
-    for app in opened.values():
-        app.close()
+    yield from screen_sessions(browser, app_server, SCREENS)
 
 
 @pytest.mark.parametrize(("name", "section"), cases())

@@ -231,7 +231,7 @@ def loss_chart(
                     x=_step_x(budget=budget, short=False),
                     y=vl.field("loss_mean", vl.Q),
                     text=vl.field("text", vl.N),
-                    color={"value": VERMILION},
+                    color={"value": vl.TEXT_COLOR},  # dark text beside the vermilion mark
                 )
             )
     if not positive.any() and not zeros.any():

@@ -1,0 +1,45 @@
+"""Every kind of text on every section meets its WCAG contrast ratio, measured from the colours
+the browser computes (``pagetools.contrast``): 4.5:1, 3:1 for large text; disabled controls
+exempt. The lowest five ratios of a section are printed (``-s``) for the closing notes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from pagetools.contrast import text_contrasts
+from pagetools.driver import AppPage
+from vgapp.page import SECTION_KEYS
+
+from .helpers import screen_sessions
+
+pytestmark = pytest.mark.browser
+
+
+SCREENS: dict[str, dict[str, Any]] = {
+    "projector": {"viewport": {"width": 1440, "height": 900}},
+    "zoomed": {"viewport": {"width": 960, "height": 600}, "device_scale_factor": 1.5},
+}
+"""1440x900, and the same screen at 150 % zoom (a 960x600 viewport at device scale 1.5)."""
+
+
+@pytest.fixture(scope="module")
+def screen(browser, app_server) -> Iterator[Callable[[str], AppPage]]:
+    """One session per screen, opened on first use and kept for the module."""
+    yield from screen_sessions(browser, app_server, SCREENS)
+
+
+@pytest.mark.parametrize("section", SECTION_KEYS)
+@pytest.mark.parametrize("name", SCREENS)
+def test_every_text_meets_its_contrast_ratio(screen, name: str, section: str) -> None:
+    app = screen(name)
+    if app.section() != section:
+        app.open_section(section)
+    app.settle()
+    found = text_contrasts(app.page)
+    assert found, "no text measured"
+    print(f"\n{name}, {section}: lowest five", *[str(c) for c in found[:5]], sep="\n  ")
+    below = [str(c) for c in found if c.ratio < c.needed]
+    assert below == []
