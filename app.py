@@ -35,6 +35,7 @@ def main() -> None:
         label_visibility="collapsed",
     )
     sections.draw_section(page.SECTION_BY_KEY[chosen or page.SECTION_KEYS[0]])
+    state.scroll_to_top_if_asked()
     state.write_link()
 
 

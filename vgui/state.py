@@ -102,7 +102,30 @@ def forget_folds() -> None:
 
 
 def open_section(key: str) -> None:
+    """Callback of "Next": open the section, and scroll to its top when the page is drawn."""
     st.session_state["section"] = key
+    st.session_state["scroll_to_top"] = st.session_state.get("scroll_to_top", 0) + 1
+
+
+# Streamlit has no API to scroll the page: the browser keeps the scroll position of the section
+# left, so "Next" opened the next section below its introduction. A script scrolls the main area
+# to the top once.
+SCROLL_TO_TOP_JS = """<script>
+for (const id of ['stMain', 'stAppViewContainer']) {
+  document.querySelector(`[data-testid='${id}']`)?.scrollTo({top: 0});
+}
+window.scrollTo({top: 0});
+</script>"""
+
+
+def scroll_to_top_if_asked() -> None:
+    """After "Next", scroll the page to the top of the section it opened."""
+    count = st.session_state.get("scroll_to_top", 0)
+    if count and st.session_state.get("scrolled") != count:
+        st.session_state["scrolled"] = count
+        # A new key per "Next": React mounts a new element, and only a mounted script runs.
+        with st.container(height=1, border=False, key=f"scroll_to_top_{count}"):
+            st.html(SCROLL_TO_TOP_JS, unsafe_allow_javascript=True)
 
 
 def linked_section() -> str:
