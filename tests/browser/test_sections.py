@@ -14,7 +14,7 @@ from pagetools.driver import AppPage, new_app_page, widget_kind
 from vgapp.controls import Control
 from vgapp.page import CONTROLS, LESSONS, SECTION_BY_KEY, SECTION_KEYS, lesson_values
 
-from .helpers import assert_clean, assert_shows
+from .helpers import assert_clean, assert_shows, widget_mismatches
 
 pytestmark = pytest.mark.browser
 
@@ -66,6 +66,12 @@ def move(app: AppPage, values: dict[str, Any], key: str, how: Any) -> None:
         app.choose(key, how)
         values[key] = CONTROLS[key].canonical(how)
     app.wait_for_panel(expect.panel_of(key), values)
+    # A live panel's drawing tells no value apart: wait for the widget itself, so that the next
+    # move is not sent while this one's run is still drawing.
+    app.wait_until(
+        lambda: key not in widget_mismatches(app, values, expect.section_of(key)),
+        f"{key} to show {values[key]!r}",
+    )
 
 
 def test_values_survive_every_section_switch_and_a_reload(app: AppPage, browser, app_server):
