@@ -44,7 +44,7 @@ def test_vgcore_never_imports_streamlit():
 
 
 def test_vgapp_never_imports_streamlit_or_altair():
-    """Only app.py draws: the page layer imports neither Streamlit nor Altair (charts are
+    """Only app.py and vgui draw: the page layer imports neither Streamlit nor Altair (charts are
     Vega-Lite dicts)."""
     code = "import sys, vgapp.page; print('streamlit' in sys.modules, 'altair' in sys.modules)"
     result = subprocess.run(
