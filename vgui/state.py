@@ -9,6 +9,7 @@ it. So the page reads the link itself (``vgapp.page.read_url``) before any widge
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import streamlit as st
@@ -104,7 +105,7 @@ def forget_folds() -> None:
 def open_section(key: str) -> None:
     """Callback of "Next": open the section, and scroll to its top when the page is drawn."""
     st.session_state["section"] = key
-    st.session_state["scroll_to_top"] = st.session_state.get("scroll_to_top", 0) + 1
+    st.session_state["scroll_to_top"] = uuid.uuid4().hex
 
 
 # Streamlit has no API to scroll the page: the browser keeps the scroll position of the section
@@ -120,11 +121,10 @@ window.scrollTo({top: 0});
 
 def scroll_to_top_if_asked() -> None:
     """After "Next", scroll the page to the top of the section it opened."""
-    count = st.session_state.get("scroll_to_top", 0)
-    if count and st.session_state.get("scrolled") != count:
-        st.session_state["scrolled"] = count
+    asked = st.session_state.pop("scroll_to_top", None)
+    if asked:
         # A new key per "Next": React mounts a new element, and only a mounted script runs.
-        with st.container(height=1, border=False, key=f"scroll_to_top_{count}"):
+        with st.container(height=1, border=False, key=f"scroll_to_top_{asked}"):
             st.html(SCROLL_TO_TOP_JS, unsafe_allow_javascript=True)
 
 

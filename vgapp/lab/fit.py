@@ -17,10 +17,8 @@ from vgapp.lab.runview import RunView, data_of, loss_text
 from vgapp.vegalite import BLACK, BLUE, ORANGE, SKY, VERMILION, rounded
 from vgapp.vegalite import title as titled
 from vgcore.activations import sigmoid
-from vgcore.mlp import mlp_predict, unflatten_params
+from vgcore.mlp import Params, mlp_predict, unflatten_params
 
-Params = list[tuple[np.ndarray, np.ndarray]]
-"""A network's parameters, as ``vgcore.mlp`` takes them: (weights, biases) per layer."""
 Fit = tuple[pd.DataFrame, dict[str, Any], str, Metric]
 """The fit where a run stands: its frame (the CSV), its chart, its text alternative, its number."""
 BOUNDARY_GRID = 24
