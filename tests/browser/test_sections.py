@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from discovered import other_value
 
+from bench.lab_in_page import STATUS_JS
 from pagetools import expect
 from pagetools.driver import AppPage, new_app_page, widget_kind
 from vgapp.controls import Control
@@ -18,6 +19,13 @@ from .helpers import assert_clean, assert_shows, widget_mismatches
 
 pytestmark = pytest.mark.browser
 
+LAB_DONE_MS = 120_000
+"""How long the default lab's runs may take to finish on a loaded machine."""
+RUNS_DONE_JS = (
+    "() => { const v = Object.values((" + STATUS_JS + ")()); return v.length > 0 && "
+    "v.every(x => !/^(step|starting|waiting for a free)/.test(x)); }"
+)
+"""The lab's runs are drawn and none trains or waits to (paused counts as training here)."""
 TYPED = ("select", "segmented", "toggle", "number")
 """Widget kinds the driver sets to a value (``AppPage.choose``); a slider is stepped by a key."""
 
@@ -58,7 +66,12 @@ def test_every_section_has_moves_of_every_kind_it_draws():
 
 
 def move(app: AppPage, values: dict[str, Any], key: str, how: Any) -> None:
-    """Make one move and record the value it sets; wait until its panel shows it."""
+    """Make one move and record the value it sets; wait until its panel shows it. A live
+    panel's move waits for its runs to finish first: a widget moved while a fragment redraws on
+    its timer can be lost under load (Streamlit's run_every fragments; seen twice in the full
+    suite), which the lab-in-class issue owns, not this test of values across sections."""
+    if expect.panel_of(key) in expect.LIVE_PANELS:
+        app.page.wait_for_function(RUNS_DONE_JS, timeout=LAB_DONE_MS, polling=250)
     if how == "ArrowRight":
         app.press(key)
         values[key] = expect.stepped(key, expect.full(values)[key], 1)
