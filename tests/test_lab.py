@@ -4,6 +4,7 @@ training engine's snapshots: every number shown checked against the core's own r
 log scales, and every argument check. The runs train in a thread-backend engine here (the
 process backend is tested in tests/test_training.py)."""
 
+import dataclasses
 import itertools
 import json
 import math
@@ -47,8 +48,15 @@ from vgapp.lab.runs import (
 )
 from vgapp.lab.runview import RunView, loss_text
 from vgapp.lab.training.engine import TrainingEngine
-from vgapp.lab.training.jobs import FINISHED, WAITING
-from vgapp.lab.view import budget_note, lab_view, markers_of
+from vgapp.lab.training.jobs import FINISHED, RUNNING, WAITING
+from vgapp.lab.view import (
+    budget_note,
+    continue_label,
+    lab_view,
+    markers_of,
+    time_left,
+    time_text,
+)
 from vgapp.vegalite import rounded
 from vgapp.words import RULE_TEXT
 from vgcore.datasets import Dataset, make_dataset
@@ -651,3 +659,25 @@ def test_a_fold_that_rounds_up_to_a_power_of_ten_is_written_as_that_power(ratio:
     assert value == expected
     assert len(value.normalize().as_tuple().digits) <= 2
     assert ("×" in figure) == (expected >= 1000), text  # from 1,000 on in powers of ten
+
+
+def test_one_time_estimate_per_run_on_the_button_and_in_the_metric(engine):
+    """The Continue button and a waiting run's "time to the budget" metric print the same
+    estimate, that run's seconds to its budget (the longer of the waiting runs'; a run still
+    training, whose figure is only an upper bound, does not set the button's)."""
+    values = small(lab_eps="1e-3", lab_fatol="1e-2", lab_steps=80)
+    (mine, theirs), _ = trained(engine, values)
+    waiting = dataclasses.replace(mine, status=WAITING, seconds_left=19.2)
+    running = dataclasses.replace(theirs, status=RUNNING, seconds_left=36.4)
+    assert continue_label((waiting, running)) == "Continue to the budget (≈ 19 s)"
+    assert time_left(waiting) == 19.2
+    view = lab_view(waiting, running, remedy="relu_he")  # not the memo: same versions
+    assert metrics_of(view, 0)["time to the budget"] == "≈ 19 s"
+    assert metrics_of(view, 1)["time to the budget"] == "≈ 36 s"
+    other = dataclasses.replace(theirs, status=WAITING, seconds_left=1140.4)
+    assert continue_label((waiting, other)) == "Continue to the budget (≈ 1,140 s)"
+    assert continue_label((dataclasses.replace(mine, status=FINISHED), running)) == (
+        "Continue to the budget"
+    )
+    assert time_left(dataclasses.replace(mine, status=FINISHED, seconds_left=5.0)) is None
+    assert time_text(0.4) == "< 1 s"

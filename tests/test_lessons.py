@@ -179,7 +179,7 @@ def mean_loss(result: DescentResult, k: int) -> float:
 
 
 def note(key: str) -> str:
-    return LESSONS[key].note
+    return LESSONS[key].words
 
 
 def thousands(k: int) -> str:
@@ -404,6 +404,7 @@ def test_float16_falls_slowly_where_mixed_precision_trains_on():
     assert mean_loss(half, -1) < mean_loss(half, LESSON_STEP)  # still falling: no stall
     assert_about(end_mixed, text, "mixed precision reaches about ")
     assert_about(end16 / end_mixed, text, ", some ")
+    assert_about(end16 / end_mixed, LESSONS[FLOAT16].note, "ends some ")  # the plain layer
 
 
 def test_float16_weights_lose_the_updates_float32_master_weights_keep():
@@ -464,6 +465,7 @@ def test_float16_zeroes_confident_samples_and_the_float32_loss_keeps_them():
     assert "1 + e⁻ˢ rounds to 1 once s ≥ 11 ln 2 ≈ 7.62" in text
     assert 0.4 <= share <= 0.6
     assert "by the end about half of the samples add exactly 0" in text
+    assert "about half of the samples stop adding anything" in LESSONS[FLOAT16].note
     mixed = float16_run("mixed")
     master_params = unflatten_params(np.ascontiguousarray(mixed.x), s.sizes)
     mixed_logits = mlp_predict(master_params, s.data.X, "relu", dtype="float16").ravel()

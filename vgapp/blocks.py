@@ -85,7 +85,16 @@ class Columns:
     flow: int | None = None
 
 
-Block = Metrics | Chart | Table | Text | Columns
+@dataclass(frozen=True)
+class Fold:
+    """The second layer of the words: detail behind a closed "more" fold (its ``label``), under
+    the plain sentence that a second-year student reads first."""
+
+    label: str
+    blocks: tuple[Block, ...]
+
+
+Block = Metrics | Chart | Table | Text | Columns | Fold
 
 
 @dataclass(frozen=True)
@@ -128,3 +137,5 @@ def _walk(blocks: tuple[Block, ...]) -> Iterator[Block]:
         if isinstance(block, Columns):
             for column in block.columns:
                 yield from _walk(column)
+        elif isinstance(block, Fold):
+            yield from _walk(block.blocks)

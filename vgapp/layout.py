@@ -87,10 +87,18 @@ class Section:
 
 @dataclass(frozen=True)
 class Lesson:
-    """A preset: opens ``section`` with every control at its default, then ``values``."""
+    """A preset: opens ``section`` with every control at its default, then ``values``. Its
+    words come in two layers: ``note``, the plain sentence shown at once, and ``more``, the
+    detail behind a fold."""
 
     key: str
     label: str
     note: str
     section: str
     values: dict[str, Any] = field(default_factory=dict)
+    more: str = ""
+
+    @property
+    def words(self) -> str:
+        """Both layers, as one text (what the claims tests check)."""
+        return f"{self.note} {self.more}".strip()

@@ -19,9 +19,10 @@ QUESTION = (
     "zero gradient of the optimum, so gradient descent may stop?"
 )
 ANSWER = (
-    "No: a zero gradient only makes a point stationary (a saddle too), and a small one says "
-    "nothing about how far the optimum is. Analytically that is harmless; numerically, small "
-    "steps crawl, and a step below half the gap to w's neighbouring float is lost."
+    "No. A zero gradient only says that the ground is flat at that point: it can be a saddle, "
+    "not a minimum. A small gradient says nothing about how far the minimum is. And on a "
+    "computer a small gradient does harm of its own: the steps crawl, and a step too small "
+    "for the precision the weight is stored in is lost: w minus the step rounds back to w."
 )
 
 SECTIONS: tuple[Section, ...] = (
@@ -37,8 +38,10 @@ SECTIONS: tuple[Section, ...] = (
         "hessian",
         "① Zero gradient ≠ optimum",
         "Step 1 of the argument (the source's question 1)",
-        "A zero gradient only says the point is stationary. Move the point: the Hessian's "
-        "eigenvalues decide what kind of stationary point it is, when they can.",
+        "A zero gradient only says the point is stationary: flat in every direction. Move the "
+        "point: the Hessian, the table of second derivatives (how the slope itself changes), "
+        "tells a minimum from a maximum or a saddle by the signs of its eigenvalues, the "
+        "curvatures along its two main directions, when they can.",
         (curvature.PANEL,),
     ),
     Section(
@@ -53,15 +56,17 @@ SECTIONS: tuple[Section, ...] = (
         "floating_point",
         "③ Floating point",
         "Step 3 of the argument (the source's numerical answer, points 1 and 2)",
-        "In floating point a small gradient does harm: an update below half the gap between w "
-        "and its neighbour is lost, and one just above it crawls.",
+        "A computer stores a weight w with a fixed number of binary digits, so there is a gap "
+        "between w and the next number it can store. An update smaller than half that gap is "
+        "lost (w − η·g rounds back to w), and one just above it crawls.",
         (precision.PANEL,),
     ),
     Section(
         "lab",
         "④ Training lab",
         "Step 4: the source's point 3 in a real network, while it trains",
-        "Which layers' gradients vanish, where the stopping rules stop, what a remedy changes.",
+        "A small network learns while you watch: which layers' gradients vanish, where the "
+        "stopping rules stop it, and what a remedy changes.",
         (lab.PANEL,),
     ),
 )
@@ -94,50 +99,56 @@ LESSONS: dict[str, Lesson] = {
         Lesson(
             "source",
             "Start here: the source's example",
-            "c = 10⁻⁹⁰ and p = 10⁹⁹⁹⁹ as in the answer; a 600-layer sigmoid chain with w = 1.",
+            "The source's numbers: the slope c = 10⁻⁹⁰ and the start p = 10⁹⁹⁹⁹, and a chain of "
+            "600 sigmoid layers with every weight w = 1.",
             "answer",
         ),
         Lesson(
             "saturated",
             "Saturated sigmoid",
-            "w = 8 drives the sigmoids into their flat tail: z ≈ 8 and σ′(8) ≈ 3·10⁻⁴ at almost "
-            "every layer (σ′(64) ≈ 10⁻²⁸ at the second), so the gradient vanishes much faster.",
+            "w = 8 pushes every sigmoid into its flat tail, where its slope σ′ is almost 0 (the "
+            "unit is saturated), so the gradient vanishes much faster.",
             "answer",
             {"w": 8.0, "depth": 60},
+            more="z ≈ 8 and σ′(8) ≈ 3·10⁻⁴ at almost every layer (σ′(64) ≈ 10⁻²⁸ at the second).",
         ),
         Lesson(
             "exploding",
             "Exploding (w = 8)",
-            "With ReLU and w = 8 every layer multiplies the back-propagated gradient by "
-            "|w|·ReLU′ = 8 > 1: dF/do_k = 8^(L−k) grows toward the input and overflows float16 "
-            "within a few layers, float32 within a few dozen. (With the sigmoid, w = 8 "
-            "saturates instead: see the previous lesson.)",
+            "With ReLU and w = 8 every layer multiplies the gradient by 8 on its way back, so it "
+            "grows toward the input until it is too large to store and becomes ∞ (it "
+            "overflows): in float16 within a few layers, in float32 within a few dozen.",
             "answer",
             {"activation": "relu", "w": 8.0, "depth": 100, "quantity": "backprop"},
+            more="Each layer's factor is |w|·ReLU′ = 8 > 1, so dF/do_k = 8ᴸ⁻ᵏ. (With the "
+            "sigmoid, w = 8 saturates instead: see the previous lesson.)",
         ),
         Lesson(
             "relu",
             "ReLU chain",
-            "ReLU′ is 1 where z > 0: with w = 1 the gradient is exactly 1 at every layer, in "
-            "every precision. A unit with z ≤ 0 is dead: its derivative, and with it every "
-            "gradient below it, is exactly 0: a zero gradient, not a vanishing one (try random "
-            "weights with a larger spread).",
+            "With ReLU and w = 1 the gradient is exactly 1 at every layer, in every precision: "
+            "nothing vanishes. But a unit whose input is negative is dead: its slope is 0, and "
+            "the gradient is exactly 0 below it: a zero gradient, not a vanishing one.",
             "answer",
             {"activation": "relu", "w": 1.0},
+            more="ReLU′ is 1 where z > 0 and 0 where z ≤ 0. Try random weights with a larger "
+            "spread to see a dead unit.",
         ),
         Lesson(
             "float16",
             "float16 gives 0",
             "With w = 1 the sigmoid chain's dF/dw₁ is exactly 0 in float16 from 13 layers on, "
-            "in float32 from 71: the depth axis shows where.",
+            "in float32 from 71: too small to store, it underflows to 0. The depth axis shows "
+            "where.",
             "answer",
             {"depth": 80},
         ),
         Lesson(
             "monkey",
             "① A flat saddle",
-            "At the origin of the monkey saddle x³ − 3xy² the gradient and the whole Hessian "
-            "are 0: the second-order test says nothing, yet the point is no extremum.",
+            "At the origin of the monkey saddle x³ − 3xy² the gradient and all second "
+            "derivatives are 0: the second-order test says nothing, yet the point is neither a "
+            "minimum nor a maximum.",
             "hessian",
             {"surface": "monkey"},
         ),
@@ -145,17 +156,20 @@ LESSONS: dict[str, Lesson] = {
             "saddle",
             "② Stuck at a saddle",
             "Gradient descent on (1 − ab)² from a start with a = −b slides into the saddle at the "
-            "origin and stops there: ‖∇F‖ ≤ 10⁻¹⁰, no minimum.",
+            "origin and stops there, because the gradient is (almost) 0: not a minimum.",
             "descent",
             {"gd_x0": 0.6, "gd_y0": -0.6},
+            more="It stops by the rule ‖∇F‖ ≤ 10⁻¹⁰.",
         ),
         Lesson(
             "lost_update",
             "③ A lost update",
-            "An update of 10⁻⁴ is lost on a float16 weight of 1: the gap below 1 is 2⁻¹¹, so "
-            "every step smaller than half of it, 2.44·10⁻⁴, rounds back to w.",
+            "An update of 10⁻⁴ is lost on a float16 weight of 1: the step is smaller than half "
+            "the gap between 1 and the float16 number below it, so 1 − 10⁻⁴ rounds back to 1.",
             "floating_point",
             {"fp_dtype": "float16", "fp_grad_exp": -3, "fp_eta": 0.1},
+            more="That gap is 2⁻¹¹, so every step smaller than half of it, 2.44·10⁻⁴, rounds "
+            "back to w.",
         ),
         *LAB_LESSONS,
     )

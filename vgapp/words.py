@@ -20,7 +20,7 @@ class ActivationWords:
     formula: str
     """The chain's layer ``oᵢ`` in words: ``"σ(wᵢ·oᵢ₋₁)"``."""
     chain_caption: str
-    """What act′ does to the chain's gradient, one sentence."""
+    """What act′ does to the chain's gradient, one sentence in plain words."""
     saturation_axis: str
     """The lab's saturation chart axis: what a saturated unit-sample is."""
     saturated: str
@@ -32,7 +32,7 @@ ACTIVATION_WORDS: dict[str, ActivationWords] = {
         "sigmoid",
         "σ′",
         "σ(wᵢ·oᵢ₋₁)",
-        "σ′ ≤ 1/4, so every layer with |wᵢ| ≤ 1 shrinks it at least 4×.",
+        "σ′ ≤ 1/4, so every layer with |wᵢ| ≤ 1 shrinks the gradient at least 4×.",
         "share of unit-samples with σ′(z) < 1% of ¼",
         "saturated",
     ),
@@ -40,8 +40,8 @@ ACTIVATION_WORDS: dict[str, ActivationWords] = {
         "tanh",
         "tanh′",
         "tanh(wᵢ·oᵢ₋₁)",
-        "tanh′ ≤ 1: with |wᵢ| ≤ 1 no layer makes it grow, and every layer with |zᵢ| away "
-        "from 0 shrinks it.",
+        "tanh′ ≤ 1, so with |wᵢ| ≤ 1 no layer makes the gradient grow, and every layer whose "
+        "input zᵢ is away from 0 shrinks it.",
         "share of unit-samples with tanh′(z) < 1% of 1",
         "saturated",
     ),
@@ -49,8 +49,9 @@ ACTIVATION_WORDS: dict[str, ActivationWords] = {
         "ReLU",
         "ReLU′",
         "ReLU(wᵢ·oᵢ₋₁)",
-        "ReLU′ is 1 or 0: the product is Π wᵢ while every unit is active, and exactly 0 "
-        "once one unit is dead: a zero gradient, not a vanishing one.",
+        "ReLU′ is 1 or 0, so the gradient is the product of the weights while every unit is "
+        "active, and exactly 0 once one unit is dead (its input is negative): a zero "
+        "gradient, not a vanishing one.",
         "share of unit-samples with ReLU′(z) = 0 (inactive)",
         "inactive",
     ),
@@ -58,7 +59,8 @@ ACTIVATION_WORDS: dict[str, ActivationWords] = {
         "leaky ReLU",
         "act′",
         "leaky ReLU(wᵢ·oᵢ₋₁)",
-        "leaky ReLU′ is 1 or 0.01: each inactive unit divides it by 100.",
+        "leaky ReLU′ is 1 or 0.01, so each inactive unit (negative input) divides the "
+        "gradient by 100.",
         "share of unit-samples on the 0.01 slope",
         "on the 0.01 slope",
     ),
@@ -134,7 +136,8 @@ RULE_TEXT: dict[str, RuleText] = {
         "stagnation",
         "stagnation (no weight changed)",
         "Stops at step k ≥ 1 when x_k == x_{k−1} exactly: the step changed no parameter, "
-        "because every update t·g_i was lost in floating point (below half an ulp of x_i), "
+        "because every update t·g_i was lost in floating point (below half the gap from x_i "
+        "to the next float), "
         "because the gradient is exactly zero, or because backtracking accepted no step.",
     ),
     "max_iter": RuleText(

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from vgapp import figures
-from vgapp.blocks import Block, Chart, Columns, Metrics, Table, Text
+from vgapp.blocks import Block, Chart, Columns, Fold, Metrics, Table, Text
 
 
 def draw_blocks(blocks: tuple[Block, ...]) -> None:
@@ -39,6 +39,9 @@ def draw_block(block: Block) -> None:
             st.warning(block.text)
         else:
             st.markdown(block.text)
+    elif isinstance(block, Fold):
+        with st.expander(block.label, expanded=False):
+            draw_blocks(block.blocks)
     elif isinstance(block, Columns) and block.flow is not None:
         with st.container(horizontal=True, wrap=True, gap="medium"):
             for blocks in block.columns:
@@ -53,12 +56,15 @@ def draw_block(block: Block) -> None:
 
 def table_markdown(table: Table) -> str:
     """A small table as a list, one row per item: the first cell in bold, then each other
-    cell after its column's name (it wraps in a narrow column, where a grid would cut it)."""
+    cell after its column's name (it wraps in a narrow column, where a grid would cut it); a
+    table of two columns, whose second is a sentence, without the name."""
     frame = table.frame
     lines = [f"**{table.title}**", ""] if table.title else []
     first, *rest = frame.columns
     for _, row in frame.iterrows():
-        cells = "; ".join(f"{name}: {row[name]}" for name in rest)
+        cells = "; ".join(
+            f"{name}: {row[name]}" if len(rest) > 1 else str(row[name]) for name in rest
+        )
         lines.append(f"- **{row[first]}**: {cells}")
     return "\n".join(lines)
 

@@ -16,6 +16,7 @@ from vgapp.lab import panel as lab_panel
 from vgapp.lab.run_charts import LAB_CHART
 from vgapp.lab.runs import RunSpec
 from vgapp.lab.training import engine as training
+from vgapp.lab.view import continue_label
 from vgapp.layout import Panel
 from vgui.blocks import draw_blocks, draw_downloads
 from vgui.state import current_values, rerun_if_lesson_left, write_link
@@ -76,14 +77,13 @@ def draw_transport(engine: training.TrainingEngine, snapshots: Snapshots) -> Any
     # Play resumes what a pause, a stop or a failure left; a run waiting at its rules' stop
     # trains on only by "continue", which says what that costs.
     held = [s.spec for s in snapshots if s.status in training.RESUMABLE]
-    left = max((s.seconds_left or 0.0) for s in snapshots)
     actions: list[tuple[str, str, Callable[[RunSpec], object], list[RunSpec], bool]] = [
         ("Train", ":material/play_arrow:", engine.resume, held, not active and bool(held)),
         ("Pause", ":material/pause:", engine.pause, specs, active),
         ("10 steps", ":material/skip_next:", lambda spec: engine.step(spec, 10), specs, not active),
         ("Stop", ":material/stop:", engine.cancel, specs, active),
         (
-            f"Continue to the budget (≈ {left:,.0f} s)" if left else "Continue to the budget",
+            continue_label(snapshots),  # the same estimate as the runs' metric
             ":material/fast_forward:",
             engine.continue_past_stop,
             specs,

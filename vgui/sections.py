@@ -80,6 +80,9 @@ def draw_header() -> None:
     lesson = st.session_state.get("lesson")
     if lesson in page.LESSONS:
         st.caption(page.LESSONS[lesson].note)
+        if page.LESSONS[lesson].more:  # the detail behind a fold (words in two layers)
+            with st.expander("More about this lesson"):
+                st.caption(page.LESSONS[lesson].more)
     notices = st.session_state.get("url_notices") or []
     if notices:
         st.warning(

@@ -235,7 +235,8 @@ def test_counterexample_claims(values: dict) -> None:
     assert fired["the loss-change rule"].startswith("never")  # f falls by > 0 = tol each step
     # the float rows: the first thing that goes wrong, then the rest, in order
     floats = tables(result)["What floating point makes of the same numbers"].frame
-    for row in floats.itertuples(index=False):
+    stored = tables(result)[""].frame  # the values stored, behind the fold
+    for row in stored.merge(floats, on="precision").itertuples(index=False):
         name, verdict = row.precision, row[-1]
         kind = np.dtype(name).type
         assert parse(row.c) == round_to(c, name) or close(parse(row.c), Fraction(round_to(c, name)))
@@ -263,6 +264,23 @@ def test_counterexample_claims(values: dict) -> None:
     for text in words + list(floats.iloc[:, -1]):
         assert not re.search(r"(?<![\d.,])1 (steps|layers)\b", text), text
         assert "then so" not in text
+
+
+def test_the_float_words_define_overflow_underflow_and_nan_truly() -> None:
+    """FLOAT_WORDS: in each precision a value beyond the largest is stored as ∞, one below half
+    the smallest as 0 (the oracle's own rounding), and 0·∞ is NaN."""
+    from vgapp.panels.counterexample import FLOAT_WORDS
+
+    assert "stored as ∞ (it overflows)" in FLOAT_WORDS
+    assert "as 0 (it underflows)" in FLOAT_WORDS
+    assert "0·∞ gives NaN" in FLOAT_WORDS
+    for name in DTYPES:
+        info = np.finfo(name)
+        assert round_to(Fraction(float(info.max)) * 2, name) == math.inf
+        assert round_to(Fraction(float(info.smallest_subnormal)) / 4, name) == 0
+        kind = np.dtype(name).type
+        with np.errstate(invalid="ignore"):
+            assert math.isnan(float(kind(0) * kind(math.inf)))
 
 
 def test_each_dtype_rounding_oracle_agrees_with_numpy_where_numpy_rounds_once() -> None:

@@ -316,6 +316,17 @@ def test_the_test_is_stated_correctly() -> None:
     assert "F″(p) = 0 decides nothing" in text
     assert "need only be positive **semi**definite" in curvature.CORRECTION
     assert "sufficient condition" in curvature.CORRECTION
+    # the plain layer: each reading of the curvatures, by the oracle's verdict at a point of
+    # that kind (the bowl's minimum, the negative-definite maximum, the saddle, the monkey)
+    plain = curvature.PLAIN_TEST
+    for words, surface, x, y, kind in (
+        ("up in every direction, the point is a minimum", "bowl", 0, 0, "minimum"),
+        ("down in every direction, a maximum", "every_kind", -1, -1, "maximum"),
+        ("up in one and down in another, a saddle", "saddle", 0, 0, "saddle"),
+        ("flat in some direction the test can say nothing", "monkey", 0, 0, "inconclusive"),
+    ):
+        assert words in plain
+        assert oracle(surface, x, y)["verdict"] == kind
     # the examples the texts cite, by the oracle: x⁴ has a minimum at 0, x³ none, F″ = 0 both
     assert changes_sign("cubic", Q(0), Q(0), Q(0))
     assert not changes_sign("quartic", Q(0), Q(0), Q(0))

@@ -503,7 +503,7 @@ def test_the_saddle_lesson_says_what_the_loop_does() -> None:
     """ "From a start with a = −b [descent] slides into the saddle at the origin and stops
     there: ‖∇F‖ ≤ 10⁻¹⁰, no minimum": the literal loop from the lesson's start, and from every
     start with a = −b on the grid, ends by the gradient rule at the origin."""
-    text = LESSONS["saddle"].note
+    text = LESSONS["saddle"].words
     assert "‖∇F‖ ≤ 10⁻¹⁰" in text
     assert "zero gradient" not in text
     values = {**PANEL.defaults(), **lesson_values("saddle")}

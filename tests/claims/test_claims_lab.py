@@ -670,7 +670,7 @@ def test_deep_sigmoid_lesson_says_each_runs_stop_and_continuation(deep_lesson):
     "about"; 2 for the sigmoid's end); the page's verdict after Continue says both runs'
     stops and continuations (``check_verdict``)."""
     values, stopped, snapshots, view, _ = deep_lesson
-    note = LESSONS["lab_deep_sigmoid"].note
+    note = LESSONS["lab_deep_sigmoid"].words
     sigmoid, *_ = core_run(values, "sigmoid", "standard")
     remedy, *_ = core_run(values, "relu", "he")
     assert sigmoid.stopped_by == remedy.stopped_by == "eps"
@@ -681,6 +681,10 @@ def test_deep_sigmoid_lesson_says_each_runs_stop_and_continuation(deep_lesson):
     at_stop = float(remedy.loss[remedy.stop_iter]) / LAB_SAMPLES
     assert f"at a loss of about {about_one_digit(at_stop)}" in note
     assert f"reaches about {about_one_digit(float(remedy.loss[-1]) / LAB_SAMPLES)}." in note
+    plain = LESSONS["lab_deep_sigmoid"].note  # the plain layer states the same stop and end
+    stop_loss = float(sigmoid.loss[sigmoid.stop_iter]) / LAB_SAMPLES
+    assert f"network at step {sigmoid.stop_iter}, at a loss of {stop_loss:.3f}:" in plain
+    assert f"reaches about {two_digits(end)}." in plain
     assert [s.stop_step for s in stopped] == [sigmoid.stop_iter, remedy.stop_iter]
     check_verdict(view, snapshots)
     verdict = view.chart("lab_loss").alt
@@ -693,7 +697,7 @@ def test_deep_sigmoid_lesson_states_both_factors_of_the_shrink():
     oracle on the lesson's float32 weights; the float32 run agrees to 2 digits), and the
     output-to-layer-1 factor to 2 significant digits."""
     values = page.lesson_values("lab_deep_sigmoid")
-    note = LESSONS["lab_deep_sigmoid"].note
+    note = LESSONS["lab_deep_sigmoid"].words
     _, x0, sizes, data = core_run({**values, "lab_steps": 1}, "sigmoid", "standard")
     oracle = wide_pass(x0, sizes, data.X, data.y, "sigmoid", "bce")
     norms, upstream = oracle["norms"], oracle["upstream"]
@@ -714,7 +718,7 @@ def test_float16_lesson_names_the_formula_threshold_and_the_falling_loss():
     numpy's float16 does) is 1 from the smallest float16 s with e⁻ˢ ≤ 2⁻¹¹ on, found by a loop
     over every float16; a correctly rounded σ reaches 1 from ln 4095 (mpmath); and the float16
     run's loss still falls from step 1,000 to the end (the core's run)."""
-    note = LESSONS["lab_float16"].note
+    note = LESSONS["lab_float16"].words
     positive = np.arange(0x3C00, 0x5000, dtype=np.uint16).view(np.float16)  # 1 .. 32
     with np.errstate(under="ignore"):
         one = np.float16(1)

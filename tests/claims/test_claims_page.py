@@ -62,19 +62,42 @@ def first_zero_depth(dtype: str, w: float, up_to: int = 2000) -> int | None:
 
 
 def test_the_answer_states_the_lost_update_rule_truly():
-    """ "a step below half the gap to w's neighbouring float is lost": every float16 weight of a
-    sample, every update just below half the gap toward zero, rounds back to w."""
-    assert "below half the gap" in ANSWER
+    """ "a step too small for the precision the weight is stored in is lost: w minus the step
+    rounds back to w": every float16 weight of a sample, with a step just below half the gap
+    to the next float16 number toward zero, rounds back to w; and one such step exists for
+    every weight (the gap is never 0)."""
+    assert "too small for the precision the weight is stored in is lost" in ANSWER
+    assert "w minus the step rounds back to w" in ANSWER
     for w in np.float16([0.1, 1, 1.5, 3, 1000, 65504]):
         below = np.nextafter(w, np.float16(0))
         half = (Fraction(float(w)) - Fraction(float(below))) / 2
         update = np.float16(float(half) * (1 - 2**-8))
+        assert update > 0
         assert w - update == w
+
+
+def test_the_floating_point_intro_states_the_lost_update_rule_truly():
+    """ "there is a gap between w and the next number it can store. An update smaller than half
+    that gap is lost (w − η·g rounds back to w)": in each precision, for weights of both signs
+    and several sizes, an update just below half the gap toward zero is lost, one just above
+    it is not."""
+    intro = SECTION_BY_KEY["floating_point"].intro
+    assert "An update smaller than half that gap is lost (w − η·g rounds back to w)" in intro
+    for dtype in ("float16", "float32", "float64"):
+        kind = np.dtype(dtype).type
+        for value in (0.1, 1.0, 1.5, 3.0, 1000.0, -2.5):
+            w = kind(value)
+            toward_zero = np.nextafter(w, kind(0))
+            half = abs(Fraction(float(w)) - Fraction(float(toward_zero))) / 2
+            sign = 1 if w > 0 else -1
+            below, above = (kind(sign * float(half) * f) for f in (1 - 2**-6, 1 + 2**-6))
+            assert w - below == w
+            assert w - above != w
 
 
 def test_the_float16_lesson_states_each_precisions_first_zero_depth():
     values = lesson_values("float16")
-    note = LESSONS["float16"].note
+    note = LESSONS["float16"].words
     for dtype, words in (
         ("float16", "in float16 from {} layers on"),
         ("float32", "float32 from {}"),
@@ -88,7 +111,7 @@ def test_the_float16_lesson_states_each_precisions_first_zero_depth():
 
 def test_the_saturated_lesson_states_its_sigmoid_slopes():
     values = lesson_values("saturated")
-    note = LESSONS["saturated"].note
+    note = LESSONS["saturated"].words
     w = values["w"]
     assert f"w = {w:g}" in note
     # z = w·o_{i−1} ≈ w from the third layer on (o ≈ 1), and z₂ = w·o₁ = w² at the second
@@ -102,7 +125,7 @@ def test_the_saturated_lesson_states_its_sigmoid_slopes():
 
 def test_the_exploding_lesson_overflows_where_it_says():
     values = lesson_values("exploding")
-    note = LESSONS["exploding"].note
+    note = LESSONS["exploding"].words
     assert f"|w|·ReLU′ = {values['w']:g} > 1" in note
     for dtype, words, low, high in (
         ("float16", "float16 within a few layers", 1, 9),
@@ -143,12 +166,12 @@ def test_the_monkey_lesson_point_is_flat_and_no_extremum():
     h = Fraction(1, 10**6)
     assert f(h, Fraction(0)) > 0 > f(-h, Fraction(0))
     assert lesson_values("monkey")["surface"] == "monkey"
-    assert "x³ − 3xy²" in LESSONS["monkey"].note
+    assert "x³ − 3xy²" in LESSONS["monkey"].words
 
 
 def test_the_lost_update_lesson_figures():
     values = lesson_values("lost_update")
-    note = LESSONS["lost_update"].note
+    note = LESSONS["lost_update"].words
     w = np.float16(values["fp_w"])
     update = values["fp_eta"] * 10.0 ** values["fp_grad_exp"]
     gap_below = Fraction(float(w)) - Fraction(float(np.nextafter(w, np.float16(0))))

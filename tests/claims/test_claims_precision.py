@@ -685,6 +685,14 @@ def test_the_static_words() -> None:
             rne(Fraction(2) ** emin - Fraction(2) ** (emin - nmant), dtype) != Fraction(2) ** emin
         )
     assert "doubling at each power of two above the smallest normal number" in precision.INTRO
+    # "below it, among the subnormal numbers, the gap stays at its smallest"
+    assert "among the subnormal numbers, the gap stays at its smallest" in precision.INTRO
+    for dtype in DTYPES:
+        kind = np.dtype(dtype).type
+        info = np.finfo(dtype)
+        tiny = info.smallest_subnormal
+        for x in (kind(0), tiny, kind(info.smallest_normal) / kind(3), info.smallest_normal):
+            assert np.nextafter(x, kind(np.inf)) - x == tiny
     # the correction: "at |w| = 1 updates below ε/2 (ε/4 going down) already vanish", "on a
     # float64 weight of 1000 an update of 10⁻¹⁴ vanishes although it is far above ε"
     eps = Fraction(2) ** -52

@@ -280,19 +280,10 @@ LAB_LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "lab_deep_sigmoid",
         "④ Deep sigmoid stops early",
-        (
-            "4 sigmoid layers with the standard initialisation, η = 3·10⁻³: at step 0 each "
-            "layer shrinks the back-propagated gradient 5.5- to 8.8-fold (≈ 2.5 × 10³-fold from "
-            "the output to layer 1), two factors at once: σ′ ≤ ¼ divides it by 4.0 to 4.1 and "
-            "the standard initialisation's small weights by 1.4 to 2.2. The steps become tiny "
-            "and the parameter-change rule (ε = 10⁻³) stops the run at step 3 with loss 0.693, "
-            "ln 2, a coin flip. It is a plateau, not a minimum: continue past the stop and the "
-            "same run leaves it after about 1,000 steps and reaches about 0.0044 by the end of "
-            "the 3,000-step budget. ReLU + He, with the same budget and rules, is stopped too, "
-            "by the same rule after about 500 steps at a loss of about 4 × 10⁻⁴; continued, it "
-            "reaches about 3 × 10⁻⁵. Saturation plays no part: no sigmoid unit saturates up to "
-            "the stop (under 2% of layer 1's after)."
-        ),
+        "The student's rule (stop when a step barely moves the weights) stops a 4-layer sigmoid "
+        "network at step 3, at a loss of 0.693: a coin flip, far from a minimum. Press "
+        "“Continue to the budget”: the same run leaves that plateau (a flat stretch, not a "
+        "minimum) and reaches about 0.0044.",
         "lab",
         {
             "lab_depth": 4,
@@ -305,28 +296,28 @@ LAB_LESSONS: tuple[Lesson, ...] = (
             "lab_eps": "1e-3",
             "lab_remedy": "relu_he",
         },
+        more=(
+            "4 sigmoid layers with the standard initialisation, η = 3·10⁻³: at step 0 each "
+            "layer shrinks the back-propagated gradient 5.5- to 8.8-fold (≈ 2.5 × 10³-fold from "
+            "the output to layer 1), two factors at once: σ′ ≤ ¼ divides it by 4.0 to 4.1 and "
+            "the standard initialisation's small weights by 1.4 to 2.2. The steps become tiny "
+            "and the parameter-change rule (ε = 10⁻³) stops the run at step 3 with loss 0.693, "
+            "ln 2, a coin flip. It is a plateau, not a minimum: continue past the stop and the "
+            "same run leaves it after about 1,000 steps and reaches about 0.0044 by the end of "
+            "the 3,000-step budget. ReLU + He, with the same budget and rules, is stopped too, "
+            "by the same rule after about 500 steps at a loss of about 4 × 10⁻⁴; continued, it "
+            "reaches about 3 × 10⁻⁵. Saturation (units pushed into the flat tail of σ, where "
+            "σ′ is almost 0) plays no part: no sigmoid unit saturates up to the stop (under 2% "
+            "of layer 1's after)."
+        ),
     ),
     Lesson(
         "lab_float16",
         "④ float16 training",
-        (
-            "6 ReLU layers of 16 (He), η = 10⁻³, 2,000 steps. In float16 the loss keeps "
-            "falling, but slowly: about 6 × 10⁻⁴ at step 1,000, about 5 × 10⁻⁴ at step 2,000; "
-            "mixed precision reaches about 4.5 × 10⁻⁵, some 10× lower. What rescues what: "
-            "float32 master weights keep the updates float16 weights lose (at the float16 "
-            "run's weights of step 1,000, over 90% of the nonzero updates η·g are below half "
-            "a float16 spacing and lost; on float32 copies of the same weights, under 5%): "
-            "alone they reach about 7 × 10⁻⁵. The float32 loss keeps the samples float16 "
-            "zeroes: the page computes σ(s) = 1/(1 + e⁻ˢ) in float16, where 1 + e⁻ˢ rounds to "
-            "1 once s ≥ 11 ln 2 ≈ 7.62 (a correctly rounded σ(s) would reach 1 only from "
-            "s ≥ ln 4095 ≈ 8.32), so σ(s) − 1 is exactly 0 for class 1, and by the end about "
-            "half of the samples add exactly 0 to every layer's gradient (a few of class 0, "
-            "whose eˢ flushed below s = −17.3); with it, about 4.5 × 10⁻⁵. The loss scale "
-            "lifts values at or below 2⁻²⁵ but changes nothing for the loss here; its dynamic "
-            "backoff lets it start: 2¹⁶ overflows at step 0 and backs off to 2⁸, while a "
-            "constant 2¹⁰ (the loss-scale remedy) overflows at once. The losses are rounded: "
-            "their last digits depend on the order in which the computer's float32 sums add up."
-        ),
+        "In float16, a number format with few digits, the same network still learns, but "
+        "slowly: mixed precision (float16 arithmetic with float32 copies of the weights and "
+        "of the loss) ends some 10× lower. Most small updates are lost on float16 weights, and "
+        "about half of the samples stop adding anything to the gradient.",
         "lab",
         {
             "lab_depth": 6,
@@ -340,5 +331,26 @@ LAB_LESSONS: tuple[Lesson, ...] = (
             "lab_eps": "off",
             "lab_remedy": "mixed",
         },
+        more=(
+            "6 ReLU layers of 16 (He), η = 10⁻³, 2,000 steps. In float16 the loss keeps "
+            "falling, but slowly: about 6 × 10⁻⁴ at step 1,000, about 5 × 10⁻⁴ at step 2,000; "
+            "mixed precision reaches about 4.5 × 10⁻⁵, some 10× lower. What rescues what: "
+            "float32 master weights keep the updates float16 weights lose (at the float16 "
+            "run's weights of step 1,000, over 90% of the nonzero updates η·g are below half "
+            "the gap to the next float16 number and lost; on float32 copies of the same "
+            "weights, under 5%): alone they reach about 7 × 10⁻⁵. The float32 loss keeps the "
+            "samples float16 zeroes: the page computes σ(s) = 1/(1 + e⁻ˢ) in float16, where "
+            "1 + e⁻ˢ rounds to 1 once s ≥ 11 ln 2 ≈ 7.62 (a correctly rounded σ(s) would reach "
+            "1 only from s ≥ ln 4095 ≈ 8.32), so σ(s) − 1 is exactly 0 for class 1, and by the "
+            "end about half of the samples add exactly 0 to every layer's gradient (a few of "
+            "class 0, whose eˢ is too small for float16 and becomes 0 once s < −17.3); with "
+            "it, about 4.5 × 10⁻⁵. A loss scale multiplies the loss by a large S before the "
+            "backward pass and divides the gradient by S after, so that values too small for "
+            "float16 (at or below 2⁻²⁵) survive; here it changes nothing for the loss. Its "
+            "dynamic version halves S when the gradient overflows (becomes ∞), and so it can "
+            "start: 2¹⁶ overflows at step 0 and backs off to 2⁸, while a constant 2¹⁰ (the "
+            "loss-scale remedy) overflows at once. The losses are rounded: their last digits "
+            "depend on the order in which the computer's float32 sums add up."
+        ),
     ),
 )

@@ -15,6 +15,7 @@ The runs' findings are in ``vgapp.lab.findings``, their fit in ``vgapp.lab.fit``
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,16 @@ from vgapp.lab.fit import fit_metric, fit_of
 from vgapp.lab.run_charts import RUN_CHARTS
 from vgapp.lab.runs import RunSpec
 from vgapp.lab.runview import RunView, loss_text
-from vgapp.lab.training.jobs import CANCELLED, FAILED, FINISHED, PAUSED, QUEUED, RUNNING, Snapshot
+from vgapp.lab.training.jobs import (
+    CANCELLED,
+    FAILED,
+    FINISHED,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    WAITING,
+    Snapshot,
+)
 from vgapp.vegalite import title as titled
 from vgapp.words import ACTIVATION_LABELS, RULE_TEXT
 
@@ -79,6 +89,30 @@ def status_text(run: RunView) -> str:
 def stop_phrase(run: RunView) -> str:
     """``"stopped by the parameter-change rule"``."""
     return f"stopped by {RULE_TEXT[run.snapshot.stopped_by or 'max_iter'].phrase}"
+
+
+def time_left(snap: Snapshot[RunSpec]) -> float | None:
+    """The one estimate of a run's time to its budget, in seconds, at the speed measured so
+    far (None until measured, and once the run is done): the run's metric and the Continue
+    button both show it, through ``time_text``."""
+    if snap.status == FINISHED or snap.seconds_left is None:
+        return None
+    return float(snap.seconds_left)
+
+
+def time_text(seconds: float) -> str:
+    """An estimate as the page prints it: ``"≈ 19 s"``, ``"≈ 1,140 s"``, ``"< 1 s"``."""
+    return "< 1 s" if seconds < 0.5 else f"≈ {seconds:,.0f} s"
+
+
+def continue_label(snapshots: Sequence[Snapshot[RunSpec]]) -> str:
+    """The Continue button's label: with the time the runs waiting at their stop will take to
+    their budget (the longer one's, the same figure as its "time to the budget" metric)."""
+    waiting = [time_left(s) for s in snapshots if s.status == WAITING]
+    known = [seconds for seconds in waiting if seconds is not None]
+    if not known:
+        return "Continue to the budget"
+    return f"Continue to the budget ({time_text(max(known))})"
 
 
 def run_summary(run: RunView) -> str:
@@ -149,12 +183,15 @@ def run_blocks(
             Metric("loss at the stop", loss_text(run.loss_at_stop), "Mean loss F/n at the stop.")
         )
     metrics.append(Metric("loss now", loss_text(run.loss_now), "Mean loss F/n at the last step."))
-    if snap.seconds_left is not None and snap.status not in (FINISHED,):
+    seconds = time_left(snap)
+    if seconds is not None:
         metrics.append(
             Metric(
                 "time to the budget",
-                f"≈ {snap.seconds_left:,.0f} s",
-                "At the speed measured so far, on this machine.",
+                time_text(seconds),
+                "At the speed this run has trained so far, on this machine (while it trains: "
+                "at most this, since a stopping rule may stop it sooner). The “Continue to "
+                "the budget” button shows the same estimate.",
             )
         )
     if not snap.recorded:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Text
+from vgapp.blocks import Block, Chart, Fold, Metric, Metrics, PanelView, Text
 from vgapp.controls import Choice, Number, When
 from vgapp.formatting import count, sci, sci_from_log10, superscript
 from vgapp.layout import Panel
@@ -81,7 +81,7 @@ CONTROLS = (
 
 CORRECTION = (
     "A correction to the source: it puts σ′ in [0, 1]. The sharp range is (0, 1/4]: σ′ is never "
-    "0, and at most 1/4 (at z = 0), hence |dF/dw₁| ≤ 4^−(L−1)·Π|wᵢ| over i = 2..L."
+    "0, and at most 1/4 (at z = 0), hence |dF/dw₁| ≤ (1/4)ᴸ⁻¹·Π|wᵢ| over i = 2..L."
 )
 MAX_DEPTH_SAMPLES = 90
 """Prefix depths sampled each way (linear and geometric) when L is larger than this."""
@@ -214,11 +214,15 @@ def view(
     over = " over the layers above k" if quantity != "first" else ""
     guides = f"dotted: the two factors Π|wᵢ| and Π {symbol}(zᵢ){over}"
     if act.derivative_bound == 0.25:
-        power = "(1/4)^(L−1)" if quantity == "first" else "(1/4)^(L−k)"
+        power = "(1/4)ᴸ⁻¹" if quantity == "first" else "(1/4)ᴸ⁻ᵏ"
         guides = f"dashed: the bound Π|wᵢ|·{power}; " + guides
+    plain = (
+        f"On its way back each layer multiplies the gradient by its weight times the slope "
+        f"{symbol}: {words.chain_caption}"
+    )
     caption = (
         f"oᵢ = {words.formula}, so dF/dw₁ = Π wᵢ · Π {symbol}(zᵢ) over "
-        f"i = 2..L. {words.chain_caption} Chart guides, {guides}."
+        f"i = 2..L. Chart guides, {guides}."
     )
     alt = (
         f"|{series.symbol}| for the {depth}-layer {words.label} chain: the exact value and "
@@ -228,7 +232,8 @@ def view(
     blocks: list[Block] = [
         Chart("chain", spec, alt, frame, caption=False),
         Metrics(tuple(metrics)),
-        Text(caption, "caption"),
+        Text(plain, "caption"),
+        Fold("More: the formula and the chart's guides", (Text(caption, "caption"),)),
     ]
     if activation == "sigmoid":
         blocks.append(Text(CORRECTION, "correction"))

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Table, Text
+from vgapp.blocks import Block, Chart, Fold, Metric, Metrics, PanelView, Table, Text
 from vgapp.controls import Number
 from vgapp.formatting import count, exact_text, sci
 from vgapp.layout import Panel
@@ -41,37 +41,39 @@ from vgcore.precision import float_facts
 
 CONTROLS = (
     Number(
-        "c_mant", "Slope c: mantissa", 1.0, 1.0, 9.99, 0.01,
-        "c = mantissa × 10^exponent. The source uses c = 10⁻⁹⁰.",
+        "c_mant", "Slope c: leading digits m (c = m × 10ᵏ)", 1.0, 1.0, 9.99, 0.01,
+        "c = m × 10ᵏ, with m from 1 to 9.99 here and the power k below. The source uses "
+        "c = 10⁻⁹⁰.",
         widget="number", format="%.2f",
     ),
     Number(
-        "c_exp", "Slope c: exponent (power of ten)", -90, -300, 0, 1,
+        "c_exp", "Slope c: power of ten k", -90, -300, 0, 1,
         "The slope c of f(x) = max(0, c·x) is also its gradient at every x > 0.",
         integer=True,
     ),
     Number(
-        "p_mant", "Start p: mantissa", 1.0, 1.0, 9.99, 0.01,
-        "p = mantissa × 10^exponent. The source uses p = 10⁹⁹⁹⁹, far beyond float64's 1.8·10³⁰⁸.",
+        "p_mant", "Start p: leading digits m (p = m × 10ᵏ)", 1.0, 1.0, 9.99, 0.01,
+        "p = m × 10ᵏ, with m from 1 to 9.99 here and the power k below. The source uses "
+        "p = 10⁹⁹⁹⁹, far beyond 1.8·10³⁰⁸, the largest number float64 can store.",
         widget="number", format="%.2f",
     ),
     Number(
-        "p_exp", "Start p: exponent (power of ten)", 9999, 0, 9999, 1,
+        "p_exp", "Start p: power of ten k", 9999, 0, 9999, 1,
         "How far the start lies from the minimiser set x ≤ 0.",
         integer=True,
     ),
     Number(
-        "eta_exp", "Step size η = 10^k: k", 0, -6, 6, 1,
+        "eta_exp", "Step size η = 10ᵏ: power of ten k", 0, -6, 6, 1,
         "Gradient descent x ← x − η·c: while x > 0 every step lowers f by η·c².",
         integer=True,
     ),
     Number(
-        "eps_exp", "Parameter-change threshold ε = 10^k: k", -8, -300, 0, 1,
+        "eps_exp", "Parameter-change threshold ε = 10ᵏ: power of ten k", -8, -300, 0, 1,
         "The student's rule: stop when |x_{k+1} − x_k| ≤ ε.",
         integer=True,
     ),
     Number(
-        "gatol_exp", "Gradient threshold = 10^k: k", -6, -300, 0, 1,
+        "gatol_exp", "Gradient threshold 10ᵏ: power of ten k", -6, -300, 0, 1,
         "Stop when |f′(x)| ≤ this threshold.",
         integer=True,
     ),
@@ -81,6 +83,11 @@ SOURCE = {"c_mant": 1.0, "c_exp": -90, "p_mant": 1.0, "p_exp": 9999}
 INTRO = (
     "f(x) = max(0, c·x) has gradient c at every x > 0, however far x is from its minimum at "
     "x ≤ 0. Exact arithmetic holds the source's numbers; float64 cannot."
+)
+FLOAT_WORDS = (
+    "A computer's number formats (float16, float32, float64) each have a largest and a "
+    "smallest number: a value too large is stored as ∞ (it overflows), one too small as 0 (it "
+    "underflows), and 0·∞ gives NaN, “not a number”."
 )
 CORRECTION = (
     "A small correction to the source: it prints f′(p) = 10⁻⁹⁹, but the derivative of "
@@ -244,11 +251,16 @@ def view(
     floats = pd.DataFrame(
         {
             "precision": [f.dtype for f in report.floats],
+            "what happens": [float_verdict(f) + "." for f in report.floats],
+        }
+    )
+    stored = pd.DataFrame(
+        {
+            "precision": [f.dtype for f in report.floats],
             "c": [float_cell(f.c_in_dtype, "") for f in report.floats],
             "p": [float_cell(f.p_in_dtype, "") for f in report.floats],
             "f(p)": [float_cell(f.value_in_dtype, "0·∞") for f in report.floats],
             "η·f′(p)": [float_cell(f.step_in_dtype, "∞·0") for f in report.floats],
-            "what happens": [float_verdict(f) for f in report.floats],
         }
     )
     ks = steps_to_plot(steps)
@@ -283,7 +295,10 @@ def view(
         ),
         eps_stop=eps_first,
     )
-    alt = f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: {finding}"
+    alt = (
+        f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: "
+        f"{finding[0].lower()}{finding[1:]}"
+    )
     alt += (
         "; on the log-k axis f stays within 12 % of f(p) until the last decade before the "
         "minimum (k ≥ N/10 of the N steps), then falls to 0."
@@ -294,13 +309,15 @@ def view(
     blocks: list[Block] = [
         Chart("counterexample", spec, alt, frame, caption=False),
         Metrics(metrics),
-        Text(alt, "caption"),
+        Fold("More: the chart in words", (Text(alt, "caption"),)),
     ]
     if source:
         blocks.append(Text(CORRECTION, "correction"))
     blocks += [
         Table(outcomes, "What the stopping rules do (exact arithmetic)"),
+        Text(FLOAT_WORDS, "caption"),
         Table(floats, "What floating point makes of the same numbers"),
+        Fold("More: the values each precision stores", (Table(stored),)),
     ]
     return PanelView(tuple(blocks), facts={"report": report, "source_numbers": source})
 

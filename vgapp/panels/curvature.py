@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Chart, Columns, Metric, Metrics, PanelView, Text
+from vgapp.blocks import Chart, Columns, Fold, Metric, Metrics, PanelView, Text
 from vgapp.controls import Number
 from vgapp.formatting import num, plain, sci, signed
 from vgapp.layout import Panel
@@ -41,6 +41,11 @@ TEST_TEXT = (
     "x³ none). In several, at a point with ∇F = 0 the Hessian decides: positive definite, a "
     "strict local minimum; negative definite, a strict local maximum; indefinite, a saddle; "
     "singular and semidefinite, the test says nothing."
+)
+PLAIN_TEST = (
+    "Where the gradient is 0: if the surface curves up in every direction, the point is a "
+    "minimum; down in every direction, a maximum; up in one and down in another, a saddle; "
+    "and where it is flat in some direction the test can say nothing."
 )
 CORRECTION = (
     "A correction to the source: it says a local optimum has a *definite* Hessian. At a local "
@@ -94,7 +99,8 @@ def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
         Metric(
             "Hessian eigenvalues",
             eigen_text(point.eigenvalues),
-            "Their signs decide the second-order test.",
+            "The curvatures along the Hessian's two main directions: their signs decide the "
+            "second-order test.",
         ),
         Metric("verdict", point.classification, explanation),
     )
@@ -112,7 +118,8 @@ def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
     chart = Chart("hessian_surface", spec, alt, cells)
     right = (Metrics(metrics[:2]), Metrics(metrics[2:3]), Metrics(metrics[3:]))
     blocks = (
-        Text(TEST_TEXT),
+        Text(PLAIN_TEST),
+        Fold("More: the second-order test, exactly", (Text(TEST_TEXT),)),
         Columns(((chart,), (*right, Text(CORRECTION, "correction"))), (1, 1)),
     )
     return PanelView(blocks, facts={"point": point})

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Chart, Columns, Metric, Metrics, PanelView, Text
+from vgapp.blocks import Chart, Columns, Fold, Metric, Metrics, PanelView, Text
 from vgapp.controls import Choice, Number
 from vgapp.formatting import article, count, num, sci
 from vgapp.layout import Panel
@@ -401,7 +401,7 @@ def view(
         )
     norms = Chart("descent_gradient_norms", norm_spec, norm_alt, frame[columns])
     blocks = (
-        Text(THEOREM),
+        Fold("More: the convergence theorem, exactly", (Text(THEOREM),)),
         Columns(((path_chart,), (norms,))),
         Metrics(metrics),
         Text(EPSILON_CORRECTION, "correction"),

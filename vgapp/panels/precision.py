@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Block, Chart, Columns, Metric, Metrics, PanelView, Table, Text
+from vgapp.blocks import Block, Chart, Columns, Fold, Metric, Metrics, PanelView, Table, Text
 from vgapp.controls import Choice, Number
 from vgapp.formatting import count, exact_text, sci, superscript
 from vgapp.layout import Panel
@@ -41,7 +41,7 @@ CONTROLS = (
     ),
     Number("fp_eta", "Step size η", 0.1, 0.0001, 10.0, 0.0001, "The update is −η·g.",
            widget="number", format="%g"),
-    Number("fp_grad_exp", "Gradient g = 10^k: k", -16, -60, 5, 1,
+    Number("fp_grad_exp", "Gradient g = 10ᵏ: power of ten k", -16, -60, 5, 1,
            "The size of the gradient, as a power of ten.", integer=True),
     Choice(
         "fp_dtype", "Precision", "float64", DTYPES,
@@ -54,10 +54,12 @@ INTRO = (
     "its neighbour in the direction of d (exactly half is a tie: it goes to the neighbour whose "
     "last bit is even). Here d = −η·g, and both w and η·g are first stored in the chosen "
     "precision. The gap grows with |w|, doubling at each power of two above the smallest normal "
-    "number; an ulp, the unit in the last place, is the gap above |w|."
+    "number (below it, among the subnormal numbers, the gap stays at its smallest); an ulp, "
+    "“unit in the last place”, is the gap above |w|."
 )
 CORRECTION = (
-    "A correction to the source: it says updates smaller than machine epsilon ε are lost. The "
+    "A correction to the source: it says updates smaller than machine epsilon ε (the gap "
+    "between 1 and the next number) are lost. The "
     "threshold is relative, about ε·|w|/2 for normal numbers: at |w| = 1 updates below ε/2 "
     "(ε/4 going down) already vanish, and on a float64 weight of 1000 an update of 10⁻¹⁴ "
     "vanishes although it is far above ε."
@@ -351,7 +353,6 @@ def view(*, fp_w: float, fp_eta: float, fp_grad_exp: int, fp_dtype: str) -> Pane
         metrics.append(slow)
     said: list[Block] = [Text(sentence, "warning") for sentence in notes(fp_w, step, chosen)]
     blocks: tuple[Block, ...] = (
-        Text(INTRO),
         *said,
         Columns(
             (
@@ -359,8 +360,11 @@ def view(*, fp_w: float, fp_eta: float, fp_grad_exp: int, fp_dtype: str) -> Pane
                 (
                     Metrics(tuple(metrics)),
                     Table(table),
-                    Text(TIE_NOTE, "caption"),
                     Text(CORRECTION, "correction"),
+                    Fold(
+                        "More: the exact rule, with its ties",
+                        (Text(INTRO, "caption"), Text(TIE_NOTE, "caption")),
+                    ),
                 ),
             ),
             (3, 2),
