@@ -33,7 +33,7 @@ from hypothesis.errors import InvalidArgument
 
 from claims.edges import control_values
 from vgapp import page
-from vgapp.blocks import Columns, Text
+from vgapp.blocks import Columns, PanelView
 from vgapp.controls import Toggle
 from vgapp.lab import panel as lab_panel
 from vgapp.lab.controls import LAB_CONTROLS, LAB_LESSONS, LAB_SAMPLES, REMEDIES
@@ -315,11 +315,12 @@ def check_saturation(view, snapshot, spec, name: str, column) -> None:
     counts = np.rint(saturation * unit_samples)
     assert np.array_equal(counts / unit_samples, saturation)  # exact counts
     top = Fraction(int(counts.max()), unit_samples)
-    texts = [b.text for b in column if isinstance(b, Text)]
+    texts = [t.text for t in PanelView(tuple(column)).texts]  # the fold's detail included
     charts = [c for c in view.charts if c.name == f"lab_saturation_{name}"]
     if top < Fraction(1, 100):
         assert not charts
-        [caption] = texts
+        assert 1 <= len(texts) <= 2  # the sentence, and for the sigmoid its detail folded
+        caption = " ".join(texts)
         event(f"saturation caption, top share {'0' if top == 0 else '> 0'}")
         if top == 0:
             assert caption.startswith("No unit saturates in this run")
@@ -625,6 +626,13 @@ def test_float16_help_states_the_flush_and_the_sticking_range_exactly():
     inside = (every > np.float16(0.5)) & (every < np.float16(1.5))
     np.testing.assert_array_equal(sticks, inside)
     assert "strictly between 1/2 and 3/2" in help_text
+    assert "5.96·10⁻⁸, the smallest positive number float16 can store" in help_text
+    assert np.nextafter(np.float16(0), np.float16(1)) == s
+    # "float16 keeps about 3 decimal digits, float32 about 7, float64 about 16": the significand
+    # bits (stored + the implicit one) as decimal digits, rounded
+    for dtype, digits in (("float16", 3), ("float32", 7), ("float64", 16)):
+        assert round(math.log10(2.0 ** (np.finfo(dtype).nmant + 1))) == digits
+    assert "float16 keeps about 3 decimal digits, float32 about 7, float64 about 16" in help_text
 
 
 # ----------------------------------------------------------------------------- the lessons

@@ -186,11 +186,13 @@ LAB_CONTROLS: tuple[Control, ...] = (
         "Precision",
         "float32",
         DTYPES,
-        "The floating-point format of the weights, the forward and the backward pass. In "
-        "float16 a value at or below 2.98·10⁻⁸ (half the smallest subnormal 5.96·10⁻⁸; the "
-        "tie rounds to the even neighbour, 0) rounds to exactly 0, and 5.96·10⁻⁸ times a "
-        "factor strictly between 1/2 and 3/2 rounds back to 5.96·10⁻⁸: a product shrinking "
-        "by such a factor per layer sticks there instead of reaching 0.",
+        "The number format of the weights, the forward and the backward pass: float16 keeps "
+        "about 3 decimal digits, float32 about 7, float64 about 16. In "
+        "float16 a value at or below 2.98·10⁻⁸ (half of 5.96·10⁻⁸, the smallest positive "
+        "number float16 can store; the tie rounds to the even neighbour, 0) rounds to exactly "
+        "0, and 5.96·10⁻⁸ times a factor strictly between 1/2 and 3/2 rounds back to "
+        "5.96·10⁻⁸: a product shrinking by such a factor per layer sticks there instead of "
+        "reaching 0.",
         widget="segmented",
     ),
     Choice(
@@ -198,10 +200,11 @@ LAB_CONTROLS: tuple[Control, ...] = (
         "Loss scale (float16)",
         "1",
         LOSS_SCALE_OPTIONS,
-        "Backpropagate S·F in float16 and divide the gradient by S (rounded back to float16): "
-        "values below float16's underflow survive the backward pass; too large a scale "
-        "overflows to ∞. The scale alone: for mixed precision (float32 master weights, a "
-        "float32 loss, a dynamic scale) choose it as the comparison run.",
+        "A loss scale S multiplies the loss by S before the backward pass and divides the "
+        "gradient by S after (rounded back to float16), so that gradients too small for "
+        "float16 survive the backward pass; too large a scale makes them overflow to ∞. This is "
+        "the scale alone: for mixed precision (float32 master weights, a float32 loss, a scale "
+        "that adapts) choose it as the comparison run.",
         labels={option: _power_of_two_label(option) for option in LOSS_SCALE_OPTIONS},
         widget="select_slider",
         when=When("lab_dtype", ("float16",)),
@@ -239,7 +242,7 @@ LAB_CONTROLS: tuple[Control, ...] = (
         "Stop on stagnation (no weight changed)",
         True,
         "Stop when x_{k+1} == x_k exactly: every update was lost in floating point (below half "
-        "the gap to the next float), or the gradient was exactly 0.",
+        "the gap to the next number the format can store), or the gradient was exactly 0.",
     ),
     Choice(
         "lab_combine",

@@ -203,10 +203,10 @@ def most_saturated(run: RunView) -> tuple[str, float]:
     )
 
 
-def no_saturation_text(run: RunView) -> str:
+def no_saturation_text(run: RunView) -> tuple[str, str | None]:
     """The sentence shown instead of a saturation chart that would show nothing (every share
-    under ``SATURATION_SHOWN``): the measured largest share, and for the sigmoid what shrinks
-    the gradient instead (``shrink_text``)."""
+    under ``SATURATION_SHOWN``): the measured largest share; and, as its detail, for the
+    sigmoid what shrinks the gradient instead (``shrink_text``; None otherwise)."""
     words, top = most_saturated(run)
     derivative = {"sigmoid": "σ′", "tanh": "tanh′"}.get(run.spec.activation, "act′")
     if top == 0:
@@ -214,11 +214,7 @@ def no_saturation_text(run: RunView) -> str:
     else:
         head = f"{words}: under {SATURATION_SHOWN:.0%}"
     text = f"{head}, so no saturation chart."
-    if run.spec.activation == "sigmoid":
-        shrink = shrink_text(run)
-        if shrink:
-            text += " " + shrink
-    return text
+    return text, shrink_text(run) if run.spec.activation == "sigmoid" else None
 
 
 def shrink_text(run: RunView) -> str | None:

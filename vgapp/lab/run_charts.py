@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vgapp.blocks import Block, Chart, Text
+from vgapp.blocks import Block, Chart, Fold, Text
 from vgapp.controls import Choice
 from vgapp.lab import charts
 from vgapp.lab.findings import (
@@ -31,7 +31,7 @@ def stop_of(run: RunView) -> int | None:
     return run.snapshot.stop_step if run.rule_stopped else None
 
 
-def gradient_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> Block:
+def gradient_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> tuple[Block, ...]:
     """The heatmap of ‖dF/dz‖ per layer and step, titled by its finding at step 0."""
     snap = run.snapshot
     stop = stop_of(run)
@@ -39,7 +39,7 @@ def gradient_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> 
     causes = zero_causes(run)
     heat_title = heatmap_finding(run, causes)
     checked = ", ".join(f"{k:,}" for k in sorted(held_parameters(run)))
-    return Chart(
+    chart = Chart(
         f"lab_gradient_norms_{name}",
         charts.gradient_heatmap(
             charts.heatmap_data(
@@ -60,17 +60,22 @@ def gradient_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> 
         charts.heatmap_frame(norms),
         caption=False,
     )
+    return (chart,)
 
 
-def saturation_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> Block:
+def saturation_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> tuple[Block, ...]:
     """Per hidden layer, the share of saturated unit-samples against step (or the sentence
-    that says none saturates)."""
+    that says none saturates, with what shrinks a sigmoid's gradient instead behind a fold)."""
     snap = run.snapshot
     sat_title, shows = saturation_finding(run)
     if not shows:
-        return Text(no_saturation_text(run), "caption")
+        plain, detail = no_saturation_text(run)
+        said: tuple[Block, ...] = (Text(plain, "caption"),)
+        if detail is None:
+            return said
+        return (*said, Fold("More: why the gradient shrinks anyway", (Text(detail, "caption"),)))
     axis = SATURATION_AXIS[run.spec.activation]
-    return Chart(
+    chart = Chart(
         f"lab_saturation_{name}",
         charts.saturation_chart(
             snap.saturation,
@@ -83,14 +88,15 @@ def saturation_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -
         charts.saturation_frame(snap.saturation),
         caption=False,
     )
+    return (chart,)
 
 
-def fit_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> Block:
+def fit_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -> tuple[Block, ...]:
     """The decision boundary or the fitted curve where the run stands (``vgapp.lab.fit``)."""
     if fit is None:
-        return Text("No parameters yet: the fit shows after the first steps.", "caption")
+        return (Text("No parameters yet: the fit shows after the first steps.", "caption"),)
     frame, spec, text, _ = fit
-    return Chart(f"lab_fit_{name}", spec, text, frame, caption=False)
+    return (Chart(f"lab_fit_{name}", spec, text, frame, caption=False),)
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ class RunChart:
 
     label: str
     help: str
-    block: Callable[[RunView, str, Domain, Fit | None], Block]
+    block: Callable[[RunView, str, Domain, Fit | None], tuple[Block, ...]]
 
 
 RUN_CHARTS: dict[str, RunChart] = {

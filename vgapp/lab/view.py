@@ -211,7 +211,7 @@ def run_blocks(
     )
     return (
         Metrics((status,)),
-        RUN_CHARTS[chart].block(run, name, domain, fit),
+        *RUN_CHARTS[chart].block(run, name, domain, fit),
         Metrics(tuple(metrics)),
     )
 
@@ -322,7 +322,8 @@ def lab_view(
         keep = tuple(int(k) for k in markers["step"])
         title = titled(
             loss_title(you, other, remedy),
-            "Mean loss F/n. Dots: rules first holding; dashed: your stop.",
+            "Mean loss per sample (F/n). Dots: where each stopping rule first held; dashed "
+            "line: where your run stopped.",
             wide=True,
         )
         loss_spec = charts.loss_chart(
