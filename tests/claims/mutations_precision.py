@@ -50,4 +50,7 @@ MUTATIONS: list[Mutation] = [
     Mutation("precision: subtitle gives the wrong reason for no ◆", VIEW,
              'why = "w is 0" if result.stored.value == 0 else f"η·g rounds to 0 in {dtype}"',
              'why = "w is 0"', T),
+    Mutation("precision: the plain row sentence calls a lost update applied", VIEW,
+             'return f"the update is lost: with w stored', 'return f"the update is applied: with w stored',
+             T),
 ]  # fmt: skip

@@ -220,6 +220,18 @@ def test_counterexample_claims(values: dict) -> None:
     rules = tables(result)["What the stopping rules do (exact arithmetic)"].frame
     fired = dict(zip(rules["rule"], rules["fires at step"], strict=True))
     above = dict(zip(rules["rule"], rules["f above its minimum there"], strict=True))
+    said = tables(result)["When each stopping rule stops (exact arithmetic)"].frame
+    for rule, sentence in zip(said["rule"], said["what it does"], strict=True):
+        # the plain sentence says what the checked cells say
+        when = fired[rule]
+        assert sentence.startswith("never stops") == when.startswith("never")
+        assert ("before any step" in sentence) == when.startswith("0")
+        assert ("after the first step" in sentence) == when.startswith("1")
+        if not when.startswith("never"):
+            at_minimum = parse(above[rule]) == 0
+            assert ("at the minimum" in sentence) == at_minimum
+            if not at_minimum:
+                assert f"with f still {above[rule]} above its minimum" in sentence
     if c <= tol:
         want_g, stop_g = "0", c * p
     elif last <= 0 and n == 1:

@@ -161,8 +161,26 @@ def three_digits(n: int | Fraction, text: str) -> bool:
 
 
 def table(result: PanelView):
-    frame = next(b for b in result.walk() if isinstance(b, Table)).frame
-    return frame.set_index("precision")
+    """The table of cells (behind the fold), after checking that each precision's plain
+    sentence says what its cells say."""
+    frame = next(b for b in result.walk() if isinstance(b, Table) and "stored w" in b.frame).frame
+    frame = frame.set_index("precision")
+    words = next(b for b in result.walk() if isinstance(b, Table) and "in words" in b.frame)
+    said = words.frame.set_index("precision")["in words"]
+    assert list(said.index) == list(frame.index)
+    for name, row in frame.iterrows():
+        sentence, verdict = said[name], verdict_of_cell(row["update lost?"])
+        opening = {
+            "lost": "the update is lost: ",
+            "applied": "the update is applied: ",
+            "overflow": "the update is not lost but destroys w: w − η·g becomes −∞.",
+            "none": f"w is stored as {row['stored w']}: no update applies.",
+        }[verdict]
+        assert sentence.startswith(opening), (sentence, verdict)
+        if verdict in ("lost", "applied"):
+            assert f"with w stored as {row['stored w']}, " in sentence
+            assert f" update with {row['update lost when']} is" in sentence
+    return frame
 
 
 def verdict_of_cell(cell: str) -> str:

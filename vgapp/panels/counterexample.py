@@ -149,6 +149,16 @@ def fires_text(step: int | None) -> str:
     return "0 (before any step)" if step == 0 else "1 (after the first step)"
 
 
+def rule_sentence(outcome: StoppingOutcome) -> str:
+    """What a rule does, in one plain sentence: when it stops, and how far above the minimum."""
+    if outcome.fires_at_step is None:
+        return "never stops before the minimum."
+    when = "before any step" if outcome.fires_at_step == 0 else "after the first step"
+    if outcome.value_at_stop == 0:
+        return f"stops {when}, at the minimum."
+    return f"stops {when}, with f still {exact_text(outcome.value_at_stop)} above its minimum."
+
+
 def rule_test(outcome: StoppingOutcome, report: CounterexampleReport) -> str:
     """The comparison that decides the rule, in exact numbers."""
     threshold = exact_text(outcome.threshold)
@@ -240,6 +250,12 @@ def view(
             "moves x by η·c (the last one may overshoot into x ≤ 0, where f = 0).",
         ),
     )
+    said = pd.DataFrame(
+        {
+            "rule": [RULE_TEXT[o.rule].phrase for o in report.outcomes],
+            "what it does": [rule_sentence(o) for o in report.outcomes],
+        }
+    )
     outcomes = pd.DataFrame(
         {
             "rule": [RULE_TEXT[o.rule].phrase for o in report.outcomes],
@@ -314,7 +330,11 @@ def view(
     if source:
         blocks.append(Text(CORRECTION, "correction"))
     blocks += [
-        Table(outcomes, "What the stopping rules do (exact arithmetic)"),
+        Table(said, "When each stopping rule stops (exact arithmetic)"),
+        Fold(
+            "More: each rule's test",
+            (Table(outcomes, "What the stopping rules do (exact arithmetic)"),),
+        ),
         Text(FLOAT_WORDS, "caption"),
         Table(floats, "What floating point makes of the same numbers"),
         Fold("More: the values each precision stores", (Table(stored),)),

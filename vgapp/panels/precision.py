@@ -205,6 +205,19 @@ def table_row(fp_w: float, result: Outcome) -> dict[str, str]:
     }
 
 
+def row_sentence(row: dict[str, str]) -> str:
+    """One precision's row of the table as a plain sentence, from its cells."""
+    stored, rule, lost = row["stored w"], row["update lost when"], row["update lost?"]
+    if lost.startswith("—"):
+        return f"w is stored as {stored}: no update applies."
+    if lost.startswith("no: w becomes"):
+        infinite = lost.removeprefix("no: w becomes ")
+        return f"the update is not lost but destroys w: w − η·g becomes {infinite}."
+    if lost == "yes: lost":
+        return f"the update is lost: with w stored as {stored}, every update with {rule} is."
+    return f"the update is applied: with w stored as {stored}, only an update with {rule} is lost."
+
+
 # ---------------------------------------------------------------- the sentences
 
 
@@ -320,7 +333,11 @@ def view(*, fp_w: float, fp_eta: float, fp_grad_exp: int, fp_dtype: str) -> Pane
     """Whether the update −η·g is lost on w in each precision, and how slowly it moves w."""
     step = update_size(fp_eta, fp_grad_exp)  # η·g > 0; the change to w is −η·g
     results = {name: outcome(fp_w, step, name) for name in DTYPES}
-    table = pd.DataFrame([table_row(fp_w, results[name]) for name in DTYPES])
+    rows = [table_row(fp_w, results[name]) for name in DTYPES]
+    table = pd.DataFrame(rows)
+    said_rows = pd.DataFrame(
+        {"precision": list(DTYPES), "in words": [row_sentence(row) for row in rows]}
+    )
     chosen = results[fp_dtype]
     toward_zero = chosen.stored.value > 0
     curves = {
@@ -359,11 +376,11 @@ def view(*, fp_w: float, fp_eta: float, fp_grad_exp: int, fp_dtype: str) -> Pane
                 (Chart("lost_updates", spec, alt_text(fp_w, step, chosen), frame),),
                 (
                     Metrics(tuple(metrics)),
-                    Table(table),
+                    Table(said_rows),
                     Text(CORRECTION, "correction"),
                     Fold(
-                        "More: the exact rule, with its ties",
-                        (Text(INTRO, "caption"), Text(TIE_NOTE, "caption")),
+                        "More: each precision's threshold, and the exact rule with its ties",
+                        (Table(table), Text(INTRO, "caption"), Text(TIE_NOTE, "caption")),
                     ),
                 ),
             ),
