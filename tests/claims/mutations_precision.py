@@ -51,6 +51,6 @@ MUTATIONS: list[Mutation] = [
              'why = "w is 0" if result.stored.value == 0 else f"η·g rounds to 0 in {dtype}"',
              'why = "w is 0"', T),
     Mutation("precision: the plain row sentence calls a lost update applied", VIEW,
-             'return f"the update is lost: with w stored', 'return f"the update is applied: with w stored',
-             T),
+             'return f"the update is lost: with w stored',
+             'return f"the update is applied: with w stored', T),
 ]  # fmt: skip
