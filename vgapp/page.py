@@ -19,10 +19,10 @@ QUESTION = (
     "zero gradient of the optimum, so gradient descent may stop?"
 )
 ANSWER = (
-    "No. A zero gradient only says that the ground is flat at that point: it can be a saddle, "
-    "not a minimum. A small gradient says nothing about how far the minimum is. And on a "
-    "computer a small gradient does harm of its own: the steps crawl, and a step too small "
-    "for the precision the weight is stored in is lost: w minus the step rounds back to w."
+    "No. A zero gradient only says the ground is flat: it may be a saddle. A small one says "
+    "nothing about how far the minimum is. On a computer it also does harm: small steps crawl, "
+    "and a step too small for the weight's precision is lost (w minus the step rounds back to "
+    "w)."
 )
 
 SECTIONS: tuple[Section, ...] = (
@@ -127,7 +127,7 @@ LESSONS: dict[str, Lesson] = {
             "relu",
             "ReLU chain",
             "With ReLU and w = 1 the gradient is exactly 1 at every layer, in every precision: "
-            "nothing vanishes. But a unit whose input is negative is dead: its slope is 0, and "
+            "nothing vanishes. But a unit whose input is 0 or less is dead: its slope is 0, and "
             "the gradient is exactly 0 below it: a zero gradient, not a vanishing one.",
             "answer",
             {"activation": "relu", "w": 1.0},

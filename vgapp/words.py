@@ -50,7 +50,7 @@ ACTIVATION_WORDS: dict[str, ActivationWords] = {
         "ReLU′",
         "ReLU(wᵢ·oᵢ₋₁)",
         "ReLU′ is 1 or 0, so the gradient is the product of the weights while every unit is "
-        "active, and exactly 0 once one unit is dead (its input is negative): a zero "
+        "active, and exactly 0 once one unit is dead (its input is 0 or less): a zero "
         "gradient, not a vanishing one.",
         "share of unit-samples with ReLU′(z) = 0 (inactive)",
         "inactive",
@@ -59,7 +59,7 @@ ACTIVATION_WORDS: dict[str, ActivationWords] = {
         "leaky ReLU",
         "act′",
         "leaky ReLU(wᵢ·oᵢ₋₁)",
-        "leaky ReLU′ is 1 or 0.01, so each inactive unit (negative input) divides the "
+        "leaky ReLU′ is 1 or 0.01, so each inactive unit (input 0 or less) divides the "
         "gradient by 100.",
         "share of unit-samples on the 0.01 slope",
         "on the 0.01 slope",

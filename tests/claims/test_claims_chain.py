@@ -355,3 +355,38 @@ def test_a_product_at_the_smallest_subnormal_sticks_exactly_for_factors_between_
             assert sticks == (0.5 < float(f) < 1.5), (name, f)
     text = view({**PANEL.defaults(), "activation": "tanh", "w": 0.9}).chart("chain").spec
     assert "1/2 < f < 3/2" in text["description"]
+
+
+def test_the_chain_captions_state_each_slope_truly() -> None:
+    """The plain caption under the chain, per activation ("σ′ ≤ 1/4, so every layer with
+    |wᵢ| ≤ 1 shrinks the gradient at least 4×", "tanh′ ≤ 1", "ReLU′ is 1 or 0 … dead (its input
+    is 0 or less)", "leaky ReLU′ is 1 or 0.01 … (input 0 or less) divides the gradient by
+    100"): each slope written out here with mpmath over a grid of z, kink included."""
+    from vgapp.words import ACTIVATION_WORDS
+
+    mpmath.mp.prec = 80
+    grid = [mpmath.mpf(k) / 8 for k in range(-400, 401)]
+    sigma = [mpmath.exp(-z) / (1 + mpmath.exp(-z)) ** 2 for z in grid]
+    assert max(sigma) == mpmath.mpf(1) / 4  # at z = 0
+    assert all(0 < s <= mpmath.mpf(1) / 4 for s in sigma)
+    assert all(abs(w) * s <= mpmath.mpf(1) / 4 for s in sigma for w in (-1, 0.5, 1))
+    assert "σ′ ≤ 1/4, so every layer with |wᵢ| ≤ 1 shrinks the gradient at least 4×" in (
+        ACTIVATION_WORDS["sigmoid"].chain_caption
+    )
+    assert all(0 < 1 / mpmath.cosh(z) ** 2 <= 1 for z in grid)  # tanh′ = sech², no cancellation
+    assert "tanh′ ≤ 1, so with |wᵢ| ≤ 1 no layer makes the gradient grow" in (
+        ACTIVATION_WORDS["tanh"].chain_caption
+    )
+    assert "exactly 0 once one unit is dead (its input is 0 or less)" in (
+        ACTIVATION_WORDS["relu"].chain_caption
+    )
+    from vgcore.activations import ACTIVATIONS
+
+    # the slope the core takes at and left of the kink, as the captions say
+    for key, inside, outside in (("relu", 0.0, 1.0), ("leaky_relu", 0.01, 1.0)):
+        slope = ACTIVATIONS[key].derivative
+        z = np.array([-3.0, -1e-300, 0.0, 1e-300, 2.0])
+        np.testing.assert_array_equal(slope(z), [inside, inside, inside, outside, outside])
+    assert "each inactive unit (input 0 or less) divides the gradient by 100" in (
+        ACTIVATION_WORDS["leaky_relu"].chain_caption
+    )

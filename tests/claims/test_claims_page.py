@@ -62,12 +62,12 @@ def first_zero_depth(dtype: str, w: float, up_to: int = 2000) -> int | None:
 
 
 def test_the_answer_states_the_lost_update_rule_truly():
-    """ "a step too small for the precision the weight is stored in is lost: w minus the step
-    rounds back to w": every float16 weight of a sample, with a step just below half the gap
-    to the next float16 number toward zero, rounds back to w; and one such step exists for
-    every weight (the gap is never 0)."""
-    assert "too small for the precision the weight is stored in is lost" in ANSWER
-    assert "w minus the step rounds back to w" in ANSWER
+    """ "a step too small for the weight's precision is lost (w minus the step rounds back to
+    w)": every float16 weight of a sample, with a step just below half the gap to the next
+    float16 number toward zero, rounds back to w; and one such step exists for every weight
+    (the gap is never 0)."""
+    assert "a step too small for the weight's precision is lost" in ANSWER
+    assert "(w minus the step rounds back to w)" in ANSWER
     for w in np.float16([0.1, 1, 1.5, 3, 1000, 65504]):
         below = np.nextafter(w, np.float16(0))
         half = (Fraction(float(w)) - Fraction(float(below))) / 2
