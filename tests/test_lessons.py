@@ -422,6 +422,9 @@ def test_float16_weights_lose_the_updates_float32_master_weights_keep():
     text = note(FLOAT16)
     assert f"weights of step {thousands(LESSON_STEP)}, over 90% of the nonzero updates" in text
     assert "on float32 copies of the same weights, under 5%" in text
+    assert "Most updates are too small for a float16 weight and are lost" in (
+        LESSONS[FLOAT16].note  # the plain layer: "most" is the 90% above
+    )
     master = mean_loss(float16_run("master"), -1)
     assert mean_loss(float16_run("float16"), -1) / master > 5
     assert_about(master, text, "alone they reach about ")

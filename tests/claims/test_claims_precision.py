@@ -714,6 +714,12 @@ def test_the_static_words() -> None:
     # the correction: "at |w| = 1 updates below ε/2 (ε/4 going down) already vanish", "on a
     # float64 weight of 1000 an update of 10⁻¹⁴ vanishes although it is far above ε"
     eps = Fraction(2) ** -52
+    # "machine epsilon ε (the gap between 1 and the next number)", in each precision
+    assert "ε (the gap between 1 and the next number)" in precision.CORRECTION
+    for dtype in DTYPES:
+        kind = np.dtype(dtype).type
+        assert np.nextafter(kind(1), kind(2)) - kind(1) == np.finfo(dtype).eps
+    assert Fraction(float(np.finfo(np.float64).eps)) == eps
     assert lost_on(Fraction(1), -eps / 2 * (1 - Fraction(1, 2**40)), "float64")
     assert lost_on(Fraction(1), eps / 4 * (1 - Fraction(1, 2**40)), "float64")
     assert not lost_on(Fraction(1), eps / 4 * (1 + Fraction(1, 2**40)), "float64")

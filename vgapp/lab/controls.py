@@ -319,8 +319,8 @@ LAB_LESSONS: tuple[Lesson, ...] = (
         "④ float16 training",
         "In float16, a number format with few digits, the same network still learns, but "
         "slowly: mixed precision (float16 arithmetic with float32 copies of the weights and "
-        "of the loss) ends some 10× lower. Most small updates are lost on float16 weights, and "
-        "about half of the samples stop adding anything to the gradient.",
+        "of the loss) ends some 10× lower. Most updates are too small for a float16 weight and "
+        "are lost, and about half of the samples stop adding anything to the gradient.",
         "lab",
         {
             "lab_depth": 6,

@@ -59,10 +59,10 @@ INTRO = (
 )
 CORRECTION = (
     "A correction to the source: it says updates smaller than machine epsilon ε (the gap "
-    "between 1 and the next number) are lost. The "
-    "threshold is relative, about ε·|w|/2 for normal numbers: at |w| = 1 updates below ε/2 "
-    "(ε/4 going down) already vanish, and on a float64 weight of 1000 an update of 10⁻¹⁴ "
-    "vanishes although it is far above ε."
+    "between 1 and the next number) are lost. The threshold grows with the weight, about "
+    "ε·|w|/2 for all but the tiniest weights: at |w| = 1 updates below ε/2 (ε/4 going down) "
+    "already vanish, and on a float64 weight of 1000 an update of 10⁻¹⁴ vanishes although it "
+    "is far above ε."
 )
 TIE_NOTE = (
     "In the table η·g is the update as that precision stores it. At exactly the bound the "
