@@ -13,6 +13,7 @@ from discovered import STILL_SECTIONS, enabling, other_value, settings_to_try
 from streamlit.testing.v1 import AppTest
 
 from pagetools.expect import LIVE_PANELS
+from vgapp.blocks import Fold, Text
 from vgapp.lab.run_charts import LAB_CHART
 from vgapp.lab.training import engine as training
 from vgapp.lab.view import REMEDY, YOURS
@@ -453,3 +454,26 @@ def test_all_panels_are_reachable():
     owners = [s.key for s in SECTIONS for p in s.panels]
     assert sorted(p for s in SECTIONS for p in (x.key for x in s.panels)) == sorted(PANELS)
     assert len(owners) == len(PANELS)
+
+
+def test_every_fold_of_the_views_is_drawn_closed_under_its_label_with_its_detail():
+    """Words in two layers: each ``Fold`` of the default section's views is an expander with its
+    label, and the detail it holds is drawn inside it (not beside it)."""
+    app = run_app()
+    assert not app.exception
+    folds = [
+        block
+        for panel in SECTION_BY_KEY[SECTION_KEYS[0]].panels
+        for block in panel.view(**panel.arguments(defaults())).walk()
+        if isinstance(block, Fold)
+    ]
+    assert folds
+    drawn = {expander.label: expander for expander in app.expander}
+    for fold in folds:
+        assert fold.label in drawn
+        inside = [c.value for c in drawn[fold.label].caption] + [
+            m.value for m in drawn[fold.label].markdown
+        ]
+        for block in fold.blocks:
+            if isinstance(block, Text):
+                assert block.text in inside
