@@ -69,6 +69,7 @@ TIE_NOTE = (
     "result is a tie, which goes to the neighbour whose last bit is even: the update is lost "
     "(≤) when w's last bit is even and applied (<) when it is odd."
 )
+DETAIL = "More: each precision's threshold, the exact rule and its ties"
 SLOW_STEPS_SHARE = Fraction(1, 100)
 """The slow-update figure: steps to move w by this share of |w|."""
 STORED_DIGITS = {"float16": 5, "float32": 9, "float64": 17}
@@ -210,9 +211,8 @@ def row_sentence(row: dict[str, str]) -> str:
     stored, rule, lost = row["stored w"], row["update lost when"], row["update lost?"]
     if lost.startswith("—"):
         return f"w is stored as {stored}: no update applies."
-    if lost.startswith("no: w becomes"):
-        infinite = lost.removeprefix("no: w becomes ")
-        return f"the update is not lost but destroys w: w − η·g becomes {infinite}."
+    if lost.startswith("no: w becomes"):  # "no: w becomes −∞"
+        return f"the update is not lost but destroys w: w − η·g becomes {lost[14:]}."
     if lost == "yes: lost":
         return f"the update is lost: with w stored as {stored}, every update with {rule} is."
     return f"the update is applied: with w stored as {stored}, only an update with {rule} is lost."
@@ -334,10 +334,8 @@ def view(*, fp_w: float, fp_eta: float, fp_grad_exp: int, fp_dtype: str) -> Pane
     step = update_size(fp_eta, fp_grad_exp)  # η·g > 0; the change to w is −η·g
     results = {name: outcome(fp_w, step, name) for name in DTYPES}
     rows = [table_row(fp_w, results[name]) for name in DTYPES]
-    table = pd.DataFrame(rows)
-    said_rows = pd.DataFrame(
-        {"precision": list(DTYPES), "in words": [row_sentence(row) for row in rows]}
-    )
+    table, words = pd.DataFrame(rows), [row_sentence(row) for row in rows]
+    said_rows = pd.DataFrame({"precision": list(DTYPES), "in words": words})
     chosen = results[fp_dtype]
     toward_zero = chosen.stored.value > 0
     curves = {
@@ -378,10 +376,7 @@ def view(*, fp_w: float, fp_eta: float, fp_grad_exp: int, fp_dtype: str) -> Pane
                     Metrics(tuple(metrics)),
                     Table(said_rows),
                     Text(CORRECTION, "correction"),
-                    Fold(
-                        "More: each precision's threshold, and the exact rule with its ties",
-                        (Table(table), Text(INTRO, "caption"), Text(TIE_NOTE, "caption")),
-                    ),
+                    Fold(DETAIL, (Table(table), Text(INTRO, "caption"), Text(TIE_NOTE, "caption"))),
                 ),
             ),
             (3, 2),
