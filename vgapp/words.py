@@ -165,8 +165,9 @@ VERDICT_TEXT: dict[str, str] = {
     "maximum": "the Hessian's eigenvalues {eig} are both negative: a strict local maximum",
     "saddle": "the Hessian has eigenvalues {eig} of both signs: a saddle, neither a minimum nor "
     "a maximum",
-    "inconclusive": "the Hessian is singular and semidefinite (eigenvalues {eig}): "
-    "the second-order test says nothing",
+    "inconclusive": "the Hessian is singular and semidefinite (eigenvalues {eig}: at least one "
+    "is 0, a flat direction, and none has the opposite sign): the second-order test says "
+    "nothing",
 }
 """The second-order verdicts of ``vgcore.curvature.classify_stationary_point``; ``{eig}``
 stands for the eigenvalues."""

@@ -264,6 +264,10 @@ def test_every_hessian_sentence_matches_its_oracle(values: dict) -> None:
         "not stationary": "not a stationary point",
     }[truth["verdict"]]
     assert ending in sentence
+    if truth["verdict"] == "inconclusive":  # "at least one is 0 … none has the opposite sign"
+        assert "at least one is 0, a flat direction, and none has the opposite sign" in sentence
+        assert 0 in truth["eig"]
+        assert min(truth["eig"]) >= 0 or max(truth["eig"]) <= 0
     if truth["verdict"] == "not stationary":
         norm = re.match(r"the gradient norm is ([^,]+), not 0", sentence)
         assert norm
