@@ -71,6 +71,9 @@ def draw_header() -> None:
     fold into the title's row (the first screen at 150 % zoom must show the answer's first
     picture)."""
     folded = draw_title(projector())
+    # A picture beside the answer (a lead panel) goes in a column right of the question, the
+    # answer and the lessons in the normal view; in projector mode (``folded`` is not None)
+    # it stacks: after the answer, before the lessons' note and the notices.
     if st.session_state.get("section", page.SECTION_KEYS[0]) == page.SECTION_KEYS[0]:
         st.markdown(f"**{page.QUESTION}** {page.ANSWER}")
     else:  # the answer section states the answer; the others recall the question

@@ -23,6 +23,9 @@ PHONE_CSS = """
   section[data-testid='stSidebar'][data-collapsed='false'] [data-testid='stSidebarContent'] {
     height: 100% !important; overflow-y: auto;
   }
+  section[data-testid='stSidebar'][data-collapsed='false'] [data-testid='stSidebarHeader'] {
+    height: 2.5rem; margin-bottom: 0;
+  }
   body:has(section[data-testid='stSidebar'][data-collapsed='false'])
     [data-testid='stMainBlockContainer'] { padding-bottom: 50vh; }
 }
