@@ -4,16 +4,12 @@ through a lesson, "Next" and "Reset all controls", which set only the argument's
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from streamlit.testing.v1 import AppTest
+from test_app import run_app, url
 
 from vgapp.page import LESSONS, VIEW_FLAGS, lesson_values, read_url, read_view
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.mark.parametrize(("texts", "on"), [(["1"], True), (["0"], False), ([" 1 "], True)])
@@ -40,19 +36,6 @@ def test_any_other_text_is_named_in_one_notice_and_ignored(texts):
     values, _, _, url_notices = read_url({"projector": texts, "depth": ["50"]})
     assert values == {"depth": 50}
     assert url_notices == notices
-
-
-def run_app(query: dict[str, str]) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=300)
-    for key, value in query.items():
-        app.query_params[key] = value
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
-
-
-def url(app: AppTest) -> dict[str, str]:
-    return {key: str(value) for key, value in app.query_params.items()}
 
 
 def test_a_lesson_next_and_reset_keep_the_view_flags():
