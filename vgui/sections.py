@@ -73,7 +73,7 @@ def draw_header() -> None:
     folded = draw_title(projector())
     # A picture beside the answer (a lead panel) goes in a column right of the question, the
     # answer and the lessons in the normal view; in projector mode (``folded`` is not None)
-    # it stacks: after the answer, before the lessons' note and the notices.
+    # it stacks: after the answer, before the notices.
     if st.session_state.get("section", page.SECTION_KEYS[0]) == page.SECTION_KEYS[0]:
         st.markdown(f"**{page.QUESTION}** {page.ANSWER}")
     else:  # the answer section states the answer; the others recall the question
@@ -116,7 +116,9 @@ def draw_title(fold_lessons: bool) -> Any:
 
 
 def draw_lessons(where: Any) -> None:
-    """The lesson pills (in ``where``), and the chosen lesson's note under the answer."""
+    """The lesson pills and the chosen lesson's note, in ``where`` (under the answer, or the
+    lessons' fold in projector mode)."""
+    chosen = page.LESSONS.get(st.session_state.get("lesson") or "")
     with where:
         st.pills(
             "Lessons: presets in the order of the argument (one click opens its section)",
@@ -126,9 +128,8 @@ def draw_lessons(where: Any) -> None:
             on_change=apply_lesson,
             wrap=True,
         )
-    chosen = page.LESSONS.get(st.session_state.get("lesson") or "")
-    if chosen is not None:
-        st.caption(chosen.note)
+        if chosen is not None:
+            st.caption(chosen.note)
 
 
 def sidebar_box(panel: Panel) -> Any:

@@ -182,15 +182,17 @@ def test_a_lesson_next_and_reset_keep_projector_mode_and_the_lesson_link_holds_i
         shared.close()
 
 
+@pytest.mark.parametrize("lesson", [None, "source"])
 def test_at_150_percent_the_first_screen_holds_the_question_the_answer_and_a_chart(
-    browser, app_server
+    browser, app_server, lesson
 ) -> None:
-    """1440x900 at 150 % zoom in projector mode: the toggle, the question, the answer and the
-    first chart of the first panel drawn are inside the first 960x600 screen; the title's row
-    clears the sidebar's expand button it sits beside."""
+    """1440x900 at 150 % zoom in projector mode, by default and in the first lesson: the
+    toggle, the question, the answer and the first chart of the first panel drawn are inside
+    the first 960x600 screen; the title's row clears the sidebar's expand button it sits
+    beside."""
     app = new_app_page(browser, app_server, **ZOOMED)
     try:
-        app.open(ON)
+        app.open({**ON, "lesson": lesson} if lesson else ON)
         height, width = ZOOMED["viewport"]["height"], ZOOMED["viewport"]["width"]
         page = app.page
         inside = {}
