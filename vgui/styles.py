@@ -1,6 +1,7 @@
 """The page's styles for a view: projector mode (larger type, the sidebar collapsed) and the
 controls as a bottom sheet on a phone. Streamlit has no API for either, so each is a small style
-or script, with its reason beside it and a browser test (tests/browser/test_projector.py)."""
+or script, with its reason beside it and a browser test (tests/browser/test_projector.py,
+tests/browser/test_phone_controls.py)."""
 
 from __future__ import annotations
 
