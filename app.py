@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from vgapp import page
-from vgui import lab, sections, state
+from vgui import lab, sections, state, styles
 
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}
 
@@ -23,6 +23,7 @@ def main() -> None:
     st.set_page_config(page_title=page.TITLE, layout="wide")
     lab.start_processes(state.linked_section())
     state.read_link()
+    styles.apply_view(state.projector())
     sections.draw_header()
     chosen = st.segmented_control(
         "Sections of the argument, one open at a time",
@@ -36,6 +37,7 @@ def main() -> None:
     )
     sections.draw_section(page.SECTION_BY_KEY[chosen or page.SECTION_KEYS[0]])
     state.scroll_to_top_if_asked()
+    styles.collapse_sidebar_if_asked()
     state.write_link()
 
 

@@ -12,6 +12,7 @@ of deliberate key bursts.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 from pagetools import expect
 from pagetools.harness import PAGE_TIMEOUT_MS, VIEWPORT, StreamlitServer, wait_for_run
 from vgapp.controls import Choice, Control, Number, Toggle
-from vgapp.page import CONTROLS, FOLD_OF_CONTROL, SECTION_BY_KEY
+from vgapp.page import CONTROLS, FOLD_OF_CONTROL, LESSONS, SECTION_BY_KEY
 
 NOTICE = "Some settings in this link could not be used"
 QUIET_MS = 600
@@ -302,6 +303,14 @@ class AppPage:
         label = self.page.locator(".st-key-section button[aria-checked='true']").inner_text()
         return next(s.key for s in SECTION_BY_KEY.values() if s.label == label.strip())
 
+    def sidebar_open(self) -> bool:
+        """Whether the sidebar is expanded (Streamlit's ``data-collapsed``)."""
+        return self.page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "false"
+
+    def projector(self) -> bool:
+        """Whether the projector toggle (at the title's right) is on."""
+        return bool(self.page.locator(".st-key-projector input[type='checkbox']").is_checked())
+
     def url_notice(self) -> str | None:
         """The text of the "Some settings in this link could not be used" warning, if shown."""
         texts = self.page.locator("[data-testid='stAlertContentWarning']").all_text_contents()
@@ -319,6 +328,23 @@ class AppPage:
         ).wait_for()
         for panel in section.panels:
             self.panel(panel.key).wait_for()
+        self.settle()
+
+    def choose_lesson(self, key: str) -> None:
+        """Click a lesson's pill, in its fold when folded (projector mode: a popover in the
+        title's row, opened first)."""
+        label = re.compile(f"^{re.escape(LESSONS[key].label)}$")
+        pill = self.page.locator(".st-key-lesson button").filter(has_text=label)
+        fold = self.page.locator(".st-key-lessons_fold")
+        if fold.count() and not pill.is_visible():
+            fold.get_by_role("button").first.click()
+        pill.click()
+
+    def switch_projector(self) -> None:
+        """Click the projector toggle and wait until the page was drawn in the other mode."""
+        was = self.projector()
+        self.page.locator(".st-key-projector label").first.click()
+        self.wait_until(lambda: self.projector() != was, "the projector toggle")
         self.settle()
 
     def reveal(self, key: str) -> Any:

@@ -189,12 +189,31 @@ def lesson_values(key: str) -> dict[str, Any]:
     return {**defaults(), **LESSONS[key].values}
 
 
-PAGE_KEYS = ("section", "lesson")
+VIEW_FLAGS = ("projector",)
+"""URL parameters of the view, not of the argument: a lesson, "Reset all controls" and "Next"
+keep them. Each is a flag, ``1`` in the link when on and left out when off."""
+FLAG_TEXTS = {"1": True, "0": False}
+PAGE_KEYS = ("section", "lesson", *VIEW_FLAGS)
 """URL parameters of the page itself (not of a control)."""
 
 
+def read_view(raw: dict[str, list[str]]) -> tuple[dict[str, bool], list[str]]:
+    """A link's view flags checked: (each flag it sets, notices). A flag takes ``1`` or ``0``;
+    any other text, or two different texts, is named in a notice and ignored."""
+    flags: dict[str, bool] = {}
+    notices: list[str] = []
+    for key in VIEW_FLAGS:
+        given = list(dict.fromkeys(text.strip() for text in raw.get(key, [])))
+        if len(given) == 1 and given[0] in FLAG_TEXTS:
+            flags[key] = FLAG_TEXTS[given[0]]
+        elif given:
+            notices.append(f"{key} “{shown(given[0])}” ignored (1 or 0)")
+    return flags, notices
+
+
 def read_url(raw: dict[str, list[str]]) -> tuple[dict[str, Any], str | None, str | None, list[str]]:
-    """A shared link's parameters checked: (control values, section, lesson, notices).
+    """A shared link's parameters checked: (control values, section, lesson, notices); the
+    notices name the view flags refused too (``read_view`` reads the flags).
 
     A lesson sets its section and its controls first; explicit parameters override them."""
     controls = {key: values for key, values in raw.items() if key not in PAGE_KEYS}
@@ -205,6 +224,7 @@ def read_url(raw: dict[str, list[str]]) -> tuple[dict[str, Any], str | None, str
         chosen[key] = given[0] if len(given) == 1 and given[0] in options else None
         if given and chosen[key] is None:
             notices.append(f"unknown {key} “{shown(given[0])}” ignored")
+    notices += read_view(raw)[1]
     lesson, section = chosen["lesson"], chosen["section"]
     if lesson is not None:
         values = {**lesson_values(lesson), **values}

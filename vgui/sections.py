@@ -14,11 +14,14 @@ from vgapp.layout import Panel, Section
 from vgui.blocks import draw_blocks, draw_downloads
 from vgui.lab import draw_lab
 from vgui.state import (
+    PROJECTOR,
     apply_lesson,
     current_values,
     open_section,
+    projector,
     rerun_if_lesson_left,
     reset_controls,
+    switch_projector,
     write_link,
 )
 from vgui.widgets import draw_controls
@@ -63,32 +66,73 @@ def draw_panel(panel: Panel, box: Any) -> None:
 
 
 def draw_header() -> None:
-    """Title, the student's question, the one-line answer and the lessons."""
-    st.markdown(f"#### {page.TITLE}")
+    """Title and the projector switch, the student's question, the one-line answer and the
+    lessons. In projector mode the header's parts stack, each on its own row, and the lessons
+    fold into the title's row (the first screen at 150 % zoom must show the answer's first
+    picture)."""
+    folded = draw_title(projector())
+    # A picture beside the answer (a lead panel) goes in a column right of the question, the
+    # answer and the lessons in the normal view; in projector mode (``folded`` is not None)
+    # it stacks: after the answer, before the notices.
     if st.session_state.get("section", page.SECTION_KEYS[0]) == page.SECTION_KEYS[0]:
         st.markdown(f"**{page.QUESTION}** {page.ANSWER}")
     else:  # the answer section states the answer; the others recall the question
         st.markdown(f"**{page.QUESTION}**")
-    st.pills(
-        "Lessons: presets in the order of the argument (one click opens its section)",
-        page.LESSON_KEYS,
-        format_func=lambda key: page.LESSONS[key].label,
-        key="lesson",
-        on_change=apply_lesson,
-        wrap=True,
-    )
-    lesson = st.session_state.get("lesson")
-    if lesson in page.LESSONS:
-        st.caption(page.LESSONS[lesson].note)
-        if page.LESSONS[lesson].more:  # the detail behind a fold (words in two layers)
-            with st.expander("More about this lesson"):
-                st.caption(page.LESSONS[lesson].more)
+    draw_lessons(st.container() if folded is None else folded)
     notices = st.session_state.get("url_notices") or []
     if notices:
         st.warning(
             "Some settings in this link could not be used: " + "; ".join(notices) + ".",
             icon=":material/link_off:",
         )
+
+
+def draw_title(fold_lessons: bool) -> Any:
+    """The page's title with the projector switch at its right (in the main area: projector
+    mode collapses the sidebar) and, when ``fold_lessons``, the lessons' fold between them
+    (returned; None otherwise)."""
+    chosen = page.LESSONS.get(st.session_state.get("lesson") or "")
+    with st.container(horizontal=True, vertical_alignment="center", key="title_row"):
+        st.markdown(f"#### {page.TITLE}")
+        fold = (
+            st.popover(
+                f"Lesson: {chosen.label}" if chosen else "Lessons",
+                icon=":material/school:",
+                key="lessons_fold",
+            )
+            if fold_lessons
+            else None
+        )
+        st.toggle(
+            ":material/slideshow: Projector",
+            key=PROJECTOR,
+            on_change=switch_projector,
+            help="For a projector or a zoomed screen: larger type, the sidebar collapsed, one "
+            "panel per row, the lessons in a fold. Kept in the link, and by the lessons, "
+            '"Next" and "Reset all controls".',
+            width="content",
+        )
+    return fold
+
+
+def draw_lessons(where: Any) -> None:
+    """The lesson pills and the chosen lesson's note, in ``where`` (under the answer, or the
+    lessons' fold in projector mode)."""
+    chosen = page.LESSONS.get(st.session_state.get("lesson") or "")
+    with where:
+        st.pills(
+            "Lessons: presets in the order of the argument (one click opens its section)",
+            page.LESSON_KEYS,
+            format_func=lambda key: page.LESSONS[key].label,
+            key="lesson",
+            on_change=apply_lesson,
+            wrap=True,
+        )
+        if chosen is not None:
+            st.caption(chosen.note)
+            if chosen.more:  # the detail behind a fold (words in two layers)
+                with st.expander("More about this lesson"):
+                    st.caption(chosen.more)
 
 
 def sidebar_box(panel: Panel) -> Any:
@@ -115,7 +159,7 @@ def draw_section(section: Section) -> None:
             type="tertiary",
         )
     boxes = [sidebar_box(panel) for panel in section.panels]
-    if section.side_by_side:
+    if section.side_by_side and not projector():  # projector mode: one panel per row
         for column, panel, box in zip(
             st.columns(len(section.panels), gap="medium"), section.panels, boxes, strict=True
         ):

@@ -1,10 +1,11 @@
 """The session's state and its URL: the controls' values, the open section, the lesson.
 
-The URL is the page's own: every control's non-default value, the open section and the lesson
-are written to it after each run, so a copied link restores the exact view. Streamlit's
-``bind="query-params"`` cannot do this here: it drops a widget's parameter as soon as the widget
-is not drawn (a closed section), and its parser meets a visitor's text before the page can check
-it. So the page reads the link itself (``vgapp.page.read_url``) before any widget exists.
+The URL is the page's own: every control's non-default value, the open section, the lesson and
+the view flags (projector mode) are written to it after each run, so a copied link restores the
+exact view. Streamlit's ``bind="query-params"`` cannot do this here: it drops a widget's
+parameter as soon as the widget is not drawn (a closed section), and its parser meets a
+visitor's text before the page can check it. So the page reads the link itself
+(``vgapp.page.read_url``) before any widget exists.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import streamlit as st
 
 from vgapp import page
 from vgapp.controls import Control, query_of
+from vgui.styles import COLLAPSE_ASKED
+
+PROJECTOR = "projector"
+"""The view flag (and its toggle's key) of projector mode."""
 
 
 def control_value(control: Control) -> Any:
@@ -42,6 +47,11 @@ def read_link() -> None:
     values, section, lesson, notices = page.read_url(raw)
     for key, control in page.CONTROLS.items():
         state[key] = values.get(key, control.default)
+    flags, _ = page.read_view(raw)  # read_url's notices name the refused flags
+    for key in page.VIEW_FLAGS:
+        state[key] = flags.get(key, False)
+    if projector():
+        state[COLLAPSE_ASKED] = uuid.uuid4().hex
     forget_folds()
     state["section"] = section or page.SECTION_KEYS[0]
     state["lesson"] = lesson
@@ -50,7 +60,8 @@ def read_link() -> None:
 
 
 def write_link() -> None:
-    """Put the page's state into the URL: every non-default value, the section, the lesson."""
+    """Put the page's state into the URL: every non-default value, the section, the lesson,
+    the view flags that are on."""
     state = st.session_state
     query = query_of(current_values(), tuple(page.CONTROLS.values()))
     section = state.get("section") or page.SECTION_KEYS[0]
@@ -58,6 +69,7 @@ def write_link() -> None:
         query["section"] = section
     if state.get("lesson"):
         query["lesson"] = state["lesson"]
+    query.update({key: "1" for key in page.VIEW_FLAGS if state.get(key)})
     wanted = {key: [value] for key, value in query.items()}
     if wanted != raw_query():
         st.query_params.from_dict(query)
@@ -72,6 +84,17 @@ def apply_lesson() -> None:
         state.update(page.lesson_values(lesson))
         state["section"] = page.LESSONS[lesson].section
         forget_folds()
+
+
+def projector() -> bool:
+    """Whether the page is in projector mode."""
+    return bool(st.session_state.get(PROJECTOR, False))
+
+
+def switch_projector() -> None:
+    """Callback of the projector toggle: switched on, the sidebar collapses."""
+    if projector():
+        st.session_state[COLLAPSE_ASKED] = uuid.uuid4().hex
 
 
 def leave_lesson() -> None:
