@@ -23,7 +23,8 @@ def main() -> None:
     st.set_page_config(page_title=page.TITLE, layout="wide")
     lab.start_processes(state.linked_section())
     state.read_link()
-    sections.draw_header()
+    with sections.lead_columns():  # the open section's lead picture beside the header
+        sections.draw_header()
     chosen = st.segmented_control(
         "Sections of the argument, one open at a time",
         page.SECTION_KEYS,
@@ -47,8 +48,20 @@ else:
     # visitor) and serves the same file as the page. The guard runs before Streamlit's own
     # handlers on every request (vgserve.guard: message budget, refused developer messages,
     # metrics for loopback only, frame-ancestors).
+    import asyncio
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
     from starlette.middleware import Middleware
 
+    from vgapp.panels import stopped
     from vgserve.guard import Guard
 
-    app = st.App(__file__, middleware=[Middleware(Guard)])
+    @asynccontextmanager
+    async def lifespan(_: st.App) -> AsyncIterator[None]:
+        """Before the server takes its first visitor, train the answer's picture (about half a
+        second; in a thread, so that the server's event loop is free meanwhile)."""
+        await asyncio.to_thread(stopped.picture_run)
+        yield
+
+    app = st.App(__file__, middleware=[Middleware(Guard)], lifespan=lifespan)

@@ -4,6 +4,7 @@ and the way on to the next section."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import streamlit as st
@@ -43,14 +44,38 @@ def panel_fragment(key: str, box: Any) -> None:
     controls reruns this fragment alone."""
     panel = page.PANELS[key]
     values = current_values()
-    draw_controls(panel, box, values)
+    if panel.controls:
+        draw_controls(panel, box, values)
     result = view_of(panel, values)
     with st.container(key=f"panel-{key}"):
-        st.markdown(f"#### {result.heading or panel.title}")
+        heading = result.heading or panel.title
+        if heading:  # a lead picture's chart title is its heading
+            st.markdown(f"#### {heading}")
         draw_blocks(result.blocks)
-        draw_downloads(key, result.charts)
+        with st.container(horizontal=True, gap="small") if panel.lesson else nullcontext():
+            draw_downloads(key, result.charts)
+            if panel.lesson is not None:
+                lesson_button(panel)
     rerun_if_lesson_left()
     write_link()
+
+
+def lesson_button(panel: Panel) -> None:
+    """The button that opens a panel's lesson (``Panel.lesson``). It is drawn in the panel's
+    fragment, so its click reruns the fragment alone: the page is then rerun to open the
+    lesson's section."""
+    assert panel.lesson is not None
+    lesson = page.LESSONS[panel.lesson]
+    clicked = st.button(
+        "See it train",
+        on_click=open_lesson,
+        args=(panel.lesson,),
+        help=f"Opens the lesson “{lesson.label}”: the same run in the training lab.",
+        icon=":material/play_arrow:",
+        key=f"lesson_{panel.key}",
+    )
+    if clicked:
+        st.rerun()
 
 
 def draw_panel(panel: Panel, box: Any) -> None:
@@ -60,6 +85,35 @@ def draw_panel(panel: Panel, box: Any) -> None:
         draw_lab(panel, box)
     else:
         panel_fragment(panel.key, box)
+
+
+LEAD_COLUMNS = (0.6, 0.4)
+"""The header's words and the open section's lead picture side by side: at 1440x900 with the
+sidebar open the picture's column is about 420 px wide."""
+
+
+def lead_columns() -> AbstractContextManager[Any]:
+    """Where the header goes: the left column beside the open section's lead picture (drawn
+    here, in the right column), or the page's width when the section has none."""
+    section = page.SECTION_BY_KEY[st.session_state.get("section") or page.SECTION_KEYS[0]]
+    if section.lead is None:
+        return nullcontext()
+    words, picture = st.columns(LEAD_COLUMNS, gap="medium")
+    with picture:
+        draw_lead(section.lead)
+    return words
+
+
+def draw_lead(panel: Panel) -> None:
+    """A section's lead picture: its panel in a fragment of its own (it has no controls)."""
+    panel_fragment(panel.key, None)
+
+
+def open_lesson(key: str) -> None:
+    """Callback of a lead picture's button: choose its lesson, as a click on the lesson's pill
+    does."""
+    st.session_state["lesson"] = key
+    apply_lesson()
 
 
 def draw_header() -> None:
