@@ -47,7 +47,8 @@ else:
     # module when the server starts (which loads pandas, vgapp and vgui before the first
     # visitor) and serves the same file as the page. The guard runs before Streamlit's own
     # handlers on every request (vgserve.guard: message budget, refused developer messages,
-    # metrics for loopback only, frame-ancestors).
+    # metrics for loopback only, frame-ancestors). The lifespan trains the answer's picture
+    # before the server accepts a connection (uvicorn runs it first), so no visitor waits.
     import asyncio
     from collections.abc import AsyncIterator
     from contextlib import asynccontextmanager
