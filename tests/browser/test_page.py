@@ -13,7 +13,7 @@ import pytest
 from pagetools import expect
 from pagetools.driver import AppPage, new_app_page
 from pagetools.harness import REPO_ROOT, VIEWPORT
-from vgapp.page import QUESTION, SECTION_BY_KEY, SECTION_KEYS, TITLE
+from vgapp.page import LESSONS, QUESTION, SECTION_BY_KEY, SECTION_KEYS, TITLE
 
 from .helpers import assert_clean, assert_shows, menu_charts
 
@@ -248,4 +248,24 @@ def test_nothing_leaves_the_local_server(default_page: AppPage) -> None:
     app.page.get_by_role("tooltip").first.wait_for()
     app.page.get_by_test_id("stVegaLiteChart").first.hover()
     app.settle()
+    assert_clean(app)
+
+
+def test_the_pictures_button_opens_its_lesson_in_the_lab(app: AppPage) -> None:
+    """ "See it train" beside the answer's picture opens the picture's lesson in the lab, as its
+    pill does (a click in the picture's fragment reruns the whole page)."""
+    lead = HEADLINE.lead
+    assert lead is not None
+    assert lead.lesson is not None
+    app.open()
+    app.page.locator(f".st-key-lesson_{lead.key}").get_by_role(
+        "button", name="See it train"
+    ).click()
+    lab = SECTION_BY_KEY[LESSONS[lead.lesson].section]
+    app.page.get_by_test_id("stSidebar").get_by_text(
+        f"Controls: {lab.label}", exact=True
+    ).wait_for()
+    app.settle()
+    assert app.section() == lab.key
+    assert app.url()["lesson"] == lead.lesson
     assert_clean(app)
