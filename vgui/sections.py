@@ -55,24 +55,22 @@ def panel_fragment(key: str, box: Any) -> None:
         with st.container(horizontal=True, gap="small") if panel.lesson else nullcontext():
             draw_downloads(key, result.charts)
             if panel.lesson is not None:
-                lesson_button(panel)
+                lesson_button(panel.key, panel.lesson)
     rerun_if_lesson_left()
     write_link()
 
 
-def lesson_button(panel: Panel) -> None:
+def lesson_button(panel: str, lesson: str) -> None:
     """The button that opens a panel's lesson (``Panel.lesson``). It is drawn in the panel's
     fragment, so its click reruns the fragment alone: the page is then rerun to open the
     lesson's section."""
-    assert panel.lesson is not None
-    lesson = page.LESSONS[panel.lesson]
     clicked = st.button(
         "See it train",
         on_click=open_lesson,
-        args=(panel.lesson,),
-        help=f"Opens the lesson “{lesson.label}”: the same run in the training lab.",
+        args=(lesson,),
+        help=f"Opens the lesson “{page.LESSONS[lesson].label}”: the same run in the training lab.",
         icon=":material/play_arrow:",
-        key=f"lesson_{panel.key}",
+        key=f"lesson_{panel}",
     )
     if clicked:
         st.rerun()
@@ -89,7 +87,8 @@ def draw_panel(panel: Panel, box: Any) -> None:
 
 LEAD_COLUMNS = (0.6, 0.4)
 """The header's words and the open section's lead picture side by side: at 1440x900 with the
-sidebar open the picture's column is about 420 px wide."""
+sidebar open the picture's column is about 375 px wide (its title breaks into lines of 40
+characters), the words' about 570 px."""
 
 
 def lead_columns() -> AbstractContextManager[Any]:
@@ -110,8 +109,7 @@ def draw_lead(panel: Panel) -> None:
 
 
 def open_lesson(key: str) -> None:
-    """Callback of a lead picture's button: choose its lesson, as a click on the lesson's pill
-    does."""
+    """Callback of a panel's lesson button: choose the lesson, as a click on its pill does."""
     st.session_state["lesson"] = key
     apply_lesson()
 
