@@ -48,9 +48,22 @@ else:
     # module when the server starts (which loads pandas, vgapp and vgui before the first
     # visitor) and serves the same file as the page. The guard runs before Streamlit's own
     # handlers on every request (vgserve.guard: message budget, refused developer messages,
-    # metrics for loopback only, frame-ancestors).
+    # metrics for loopback only, frame-ancestors). The lifespan trains the answer's picture
+    # before the server accepts a connection (uvicorn runs it first), so no visitor waits.
+    import asyncio
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
     from starlette.middleware import Middleware
 
+    from vgapp.panels import stopped
     from vgserve.guard import Guard
 
-    app = st.App(__file__, middleware=[Middleware(Guard)])
+    @asynccontextmanager
+    async def lifespan(_: st.App) -> AsyncIterator[None]:
+        """Before the server takes its first visitor, train the answer's picture (about half a
+        second; in a thread, so that the server's event loop is free meanwhile)."""
+        await asyncio.to_thread(stopped.picture_run)
+        yield
+
+    app = st.App(__file__, middleware=[Middleware(Guard)], lifespan=lifespan)

@@ -326,7 +326,7 @@ class AppPage:
         self.page.get_by_test_id("stSidebar").get_by_text(
             f"Controls: {section.label}", exact=True
         ).wait_for()
-        for panel in section.panels:
+        for panel in section.every_panel:
             self.panel(panel.key).wait_for()
         self.settle()
 

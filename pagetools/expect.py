@@ -76,7 +76,7 @@ def signature(panel: str, values: Mapping[str, Any] | None = None) -> Signature 
     if panel in LIVE_PANELS:
         return None
     view = view_of(panel, values)
-    return signature_of(view, view.heading or PANELS[panel].title)
+    return signature_of(view, view.heading or PANELS[panel].title or None)  # None: no heading
 
 
 def panel_of(control: str) -> str:
@@ -93,7 +93,7 @@ def section_of(control: str) -> str:
 
 def chart_names(section: str, values: Mapping[str, Any] | None = None) -> list[str] | None:
     """The charts a section draws, in page order (None for a section with a live panel)."""
-    panels = SECTION_BY_KEY[section].panels
+    panels = SECTION_BY_KEY[section].every_panel
     if any(p.key in LIVE_PANELS for p in panels):
         return None
     return [c.name for p in panels for c in view_of(p.key, values).charts]
@@ -101,11 +101,11 @@ def chart_names(section: str, values: Mapping[str, Any] | None = None) -> list[s
 
 def square_charts(section: str, values: Mapping[str, Any] | None = None) -> list[str]:
     """The section's charts whose plot keeps its aspect (width = height: the 2-D surfaces)."""
-    if any(p.key in LIVE_PANELS for p in SECTION_BY_KEY[section].panels):
+    if any(p.key in LIVE_PANELS for p in SECTION_BY_KEY[section].every_panel):
         return []
     return [
         chart.name
-        for p in SECTION_BY_KEY[section].panels
+        for p in SECTION_BY_KEY[section].every_panel
         for chart in view_of(p.key, values).charts
         if chart.spec.get("width") is not None
         and chart.spec.get("width") == chart.spec.get("height")

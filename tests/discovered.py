@@ -13,7 +13,7 @@ from vgapp.page import CONTROLS, PANELS, SECTIONS
 STILL_PANELS: tuple[str, ...] = tuple(key for key in PANELS if key not in LIVE_PANELS)
 """Panels whose view is a function of the controls alone (not of runs training meanwhile)."""
 STILL_SECTIONS: tuple[str, ...] = tuple(
-    s.key for s in SECTIONS if all(p.key not in LIVE_PANELS for p in s.panels)
+    s.key for s in SECTIONS if all(p.key not in LIVE_PANELS for p in s.every_panel)
 )
 assert set(LIVE_PANELS) <= set(PANELS), f"LIVE_PANELS names unknown panels: {LIVE_PANELS}"
 

@@ -92,7 +92,7 @@ def expected_views(values: dict[str, Any], section: str) -> list[Any]:
     registry says: by keyword, with the control keys (a live panel's view reads the runs'
     current snapshots from the server's training engine)."""
     found = []
-    for panel in SECTION_BY_KEY[section].panels:
+    for panel in SECTION_BY_KEY[section].every_panel:
         arguments = panel.arguments({**defaults(), **values})
         if panel.key in LIVE_PANELS:
             found.append(panel.view(viewer=current_snapshots, **arguments))
@@ -139,10 +139,11 @@ def assert_section_shows(app: AppTest, section: str) -> None:
 
 
 def test_the_default_page_opens_on_the_answer():
-    """The question, the answer and the two headline panels; no other section is computed."""
+    """The question, the answer, its picture and the two headline panels; no other section is
+    computed."""
     app = run_app()
     assert_section_shows(app, "answer")
-    assert len(app.get("vega_lite_chart")) == 2
+    assert len(app.get("vega_lite_chart")) == len(SECTION_BY_KEY["answer"].every_panel) == 3
     assert not app.warning
     shown = dict(shown_metrics(app))
     assert shown["f(p)"] == "10⁹⁹⁰⁹"
@@ -155,7 +156,7 @@ def test_the_default_page_opens_on_the_answer():
 def test_each_section_opens_alone_with_its_controls(section):
     app = run_app({"section": section})
     assert_section_shows(app, section)
-    panels = SECTION_BY_KEY[section].panels
+    panels = SECTION_BY_KEY[section].every_panel
     charts = sum(len(p.view(**p.arguments(defaults())).charts) for p in panels)
     assert len(app.get("vega_lite_chart")) == charts
 
@@ -191,7 +192,8 @@ def lab_button(app: AppTest, key: str) -> Any:
 def test_play_resumes_a_paused_run_while_the_other_waits_at_its_stop():
     """Your run waits at its rules' stop and the remedy is paused: play trains the paused run
     on, and yours stays at its stop (only "continue" passes a stop)."""
-    app = run_app({"section": "lab", "lab_steps": "5000"})
+    slow = {"lab_depth": "6", "lab_width": "32", "lab_eta": "1e-3", "lab_eps": "1e-4"}
+    app = run_app({"section": "lab", "lab_steps": "5000", **slow})
     deadline = time.monotonic() + 60
     while True:  # yours stops at step 8; the remedy takes ~2,300 steps
         yours, remedy = lab_statuses(app)
@@ -227,6 +229,24 @@ def test_each_lesson_opens_its_section_and_sets_its_controls(lesson):
     assert values_of(app, section) == in_section(lesson_values(lesson), section)
     assert LESSONS[lesson].note in [caption.value for caption in app.caption]
     assert url(app)["lesson"] == lesson
+
+
+@pytest.mark.parametrize("panel", [p for p in PANELS.values() if p.lesson is not None],
+                         ids=lambda p: p.key)  # fmt: skip
+def test_a_panels_lesson_button_opens_its_lesson_as_its_pill_does(panel):
+    """A panel's "See it train" button (``Panel.lesson``) opens its lesson exactly as a click
+    on the lesson's pill: its section, its controls, its note and its link."""
+    app = run_app()
+    app.button(key=f"lesson_{panel.key}").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    section = LESSONS[panel.lesson].section
+    assert widget(app, "lesson").value == panel.lesson
+    if section == "lab":
+        run_lab_until_stopped(app)
+    assert_section_shows(app, section)
+    assert values_of(app, section) == in_section(lesson_values(panel.lesson), section)
+    assert LESSONS[panel.lesson].note in [caption.value for caption in app.caption]
+    assert url(app)["lesson"] == panel.lesson
 
 
 def open_folds(app: AppTest) -> dict[str, bool]:
@@ -451,8 +471,8 @@ def test_a_repeated_key_and_an_unknown_section_are_refused_the_rest_kept():
 
 def test_all_panels_are_reachable():
     """Every panel of the registry belongs to exactly one section."""
-    owners = [s.key for s in SECTIONS for p in s.panels]
-    assert sorted(p for s in SECTIONS for p in (x.key for x in s.panels)) == sorted(PANELS)
+    owners = [s.key for s in SECTIONS for p in s.every_panel]
+    assert sorted(p for s in SECTIONS for p in (x.key for x in s.every_panel)) == sorted(PANELS)
     assert len(owners) == len(PANELS)
 
 

@@ -45,6 +45,7 @@ from vgapp.lab.runs import (
     lab_data,
     remedy_spec,
     spec_from_controls,
+    train,
 )
 from vgapp.lab.runview import RunView, loss_text
 from vgapp.lab.training.engine import TrainingEngine
@@ -81,8 +82,10 @@ LN2 = math.log(2.0)
 
 
 def small(**overrides) -> dict:
-    """Control values of a small, fast run (2 hidden layers of 4, 20 steps)."""
-    return {**DEFAULTS, "lab_depth": 2, "lab_width": 4, "lab_steps": 20, **overrides}
+    """Control values of a small, fast run (2 hidden layers of 4, η = 10⁻³, ε = 10⁻⁴, 20
+    steps; not the lab's defaults, which may change)."""
+    fixed = {"lab_depth": 2, "lab_width": 4, "lab_eta": "1e-3", "lab_eps": "1e-4", "lab_steps": 20}
+    return {**DEFAULTS, **fixed, **overrides}
 
 
 @dataclass(frozen=True)
@@ -451,6 +454,19 @@ def test_the_step_controls_help_states_the_largest_networks_caps():
         DEFAULTS["lab_depth"], DEFAULTS["lab_width"], DEFAULTS["lab_dtype"], DEFAULTS["lab_remedy"]
     )
     assert default_cap >= DEFAULTS["lab_steps"]  # the default setting is never capped
+
+
+def test_the_default_run_stops_on_the_plateau_and_continued_leaves_it():
+    """The lab's default makes the answer's point: its parameter-change rule stops the run on
+    the plateau at a coin flip (mean loss ln 2 to 10⁻³, within the first 10 steps), and the same
+    run continued leaves it within the budget (its loss ends under half of ln 2)."""
+    spec = spec_from_controls(DEFAULTS)
+    run = train(spec, lab_data(spec.dataset, spec.seed), "")
+    assert run.result.stopped_by == "eps"
+    assert run.stop_step <= 10
+    assert abs(run.loss_mean[run.stop_step] - LN2) < 1e-3
+    assert run.recorded == spec.budget + 1
+    assert run.loss_mean[-1] < LN2 / 2
 
 
 def test_every_choice_option_makes_the_run_it_names():

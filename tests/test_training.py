@@ -37,7 +37,8 @@ from vgcore.descent import gradient_descent
 
 TIMEOUT_S = 60.0
 DEFAULTS = {control.key: control.default for control in LAB_CONTROLS}
-SMALL = {**DEFAULTS, "lab_depth": 2, "lab_width": 4, "lab_steps": 50}
+SMALL = {**DEFAULTS, "lab_depth": 2, "lab_width": 4, "lab_eta": "1e-3", "lab_eps": "1e-4",
+         "lab_steps": 50}  # fmt: skip
 STOPPING = {**SMALL, "lab_eps": "1e-2"}  # the parameter-change rule stops it at step 10
 STOP_STEP = 10
 BACKENDS = ["process", "thread"]

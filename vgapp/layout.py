@@ -35,6 +35,8 @@ class Panel:
     live: bool = False
     """Whether the view follows trainings that run in the background (the lab): the drawing
     layer then redraws it on a timer while they run, instead of drawing a memoised view."""
+    lesson: str | None = None
+    """A lesson that shows this panel's point at work (a button beside the panel opens it)."""
 
     def grouped(self) -> tuple[tuple[str, tuple[Control, ...]], ...]:
         """The controls by group: ``(caption, controls)``; one uncaptioned group by default."""
@@ -71,7 +73,8 @@ class Panel:
 @dataclass(frozen=True)
 class Section:
     """One step of the argument, shown as one tab: a title, one or two plain sentences, the
-    panels, and the way on to the next section."""
+    panels, and the way on to the next section; ``lead``, a picture drawn beside the header
+    while the section is open (the answer's)."""
 
     key: str
     label: str
@@ -79,10 +82,16 @@ class Section:
     intro: str
     panels: tuple[Panel, ...]
     side_by_side: bool = False
+    lead: Panel | None = None
+
+    @property
+    def every_panel(self) -> tuple[Panel, ...]:
+        """The lead (if any), then the panels: every panel the open section draws."""
+        return (self.lead, *self.panels) if self.lead else self.panels
 
     @property
     def controls(self) -> tuple[Control, ...]:
-        return tuple(c for panel in self.panels for c in panel.controls)
+        return tuple(c for panel in self.every_panel for c in panel.controls)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from vgapp.controls import Control, read_query, shown
 from vgapp.lab import panel as lab
 from vgapp.lab.controls import LAB_LESSONS
 from vgapp.layout import Lesson, Panel, Section
-from vgapp.panels import chain, counterexample, curvature, descent, precision
+from vgapp.panels import chain, counterexample, curvature, descent, precision, stopped
 
 TITLE = "Vanishing Gradient Explorer"
 QUESTION = (
@@ -33,6 +33,7 @@ SECTIONS: tuple[Section, ...] = (
         "",
         (counterexample.PANEL, chain.PANEL),
         side_by_side=True,
+        lead=stopped.PANEL,
     ),
     Section(
         "hessian",
@@ -72,9 +73,9 @@ SECTIONS: tuple[Section, ...] = (
 )
 SECTION_KEYS: tuple[str, ...] = tuple(section.key for section in SECTIONS)
 SECTION_BY_KEY: dict[str, Section] = {section.key: section for section in SECTIONS}
-PANELS: dict[str, Panel] = {panel.key: panel for s in SECTIONS for panel in s.panels}
+PANELS: dict[str, Panel] = {panel.key: panel for s in SECTIONS for panel in s.every_panel}
 CONTROLS: dict[str, Control] = {c.key: c for panel in PANELS.values() for c in panel.controls}
-SECTION_OF_PANEL: dict[str, str] = {p.key: s.key for s in SECTIONS for p in s.panels}
+SECTION_OF_PANEL: dict[str, str] = {p.key: s.key for s in SECTIONS for p in s.every_panel}
 FOLD_KEYS: tuple[str, ...] = tuple(key for panel in PANELS.values() for key in panel.fold_keys())
 """Session-state keys of every fold on the page (forgotten when a lesson, a link or the reset
 sets the controls, so that each fold opens again by what it holds)."""

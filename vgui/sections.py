@@ -4,6 +4,7 @@ and the way on to the next section."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import streamlit as st
@@ -46,14 +47,36 @@ def panel_fragment(key: str, box: Any) -> None:
     controls reruns this fragment alone."""
     panel = page.PANELS[key]
     values = current_values()
-    draw_controls(panel, box, values)
+    if panel.controls:
+        draw_controls(panel, box, values)
     result = view_of(panel, values)
     with st.container(key=f"panel-{key}"):
-        st.markdown(f"#### {result.heading or panel.title}")
+        heading = result.heading or panel.title
+        if heading:  # a lead picture's chart title is its heading
+            st.markdown(f"#### {heading}")
         draw_blocks(result.blocks)
-        draw_downloads(key, result.charts)
+        with st.container(horizontal=True, gap="small") if panel.lesson else nullcontext():
+            draw_downloads(key, result.charts)
+            if panel.lesson is not None:
+                lesson_button(panel.key, panel.lesson)
     rerun_if_lesson_left()
     write_link()
+
+
+def lesson_button(panel: str, lesson: str) -> None:
+    """The button that opens a panel's lesson (``Panel.lesson``). It is drawn in the panel's
+    fragment, so its click reruns the fragment alone: the page is then rerun to open the
+    lesson's section."""
+    clicked = st.button(
+        "See it train",
+        on_click=open_lesson,
+        args=(lesson,),
+        help=f"Opens the lesson “{page.LESSONS[lesson].label}”: the same run in the training lab.",
+        icon=":material/play_arrow:",
+        key=f"lesson_{panel}",
+    )
+    if clicked:
+        st.rerun()
 
 
 def draw_panel(panel: Panel, box: Any) -> None:
@@ -65,20 +88,48 @@ def draw_panel(panel: Panel, box: Any) -> None:
         panel_fragment(panel.key, box)
 
 
+LEAD_COLUMNS = (0.6, 0.4)
+"""The header's words and the open section's lead picture side by side: at 1440x900 with the
+sidebar open the picture's column is about 375 px wide (its title breaks into lines of 40
+characters), the words' about 570 px."""
+
+
+def draw_lead(panel: Panel) -> None:
+    """A section's lead picture: its panel in a fragment of its own (it has no controls)."""
+    panel_fragment(panel.key, None)
+
+
+def open_lesson(key: str) -> None:
+    """Callback of a panel's lesson button: choose the lesson, as a click on its pill does."""
+    st.session_state["lesson"] = key
+    apply_lesson()
+
+
 def draw_header() -> None:
-    """Title and the projector switch, the student's question, the one-line answer and the
-    lessons. In projector mode the header's parts stack, each on its own row, and the lessons
-    fold into the title's row (the first screen at 150 % zoom must show the answer's first
-    picture)."""
+    """Title and the projector switch, the student's question, the one-line answer, the open
+    section's lead picture and the lessons. In the normal view the picture stands in a column
+    right of the question, the answer and the lessons; in projector mode the parts stack, the
+    picture right after the answer, and the lessons fold into the title's row (the first screen
+    at 150 % zoom must show the answer's picture)."""
     folded = draw_title(projector())
-    # A picture beside the answer (a lead panel) goes in a column right of the question, the
-    # answer and the lessons in the normal view; in projector mode (``folded`` is not None)
-    # it stacks: after the answer, before the notices.
-    if st.session_state.get("section", page.SECTION_KEYS[0]) == page.SECTION_KEYS[0]:
-        st.markdown(f"**{page.QUESTION}** {page.ANSWER}")
-    else:  # the answer section states the answer; the others recall the question
-        st.markdown(f"**{page.QUESTION}**")
-    draw_lessons(st.container() if folded is None else folded)
+    section = page.SECTION_BY_KEY[st.session_state.get("section") or page.SECTION_KEYS[0]]
+    lead = section.lead
+    words, picture = (
+        st.columns(LEAD_COLUMNS, gap="medium")
+        if lead is not None and folded is None
+        else (st.container(), None)
+    )
+    with words:
+        if section.key == page.SECTION_KEYS[0]:
+            st.markdown(f"**{page.QUESTION}** {page.ANSWER}")
+        else:  # the answer section states the answer; the others recall the question
+            st.markdown(f"**{page.QUESTION}**")
+        if lead is not None and picture is None:
+            draw_lead(lead)
+        draw_lessons(st.container() if folded is None else folded)
+    if lead is not None and picture is not None:
+        with picture:
+            draw_lead(lead)
     notices = st.session_state.get("url_notices") or []
     if notices:
         st.warning(

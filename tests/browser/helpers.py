@@ -42,7 +42,7 @@ def assert_shows(
     assert app.section() == section
     mismatches = widget_mismatches(app, values, section)
     assert mismatches == {}, mismatches
-    for panel in SECTION_BY_KEY[section].panels:
+    for panel in SECTION_BY_KEY[section].every_panel:
         expected = expect.signature(panel.key, values)
         if expected is not None:  # a live panel (the lab) shows its runs' progress
             assert app.signature(panel.key) == expected, panel.key

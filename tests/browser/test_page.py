@@ -13,7 +13,7 @@ import pytest
 from pagetools import expect
 from pagetools.driver import AppPage, new_app_page
 from pagetools.harness import REPO_ROOT, VIEWPORT
-from vgapp.page import QUESTION, SECTION_BY_KEY, SECTION_KEYS, TITLE
+from vgapp.page import LESSONS, QUESTION, SECTION_BY_KEY, SECTION_KEYS, TITLE
 
 from .helpers import assert_clean, assert_shows, menu_charts
 
@@ -53,7 +53,9 @@ class SectionFacts:
 def downloads_of(app: AppPage, section: str) -> list[str]:
     """The charts named in each panel's download menu, opened one after the other."""
     return [
-        name for panel in SECTION_BY_KEY[section].panels for name in menu_charts(app, panel.key)
+        name
+        for panel in SECTION_BY_KEY[section].every_panel
+        for name in menu_charts(app, panel.key)
     ]
 
 
@@ -78,7 +80,7 @@ def sections(browser, app_server) -> Iterator[dict[str, SectionFacts]]:
         assert_shows(app, {}, section)
         app.page.evaluate(TO_TOP_JS)
         bottoms = {}
-        for panel in SECTION_BY_KEY[section].panels:
+        for panel in SECTION_BY_KEY[section].every_panel:
             box = app.panel(panel.key).bounding_box()
             bottoms[panel.key] = box["y"] + box["height"]
         for key in sorted(app.folded()):  # every fold opened: every control's label is read
@@ -98,34 +100,70 @@ def on_first_screen(box: dict[str, float] | None) -> bool:
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"]
 
 
-def test_first_screen_holds_the_question_and_both_headline_panels(default_page: AppPage) -> None:
-    """Title, question and both headline panels (heading, chart, every metric) are on the first
-    screen of 1440x900, side by side, without scrolling."""
+def parts_of(app: AppPage, panel: str) -> dict[str, Any]:
+    """A panel's heading (if it has one), each chart and each metric, by name."""
+    box = app.panel(panel)
+    parts: dict[str, Any] = {}
+    if box.locator("h4").count():
+        parts["heading"] = box.locator("h4").first
+    for i, chart in enumerate(box.get_by_test_id("stVegaLiteChart").all()):
+        parts[f"chart {i + 1}"] = chart
+    for metric in box.get_by_test_id("stMetric").all():
+        parts[f"metric {metric.get_by_test_id('stMetricLabel').inner_text()}"] = metric
+    return parts
+
+
+def below_first_screen(parts: dict[str, Any]) -> dict[str, int]:
+    """The parts that do not lie wholly on the first screen, with where they end."""
+    return {
+        name: round(b["y"] + b["height"]) if b else -1
+        for name, part in parts.items()
+        if not on_first_screen(b := part.bounding_box())
+    }
+
+
+def test_first_screen_holds_the_question_and_the_answers_picture(default_page: AppPage) -> None:
+    """Title and question on the first screen of 1440x900 without scrolling, and beside them the
+    answer's picture: its chart drawn, whole, with its sentence and its way into the lesson."""
     page = default_page.page
     assert page.evaluate(SCROLLED_JS) == [0, 0]
     title = page.get_by_test_id("stMain").get_by_text(TITLE, exact=True)
     question = page.locator("strong", has_text=QUESTION)
     assert on_first_screen(title.bounding_box())
     assert on_first_screen(question.bounding_box())
+    lead = HEADLINE.lead
+    assert lead is not None
+    parts = parts_of(default_page, lead.key)
+    assert len(parts) == len(expect.view_of(lead.key).charts) >= 1
+    box = default_page.panel(lead.key)
+    assert box.locator("[data-testid='stVegaLiteChart'] svg, [data-testid='stVegaLiteChart'] "
+                       "canvas").count() == 1  # fmt: skip
+    [sentence] = expect.view_of(lead.key).texts
+    parts["sentence"] = box.get_by_text(sentence.text, exact=True)
+    parts["lesson button"] = page.locator(f".st-key-lesson_{lead.key}")
+    parts["downloads"] = page.locator(f".st-key-downloads_{lead.key}")
+    assert below_first_screen(parts) == {}
+    beside = box.bounding_box()
+    assert beside["x"] >= question.bounding_box()["x"] + question.bounding_box()["width"]
+
+
+def test_first_screen_holds_both_headline_panels_side_by_side(default_page: AppPage) -> None:
+    """Both headline panels side by side under the picture, their headings and the titles of
+    their charts on the first screen of 1440x900. (Beside the picture the header is about 100 px
+    taller: the deep chain's chart and metrics end below the first screen.)"""
     left, right = (default_page.panel(p.key).bounding_box() for p in HEADLINE.panels)
     assert abs(left["y"] - right["y"]) <= LAYOUT_TOL_PX
     assert left["x"] + left["width"] <= right["x"]
     for panel in HEADLINE.panels:
-        box = default_page.panel(panel.key)
-        parts: dict[str, Any] = {"heading": box.locator("h4").first}
-        for i, chart in enumerate(box.get_by_test_id("stVegaLiteChart").all()):
-            parts[f"chart {i + 1}"] = chart
-        for metric in box.get_by_test_id("stMetric").all():
-            parts[f"metric {metric.get_by_test_id('stMetricLabel').inner_text()}"] = metric
+        parts = parts_of(default_page, panel.key)
         assert len(parts) == 1 + len(expect.view_of(panel.key).charts) + len(
             expect.view_of(panel.key).metrics
         )
-        below = {
-            name: round(b["y"] + b["height"])
-            for name, part in parts.items()
-            if not on_first_screen(b := part.bounding_box())
-        }
-        assert below == {}, f"{panel.key}: parts below the {VIEWPORT['height']} px screen"
+        heading = parts["heading"].bounding_box()
+        assert on_first_screen(heading)
+        for name in (name for name in parts if name.startswith("chart")):
+            titles = parts[name].locator(".role-title").first.bounding_box()
+            assert on_first_screen(titles), f"{panel.key}: {name}'s title below the first screen"
 
 
 def test_default_page_shows_what_the_views_compute(default_page: AppPage) -> None:
@@ -166,9 +204,9 @@ def test_every_chart_has_its_csv_button(sections: dict[str, SectionFacts], secti
 def test_csv_download_delivers_the_chart_data(default_page: AppPage, chart) -> None:
     """The CSV button of a chart's download menu downloads exactly the frame behind it, as the
     view made it."""
-    frames = {c.name: c.frame for p in HEADLINE.panels for c in expect.view_of(p.key).charts}
+    frames = {c.name: c.frame for p in HEADLINE.every_panel for c in expect.view_of(p.key).charts}
     page = default_page.page
-    panel = next(p.key for p in HEADLINE.panels if any(c.name == chart for c in
+    panel = next(p.key for p in HEADLINE.every_panel if any(c.name == chart for c in
                                                        expect.view_of(p.key).charts))  # fmt: skip
     page.locator(f".st-key-downloads_{panel}").get_by_role("button").first.click()
     with page.expect_download() as info:
@@ -210,4 +248,24 @@ def test_nothing_leaves_the_local_server(default_page: AppPage) -> None:
     app.page.get_by_role("tooltip").first.wait_for()
     app.page.get_by_test_id("stVegaLiteChart").first.hover()
     app.settle()
+    assert_clean(app)
+
+
+def test_the_pictures_button_opens_its_lesson_in_the_lab(app: AppPage) -> None:
+    """ "See it train" beside the answer's picture opens the picture's lesson in the lab, as its
+    pill does (a click in the picture's fragment reruns the whole page)."""
+    lead = HEADLINE.lead
+    assert lead is not None
+    assert lead.lesson is not None
+    app.open()
+    app.page.locator(f".st-key-lesson_{lead.key}").get_by_role(
+        "button", name="See it train"
+    ).click()
+    lab = SECTION_BY_KEY[LESSONS[lead.lesson].section]
+    app.page.get_by_test_id("stSidebar").get_by_text(
+        f"Controls: {lab.label}", exact=True
+    ).wait_for()
+    app.settle()
+    assert app.section() == lab.key
+    assert app.url()["lesson"] == lead.lesson
     assert_clean(app)

@@ -95,7 +95,7 @@ LAB_CONTROLS: tuple[Control, ...] = (
     Number(
         "lab_depth",
         "Hidden layers",
-        6,
+        4,
         1,
         20,
         1,
@@ -105,7 +105,7 @@ LAB_CONTROLS: tuple[Control, ...] = (
     Number(
         "lab_width",
         "Width (units per hidden layer)",
-        32,
+        16,
         2,
         128,
         1,
@@ -161,7 +161,7 @@ LAB_CONTROLS: tuple[Control, ...] = (
     Choice(
         "lab_eta",
         "Step size η (on the summed loss F)",
-        "1e-3",
+        "3e-3",
         ETA_OPTIONS,
         "x ← x − η·∇F with F the SUM over the 256 samples, so η = 10⁻³ is a step of 0.256 on "
         "the mean loss.",
@@ -171,7 +171,7 @@ LAB_CONTROLS: tuple[Control, ...] = (
     Number(
         "lab_steps",
         "Maximum steps",
-        1000,
+        3000,
         10,
         5000,
         10,
@@ -214,7 +214,7 @@ LAB_CONTROLS: tuple[Control, ...] = (
         "Stop when the parameters change by ‖x_{k+1} − x_k‖ ≤ ε",
         "The student's rule: stop when a step barely moves the weights (2-norm over all "
         "weights and biases). A vanishing gradient makes the steps small far from any optimum.",
-        default="1e-4",
+        default="1e-3",
     ),
     _threshold_control(
         "lab_gatol",
