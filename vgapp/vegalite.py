@@ -2,7 +2,7 @@
 
 Every chart is a layered spec with its rows inlined per layer (``layer`` + ``chart``), so a
 memoised view sends JSON without Altair or Arrow on each rerun. Colours are Okabe–Ito
-(distinguishable under the common colour-vision deficiencies); text is at least 12 px and
+darkened to 3:1 against white (``BLACK`` ... ``PURPLE`` below); text is at least 12 px and
 titles 15 px, readable on a projector. Log axes only ever receive positive finite values, and
 their labels are powers of ten written with superscripts (10⁻³⁰⁰), as everywhere on the page.
 The tests validate every spec against the Vega-Lite schema.
@@ -11,6 +11,7 @@ The tests validate every spec against the Vega-Lite schema.
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 from typing import Any
 
@@ -22,14 +23,26 @@ Q, N, ORD = "quantitative", "nominal", "ordinal"  # Vega-Lite field types
 
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILION, PURPLE = (
     "#000000",
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#F0E442",
-    "#0072B2",
-    "#D55E00",
-    "#CC79A7",
+    "#B87F00",  # Okabe–Ito orange #E69F00 darkened: 3.5:1 on white (the original 2.3:1)
+    "#4692BD",  # sky blue #56B4E9 darkened: 3.4:1 (2.3:1)
+    "#009E73",  # 3.4:1
+    "#958D29",  # yellow #F0E442 darkened to olive: 3.4:1 (1.3:1)
+    "#0072B2",  # 5.2:1
+    "#D55E00",  # 3.9:1
+    "#C0729D",  # reddish purple #CC79A7 darkened a little: 3.4:1 (3.06:1)
 )
+"""Okabe–Ito's eight colours (Okabe and Ito 2008, chosen to stay apart under the common
+colour-vision deficiencies), with the three light ones and the purple darkened by scaling their
+RGB channels (same hue and saturation) until they reach 3:1 against the white background, the
+WCAG 2.2 non-text contrast (1.4.11) for marks that carry meaning: a line, a band or a point
+must stand out from the page as much as large text. Scaling keeps the hues that separate the
+palette for colour-blind readers; it only narrows the lightness differences, so series that
+share a chart also differ by dash or shape where they could be confused (blue and sky blue).
+Colours are never used for text: a label is written in ``TEXT_COLOR`` beside its mark."""
+MIN_MARK_CONTRAST = 3.0
+"""WCAG 2.2, 1.4.11: a mark that carries meaning against the white chart background."""
+TEXT_MIN_CONTRAST = 4.5
+"""WCAG 2.2, 1.4.3: chart text (12-15 px) against the white chart background."""
 PALETTE = (BLACK, BLUE, ORANGE, PURPLE, GREEN, VERMILION, SKY, YELLOW)
 SERIES_COLORS = {"exact": BLACK, "float64": BLUE, "float32": ORANGE, "float16": PURPLE}
 CHART_HEIGHT = 250
@@ -98,6 +111,21 @@ def log_axis(**properties: Any) -> dict[str, Any]:
     }
 
 
+def log_key(low: float, high: float, most: int = 4) -> dict[str, Any]:
+    """Legend properties of a log colour scale over ``[low, high]`` (positive): labels at
+    powers of ten inside it (at most ``most``, at exponents a multiple of 1, 2, 5, 10, ...), or,
+    when it holds fewer than two, at its two ends written m × 10ᵏ: a key always has numbers."""
+    first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
+    needed = (last - first + 1) / most
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if s >= needed)
+    powers = [float(10.0**k) for k in range(first, last + 1) if k % step == 0]
+    values = powers if len(powers) >= 2 else [low, high]
+    exponent = "floor(log(datum.value) / LN10 + 1e-9)"
+    mantissa = f"format(datum.value / pow(10, {exponent}), '.2~f')"
+    written = f"({mantissa} == '1' ? '' : {mantissa} + ' × ') + '10' + {superscript_expr(exponent)}"
+    return {"values": values, "labelExpr": written, "labelOverlap": True}
+
+
 TITLE_WIDTHS = ((240, 28), (400, 40))
 """(plot width in px, longest title line in characters): below each width the title is broken
 into lines of at most that many characters (14 px bold), chosen in the browser from the chart's
@@ -129,6 +157,13 @@ _PLAIN = "_plain"
 """The key under which ``title`` hands the plain text to ``chart`` (never sent)."""
 
 
+def text_lines(text: str, width: int) -> str:
+    """``text`` as a Vega expression literal broken into lines of at most ``width``
+    characters (an array of lines: Vega draws each on its own line, in a title, a text mark or
+    a legend label)."""
+    return json.dumps(_lines(text, width), ensure_ascii=False)
+
+
 def _as_list(lines: str | list[str]) -> list[str]:
     return [lines] if isinstance(lines, str) else lines
 
@@ -136,6 +171,12 @@ def _as_list(lines: str | list[str]) -> list[str]:
 def _lines(text: str, width: int) -> str | list[str]:
     lines = textwrap.wrap(text, width, break_on_hyphens=False)
     return lines[0] if len(lines) == 1 else lines
+
+
+PLACE_ONLY = "_"
+"""A field whose name starts with this only places a mark (a lane, a label's row, a cell's
+edge) and holds no value of the data: a tooltip need not show it. Every other x or y field of
+a layer with a tooltip is in its tooltip (every tooltip gives the point's coordinates)."""
 
 
 def field(name: str, kind: str, **properties: Any) -> dict[str, Any]:
@@ -219,8 +260,8 @@ def reference_line(
     """A dashed, labelled reference line at ``value`` on the given axis (two layers): the line in
     ``color``, its label in the page's text colour beside it (Okabe–Ito colours as text fall
     below 4.5:1 on white)."""
-    data = rows(at=[value], text=[text])
-    position = {axis: field("at", Q)}
+    data = rows(_at=[value], text=[text])
+    position = {axis: field("_at", Q)}
     line = layer(
         data,
         {"type": "rule", "color": color, "strokeDash": [4, 3]},

@@ -282,6 +282,7 @@ def view(
             finding + ".",
         ),
         eps_stop=eps_first,
+        minimum_text=f"f = 0 (the minimum) at step {steps_value(steps)}",
     )
     alt = f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: {finding}"
     alt += (
@@ -305,51 +306,80 @@ def view(
     return PanelView(tuple(blocks), facts={"report": report, "source_numbers": source})
 
 
-def chart(frame: pd.DataFrame, *, title: dict[str, Any], eps_stop: bool) -> dict[str, Any]:
+def chart(
+    frame: pd.DataFrame,
+    *,
+    title: dict[str, Any],
+    eps_stop: bool,
+    minimum_text: str = "f = 0: the minimum",
+) -> dict[str, Any]:
     """log₁₀ f(x_k) against log₁₀ k, both axes labelled as powers of ten; f = 0 (the minimum)
-    marked at the bottom, never put on a log axis."""
+    marked at the bottom, never put on a log axis, with ``minimum_text`` beside it. Every mark
+    is named on the chart in dark text: the curve, the largest float64, the minimum."""
     plotted = frame[frame["log10_step_k"] > -math.inf]
     reached = np.isneginf(plotted["log10_f_at_x_k"].to_numpy())
     finite = plotted[~reached]
-    log10_max = math.log10(float_facts("float64").largest)
+    largest = float_facts("float64").largest
+    log10_max = math.log10(largest)
     values = [*finite["log10_f_at_x_k"], log10_max]
     low, high = float(min(values)), float(max(values))
-    floor = low - 0.08 * max(abs(high), 1.0)
+    floor = low - 0.12 * max(high - low, 1.0)
     x = vl.field("log10_step_k", vl.Q, title="step k", axis=vl.power_axis())
     y = vl.field(
         "log10_f_at_x_k",
         vl.Q,
         title="f(x_k)",
-        axis=vl.power_axis(values=vl.nice_ticks(low, high, 4)),
+        scale={"domain": [floor - 0.06 * max(high - low, 1.0), high], "nice": False},
+        axis=vl.power_axis(values=vl.nice_ticks(low, high, 6)),
     )
+    data = vl.rows(
+        log10_step_k=finite["log10_step_k"].to_numpy(),
+        log10_f_at_x_k=finite["log10_f_at_x_k"].to_numpy(),
+    )
+    tooltip = [
+        vl.field("log10_step_k", vl.Q, title="log₁₀ k", format=".6~f"),
+        vl.field("log10_f_at_x_k", vl.Q, title="log₁₀ f(x_k)", format=".6~f"),
+    ]
     line = vl.layer(
-        vl.rows(
-            log10_step_k=finite["log10_step_k"].to_numpy(),
-            log10_f_at_x_k=finite["log10_f_at_x_k"].to_numpy(),
-        ),
+        data,
         {"type": "line", "color": vl.BLUE, "strokeWidth": 2.5, "point": {"size": 25}},
         x=x,
         y=y,
-        tooltip=[
-            vl.field("log10_step_k", vl.Q, title="log₁₀ k", format=".6~f"),
-            vl.field("log10_f_at_x_k", vl.Q, title="log₁₀ f(x_k)", format=".6~f"),
-        ],
+        tooltip=tooltip,
     )
-    layers = [line, *vl.reference_line(log10_max, "float64's max")]
+    layers = [line]
+    if data:
+        name = vl.layer(
+            data[:1],
+            {"type": "text", "align": "left", "dy": -10, "color": vl.TEXT_COLOR},
+            x=vl.field("log10_step_k", vl.Q),
+            y=vl.field("log10_f_at_x_k", vl.Q),
+            text={"value": "f(x_k), one dot per step shown"},
+        )
+        layers.append(name)
+    layers += vl.reference_line(log10_max, f"largest float64, {sci(largest, 2)}")
     if reached.any():
+        bottom = vl.rows(
+            log10_step_k=plotted["log10_step_k"].to_numpy()[reached], _y=floor, text=minimum_text
+        )
+        at = {"x": vl.field("log10_step_k", vl.Q), "y": vl.field("_y", vl.Q)}
         layers.append(
             vl.layer(
-                vl.rows(
-                    log10_step_k=plotted["log10_step_k"].to_numpy()[reached],
-                    y=floor,
-                    text="f = 0: minimum reached",
-                ),
+                bottom,
                 {"type": "point", "shape": "triangle-down", "size": 120, "filled": True,
                  "color": vl.GREEN},
-                x=vl.field("log10_step_k", vl.Q),
-                y=vl.field("y", vl.Q),
+                **at,
                 tooltip=[vl.field("text", vl.N, title=""), vl.field("log10_step_k", vl.Q,
                                                                      title="log₁₀ k")],
+            )
+        )  # fmt: skip
+        layers.append(
+            vl.layer(
+                bottom,
+                {"type": "text", "align": "right", "baseline": "middle", "dx": -10,
+                 "color": vl.TEXT_COLOR},
+                **at,
+                text=vl.field("text", vl.N),
             )
         )  # fmt: skip
     if eps_stop:
