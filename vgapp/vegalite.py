@@ -55,6 +55,12 @@ TEXT_COLOR = "#31333F"
 """Chart text in the page's own text colour, 12.6:1 on white (WCAG AA asks 4.5:1; Streamlit's
 chart theme greys axis labels to #808495, 3.7:1, which a washed-out projector loses first)."""
 
+TITLE_LIMIT = 4000
+"""A title's limit in pixels (set on each title: Vega-Lite does not pass a configured one on):
+wider than any screen, so Vega never cuts a title line with "…" (it did, by a limit computed
+when the chart was first drawn narrower); ``title`` breaks the lines to fit instead, and
+tests/browser/test_chart_layout.py checks that none passes the chart's edge."""
+
 CONFIG: dict[str, Any] = {
     "view": {"continuousWidth": 300, "continuousHeight": 300},
     "axis": {
@@ -126,27 +132,28 @@ def log_key(low: float, high: float, most: int = 4) -> dict[str, Any]:
     return {"values": values, "labelExpr": written, "labelOverlap": True}
 
 
-TITLE_WIDTHS = ((240, 28), (400, 40))
-"""(plot width in px, longest title line in characters): below each width the title is broken
-into lines of at most that many characters (14 px bold), chosen in the browser from the chart's
-own width (Vega cuts a line wider than the chart with an ellipsis); wider charts take
-``TITLE_LINE`` (or twice that for a ``wide`` chart)."""
-TITLE_LINE = 64
+TITLE_LINE = 28
+"""Longest title line in characters (14 px, Source Sans at weight 600, up to 8.2 px a character
+with superscripts, × and capitals): a chart beside another at 150 % zoom of 1440x900 is 234 px
+wide. Fixed, not chosen from the chart's width in the browser: a title whose line count changes
+when the chart is resized (a folded sidebar) is laid out by Vega where the old one was, and its
+first line is cut at the top (seen in Chromium at 150 %; tests/browser/test_chart_layout.py)."""
+WIDE_TITLE_LINE = 40
+"""The same for a chart across the page (the lab's loss: 358 px on a 390 px phone)."""
 SUBTITLE_LINE = 36
-"""Longest subtitle line in characters (12 px): a subtitle cannot be chosen by width (Vega-Lite
-takes only a fixed subtitle), so it is broken for the narrowest chart, a headline chart at 150 %
-zoom of 1440x900 or on a 390 px phone (about 230 px)."""
+"""Longest subtitle line in characters (12 px): broken for the narrowest chart, a headline
+chart at 150 % zoom of 1440x900 or on a 390 px phone (about 230 px)."""
 
 
 def title(text: str, subtitle: str | None = None, *, wide: bool = False) -> dict[str, Any]:
-    """A chart title that states the finding, broken into lines that fit the chart's width,
-    with an optional subtitle; the plain text becomes the chart's description (``chart``)."""
-    widest = _as_list(_lines(text, TITLE_LINE * (2 if wide else 1)))
-    expression = json.dumps(widest, ensure_ascii=False)
-    for width, limit in reversed(TITLE_WIDTHS):
-        lines = json.dumps(_as_list(_lines(text, limit)), ensure_ascii=False)
-        expression = f"width < {width} ? {lines} : {expression}"
-    spec: dict[str, Any] = {"text": {"expr": expression}, "anchor": "start"}
+    """A chart title that states the finding, broken into lines that fit the narrowest chart
+    (``TITLE_LINE``; ``WIDE_TITLE_LINE`` for a ``wide`` chart across the page), with an
+    optional subtitle; the plain text becomes the chart's description (``chart``)."""
+    spec: dict[str, Any] = {
+        "text": _lines(text, WIDE_TITLE_LINE if wide else TITLE_LINE),
+        "anchor": "start",
+        "limit": TITLE_LIMIT,
+    }
     if subtitle:
         spec["subtitle"] = _lines(subtitle, SUBTITLE_LINE)
     spec[_PLAIN] = f"{text}. {subtitle}" if subtitle else text
@@ -162,10 +169,6 @@ def text_lines(text: str, width: int) -> str:
     characters (an array of lines: Vega draws each on its own line, in a title, a text mark or
     a legend label)."""
     return json.dumps(_lines(text, width), ensure_ascii=False)
-
-
-def _as_list(lines: str | list[str]) -> list[str]:
-    return [lines] if isinstance(lines, str) else lines
 
 
 def _lines(text: str, width: int) -> str | list[str]:
@@ -235,14 +238,14 @@ def chart(
         "config": CONFIG,
         "title": title,
         "height": height,
-        "autosize": {"type": "fit-x", "contains": "padding"},
+        "autosize": {"type": "fit-x", "contains": "padding", "resize": True},
         "layer": layers,
     }
     if description:
         spec["description"] = description  # the plain title (on the page, alt replaces it)
     if square:
         spec["width"] = height
-        spec["autosize"] = {"type": "pad"}
+        spec["autosize"] = {"type": "pad", "resize": True}
     if independent_colors:
         spec["resolve"] = {"scale": {"color": "independent"}}
     return spec
@@ -255,12 +258,19 @@ def color_scale(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
 
 
 def reference_line(
-    value: float, text: str, *, axis: str = "y", color: str = VERMILION
+    value: float,
+    lines: tuple[str, ...],
+    *,
+    axis: str = "y",
+    color: str = VERMILION,
+    across: float = 0.0,
+    below: bool = False,
 ) -> list[dict[str, Any]]:
     """A dashed, labelled reference line at ``value`` on the given axis (two layers): the line in
-    ``color``, its label in the page's text colour beside it (Okabe–Ito colours as text fall
-    below 4.5:1 on white)."""
-    data = rows(_at=[value], text=[text])
+    ``color``, its label (``lines``, one under the other) in the page's text colour beside it
+    (Okabe–Ito colours as text fall below 4.5:1 on white), ``across`` pixels from the plot's
+    left edge (a line of the y axis) or top edge (of the x axis), above the line or ``below``."""
+    data = rows(_at=[value], text=[" ".join(lines)])
     position = {axis: field("_at", Q)}
     line = layer(
         data,
@@ -268,12 +278,16 @@ def reference_line(
         **position,
         tooltip=[field("text", N, title="")],
     )
+    other = "x" if axis == "y" else "y"
+    shift = {"dx": 4, "dy": 3 if below else -3} if axis == "y" else {"dx": 4}
     label = layer(
         data,
-        {"type": "text", "align": "left", "dx": 4, "dy": -7, "color": TEXT_COLOR},
+        {"type": "text", "align": "left", "color": TEXT_COLOR,
+         "baseline": "top" if below or axis == "x" else "bottom", **shift},
         **position,
-        text=field("text", N),
-    )
+        **{other: {"value": across}},
+        text={"value": list(lines)},
+    )  # fmt: skip
     return [line, label]
 
 

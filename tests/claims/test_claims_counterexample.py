@@ -212,11 +212,9 @@ def test_counterexample_claims(values: dict) -> None:
         assert ("the last one by less" in title) == (last < 0)
     # the chart's label of the minimum: the step count, exactly as the metric
     labels = [
-        r["text"]
+        " ".join(u["encoding"]["text"]["value"])
         for u in chart.spec["layer"]
-        if u["mark"]["type"] == "text"
-        for r in u["data"]["values"]
-        if "text" in r
+        if u["mark"]["type"] == "text" and "value" in u["encoding"]["text"]
     ]
     at_minimum = [t for t in labels if t.startswith("f = 0 (the minimum) at step ")]
     assert len(at_minimum) == 1

@@ -7,7 +7,6 @@ Computed in exact arithmetic (``vgcore.counterexample``): the source's ``p = 10�
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +16,7 @@ from vgapp.blocks import Block, Chart, Metric, Metrics, PanelView, Table, Text
 from vgapp.controls import Number
 from vgapp.formatting import count, exact_text, sci
 from vgapp.layout import Panel
+from vgapp.panels.counterexample_chart import chart
 from vgapp.words import (
     FACTOR_TEXT,
     FLOAT_EVENT_TEXT,
@@ -37,7 +37,6 @@ from vgcore.counterexample import (
     scientific,
 )
 from vgcore.counterexample import sci as exact_sci
-from vgcore.precision import float_facts
 
 CONTROLS = (
     Number(
@@ -282,7 +281,7 @@ def view(
             finding + ".",
         ),
         eps_stop=eps_first,
-        minimum_text=f"f = 0 (the minimum) at step {steps_value(steps)}",
+        minimum_lines=("f = 0 (the minimum)", f"at step {steps_value(steps)}"),
     )
     alt = f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: {finding}"
     alt += (
@@ -304,87 +303,6 @@ def view(
         Table(floats, "What floating point makes of the same numbers"),
     ]
     return PanelView(tuple(blocks), facts={"report": report, "source_numbers": source})
-
-
-def chart(
-    frame: pd.DataFrame,
-    *,
-    title: dict[str, Any],
-    eps_stop: bool,
-    minimum_text: str = "f = 0: the minimum",
-) -> dict[str, Any]:
-    """log₁₀ f(x_k) against log₁₀ k, both axes labelled as powers of ten; f = 0 (the minimum)
-    marked at the bottom, never put on a log axis, with ``minimum_text`` beside it. Every mark
-    is named on the chart in dark text: the curve, the largest float64, the minimum."""
-    plotted = frame[frame["log10_step_k"] > -math.inf]
-    reached = np.isneginf(plotted["log10_f_at_x_k"].to_numpy())
-    finite = plotted[~reached]
-    largest = float_facts("float64").largest
-    log10_max = math.log10(largest)
-    values = [*finite["log10_f_at_x_k"], log10_max]
-    low, high = float(min(values)), float(max(values))
-    floor = low - 0.12 * max(high - low, 1.0)
-    x = vl.field("log10_step_k", vl.Q, title="step k", axis=vl.power_axis())
-    y = vl.field(
-        "log10_f_at_x_k",
-        vl.Q,
-        title="f(x_k)",
-        scale={"domain": [floor - 0.06 * max(high - low, 1.0), high], "nice": False},
-        axis=vl.power_axis(values=vl.nice_ticks(low, high, 6)),
-    )
-    data = vl.rows(
-        log10_step_k=finite["log10_step_k"].to_numpy(),
-        log10_f_at_x_k=finite["log10_f_at_x_k"].to_numpy(),
-    )
-    tooltip = [
-        vl.field("log10_step_k", vl.Q, title="log₁₀ k", format=".6~f"),
-        vl.field("log10_f_at_x_k", vl.Q, title="log₁₀ f(x_k)", format=".6~f"),
-    ]
-    line = vl.layer(
-        data,
-        {"type": "line", "color": vl.BLUE, "strokeWidth": 2.5, "point": {"size": 25}},
-        x=x,
-        y=y,
-        tooltip=tooltip,
-    )
-    layers = [line]
-    if data:
-        name = vl.layer(
-            data[:1],
-            {"type": "text", "align": "left", "dy": -10, "color": vl.TEXT_COLOR},
-            x=vl.field("log10_step_k", vl.Q),
-            y=vl.field("log10_f_at_x_k", vl.Q),
-            text={"value": "f(x_k), one dot per step shown"},
-        )
-        layers.append(name)
-    layers += vl.reference_line(log10_max, f"largest float64, {sci(largest, 2)}")
-    if reached.any():
-        bottom = vl.rows(
-            log10_step_k=plotted["log10_step_k"].to_numpy()[reached], _y=floor, text=minimum_text
-        )
-        at = {"x": vl.field("log10_step_k", vl.Q), "y": vl.field("_y", vl.Q)}
-        layers.append(
-            vl.layer(
-                bottom,
-                {"type": "point", "shape": "triangle-down", "size": 120, "filled": True,
-                 "color": vl.GREEN},
-                **at,
-                tooltip=[vl.field("text", vl.N, title=""), vl.field("log10_step_k", vl.Q,
-                                                                     title="log₁₀ k")],
-            )
-        )  # fmt: skip
-        layers.append(
-            vl.layer(
-                bottom,
-                {"type": "text", "align": "right", "baseline": "middle", "dx": -10,
-                 "color": vl.TEXT_COLOR},
-                **at,
-                text=vl.field("text", vl.N),
-            )
-        )  # fmt: skip
-    if eps_stop:
-        layers += vl.reference_line(0.0, "ε-rule stops (step 1)", axis="x", color=vl.PURPLE)
-    return vl.chart(layers, title=title, height=vl.HEADLINE_HEIGHT)
 
 
 def event_text(event: FloatEvent) -> str:
