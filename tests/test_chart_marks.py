@@ -68,11 +68,29 @@ def mark_colors(spec: dict) -> list[tuple[str, str, str]]:
     return [(k, w, c) for k, w, c in found if c.lower() not in NOT_A_MARK]
 
 
+FADED_BY_DEFAULT = {"point": 0.7, "circle": 0.7, "square": 0.7, "tick": 0.7}
+"""Vega-Lite draws these marks at this opacity unless the mark sets its own."""
+
+
+def opacities(spec: dict) -> dict[str, float]:
+    """Each mark type's lowest opacity in the spec (its own, or Vega-Lite's default)."""
+    found: dict[str, float] = {}
+    for unit in unit_views(spec):
+        kind = unit["mark"]["type"]
+        opacity = unit["mark"].get("opacity", FADED_BY_DEFAULT.get(kind, 1.0))
+        found[kind] = min(found.get(kind, 1.0), opacity)
+    return found
+
+
 def contrast_problems(spec: dict) -> list[str]:
+    """Mark colours, drawn at their mark's opacity over white, below 3:1 (text below 4.5:1)."""
     problems = []
+    faded = opacities(spec)
     for kind, where, color in mark_colors(spec):
         needed = vl.TEXT_MIN_CONTRAST if kind == "text" else vl.MIN_MARK_CONTRAST
-        ratio = contrast_ratio(rgb(color), WHITE)
+        alpha = faded.get(kind, 1.0)
+        drawn = [c * alpha + 255 * (1 - alpha) for c in rgb(color)]
+        ratio = contrast_ratio(drawn, WHITE)
         if ratio < needed:
             problems.append(f"{kind} {where} {color}: {ratio:.2f}:1 < {needed}")
     return problems

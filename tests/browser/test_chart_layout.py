@@ -20,15 +20,17 @@ from vgapp.page import SECTION_BY_KEY, SECTION_KEYS
 pytestmark = pytest.mark.browser
 
 SCREENS: dict[str, dict[str, Any]] = {
-    "1440x900": {"viewport": {"width": 1440, "height": 900}},
-    "150 %, sidebar open": {"viewport": {"width": 960, "height": 600}, "device_scale_factor": 1.5},
-    "150 %, sidebar collapsed": {
-        "viewport": {"width": 960, "height": 600},
-        "device_scale_factor": 1.5,
-    },
-    "1366x768": {"viewport": {"width": 1366, "height": 768}},
-    "390x844": {"viewport": {"width": 390, "height": 844}},
+    name: {"viewport": {"width": width, "height": height}, "device_scale_factor": scale}
+    for name, width, height, scale in (
+        ("1440x900", 1440, 900, 1.0),
+        ("150 %, sidebar open", 960, 600, 1.5),
+        ("150 %, sidebar collapsed", 960, 600, 1.5),
+        ("1366x768", 1366, 768, 1.0),
+        ("390x844", 390, 844, 1.0),
+    )
 }
+"""A projector, the same at 150 % zoom (a 960x600 viewport at device scale 1.5), a laptop, a
+phone."""
 LESSONS_ON = {"1440x900": ("relu", "exploding"), "390x844": ("relu", "exploding")}
 """The lessons that change the chain chart most (all series on one line; overflow lanes),
 on the widest and the narrowest screen (each lesson is a page load: the runtime stays bounded)."""

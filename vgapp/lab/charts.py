@@ -196,7 +196,14 @@ def loss_chart(
         layers.append(
             vl.layer(
                 vl.records(marked),
-                {"type": "point", "filled": True, "size": 110, "stroke": "white", "strokeWidth": 1},
+                {
+                    "type": "point",
+                    "filled": True,
+                    "size": 110,
+                    "stroke": "white",
+                    "strokeWidth": 1,
+                    "opacity": 1,
+                },  # Vega-Lite draws points at 0.7: below 3:1 on white
                 x=_step_x(budget=budget, short=False),
                 y=vl.field("loss_mean", vl.Q),
                 color=color(),

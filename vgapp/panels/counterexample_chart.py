@@ -95,7 +95,7 @@ def chart(
             vl.layer(
                 bottom,
                 {"type": "point", "shape": "triangle-down", "size": 120, "filled": True,
-                 "color": vl.GREEN},
+                 "opacity": 1, "color": vl.GREEN},
                 **at,
                 tooltip=[vl.field("text", vl.N, title=""), vl.field("log10_step_k", vl.Q,
                                                                      title="log₁₀ k")],

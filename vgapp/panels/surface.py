@@ -142,7 +142,7 @@ def surface_chart(
         layers.append(
             vl.layer(
                 vl.rows(x=[point[0]], y=[point[1]]),
-                {"type": "point", "shape": "diamond", "size": 200, "filled": True,
+                {"type": "point", "shape": "diamond", "size": 200, "filled": True, "opacity": 1,
                  "color": vl.VERMILION, "stroke": "white"},
                 x=vl.field("x", vl.Q, scale=x_scale),
                 y=vl.field("y", vl.Q, scale=y_scale),
