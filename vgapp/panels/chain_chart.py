@@ -3,6 +3,7 @@ precision and the guides, with one lane per precision marking where it gave exac
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -120,18 +121,22 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict[str, Any]
     if high - low < 1.0:  # a flat line: half a decade above and below it
         low, high = low - 0.5, high + 0.5
     names = [codes[k] for k in shown]
-    legend_names = {
-        k: vl.text_lines(
-            " = ".join(labels[j] for j in [k, *(h for h in drawn if under.get(h) == k)]),
-            LEGEND_LINE,
+    # a name is never broken across lines (no-break spaces inside it)
+    together = {
+        k: " = ".join(
+            labels[j].replace(" ", "\u00a0") for j in [k, *(h for h in drawn if under.get(h) == k)]
         )
         for k in shown
     }
 
-    def spelled(name: str) -> str:
-        """A Vega expression writing the series code held in ``name`` out in full."""
-        cases = "".join(f"{name} == {codes[k]!r} ? {legend_names[k]} : " for k in shown)
-        return cases + name
+    def spelled(name: str, lines: bool) -> str:
+        """A Vega expression writing the series code held in ``name`` out in full: in lines
+        of at most ``LEGEND_LINE`` characters (a legend label), or in one (a tooltip)."""
+        written = {
+            k: vl.text_lines(text, LEGEND_LINE) if lines else json.dumps(text, ensure_ascii=False)
+            for k, text in together.items()
+        }
+        return "".join(f"{name} == {codes[k]!r} ? {w} : " for k, w in written.items()) + name
 
     bands = bands_of(series)
     laned = [name for name in reversed(DTYPES) if any(b["dtype"] == name for b in bands)]
@@ -159,13 +164,15 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict[str, Any]
             legend={
                 "title": None,
                 "orient": "bottom",
-                # as many columns as the chart's width holds (one on a narrow screen)
-                "columns": {"expr": "width < 420 ? 1 : 2"},
+                # one column at every width: a column count chosen from the width is laid out
+                # by Vega where the old legend was when the chart is resized (a folded
+                # sidebar), and its last rows fall outside the chart (seen in Chromium)
+                "columns": 1,
                 "symbolType": "stroke",
                 "symbolStrokeWidth": 2.5,
                 "rowPadding": 2,
                 "labelLimit": 0,
-                "labelExpr": spelled("datum.label"),
+                "labelExpr": spelled("datum.label", lines=True),
             },
             scale={"domain": names, "range": [STYLE[k][0] for k in shown]},
         ),
@@ -181,7 +188,7 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict[str, Any]
             vl.field("v", vl.Q, title=f"log₁₀|{series.symbol}|", format=".2f"),
         ],
     )
-    curves["transform"] = [{"calculate": spelled("datum.s"), "as": "name"}]
+    curves["transform"] = [{"calculate": spelled("datum.s", lines=False), "as": "name"}]
     layers = [curves]
     if bands:
         for band in bands:
@@ -201,7 +208,7 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict[str, Any]
                     vl.N,
                     scale={"domain": kinds, "range": [BAND_COLORS[k] for k in kinds]},
                     legend={"title": None, "orient": "top", "direction": "horizontal",
-                            "labelLimit": 0, "columns": {"expr": "width < 420 ? 1 : 2"}},
+                            "labelLimit": 0, "columns": 1},
                 ),
                 tooltip=[
                     vl.field("dtype", vl.N, title="precision"),
