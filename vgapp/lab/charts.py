@@ -58,7 +58,11 @@ STATE_COLORS = {
     INF_TEXT: BLACK,
 }
 SATURATION_EXTENT = 0.55
-"""Share of viridis the saturation lines use: its colour there, #1F9E89, is 3.3:1 on white."""
+"""Share of viridis the saturation lines use: its colour there, #1F9E89, is 3.3:1 on white
+(its green and yellow fall below 3:1)."""
+MARKER = {"type": "point", "filled": True, "size": 110, "stroke": "white", "strokeWidth": 1,
+          "opacity": 1}  # fmt: skip
+"""Where a rule first holds: opaque (Vega-Lite draws points at 0.7, below 3:1 on white)."""
 STEP_TITLE = "step k (symlog scale: linear up to 1, logarithmic beyond)"
 SHORT_STEP_TITLE = "step k (symlog)"
 
@@ -196,14 +200,7 @@ def loss_chart(
         layers.append(
             vl.layer(
                 vl.records(marked),
-                {
-                    "type": "point",
-                    "filled": True,
-                    "size": 110,
-                    "stroke": "white",
-                    "strokeWidth": 1,
-                    "opacity": 1,
-                },  # Vega-Lite draws points at 0.7: below 3:1 on white
+                MARKER,
                 x=_step_x(budget=budget, short=False),
                 y=vl.field("loss_mean", vl.Q),
                 color=color(),
@@ -398,8 +395,7 @@ def _stop_rule(step: int, budget: int | None = None, **mark: Any) -> dict[str, A
 
 
 def _heatmap_stop(step: int, budget: int | None) -> list[dict[str, Any]]:
-    """The stop on a heatmap: a white dashed rule over a dark one, so that it stands out on
-    every colour of viridis (white on its purple, dark on its yellow)."""
+    """The stop on a heatmap: white dashes over a dark rule, seen on all of viridis."""
     under = _stop_rule(step, budget, color=vl.TEXT_COLOR, strokeDash=[1, 0], strokeWidth=4)
     return [under, _stop_rule(step, budget)]
 
@@ -438,7 +434,6 @@ def saturation_chart(
         color=vl.field(
             "layer",
             vl.ORD,
-            # viridis up to its teal: its green and yellow fall below 3:1 on white
             scale={"scheme": {"name": "viridis", "extent": [0, SATURATION_EXTENT]}},
             title="hidden layer",
             legend={"orient": "bottom", "columns": 6, "symbolLimit": 24},
