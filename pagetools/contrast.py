@@ -3,6 +3,12 @@ node of the page and every SVG chart text, its computed colour composited over t
 it is drawn on, against 4.5:1 (3:1 for large text: 24 px, or 18.66 px bold). Text of a
 disabled control is exempt, as WCAG exempts it.
 
+Chart marks as the browser draws them (1.4.11, non-text contrast): the stroke and fill of every
+line, rule and point of a chart and of its legend's symbols, with their opacities, composited
+over the chart's white, against 3:1. White (an outline, a rule drawn over a heatmap) and the
+cells of a heatmap or a band (rect marks: their colours stand against each other, checked from
+the spec in tests/test_chart_marks.py) are left out.
+
 ``text_contrasts`` returns one record per distinct (text colour, background, size) with an
 example of its text, so a failure reads as a bug report and the lowest ratios can be listed.
 """
@@ -91,6 +97,82 @@ CONTRASTS_JS = """
   return [...found.values()];
 }
 """
+
+
+MARK_MIN = 3.0
+
+# For every line, rule and point mark of every chart and every legend symbol: its stroke and
+# fill (when drawn) with the product of its own and its ancestors' opacities, over white.
+MARKS_JS = """
+() => {
+  const parse = c => {
+    const m = (c || '').match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const opacity = el => {
+    let o = 1;
+    for (let e = el; e && e.tagName !== 'svg'; e = e.parentElement) {
+      o *= Number(getComputedStyle(e).opacity);
+    }
+    return o;
+  };
+  const found = new Map();
+  const kinds = ['mark-line', 'mark-rule', 'mark-symbol'];
+  for (const chart of document.querySelectorAll("[data-testid='stVegaLiteChart'] svg")) {
+    const title = chart.querySelector('.role-title-text text')?.textContent.slice(0, 40) ?? '';
+    const groups = [...chart.querySelectorAll('g.role-mark, g.role-legend-symbol')]
+      .filter(g => g.classList.contains('role-legend-symbol')
+                   || kinds.some(k => g.classList.contains(k)));
+    for (const g of groups) {
+      const kind = g.classList.contains('role-legend-symbol') ? 'legend symbol'
+        : kinds.find(k => g.classList.contains(k)).slice(5);
+      for (const el of g.querySelectorAll('path, line')) {
+        const style = getComputedStyle(el);
+        const o = opacity(el);
+        const paints = [['stroke', style.stroke, Number(style.strokeOpacity),
+                         parseFloat(style.strokeWidth) > 0],
+                        ['fill', style.fill, Number(style.fillOpacity), true]];
+        for (const [part, paint, partOpacity, drawn] of paints) {
+          const c = parse(paint);
+          if (!drawn || !c || c[3] === 0) continue;
+          const a = c[3] * partOpacity * o;
+          if (a === 0) continue;
+          const rgb = [0, 1, 2].map(i => c[i] * a + 255 * (1 - a));
+          if (rgb.every(v => v > 250)) continue;  // white
+          const key = rgb.map(Math.round).join(',') + '|' + kind;
+          if (!found.has(key)) found.set(key, {where: `${kind} ${part} in "${title}"`,
+                                               color: rgb});
+        }
+      }
+    }
+  }
+  return [...found.values()];
+}
+"""
+
+
+@dataclass(frozen=True)
+class MarkContrast:
+    """One colour a chart mark is drawn in, where, and its ratio against white."""
+
+    where: str
+    color: tuple[int, ...]
+    ratio: float
+
+    def __str__(self) -> str:
+        hex_ = "#" + "".join(f"{round(c):02X}" for c in self.color)
+        return f"{self.ratio:.2f}:1 (needs {MARK_MIN}) {hex_}: {self.where}"
+
+
+def mark_contrasts(page: Any) -> list[MarkContrast]:
+    """Every colour a chart mark is drawn in with its contrast against white, lowest first."""
+    found = [
+        MarkContrast(r["where"], tuple(r["color"]), contrast_ratio(r["color"], (255, 255, 255)))
+        for r in page.evaluate(MARKS_JS)
+    ]
+    return sorted(found, key=lambda c: c.ratio)
 
 
 def luminance(rgb: tuple[float, ...] | list[float]) -> float:

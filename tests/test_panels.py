@@ -213,7 +213,7 @@ def test_the_depth_axis_shows_where_each_precision_first_gives_zero():
     result = view("chain")
     spec = result.chart("chain").spec
     assert "13 in float16, 71 in float32, 500 in float64" in spec["description"]
-    starts = {b["dtype"]: b["from"] + 0.5 for b in bands_in(spec)}
+    starts = {b["dtype"]: b["_from"] + 0.5 for b in bands_in(spec)}
     assert starts == {"float16": 13, "float32": 71, "float64": 500}
     assert all(b["kind"] == "exactly 0: underflow" for b in bands_in(spec))
     weights = make_weights(600)
@@ -238,7 +238,7 @@ def test_per_layer_bands_cover_exactly_the_zero_and_infinite_layers(activation, 
         np.testing.assert_array_equal(frame[f"value_in_{name}"].to_numpy(), honest)
         covered = np.zeros(depth, dtype=bool)
         for band in (b for b in bands_in(result.chart("chain").spec) if b["dtype"] == name):
-            layers = np.arange(math.ceil(band["from"]), math.floor(band["to"]) + 1)
+            layers = np.arange(math.ceil(band["_from"]), math.floor(band["_to"]) + 1)
             covered[layers - 1] = True
         np.testing.assert_array_equal(covered, (honest == 0) | np.isinf(honest))
     metrics = {m.label: m.value for m in result.metrics}

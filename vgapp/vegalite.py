@@ -2,7 +2,7 @@
 
 Every chart is a layered spec with its rows inlined per layer (``layer`` + ``chart``), so a
 memoised view sends JSON without Altair or Arrow on each rerun. Colours are Okabe–Ito
-(distinguishable under the common colour-vision deficiencies); text is at least 12 px and
+darkened to 3:1 against white (``BLACK`` ... ``PURPLE`` below); text is at least 12 px and
 titles 15 px, readable on a projector. Log axes only ever receive positive finite values, and
 their labels are powers of ten written with superscripts (10⁻³⁰⁰), as everywhere on the page.
 The tests validate every spec against the Vega-Lite schema.
@@ -11,6 +11,7 @@ The tests validate every spec against the Vega-Lite schema.
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 from typing import Any
 
@@ -22,14 +23,26 @@ Q, N, ORD = "quantitative", "nominal", "ordinal"  # Vega-Lite field types
 
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILION, PURPLE = (
     "#000000",
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#F0E442",
-    "#0072B2",
-    "#D55E00",
-    "#CC79A7",
+    "#B87F00",  # Okabe–Ito orange #E69F00 darkened: 3.5:1 on white (the original 2.3:1)
+    "#4692BD",  # sky blue #56B4E9 darkened: 3.4:1 (2.3:1)
+    "#009E73",  # 3.4:1
+    "#958D29",  # yellow #F0E442 darkened to olive: 3.4:1 (1.3:1)
+    "#0072B2",  # 5.2:1
+    "#D55E00",  # 3.9:1
+    "#C0729D",  # reddish purple #CC79A7 darkened a little: 3.4:1 (3.06:1)
 )
+"""Okabe–Ito's eight colours (Okabe and Ito 2008, chosen to stay apart under the common
+colour-vision deficiencies), with the three light ones and the purple darkened by scaling their
+RGB channels (same hue and saturation) until they reach 3:1 against the white background, the
+WCAG 2.2 non-text contrast (1.4.11) for marks that carry meaning: a line, a band or a point
+must stand out from the page as much as large text. Scaling keeps the hues that separate the
+palette for colour-blind readers; it only narrows the lightness differences, so series that
+share a chart also differ by dash or shape where they could be confused (blue and sky blue).
+Colours are never used for text: a label is written in ``TEXT_COLOR`` beside its mark."""
+MIN_MARK_CONTRAST = 3.0
+"""WCAG 2.2, 1.4.11: a mark that carries meaning against the white chart background."""
+TEXT_MIN_CONTRAST = 4.5
+"""WCAG 2.2, 1.4.3: chart text (12-15 px) against the white chart background."""
 PALETTE = (BLACK, BLUE, ORANGE, PURPLE, GREEN, VERMILION, SKY, YELLOW)
 SERIES_COLORS = {"exact": BLACK, "float64": BLUE, "float32": ORANGE, "float16": PURPLE}
 CHART_HEIGHT = 250
@@ -41,6 +54,12 @@ FONT_SIZE = 12
 TEXT_COLOR = "#31333F"
 """Chart text in the page's own text colour, 12.6:1 on white (WCAG AA asks 4.5:1; Streamlit's
 chart theme greys axis labels to #808495, 3.7:1, which a washed-out projector loses first)."""
+
+TITLE_LIMIT = 4000
+"""A title's limit in pixels (set on each title: Vega-Lite does not pass a configured one on):
+wider than any screen, so Vega never cuts a title line with "…" (it did, by a limit computed
+when the chart was first drawn narrower); ``title`` breaks the lines to fit instead, and
+tests/browser/test_chart_layout.py checks that none passes the chart's edge."""
 
 CONFIG: dict[str, Any] = {
     "view": {"continuousWidth": 300, "continuousHeight": 300},
@@ -98,27 +117,43 @@ def log_axis(**properties: Any) -> dict[str, Any]:
     }
 
 
-TITLE_WIDTHS = ((240, 28), (400, 40))
-"""(plot width in px, longest title line in characters): below each width the title is broken
-into lines of at most that many characters (14 px bold), chosen in the browser from the chart's
-own width (Vega cuts a line wider than the chart with an ellipsis); wider charts take
-``TITLE_LINE`` (or twice that for a ``wide`` chart)."""
-TITLE_LINE = 64
+def log_key(low: float, high: float, most: int = 4) -> dict[str, Any]:
+    """Legend properties of a log colour scale over ``[low, high]`` (positive): labels at
+    powers of ten inside it (at most ``most``, at exponents a multiple of 1, 2, 5, 10, ...), or,
+    when it holds fewer than two, at its two ends written m × 10ᵏ: a key always has numbers."""
+    first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
+    needed = (last - first + 1) / most
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if s >= needed)
+    powers = [float(10.0**k) for k in range(first, last + 1) if k % step == 0]
+    values = powers if len(powers) >= 2 else [low, high]
+    exponent = "floor(log(datum.value) / LN10 + 1e-9)"
+    mantissa = f"format(datum.value / pow(10, {exponent}), '.2~f')"
+    written = f"({mantissa} == '1' ? '' : {mantissa} + ' × ') + '10' + {superscript_expr(exponent)}"
+    return {"values": values, "labelExpr": written, "labelOverlap": True}
+
+
+TITLE_LINE = 28
+"""Longest title line in characters (14 px, Source Sans at weight 600, up to 8.2 px a character
+with superscripts, × and capitals): a chart beside another at 150 % zoom of 1440x900 is 234 px
+wide. Fixed, not chosen from the chart's width in the browser: a title whose line count changes
+when the chart is resized (a folded sidebar) is laid out by Vega where the old one was, and its
+first line is cut at the top (seen in Chromium at 150 %; tests/browser/test_chart_layout.py)."""
+WIDE_TITLE_LINE = 40
+"""The same for a chart across the page (the lab's loss: 358 px on a 390 px phone)."""
 SUBTITLE_LINE = 36
-"""Longest subtitle line in characters (12 px): a subtitle cannot be chosen by width (Vega-Lite
-takes only a fixed subtitle), so it is broken for the narrowest chart, a headline chart at 150 %
-zoom of 1440x900 or on a 390 px phone (about 230 px)."""
+"""Longest subtitle line in characters (12 px): broken for the narrowest chart, a headline
+chart at 150 % zoom of 1440x900 or on a 390 px phone (about 230 px)."""
 
 
 def title(text: str, subtitle: str | None = None, *, wide: bool = False) -> dict[str, Any]:
-    """A chart title that states the finding, broken into lines that fit the chart's width,
-    with an optional subtitle; the plain text becomes the chart's description (``chart``)."""
-    widest = _as_list(_lines(text, TITLE_LINE * (2 if wide else 1)))
-    expression = json.dumps(widest, ensure_ascii=False)
-    for width, limit in reversed(TITLE_WIDTHS):
-        lines = json.dumps(_as_list(_lines(text, limit)), ensure_ascii=False)
-        expression = f"width < {width} ? {lines} : {expression}"
-    spec: dict[str, Any] = {"text": {"expr": expression}, "anchor": "start"}
+    """A chart title that states the finding, broken into lines that fit the narrowest chart
+    (``TITLE_LINE``; ``WIDE_TITLE_LINE`` for a ``wide`` chart across the page), with an
+    optional subtitle; the plain text becomes the chart's description (``chart``)."""
+    spec: dict[str, Any] = {
+        "text": _lines(text, WIDE_TITLE_LINE if wide else TITLE_LINE),
+        "anchor": "start",
+        "limit": TITLE_LIMIT,
+    }
     if subtitle:
         spec["subtitle"] = _lines(subtitle, SUBTITLE_LINE)
     spec[_PLAIN] = f"{text}. {subtitle}" if subtitle else text
@@ -129,13 +164,22 @@ _PLAIN = "_plain"
 """The key under which ``title`` hands the plain text to ``chart`` (never sent)."""
 
 
-def _as_list(lines: str | list[str]) -> list[str]:
-    return [lines] if isinstance(lines, str) else lines
+def text_lines(text: str, width: int) -> str:
+    """``text`` as a Vega expression literal broken into lines of at most ``width``
+    characters (an array of lines: Vega draws each on its own line, in a title, a text mark or
+    a legend label)."""
+    return json.dumps(_lines(text, width), ensure_ascii=False)
 
 
 def _lines(text: str, width: int) -> str | list[str]:
     lines = textwrap.wrap(text, width, break_on_hyphens=False)
     return lines[0] if len(lines) == 1 else lines
+
+
+PLACE_ONLY = "_"
+"""A field whose name starts with this only places a mark (a lane, a label's row, a cell's
+edge) and holds no value of the data: a tooltip need not show it. Every other x or y field of
+a layer with a tooltip is in its tooltip (every tooltip gives the point's coordinates)."""
 
 
 def field(name: str, kind: str, **properties: Any) -> dict[str, Any]:
@@ -194,14 +238,14 @@ def chart(
         "config": CONFIG,
         "title": title,
         "height": height,
-        "autosize": {"type": "fit-x", "contains": "padding"},
+        "autosize": {"type": "fit-x", "contains": "padding", "resize": True},
         "layer": layers,
     }
     if description:
         spec["description"] = description  # the plain title (on the page, alt replaces it)
     if square:
         spec["width"] = height
-        spec["autosize"] = {"type": "pad"}
+        spec["autosize"] = {"type": "pad", "resize": True}
     if independent_colors:
         spec["resolve"] = {"scale": {"color": "independent"}}
     return spec
@@ -214,25 +258,36 @@ def color_scale(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
 
 
 def reference_line(
-    value: float, text: str, *, axis: str = "y", color: str = VERMILION
+    value: float,
+    lines: tuple[str, ...],
+    *,
+    axis: str = "y",
+    color: str = VERMILION,
+    across: float = 0.0,
+    below: bool = False,
 ) -> list[dict[str, Any]]:
     """A dashed, labelled reference line at ``value`` on the given axis (two layers): the line in
-    ``color``, its label in the page's text colour beside it (Okabe–Ito colours as text fall
-    below 4.5:1 on white)."""
-    data = rows(at=[value], text=[text])
-    position = {axis: field("at", Q)}
+    ``color``, its label (``lines``, one under the other) in the page's text colour beside it
+    (Okabe–Ito colours as text fall below 4.5:1 on white), ``across`` pixels from the plot's
+    left edge (a line of the y axis) or top edge (of the x axis), above the line or ``below``."""
+    data = rows(_at=[value], text=[" ".join(lines)])
+    position = {axis: field("_at", Q)}
     line = layer(
         data,
         {"type": "rule", "color": color, "strokeDash": [4, 3]},
         **position,
         tooltip=[field("text", N, title="")],
     )
+    other = "x" if axis == "y" else "y"
+    shift = {"dx": 4, "dy": 3 if below else -3} if axis == "y" else {"dx": 4}
     label = layer(
         data,
-        {"type": "text", "align": "left", "dx": 4, "dy": -7, "color": TEXT_COLOR},
+        {"type": "text", "align": "left", "color": TEXT_COLOR,
+         "baseline": "top" if below or axis == "x" else "bottom", **shift},
         **position,
-        text=field("text", N),
-    )
+        **{other: {"value": across}},
+        text={"value": list(lines)},
+    )  # fmt: skip
     return [line, label]
 
 

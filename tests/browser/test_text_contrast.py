@@ -1,6 +1,8 @@
 """Every kind of text on every section meets its WCAG contrast ratio, measured from the colours
 the browser computes (``pagetools.contrast``): 4.5:1, 3:1 for large text; disabled controls
-exempt. The lowest five ratios of a section are printed (``-s``) for the closing notes."""
+exempt; and every chart mark that carries meaning (line, rule, point, legend symbol) 3:1
+against the chart's white. The lowest five ratios of each are printed (``-s``) for the closing
+notes."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pagetools.contrast import text_contrasts
+from pagetools.contrast import MARK_MIN, mark_contrasts, text_contrasts
 from pagetools.driver import AppPage
 from vgapp.page import SECTION_KEYS
 
@@ -41,5 +43,8 @@ def test_every_text_meets_its_contrast_ratio(screen, name: str, section: str) ->
     found = text_contrasts(app.page)
     assert found, "no text measured"
     print(f"\n{name}, {section}: lowest five", *[str(c) for c in found[:5]], sep="\n  ")
+    marks = mark_contrasts(app.page)
+    print(f"{name}, {section}: lowest five marks", *[str(c) for c in marks[:5]], sep="\n  ")
     below = [str(c) for c in found if c.ratio < c.needed]
+    below += [str(c) for c in marks if c.ratio < MARK_MIN]
     assert below == []

@@ -210,6 +210,15 @@ def test_counterexample_claims(values: dict) -> None:
         assert ("the last landing exactly on x = 0" in title) == (last == 0)
         assert ("the last jumping past x = 0" in title) == (last < 0)
         assert ("the last one by less" in title) == (last < 0)
+    # the chart's label of the minimum: the step count, exactly as the metric
+    labels = [
+        " ".join(u["encoding"]["text"]["value"])
+        for u in chart.spec["layer"]
+        if u["mark"]["type"] == "text" and "value" in u["encoding"]["text"]
+    ]
+    at_minimum = [t for t in labels if t.startswith("f = 0 (the minimum) at step ")]
+    assert len(at_minimum) == 1
+    assert close(parse(at_minimum[0].removeprefix("f = 0 (the minimum) at step ")), Fraction(n))
     # the flat stretch on the log-k axis, only when there is one, and true
     flat = "stays within 12 % of f(p) until the last decade" in chart.alt
     assert flat == (n >= 10)

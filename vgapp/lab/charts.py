@@ -48,7 +48,7 @@ underflow to exactly 0 once |z| passes about 745 (σ′) or 372 (tanh′), as a 
 reaches."""
 WIDE_ZERO_TEXT = "exactly 0 in float64 too, units active"
 """Zero in float64 too without a dead layer (an underflow or a rounding even in float64)."""
-DEAD_COLOR = "#F0E442"
+DEAD_COLOR = vl.YELLOW
 STATE_COLORS = {
     ZERO_TEXT: PURPLE,
     UNDERFLOW_TEXT: VERMILION,
@@ -57,6 +57,12 @@ STATE_COLORS = {
     WIDE_ZERO_TEXT: ORANGE,
     INF_TEXT: BLACK,
 }
+SATURATION_EXTENT = 0.55
+"""Share of viridis the saturation lines use: its colour there, #1F9E89, is 3.3:1 on white
+(its green and yellow fall below 3:1)."""
+MARKER = {"type": "point", "filled": True, "size": 110, "stroke": "white", "strokeWidth": 1,
+          "opacity": 1}  # fmt: skip
+"""Where a rule first holds: opaque (Vega-Lite draws points at 0.7, below 3:1 on white)."""
 STEP_TITLE = "step k (symlog scale: linear up to 1, logarithmic beyond)"
 SHORT_STEP_TITLE = "step k (symlog)"
 
@@ -194,7 +200,7 @@ def loss_chart(
         layers.append(
             vl.layer(
                 vl.records(marked),
-                {"type": "point", "filled": True, "size": 110, "stroke": "white", "strokeWidth": 1},
+                MARKER,
                 x=_step_x(budget=budget, short=False),
                 y=vl.field("loss_mean", vl.Q),
                 color=color(),
@@ -338,13 +344,14 @@ def gradient_heatmap(
     layers = []
     if finite.any() and domain is not None:
         low, high = domain
+        high = max(high, low * 10)
         norm_colour = vl.field(
             "norm",
             vl.Q,
-            scale={"type": "log", "scheme": "viridis", "domain": [low, max(high, low * 10)]},
+            scale={"type": "log", "scheme": "viridis", "domain": [low, high]},
             title="‖dF/dz‖ (log)",
             legend={
-                "labelExpr": vl.log_axis()["labelExpr"],
+                **vl.log_key(low, high),
                 "orient": "bottom",
                 "direction": "horizontal",
                 "gradientLength": 140,
@@ -366,7 +373,7 @@ def gradient_heatmap(
         )
         layers.append(cells_layer(special, state_colour, with_state=True))
     if stop_step is not None:
-        layers.append(_stop_rule(stop_step, budget=budget))
+        layers += _heatmap_stop(stop_step, budget)
     if not layers:
         layers.append(vl.note("no finite gradient was recorded"))
     return vl.chart(
@@ -383,8 +390,14 @@ def _stop_rule(step: int, budget: int | None = None, **mark: Any) -> dict[str, A
         vl.rows(step=[step], text=[f"the rules stopped the run at step {step}"]),
         {"type": "rule", "color": "white", "strokeDash": [4, 3], "strokeWidth": 2, **mark},
         x=_step_x(with_title=False, budget=budget),
-        tooltip=[vl.field("text", vl.N, title="")],
+        tooltip=[vl.field("step", vl.Q), vl.field("text", vl.N, title="")],
     )
+
+
+def _heatmap_stop(step: int, budget: int | None) -> list[dict[str, Any]]:
+    """The stop on a heatmap: white dashes over a dark rule, seen on all of viridis."""
+    under = _stop_rule(step, budget, color=vl.TEXT_COLOR, strokeDash=[1, 0], strokeWidth=4)
+    return [under, _stop_rule(step, budget)]
 
 
 # ---------------------------------------------------------------- saturation
@@ -421,7 +434,7 @@ def saturation_chart(
         color=vl.field(
             "layer",
             vl.ORD,
-            scale={"scheme": "viridis"},
+            scale={"scheme": {"name": "viridis", "extent": [0, SATURATION_EXTENT]}},
             title="hidden layer",
             legend={"orient": "bottom", "columns": 6, "symbolLimit": 24},
         ),

@@ -3,6 +3,7 @@ precision and the guides, with one lane per precision marking where it gave exac
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +43,8 @@ def chain_frame(series: Series) -> pd.DataFrame:
 
 
 def bands_of(series: Series) -> list[dict[str, Any]]:
-    """Runs of x where a precision gives exactly 0 (underflow, or a true zero) or ±∞."""
+    """Runs of x where a precision gives exactly 0 (underflow, or a true zero) or ±∞; ``_from``
+    and ``_to`` are the run's edges on the x axis, ``range`` its first and last x."""
     x = series.x
     found = []
     for name, values in series.dtypes.items():
@@ -58,8 +60,8 @@ def bands_of(series: Series) -> list[dict[str, Any]]:
                     {
                         "dtype": name,
                         "kind": kind,
-                        "from": float(x[start]) - 0.5,
-                        "to": float(x[stop]) + 0.5,
+                        "_from": float(x[start]) - 0.5,
+                        "_to": float(x[stop]) + 0.5,
                         "range": f"{x[start]}–{x[stop]}",
                     }
                 )
@@ -82,11 +84,19 @@ STYLE = {
     "weights": (vl.GREEN, [2, 2]),
     "derivatives": (vl.SKY, [2, 2]),
 }
+CURVES_HEIGHT = vl.HEADLINE_HEIGHT
+"""Pixels of the plot that hold the curves; each precision with a band adds a lane below."""
+LEGEND_LINE = 26
+"""Longest line of a legend label in characters (12 px): one column fits a 390 px phone."""
+LANE_PX = 20
+"""Height of one precision's lane in pixels: its name, a 12 px axis label, fits beside it."""
 
 
 def chart(series: Series, guide_labels: dict[str, str], *, title: dict[str, Any]) -> dict[str, Any]:
     """log₁₀|value| against x for the exact value, each precision and the guides; below the
-    lowest value, one lane per precision marks where it gave exactly 0 or ±∞."""
+    curves, one lane per precision that gave exactly 0 or ±∞ somewhere, named on the y axis.
+    A series whose line lies under an earlier one wherever it is drawn is not drawn again: the
+    legend names both on the one line (the legend lists only what is drawn)."""
     with np.errstate(divide="ignore"):
         logs = {name: np.log10(np.abs(v)) for name, v in series.dtypes.items()}
     plotted = {"exact": series.exact, **logs, **series.guides}
@@ -96,54 +106,73 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict[str, Any]
     codes = {key: "abcdefg"[i] for i, key in enumerate(plotted)}
     keep = [vl.state_changes(~np.isfinite(v)) for v in plotted.values()]
     index = vl.plot_indices(series.x.size, np.concatenate(keep), max_points=CHAIN_POINTS)
+    picked = {key: values[index] for key, values in plotted.items()}
+    drawn = [key for key, values in picked.items() if np.isfinite(values).any()]
+    under = hidden_under(picked, drawn)
+    shown = [key for key in drawn if key not in under]
     rows, low, high = [], math.inf, -math.inf
-    for key, values in plotted.items():
-        picked = values[index]
-        finite = np.isfinite(picked)
-        if finite.any():
-            low, high = min(low, picked[finite].min()), max(high, picked[finite].max())
-        rows += vl.rows(x=series.x[index][finite], v=np.round(picked[finite], 2), s=codes[key])
+    for key in shown:
+        values = picked[key]
+        finite = np.isfinite(values)
+        low, high = min(low, values[finite].min()), max(high, values[finite].max())
+        rows += vl.rows(x=series.x[index][finite], v=np.round(values[finite], 2), s=codes[key])
     if not rows:
         low, high = -1.0, 1.0
-    span = max(high - low, 1.0)
-    lane = span * 0.07
-    lanes = {name: low - lane * (1.5 + 1.2 * i) for i, name in enumerate(reversed(DTYPES))}
-    x_scale = {"domain": [float(series.x[0]) - 0.5, float(series.x[-1]) + 0.5], "nice": False}
-    y_scale = {"domain": [low - lane * (1.5 + 1.2 * len(DTYPES)), high + lane * 0.5], "nice": False}
-    shown = [k for k in plotted if any(r["s"] == codes[k] for r in rows)]
+    if high - low < 1.0:  # a flat line: half a decade above and below it
+        low, high = low - 0.5, high + 0.5
     names = [codes[k] for k in shown]
-    hidden = hidden_under(plotted, shown)
-    legend_names = [
-        f"{labels[k]} (under {labels[hidden[k]]})" if k in hidden else labels[k] for k in shown
-    ]
-    spelled = " : ".join(f"datum.s == {codes[k]!r} ? {labels[k]!r}" for k in shown) + " : datum.s"
+    # a name is never broken across lines (no-break spaces inside it)
+    together = {
+        k: " = ".join(
+            labels[j].replace(" ", "\u00a0") for j in [k, *(h for h in drawn if under.get(h) == k)]
+        )
+        for k in shown
+    }
+
+    def spelled(name: str, lines: bool) -> str:
+        """A Vega expression writing the series code held in ``name`` out in full: in lines
+        of at most ``LEGEND_LINE`` characters (a legend label), or in one (a tooltip)."""
+        written = {
+            k: vl.text_lines(text, LEGEND_LINE) if lines else json.dumps(text, ensure_ascii=False)
+            for k, text in together.items()
+        }
+        return "".join(f"{name} == {codes[k]!r} ? {w} : " for k, w in written.items()) + name
+
+    bands = bands_of(series)
+    laned = [name for name in reversed(DTYPES) if any(b["dtype"] == name for b in bands)]
+    lane = (high - low) * LANE_PX / CURVES_HEIGHT
+    lanes = {name: float(low - lane * (0.8 + i)) for i, name in enumerate(laned)}
+    x_scale = {"domain": [float(series.x[0]) - 0.5, float(series.x[-1]) + 0.5], "nice": False}
+    bottom = low - lane * (0.3 + len(laned)) if laned else low
+    y_scale = {"domain": [float(bottom), float(high)], "nice": False}
+    ticks = vl.nice_ticks(low, high)
+    lane_label = "".join(f"datum.value == {at!r} ? {name!r} : " for name, at in lanes.items())
+    is_lane = " || ".join(f"datum.value == {at!r}" for at in lanes.values()) or "false"
+    y_axis = vl.power_axis(values=ticks + list(lanes.values()))
+    y_axis["labelExpr"] = lane_label + y_axis["labelExpr"]
+    y_axis["labelOverlap"] = False  # the ticks are ≥ 30 px apart, the lanes LANE_PX
+    y_axis["tickCount"] = len(y_axis["values"])  # Vega halves a longer list of values
+    y_axis["gridOpacity"] = {"condition": {"test": is_lane, "value": 0}, "value": 1}
     curves = vl.layer(
         rows,
         {"type": "line", "clip": True, "strokeWidth": 2},
         x=vl.field("x", vl.Q, scale=x_scale, title=series.x_title),
-        y=vl.field(
-            "v",
-            vl.Q,
-            scale=y_scale,
-            title=f"|{series.symbol}|",
-            axis=vl.power_axis(values=vl.nice_ticks(low, high)),
-        ),
+        y=vl.field("v", vl.Q, scale=y_scale, title=f"|{series.symbol}|", axis=y_axis),
         color=vl.field(
             "s",
             vl.N,
             legend={
                 "title": None,
                 "orient": "bottom",
-                # as many columns as the chart's width holds (one on a narrow screen)
-                "columns": {"expr": "width < 260 ? 1 : width < 380 ? 2 : 3"},
-                "symbolSize": 60,
+                # one column at every width: a column count chosen from the width is laid out
+                # by Vega where the old legend was when the chart is resized (a folded
+                # sidebar), and its last rows fall outside the chart (seen in Chromium)
+                "columns": 1,
+                "symbolType": "stroke",
+                "symbolStrokeWidth": 2.5,
                 "rowPadding": 2,
-                "labelLimit": 100,
-                "labelExpr": " : ".join(
-                    f"datum.label == {n!r} ? {shown_name!r}"
-                    for n, shown_name in zip(names, legend_names, strict=True)
-                )
-                + " : datum.label",
+                "labelLimit": 0,
+                "labelExpr": spelled("datum.label", lines=True),
             },
             scale={"domain": names, "range": [STYLE[k][0] for k in shown]},
         ),
@@ -159,59 +188,53 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict[str, Any]
             vl.field("v", vl.Q, title=f"log₁₀|{series.symbol}|", format=".2f"),
         ],
     )
-    curves["transform"] = [{"calculate": spelled, "as": "name"}]
-    lane_x = float(series.x[0]) + (float(series.x[-1]) - float(series.x[0])) * 0.005
-    lane_labels = vl.layer(
-        vl.rows(dtype=list(lanes), y=list(lanes.values()), x=[lane_x] * len(lanes)),
-        {"type": "text", "align": "left", "baseline": "middle", "color": "#444444", "dx": 2},
-        x=vl.field("x", vl.Q),
-        y=vl.field("y", vl.Q),
-        text=vl.field("dtype", vl.N),
-    )
+    curves["transform"] = [{"calculate": spelled("datum.s", lines=False), "as": "name"}]
     layers = [curves]
-    bands = bands_of(series)
     if bands:
         for band in bands:
-            band["y"] = lanes[band["dtype"]] - lane * 0.45
-            band["y2"] = lanes[band["dtype"]] + lane * 0.45
+            band["_y"] = lanes[band["dtype"]] - lane * 0.4
+            band["_y2"] = lanes[band["dtype"]] + lane * 0.4
         kinds = [k for k in BAND_COLORS if any(b["kind"] == k for b in bands)]
         layers.append(
             vl.layer(
                 bands,
-                {"type": "rect", "opacity": 0.7},
-                x=vl.field("from", vl.Q, scale=x_scale),
-                x2={"field": "to"},
-                y=vl.field("y", vl.Q),
-                y2={"field": "y2"},
+                {"type": "rect"},
+                x=vl.field("_from", vl.Q, scale=x_scale),
+                x2={"field": "_to"},
+                y=vl.field("_y", vl.Q),
+                y2={"field": "_y2"},
                 fill=vl.field(
                     "kind",
                     vl.N,
                     scale={"domain": kinds, "range": [BAND_COLORS[k] for k in kinds]},
-                    legend={"title": None, "orient": "top", "direction": "horizontal"},
+                    legend={"title": None, "orient": "top", "direction": "horizontal",
+                            "labelLimit": 0, "columns": 1},
                 ),
                 tooltip=[
                     vl.field("dtype", vl.N, title="precision"),
                     vl.field("kind", vl.N, title="value"),
-                    vl.field("range", vl.N, title="at"),
+                    vl.field("range", vl.N, title=series.x_title),
                 ],
             )
-        )
-    layers.append(lane_labels)  # on top of the bands
-    spec = vl.chart(layers, title=title, height=vl.HEADLINE_HEIGHT)
+        )  # fmt: skip
+    spec = vl.chart(layers, title=title, height=CURVES_HEIGHT + LANE_PX * len(laned))
     spec["resolve"] = {"scale": {"color": "independent"}}
     return spec
 
 
 def hidden_under(plotted: dict[str, np.ndarray], shown: list[str]) -> dict[str, str]:
-    """Series whose line lies exactly under an earlier one everywhere both are finite (e.g.
-    float64 under the exact value): key -> the key it is hidden under."""
-    hidden = {}
+    """Series whose line lies exactly under an earlier one wherever it is drawn (finite), e.g.
+    float64 under the exact value: key -> the first drawn key it is hidden under."""
+    hidden: dict[str, str] = {}
     for i, key in enumerate(shown):
+        a = plotted[key]
+        drawn = np.isfinite(a)
         for other in shown[:i]:
-            a, b = plotted[key], plotted[other]
-            both = np.isfinite(a) & np.isfinite(b)
-            same_mask = np.array_equal(np.isfinite(a), np.isfinite(b))
-            if same_mask and both.any() and np.allclose(a[both], b[both], atol=2e-3, rtol=0):
+            if other in hidden:
+                continue
+            b = plotted[other]
+            covered = np.all(np.isfinite(b[drawn]))
+            if covered and np.allclose(a[drawn], b[drawn], atol=2e-3, rtol=0):
                 hidden[key] = other
                 break
     return hidden

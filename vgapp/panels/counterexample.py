@@ -7,7 +7,6 @@ Computed in exact arithmetic (``vgcore.counterexample``): the source's ``p = 10�
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +16,7 @@ from vgapp.blocks import Block, Chart, Fold, Metric, Metrics, PanelView, Table, 
 from vgapp.controls import Number
 from vgapp.formatting import count, exact_text, sci
 from vgapp.layout import Panel
+from vgapp.panels.counterexample_chart import chart
 from vgapp.words import (
     FACTOR_TEXT,
     FLOAT_EVENT_TEXT,
@@ -37,7 +37,6 @@ from vgcore.counterexample import (
     scientific,
 )
 from vgcore.counterexample import sci as exact_sci
-from vgcore.precision import float_facts
 
 CONTROLS = (
     Number(
@@ -310,6 +309,7 @@ def view(
             finding + ".",
         ),
         eps_stop=eps_first,
+        minimum_lines=("f = 0 (the minimum)", f"at step {steps_value(steps)}"),
     )
     alt = (
         f"Gradient descent on max(0, c·x) from p = {exact_text(report.p)}: "
@@ -340,58 +340,6 @@ def view(
         Fold("More: the values each precision stores", (Table(stored),)),
     ]
     return PanelView(tuple(blocks), facts={"report": report, "source_numbers": source})
-
-
-def chart(frame: pd.DataFrame, *, title: dict[str, Any], eps_stop: bool) -> dict[str, Any]:
-    """log₁₀ f(x_k) against log₁₀ k, both axes labelled as powers of ten; f = 0 (the minimum)
-    marked at the bottom, never put on a log axis."""
-    plotted = frame[frame["log10_step_k"] > -math.inf]
-    reached = np.isneginf(plotted["log10_f_at_x_k"].to_numpy())
-    finite = plotted[~reached]
-    log10_max = math.log10(float_facts("float64").largest)
-    values = [*finite["log10_f_at_x_k"], log10_max]
-    low, high = float(min(values)), float(max(values))
-    floor = low - 0.08 * max(abs(high), 1.0)
-    x = vl.field("log10_step_k", vl.Q, title="step k", axis=vl.power_axis())
-    y = vl.field(
-        "log10_f_at_x_k",
-        vl.Q,
-        title="f(x_k)",
-        axis=vl.power_axis(values=vl.nice_ticks(low, high, 4)),
-    )
-    line = vl.layer(
-        vl.rows(
-            log10_step_k=finite["log10_step_k"].to_numpy(),
-            log10_f_at_x_k=finite["log10_f_at_x_k"].to_numpy(),
-        ),
-        {"type": "line", "color": vl.BLUE, "strokeWidth": 2.5, "point": {"size": 25}},
-        x=x,
-        y=y,
-        tooltip=[
-            vl.field("log10_step_k", vl.Q, title="log₁₀ k", format=".6~f"),
-            vl.field("log10_f_at_x_k", vl.Q, title="log₁₀ f(x_k)", format=".6~f"),
-        ],
-    )
-    layers = [line, *vl.reference_line(log10_max, "float64's max")]
-    if reached.any():
-        layers.append(
-            vl.layer(
-                vl.rows(
-                    log10_step_k=plotted["log10_step_k"].to_numpy()[reached],
-                    y=floor,
-                    text="f = 0: minimum reached",
-                ),
-                {"type": "point", "shape": "triangle-down", "size": 120, "filled": True,
-                 "color": vl.GREEN},
-                x=vl.field("log10_step_k", vl.Q),
-                y=vl.field("y", vl.Q),
-                tooltip=[vl.field("text", vl.N, title=""), vl.field("log10_step_k", vl.Q,
-                                                                     title="log₁₀ k")],
-            )
-        )  # fmt: skip
-    if eps_stop:
-        layers += vl.reference_line(0.0, "ε-rule stops (step 1)", axis="x", color=vl.PURPLE)
-    return vl.chart(layers, title=title, height=vl.HEADLINE_HEIGHT)
 
 
 def event_text(event: FloatEvent) -> str:

@@ -34,7 +34,7 @@ def norm_chart(
     dashes = [[1, 0], [4, 2], [6, 3]][: len(names)]
     legend = {
         "orient": "bottom",
-        "columns": {"expr": "width < 300 ? 1 : 3"},
+        "columns": 1,  # fixed: see chain_chart (a width-chosen count breaks on a resize)
         "labelLimit": 160,
         "title": None,
     }

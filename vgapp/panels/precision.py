@@ -426,7 +426,7 @@ def chart(
         layers.append(
             vl.layer(
                 vl.rows(abs_w=[abs_w], step=[size], verdict=[f"{word} in {dtype}"]),
-                {"type": "point", "shape": "diamond", "size": 160, "filled": True,
+                {"type": "point", "shape": "diamond", "size": 160, "filled": True, "opacity": 1,
                  "color": vl.VERMILION},
                 x=vl.field("abs_w", vl.Q),
                 y=vl.field("step", vl.Q),

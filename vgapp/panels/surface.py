@@ -64,44 +64,60 @@ def surface_chart(
     half_x, half_y = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
     x_scale = {"domain": [float(xs[0] - half_x), float(xs[-1] + half_x)], "nice": False}
     y_scale = {"domain": [float(ys[0] - half_y), float(ys[-1] + half_y)], "nice": False}
-    x = vl.field("x0", vl.Q, scale=x_scale, title=x_name, axis={"grid": False})
-    y = vl.field("y0", vl.Q, scale=y_scale, title=y_name, axis={"grid": False})
+    x = vl.field("_x0", vl.Q, scale=x_scale, title=x_name, axis={"grid": False})
+    y = vl.field("_y0", vl.Q, scale=y_scale, title=y_name, axis={"grid": False})
+    where = [
+        vl.field("x", vl.Q, title=x_name, format=".3g"),
+        vl.field("y", vl.Q, title=y_name, format=".3g"),
+    ]
+    values = cells["F"].to_numpy()
+    low, high = float(values.min()), float(values.max())
     heat = vl.layer(
         vl.rows(
             x=np.round(cells["x"].to_numpy(), 6),
             y=np.round(cells["y"].to_numpy(), 6),
-            F=vl.rounded(cells["F"].to_numpy(), 3),
+            F=vl.rounded(values, 3),
         ),
         {"type": "rect", "strokeWidth": 0},
         x=x,
-        x2={"field": "x1"},
+        x2={"field": "_x1"},
         y=y,
-        y2={"field": "y1"},
+        y2={"field": "_y1"},
         color=vl.field(
             "F",
             vl.Q,
-            # equal-count bins: the valley and the saddle stand out, not only the corners
-            scale={"scheme": {"name": "viridis", "count": 9}, "type": "quantile"},
+            # symlog: linear near 0, logarithmic beyond ±1, so that the valley and the saddle
+            # stand out, not only the corners
+            scale={"type": "symlog", "scheme": "viridis", "domain": [low, high], "nice": False},
             title=formula,
-            legend={"orient": "bottom", "direction": "horizontal", "gradientLength": 180},
+            legend={
+                "orient": "bottom",
+                "direction": "horizontal",
+                "gradientLength": 180,
+                "values": key_values(low, high),
+                "format": ".3~g",
+                "labelOverlap": True,
+            },
         ),
-        tooltip=[vl.field("F", vl.Q, title="F", format=".3g")],
+        tooltip=[*where, vl.field("F", vl.Q, title="F", format=".3g")],
     )
     # cell edges computed in the browser: a third of the JSON sent on every move
     heat["transform"] = [
-        {"calculate": f"datum.x - {float(half_x)!r}", "as": "x0"},
-        {"calculate": f"datum.x + {float(half_x)!r}", "as": "x1"},
-        {"calculate": f"datum.y - {float(half_y)!r}", "as": "y0"},
-        {"calculate": f"datum.y + {float(half_y)!r}", "as": "y1"},
+        {"calculate": f"datum.x - {float(half_x)!r}", "as": "_x0"},
+        {"calculate": f"datum.x + {float(half_x)!r}", "as": "_x1"},
+        {"calculate": f"datum.y - {float(half_y)!r}", "as": "_y0"},
+        {"calculate": f"datum.y + {float(half_y)!r}", "as": "_y1"},
     ]
+    # white arrows outlined in the text colour: one of the two stands out on every cell, from
+    # viridis's dark purple to its yellow
     arrows = vl.layer(
         vl.records(field.round(4)),
-        {"type": "point", "shape": "arrow", "filled": True, "size": 90, "color": "white",
-         "opacity": 0.8},
+        {"type": "point", "shape": "arrow", "filled": True, "size": 110, "color": "white",
+         "stroke": vl.TEXT_COLOR, "strokeWidth": 1, "opacity": 1},
         x=vl.field("x", vl.Q, scale=x_scale),
         y=vl.field("y", vl.Q, scale=y_scale),
         angle={"field": "angle", "type": "quantitative", "scale": None},
-        tooltip=[vl.field("gradient_norm", vl.Q, title="‖∇F‖", format=".3g")],
+        tooltip=[*where, vl.field("gradient_norm", vl.Q, title="‖∇F‖", format=".3g")],
     )  # fmt: skip
     layers = [heat, arrows]
     if path is not None and len(path):
@@ -109,8 +125,9 @@ def surface_chart(
         layers.append(
             vl.layer(
                 vl.rows(x=vl.rounded(path[keep, 0], 4), y=vl.rounded(path[keep, 1], 4), k=keep),
-                {"type": "line", "color": vl.ORANGE, "clip": True, "point": {"size": 18,
-                 "color": vl.ORANGE}},
+                {"type": "line", "color": vl.VERMILION, "clip": True, "strokeWidth": 2.5,
+                 "point": {"size": 24, "color": vl.VERMILION, "stroke": "white",
+                           "strokeWidth": 0.5}},
                 x=vl.field("x", vl.Q, scale=x_scale),
                 y=vl.field("y", vl.Q, scale=y_scale),
                 order=vl.field("k", vl.Q),
@@ -125,7 +142,7 @@ def surface_chart(
         layers.append(
             vl.layer(
                 vl.rows(x=[point[0]], y=[point[1]]),
-                {"type": "point", "shape": "diamond", "size": 200, "filled": True,
+                {"type": "point", "shape": "diamond", "size": 200, "filled": True, "opacity": 1,
                  "color": vl.VERMILION, "stroke": "white"},
                 x=vl.field("x", vl.Q, scale=x_scale),
                 y=vl.field("y", vl.Q, scale=y_scale),
@@ -136,3 +153,25 @@ def surface_chart(
             )
         )  # fmt: skip
     return vl.chart(layers, title=title, height=SURFACE_SIZE, square=True)
+
+
+KEY_VALUES = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+KEY_SPACING = 0.22
+"""Labels of the colour key are at least this share of the key apart (on its symlog scale):
+numbers that never run together."""
+
+
+def key_values(low: float, high: float) -> list[float]:
+    """The colour key's labelled values: its two ends, then 0 and round numbers (±1, 2, 5 ×
+    10ᵏ) between them, each far enough from those already chosen."""
+
+    def at(value: float) -> float:
+        return float(np.sign(value) * np.log1p(abs(value)))  # Vega's symlog, constant 1
+
+    span = max(at(high) - at(low), 1e-12)
+    chosen = [low, high]
+    candidates = [v for m in KEY_VALUES for v in (m, -m) if low < v < high]
+    for value in candidates:
+        if all(abs(at(value) - at(c)) >= KEY_SPACING * span for c in chosen):
+            chosen.append(value)
+    return sorted({float(v) for v in chosen})
