@@ -149,7 +149,7 @@ def view() -> PanelView:
     spec = chart(
         picture.loss,
         stop=picture.stop,
-        title=vl.title(title_text(picture)),
+        title=vl.title(title_text(picture), wide=True),
         stop_label=[
             "the rule stops here:",
             f"step {picture.stop}, loss {loss_text(picture.at_stop)}",
