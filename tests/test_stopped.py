@@ -107,20 +107,20 @@ def test_axes_tooltips_title_alt_and_data(drawn):
 
 
 def test_the_title_wraps_for_a_narrow_column():
-    """The title is broken into lines of at most ``vl.WIDE_TITLE_LINE`` characters (the
-    picture's column is about 420 px wide at 1440x900, the whole width in projector mode), never
-    one long cut line, and nothing of it is lost."""
+    """The title is broken into lines of at most ``vl.TITLE_LINE`` characters (the picture's
+    chart is as narrow as a headline chart at 150 % zoom with the sidebar open), never one long
+    cut line, and nothing of it is lost."""
     text = stopped.title_text(stopped.picture_of(stopped.picture_run()))
     drawn = stopped.view().charts[0].spec["title"]["text"]
     assert isinstance(drawn, list)
     assert len(drawn) > 1
-    assert all(len(line) <= vl.WIDE_TITLE_LINE for line in drawn)
+    assert all(len(line) <= vl.TITLE_LINE for line in drawn)
     assert " ".join(drawn) == text
 
 
 def test_the_chart_is_compact():
     """About 240 px tall with its title and axis: a plot of at most 110 px."""
     loss = np.geomspace(0.7, 0.004, 50)
-    spec = chart(loss, stop=3, title=vl.title("t"), stop_label=["a:", "b"], end_label="c")
+    spec = chart(loss, stop=3, title=vl.title("t"), stop_label=["a:", "b"], end_label=["c", "d"])
     assert spec["height"] <= 110
     assert spec["layer"][1]["data"]["values"][-1]["step"] == 3

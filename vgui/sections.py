@@ -88,10 +88,10 @@ def draw_panel(panel: Panel, box: Any) -> None:
         panel_fragment(panel.key, box)
 
 
-LEAD_COLUMNS = (0.6, 0.4)
-"""The header's words and the open section's lead picture side by side: at 1440x900 with the
-sidebar open the picture's column is about 375 px wide (its title breaks into lines of 40
-characters), the words' about 570 px."""
+LEAD_COLUMNS = (0.5, 0.5)
+"""The header's words and the open section's lead picture side by side, in equal columns: at
+150 % zoom of 1440x900 with the sidebar open the picture's chart is then as wide as a headline
+chart (about 234 px, for which chart titles break into lines of ``vl.TITLE_LINE``)."""
 
 
 def draw_lead(panel: Panel) -> None:

@@ -178,7 +178,7 @@ def test_title_and_labels_state_the_oracles_stop_and_end(oracle, drawn):
     texts = [unit for unit in layers_ if unit["mark"]["type"] == "text"]
     labels = [unit["data"]["values"][0]["text"] for unit in texts]
     assert labels == [f"the rule stops here:\nstep {stop}, loss {at_stop}",
-                      f"continued: {at_end} at step {end:,}"]  # fmt: skip
+                      f"continued: {at_end}\nat step {end:,}"]  # fmt: skip
 
 
 def test_it_is_a_plateau_far_from_the_optimum(oracle, drawn):

@@ -149,12 +149,12 @@ def view() -> PanelView:
     spec = chart(
         picture.loss,
         stop=picture.stop,
-        title=vl.title(title_text(picture), wide=True),
+        title=vl.title(title_text(picture)),
         stop_label=[
             "the rule stops here:",
             f"step {picture.stop}, loss {loss_text(picture.at_stop)}",
         ],
-        end_label=f"continued: {loss_text(picture.at_end)} at step {picture.end:,}",
+        end_label=[f"continued: {loss_text(picture.at_end)}", f"at step {picture.end:,}"],
     )
     blocks = (
         Chart("stopped", spec, alt_text(picture, run.spec), lambda: frame_of(picture),

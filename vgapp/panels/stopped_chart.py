@@ -24,9 +24,11 @@ shape too (the stopped run is drawn with dots, its continuation as a line)."""
 
 
 def loss_domain(loss: np.ndarray) -> list[float]:
-    """The loss axis: from the power of ten below the lowest loss to the one above the highest
-    (a log scale fed only these positive values)."""
-    return [10.0 ** math.floor(math.log10(loss.min())), 10.0 ** math.ceil(math.log10(loss.max()))]
+    """The loss axis: from a power of ten below the last loss, with room under it for the end's
+    two-line label, to the power of ten above the highest loss (a log scale fed only these
+    positive values)."""
+    low = min(math.floor(math.log10(loss.min())), math.floor(math.log10(loss[-1])) - 1)
+    return [10.0**low, 10.0 ** math.ceil(math.log10(loss.max()))]
 
 
 def stop_label_height(loss: np.ndarray, stop: int) -> float:
@@ -36,10 +38,16 @@ def stop_label_height(loss: np.ndarray, stop: int) -> float:
 
 
 def chart(
-    loss: np.ndarray, *, stop: int, title: dict[str, Any], stop_label: list[str], end_label: str
+    loss: np.ndarray,
+    *,
+    stop: int,
+    title: dict[str, Any],
+    stop_label: list[str],
+    end_label: list[str],
 ) -> dict[str, Any]:
     """Mean loss ``loss[k]`` (k = 0..n) against step k; the rule stopped the run at ``stop``.
-    ``stop_label`` (its lines) is written right of the stop's rule, ``end_label`` under the end."""
+    ``stop_label`` (its lines) is written right of the stop's rule, ``end_label`` (its
+    lines) under the end."""
     steps = np.arange(loss.size)
     shown = vl.plot_indices(loss.size, keep=np.arange(stop + 1))
     later = shown[shown >= stop]
