@@ -1,7 +1,7 @@
-"""The page's styles for a view: projector mode (larger type, the sidebar collapsed) and the
-controls as a bottom sheet on a phone. Streamlit has no API for either, so each is a small style
-or script, with its reason beside it and a browser test (tests/browser/test_projector.py,
-tests/browser/test_phone_controls.py)."""
+"""The page's styles for a view: projector mode (larger type, the sidebar collapsed), the
+controls as a bottom sheet on a phone, and metric values that wrap. Streamlit has no API for
+any of them, so each is a small style or script, with its reason beside it and a browser test
+(tests/browser/test_projector.py, test_phone_controls.py, test_readability.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,14 @@ PHONE_CSS = """
   }
   body:has(section[data-testid='stSidebar'][data-collapsed='false'])
     [data-testid='stMainBlockContainer'] { padding-bottom: 50vh; }
+}
+"""
+
+# A metric's value is one line cut with an ellipsis in Streamlit; the lab's run status ("stopped
+# by the parameter-change rule at step 524") is longer than a phone's column: let it wrap.
+METRIC_CSS = """
+[data-testid='stMetricValue'], [data-testid='stMetricValue'] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
 """
 
@@ -74,7 +82,7 @@ def apply_view(projector: bool) -> None:
     """The sidebar's starting state and the page's styles for this view (in every full run:
     a style the run does not draw is removed from the page)."""
     st.set_page_config(initial_sidebar_state="collapsed" if projector else "auto")
-    st.html(f"<style>{PHONE_CSS}{PROJECTOR_CSS if projector else ''}</style>")
+    st.html(f"<style>{METRIC_CSS}{PHONE_CSS}{PROJECTOR_CSS if projector else ''}</style>")
 
 
 def collapse_sidebar_if_asked() -> None:
