@@ -49,7 +49,7 @@ def chart(
     ``stop_label`` (its lines) is written right of the stop's rule, ``end_label`` (its
     lines) under the end."""
     steps = np.arange(loss.size)
-    shown = vl.plot_indices(loss.size, keep=np.arange(stop + 1))
+    shown = vl.plot_indices(loss.size, keep=np.arange(stop + 1), max_points=PICTURE_POINTS)
     later = shown[shown >= stop]
     x = vl.field("step", vl.Q, title=STEP_TITLE, axis={"format": ",d", "tickCount": 4})
     domain = loss_domain(loss)
@@ -94,6 +94,10 @@ def chart(
     ]
     return vl.chart([continued, stopped, rule, *labels], title=title, height=PICTURE_HEIGHT)
 
+
+PICTURE_POINTS = 120
+"""Points of the continued run drawn (evenly spread steps, the stop's kept): its curve on a
+column of at most ~700 px; fewer points draw sooner on the first screen."""
 
 LABEL_GAP = 14
 """px between the end of the run and its label below it (and between the stop's rule and its
