@@ -370,3 +370,15 @@ def test_toggle_and_choice_refuse_what_they_do_not_name():
     with pytest.raises(ValueError, match="activation"):
         CONTROLS["activation"].parse("Relu")
     assert CONTROLS["activation"].parse("ReLU") == "relu"
+
+
+@given(st.floats(1.0, 9.99, allow_nan=False))
+def test_a_typed_number_is_computed_as_its_box_shows_it(value: float) -> None:
+    """A number box showing two decimals (``%.2f``) holds its value rounded to them, inside its
+    range: a link's ``p_mant=1.055`` is computed as the 1.05 the box shows, never as 1.055."""
+    control = CONTROLS["p_mant"]
+    held = control.canonical(value)
+    assert control.low <= held <= control.high
+    assert f"{held:.2f}" == f"{value:.2f}" or held in (control.low, control.high)
+    assert held == float(f"{held:.2f}")
+    assert control.parse("1.055") == 1.05

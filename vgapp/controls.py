@@ -72,14 +72,20 @@ class Number:
         return self.canonical(number)
 
     def canonical(self, value: float) -> int | float:
-        """``value`` as the page holds it: an int, or a float on the slider's grid rounded to the
-        step's decimals (a browser slider reports 0.6000000000000001 for 0.6)."""
+        """``value`` as the page holds it: an int; a float on the slider's grid rounded to the
+        step's decimals (a browser slider reports 0.6000000000000001 for 0.6); a typed number
+        rounded to the decimals its box shows (``%.2f``: a link's 1.055 would be shown as 1.05
+        and computed as 1.055), any other typed number as it is."""
         if self.integer:
             return round(value)
         if self.widget == "slider":
             steps = round((value - self.low) / self.step)
             value = self.low + steps * self.step
-        return round(value, _decimals(self.step)) if self.widget == "slider" else float(value)
+            return round(value, _decimals(self.step))
+        shown = _FIXED.fullmatch(self.format or "")
+        if not shown:
+            return float(value)
+        return min(max(round(value, int(shown[1])), self.low), self.high)
 
     def url_text(self, value: int | float) -> str:
         return str(int(value)) if self.integer else repr(float(value))
@@ -172,6 +178,10 @@ class Toggle:
 
 
 Control = Number | Choice | Toggle
+
+
+_FIXED = re.compile(r"%\.(\d+)f")
+"""A number box's fixed-point format (``%.2f``): the decimals it shows."""
 
 
 def _decimals(step: float) -> int:
