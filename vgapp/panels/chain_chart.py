@@ -124,7 +124,8 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict[str, Any]
     # a name is never broken across lines (no-break spaces inside it)
     together = {
         k: " = ".join(
-            labels[j].replace(" ", "\u00a0") for j in [k, *(h for h in drawn if under.get(h) == k)]
+            merged_label(labels[j], picked[j], picked[k]).replace(" ", "\u00a0")
+            for j in [k, *(h for h in drawn if under.get(h) == k)]
         )
         for k in shown
     }
@@ -220,6 +221,18 @@ def chart(series: Series, guide_labels: dict[str, str], *, title: dict[str, Any]
     spec = vl.chart(layers, title=title, height=CURVES_HEIGHT + LANE_PX * len(laned))
     spec["resolve"] = {"scale": {"color": "independent"}}
     return spec
+
+
+def merged_label(label: str, values: np.ndarray, host: np.ndarray) -> str:
+    """A legend name for a series drawn under ``host``: as it is where it is drawn wherever the
+    host is, else with where it stops ("float32 (until 0)": equal to the exact value until it
+    underflows to 0; "(until ∞)": until it overflows), so that "exact = float32" is never read
+    as equal at every depth."""
+    stops = ~np.isfinite(values) & np.isfinite(host)
+    if not stops.any():
+        return label
+    ends = {"0" if v == -np.inf else "∞" for v in values[stops]}
+    return f"{label} (until {' or '.join(sorted(ends))})"
 
 
 def hidden_under(plotted: dict[str, np.ndarray], shown: list[str]) -> dict[str, str]:
