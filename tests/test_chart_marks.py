@@ -15,7 +15,6 @@ from the palette's comments."""
 from __future__ import annotations
 
 import itertools
-import json
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,6 @@ from test_panels import settings_of, unit_views, view
 from pagetools.contrast import contrast_ratio
 from vgapp import vegalite as vl
 from vgapp.lab import charts
-from vgapp.page import PANELS, lesson_values
 from vgapp.panels.surface import key_values
 
 WHITE = (255, 255, 255)
@@ -260,26 +258,3 @@ def test_the_surface_key_labels_are_apart(low: float, high: float) -> None:
     at = [np.sign(v) * np.log1p(abs(v)) for v in values]
     span = at[-1] - at[0]
     assert all(b - a >= 0.2 * span for a, b in itertools.pairwise(at))
-
-
-def test_a_merged_legend_name_says_where_its_series_stops() -> None:
-    """A series drawn under another is named with it ("exact = float64"); where it stops (0 or
-    ±∞) while the other goes on, its name says so, computed from the values themselves: the
-    saturated chain's float32 underflows from L = 9, the exploding chain's float16 overflows."""
-    from vgapp.panels.chain_chart import merged_label
-
-    host = np.log10(np.geomspace(1.0, 1e-60, 7))
-    with np.errstate(divide="ignore"):
-        underflowed = np.log10(np.where(np.arange(7) < 4, 10.0**host, 0.0))
-    assert merged_label("float32", host.copy(), host) == "float32"
-    assert merged_label("float32", underflowed, host) == "float32 (until 0)"
-    overflowed = np.where(np.arange(7) < 4, host, np.inf)
-    assert merged_label("float16", overflowed, host) == "float16 (until ∞)"
-    both = np.where(np.arange(7) < 3, host, np.where(np.arange(7) < 5, -np.inf, np.inf))
-    assert merged_label("float16", both, host) == "float16 (until 0 or ∞)"
-    # and on the page, where the lessons put them
-    for lesson, dtype, end in (("saturated", "float32", "0"), ("exploding", "float16", "∞")):
-        chain = PANELS["chain"]
-        spec = chain.view(**chain.arguments(lesson_values(lesson))).charts[0].spec
-        text = json.dumps(spec, ensure_ascii=False)
-        assert f"{dtype}\u00a0(until\u00a0{end})" in text

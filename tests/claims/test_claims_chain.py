@@ -6,6 +6,7 @@ smallest subnormal by multiplying it in each dtype. Nothing here calls vgcore.ch
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from claims.edges import DTYPES, control_values
 from vgapp.page import LESSONS, PANELS, lesson_values
+from vgapp.panels.chain_chart import merged_label
 
 PANEL = PANELS["chain"]
 CONTROLS = {c.key: c for c in PANEL.controls}
@@ -390,3 +392,24 @@ def test_the_chain_captions_state_each_slope_truly() -> None:
     assert "each inactive unit (input 0 or less) divides the gradient by 100" in (
         ACTIVATION_WORDS["leaky_relu"].chain_caption
     )
+
+
+def test_a_merged_legend_name_says_where_its_series_stops() -> None:
+    """A series drawn under another is named with it ("exact = float64"); where it stops (0 or
+    ±∞) while the other goes on, its name says so, computed from the values themselves: the
+    saturated chain's float32 underflows from L = 9, the exploding chain's float16 overflows."""
+    host = np.log10(np.geomspace(1.0, 1e-60, 7))
+    with np.errstate(divide="ignore"):
+        underflowed = np.log10(np.where(np.arange(7) < 4, 10.0**host, 0.0))
+    assert merged_label("float32", host.copy(), host) == "float32"
+    assert merged_label("float32", underflowed, host) == "float32 (until 0)"
+    overflowed = np.where(np.arange(7) < 4, host, np.inf)
+    assert merged_label("float16", overflowed, host) == "float16 (until ∞)"
+    both = np.where(np.arange(7) < 3, host, np.where(np.arange(7) < 5, -np.inf, np.inf))
+    assert merged_label("float16", both, host) == "float16 (until 0 or ∞)"
+    # and on the page, where the lessons put them
+    for lesson, dtype, end in (("saturated", "float32", "0"), ("exploding", "float16", "∞")):
+        chain = PANELS["chain"]
+        spec = chain.view(**chain.arguments(lesson_values(lesson))).charts[0].spec
+        text = json.dumps(spec, ensure_ascii=False)
+        assert f"{dtype}\u00a0(until\u00a0{end})" in text
