@@ -540,10 +540,40 @@ PROPERTY = settings(
 )
 
 
+def check_loss_key(view, snapshots) -> None:
+    """The loss chart's subtitle names only what the chart draws, read from the spec: dots iff
+    a marker layer holds a point, "Dashed line" for one dashed rule at your run's stop, "Dashed
+    lines" for two (the stop, then where the continued run got)."""
+    charts = [c for c in view.charts if c.name == "lab_loss"]
+    if not charts:
+        return
+    spec = charts[0].spec
+    key = (
+        " ".join(spec["title"]["subtitle"])
+        if isinstance(spec["title"]["subtitle"], list)
+        else spec["title"]["subtitle"]
+    )
+    layers = spec["layer"]
+    dots = any("shape" in layer.get("encoding", {}) and layer["data"]["values"] for layer in layers)
+    rules = [
+        layer["data"]["values"][0]["step"] for layer in layers if layer["mark"]["type"] == "rule"
+    ]
+    assert ("Dots: where each stopping rule first held." in key) == dots
+    yours = snapshots[0]
+    if rules:
+        assert rules[0] == yours.stop_step
+    assert ("Dashed line: where your run stopped." in key) == (len(rules) == 1)
+    assert ("Dashed lines: where your run stopped, and where it got" in key) == (len(rules) == 2)
+    if len(rules) == 2:
+        assert yours.continued
+        assert rules[1] == yours.step
+
+
 def check_view(engine, values: dict, to_budget: bool) -> None:
     """Every sentence the lab shows for the runs of ``values``, against its oracle."""
     snapshots, view, specs = trained(engine, values, to_budget=to_budget)
     check_verdict(view, snapshots)
+    check_loss_key(view, snapshots)
     [runs] = [b for b in view.blocks if isinstance(b, Columns)]
     chart = lab_panel.chart_of(values)
     for index, (snapshot, spec) in enumerate(zip(snapshots, specs, strict=True)):

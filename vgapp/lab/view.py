@@ -115,6 +115,19 @@ def continue_label(snapshots: Sequence[Snapshot[RunSpec]]) -> str:
     return f"Continue to the budget ({time_text(max(known))})"
 
 
+def loss_subtitle(*, dots: bool, lines: int) -> str:
+    """The loss chart's key, naming only what it draws: the dots where the rules first held,
+    the dashed line where your run stopped and, once continued, the one where it got."""
+    said = ["Mean loss per sample (F/n)."]
+    if dots:
+        said.append("Dots: where each stopping rule first held.")
+    if lines == 1:
+        said.append("Dashed line: where your run stopped.")
+    elif lines > 1:
+        said.append("Dashed lines: where your run stopped, and where it got when continued.")
+    return " ".join(said)
+
+
 def run_summary(run: RunView) -> str:
     """A run's status with its loss: at the rules' stop, then (once continued) where the
     continuation got, each with its own step."""
@@ -320,10 +333,13 @@ def lab_view(
                     (you.snapshot.step, you.loss_now, f"continued: {loss_text(you.loss_now)}")
                 )
         keep = tuple(int(k) for k in markers["step"])
+        # the markers the chart draws: on its log axis, those at a positive finite loss (the
+        # claims test holds the key and the drawn spec together)
+        marked_loss = markers["loss_mean"].to_numpy(dtype=float)
+        drawable = (marked_loss > 0) & np.isfinite(marked_loss)
         title = titled(
             loss_title(you, other, remedy),
-            "Mean loss per sample (F/n). Dots: where each stopping rule first held; dashed "
-            "line: where your run stopped.",
+            loss_subtitle(dots=bool(drawable.any()), lines=len(callouts)),
             wide=True,
         )
         loss_spec = charts.loss_chart(
