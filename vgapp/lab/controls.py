@@ -7,6 +7,8 @@ and the view (``vgapp.lab.view``) use them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from vgapp.controls import Choice, Control, Number, Toggle, When
 from vgapp.formatting import superscript
 from vgapp.layout import Lesson
@@ -276,6 +278,9 @@ LAB_CONTROLS: tuple[Control, ...] = (
         widget="select",
     ),
 )
+LAB_DEFAULTS: dict[str, Any] = {control.key: control.default for control in LAB_CONTROLS}
+"""Every lab control at its default (the lab's view before any move, and what a lesson starts
+from)."""
 LAB_KEYS: tuple[str, ...] = tuple(control.key for control in LAB_CONTROLS)
 """The controls that make the runs (``LAB_CHART`` is not one of them)."""
 

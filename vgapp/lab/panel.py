@@ -11,14 +11,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from vgapp.blocks import PanelView
-from vgapp.lab.controls import LAB_CONTROLS
+from vgapp.lab.controls import LAB_CONTROLS, LAB_DEFAULTS
 from vgapp.lab.run_charts import LAB_CHART
 from vgapp.lab.runs import RunSpec, remedy_spec, spec_from_controls
 from vgapp.lab.training.jobs import Snapshot
 from vgapp.lab.view import lab_view
 from vgapp.layout import Panel
 
-DEFAULTS = {control.key: control.default for control in LAB_CONTROLS}
+DEFAULTS = LAB_DEFAULTS
 VIEW_MEMO_ENTRIES = 64
 
 Viewer = Callable[[Sequence[RunSpec]], Sequence[Snapshot[RunSpec]]]

@@ -20,6 +20,7 @@ import numpy as np
 
 from vgapp.lab.controls import (
     LAB_CONTROLS,
+    LAB_DEFAULTS,
     LAB_KEYS,
     LAB_SAMPLES,
     OFF,
@@ -242,8 +243,7 @@ def train_observed(spec: RunSpec, observer: Observer) -> LabRun:
 def warm_up() -> None:
     """Train a tiny network once, so that every module and code path is loaded before the
     first real training (and glibc has served the kind of blocks it will)."""
-    values = {control.key: control.default for control in LAB_CONTROLS}
-    values.update(lab_depth=2, lab_width=4, lab_steps=10)
+    values = {**LAB_DEFAULTS, "lab_depth": 2, "lab_width": 4, "lab_steps": 10}
     train_observed(spec_from_controls(values), lambda step: None)
 
 

@@ -21,12 +21,12 @@ import pandas as pd
 from vgapp import vegalite as vl
 from vgapp.blocks import Chart, PanelView, Text
 from vgapp.formatting import superscript
-from vgapp.lab.controls import LAB_CONTROLS, LAB_LESSONS
+from vgapp.lab.controls import LAB_DEFAULTS, LAB_LESSONS
 from vgapp.lab.runs import LabRun, RunSpec, lab_data, spec_from_controls, train
 from vgapp.lab.runview import loss_text
 from vgapp.layout import Panel
 from vgapp.panels.stopped_chart import chart
-from vgapp.words import ACTIVATION_LABELS, DATASET_LABELS
+from vgapp.words import ACTIVATION_LABELS, DATASET_LABELS, RULE_TEXT
 
 LESSON = "lab_deep_sigmoid"
 """The lab lesson whose run the picture shows (the button beside it opens that lesson)."""
@@ -42,8 +42,7 @@ SENTENCE = (
 def lesson_spec(key: str = LESSON) -> RunSpec:
     """A lab lesson's run: every lab control at its default, then the lesson's values."""
     lesson = next(lesson for lesson in LAB_LESSONS if lesson.key == key)
-    values = {control.key: control.default for control in LAB_CONTROLS}
-    return spec_from_controls({**values, **lesson.values})
+    return spec_from_controls({**LAB_DEFAULTS, **lesson.values})
 
 
 _TRAINING = threading.Lock()
@@ -127,10 +126,10 @@ def alt_text(picture: Picture, spec: RunSpec) -> str:
         else f"stays within {PLATEAU_BAND:.0%} of it to the end"
     )
     return (
-        f"Mean loss against step of gradient descent on {network}: the parameter-change rule "
-        f"(ε = {eps_text(spec)}) stops the run at step {picture.stop}, loss "
-        f"{loss_text(picture.at_stop)}. Continued, the loss {stay}, then falls to "
-        f"{loss_text(picture.at_end)} at step {picture.end:,}."
+        f"Mean loss against step of gradient descent on {network}: "
+        f"{RULE_TEXT[picture.rule].phrase} (ε = {eps_text(spec)}) stops the run at step "
+        f"{picture.stop}, loss {loss_text(picture.at_stop)}. Continued, the loss {stay}, then "
+        f"falls to {loss_text(picture.at_end)} at step {picture.end:,}."
     )
 
 
