@@ -89,6 +89,7 @@ from vgapp.lab.training.jobs import (
     RUNNING,
     STATUSES,
     WAITING,
+    Demand,
     Job,
     Snapshot,
 )
@@ -195,9 +196,17 @@ class TrainingEngine(Scheduler):
 
     # ------------------------------------------------------------------------- public API
 
-    def view(self, session: str, specs: Sequence[Spec]) -> tuple[Snapshot[Any], ...]:
+    def view(
+        self,
+        session: str,
+        specs: Sequence[Spec],
+        *,
+        demands: Sequence[Demand] | None = None,
+    ) -> tuple[Snapshot[Any], ...]:
         """Session ``session`` watches exactly ``specs`` now (0 to 4 of them: an empty tuple
         only keeps the session alive and the workers warm); their snapshots, in order.
+        ``demands``: how far this session needs each run (its own cursor on the shared trace,
+        one per spec); without them the session takes the runs as they are played.
 
         Call it a few times a second while the lab is on screen: it is the heartbeat."""
         session = self._check_session(session)
@@ -208,6 +217,12 @@ class TrainingEngine(Scheduler):
         for i, spec in enumerate(specs):
             if not self._is_spec(spec):
                 raise ValueError(f"specs[{i}] must be a {self._spec_name()}; got {spec!r:.80}")
+        if demands is not None and (
+            not isinstance(demands, Sequence)
+            or len(demands) != len(specs)
+            or not all(isinstance(d, Demand) for d in demands)
+        ):
+            raise ValueError(f"demands must hold one Demand per spec; got {demands!r:.80}")
         now = time.monotonic()
         with self._lock:
             self._check_open()
@@ -217,14 +232,23 @@ class TrainingEngine(Scheduler):
             self._last_session_at = now
             for spec in before - wanted:
                 self._unwatch(spec, session)
-            for spec in specs:
+            for i, spec in enumerate(specs):
                 job = self._jobs.get(spec)
+                fresh = job is None
                 if job is None:
                     job = self._jobs[spec] = Job(spec)
+                if demands is not None:
+                    job.demands[session] = demands[i]
+                    needs = job.needs()
+                    if fresh and needs is not None:
+                        job.hold_at, job.rule_wait = needs[0], not needs[1]
+                if fresh:
                     self._enqueue(job)
-                elif job.status == CANCELLED and job.abandoned:
+                elif job.status == CANCELLED and job.abandoned and not job.satisfied():
                     job.abandoned = False
                     self._enqueue(job)
+                else:
+                    self._apply_demands(job)
                 job.watchers.add(session)
                 job.seen_at = now
             self._schedule()
@@ -364,6 +388,7 @@ __all__ = [
     "RUNNING",
     "STATUSES",
     "WAITING",
+    "Demand",
     "EngineStats",
     "Snapshot",
     "TrainingEngine",
