@@ -213,7 +213,8 @@ def test_pause_freezes_this_view_and_play_follows_the_runs_again():
     app.run()
     assert lab_statuses(app) == frozen  # nothing moves in a paused view
     play = lab_button(app, "lab_play")
-    assert play.label == "Play" and not play.disabled
+    assert play.label == "Play"
+    assert not play.disabled
     play.click().run()
     run_lab_until_stopped(app)
     yours, remedy = lab_statuses(app)
