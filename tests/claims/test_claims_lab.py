@@ -540,10 +540,11 @@ PROPERTY = settings(
 )
 
 
-def check_loss_key(view, snapshots) -> None:
+def check_loss_key(view, snapshots, paused: bool = False) -> None:
     """The loss chart's subtitle names only what the chart draws, read from the spec: dots iff
     a marker layer holds a point, "Dashed line" for one dashed rule at your run's stop, "Dashed
-    lines" for two (the stop, then where the continued run got)."""
+    lines" for two (the stop, then where the continued run got), "Solid line: where you
+    paused" iff a solid rule stands at your view's step (only for a ``paused`` view)."""
     charts = [c for c in view.charts if c.name == "lab_loss"]
     if not charts:
         return
@@ -555,18 +556,24 @@ def check_loss_key(view, snapshots) -> None:
     )
     layers = spec["layer"]
     dots = any("shape" in layer.get("encoding", {}) and layer["data"]["values"] for layer in layers)
-    rules = [
-        layer["data"]["values"][0]["step"] for layer in layers if layer["mark"]["type"] == "rule"
+    lines = [layer for layer in layers if layer["mark"]["type"] == "rule"]
+    rules = [line["data"]["values"][0]["step"] for line in lines if "strokeDash" in line["mark"]]
+    solid = [
+        line["data"]["values"][0]["step"] for line in lines if "strokeDash" not in line["mark"]
     ]
     assert ("Dots: where each stopping rule first held." in key) == dots
     yours = snapshots[0]
     if rules:
         assert rules[0] == yours.stop_step
-    assert ("Dashed line: where your run stopped." in key) == (len(rules) == 1)
-    assert ("Dashed lines: where your run stopped, and where it got" in key) == (len(rules) == 2)
+    assert ("Dashed line: where the rules stopped your run." in key) == (len(rules) == 1)
+    assert ("Dashed lines: where the rules stopped your run, and where it got" in key) == (
+        len(rules) == 2
+    )
     if len(rules) == 2:
         assert yours.continued
         assert rules[1] == yours.step
+    assert ("Solid line: where you paused." in key) == bool(solid)
+    assert solid == ([yours.step] if paused and yours.recorded else [])
 
 
 def check_view(engine, values: dict, to_budget: bool) -> None:
