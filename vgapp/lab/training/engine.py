@@ -97,9 +97,19 @@ from vgapp.lab.training.scheduling import Scheduler
 
 BACKENDS: tuple[str, ...] = ("process", "thread")
 MAX_SPECS_PER_VIEW = 4
+MAX_REDRAW_S = 60.0
+"""``view``'s ``redraw_s`` is in (0, MAX_REDRAW_S]."""
+CLOSE_WAIT_S = 5.0
+"""``close`` waits this long in all for the workers to exit, then kills the rest."""
 LAB_RECIPE = "vgapp.lab.runs:ENGINE_RECIPE"
 """The recipe an engine trains unless told otherwise: the lab's runs (imported by name, so
 that this package imports nothing of the lab)."""
+
+
+def visitor_jobs(max_running: int) -> int:
+    """``VISITOR_JOBS``, the default ``max_per_visitor``: twice the slots, at least 4 (a
+    visitor's two tabs, each training a run and its comparison)."""
+    return max(2, max_running) * 2
 
 
 def available_cores() -> int:
@@ -152,7 +162,10 @@ class TrainingEngine(Scheduler):
 
     ``max_running``: trainings computing at once (default: the cores this process may use);
     ``max_parked``: paused or waiting jobs that keep their process (default ``max_running``);
-    ``watcher_timeout_s``: a session that has not polled for this long stops watching;
+    ``max_per_visitor``: jobs one visitor may have queued or running (default
+    ``VISITOR_JOBS``, twice ``max_running`` and at least 4: two tabs of two runs);
+    ``watcher_timeout_s``: a session that has not polled for this long stops watching (at
+    least; ``view``'s ``redraw_s`` lengthens it);
     ``idle_exit_s``: idle workers exit when no session has polled for this long;
     ``memo_jobs``, ``memo_bytes``: bounds of the memo of jobs nobody watches;
     ``backend``: ``"process"`` (default where there is ``fork``/``exec`` and a second core) or
@@ -164,6 +177,7 @@ class TrainingEngine(Scheduler):
         *,
         max_running: int | None = None,
         max_parked: int | None = None,
+        max_per_visitor: int | None = None,
         watcher_timeout_s: float = 3.0,
         idle_exit_s: float = 4.0,
         memo_jobs: int = 64,
@@ -178,9 +192,12 @@ class TrainingEngine(Scheduler):
         max_running = _check_count(max_running, "max_running", 1, 64)
         if max_parked is None:
             max_parked = max_running
+        if max_per_visitor is None:
+            max_per_visitor = visitor_jobs(max_running)
         settings: dict[str, Any] = {
             "max_running": max_running,
             "max_parked": _check_count(max_parked, "max_parked", 0, 64),
+            "max_per_visitor": _check_count(max_per_visitor, "max_per_visitor", 1, 256),
             "watcher_timeout_s": _check_positive(watcher_timeout_s, "watcher_timeout_s", 3600),
             "idle_exit_s": _check_positive(idle_exit_s, "idle_exit_s", 3600),
             "memo_jobs": _check_count(memo_jobs, "memo_jobs", 0, 100_000),
@@ -195,12 +212,26 @@ class TrainingEngine(Scheduler):
 
     # ------------------------------------------------------------------------- public API
 
-    def view(self, session: str, specs: Sequence[Spec]) -> tuple[Snapshot[Any], ...]:
+    def view(
+        self,
+        session: str,
+        specs: Sequence[Spec],
+        *,
+        redraw_s: float | None = None,
+        visitor: str | None = None,
+    ) -> tuple[Snapshot[Any], ...]:
         """Session ``session`` watches exactly ``specs`` now (0 to 4 of them: an empty tuple
         only keeps the session alive and the workers warm); their snapshots, in order.
 
-        Call it a few times a second while the lab is on screen: it is the heartbeat."""
+        Call it a few times a second while the lab is on screen: it is the heartbeat.
+        ``redraw_s``: how often this session calls (it stays watching for ``WATCHER_REDRAWS``
+        of them, and at least ``watcher_timeout_s``); ``visitor``: who it is (the client's
+        address; None: the session is its own visitor), for the fair share."""
         session = self._check_session(session)
+        if redraw_s is not None:
+            redraw_s = _check_positive(redraw_s, "redraw_s", MAX_REDRAW_S)
+        if visitor is not None:
+            visitor = self._check_session(visitor, "visitor")
         if self._is_spec(specs) or not isinstance(specs, Sequence):
             raise ValueError(f"specs must be a sequence of {self._spec_name()}; got {specs!r:.80}")
         if len(specs) > MAX_SPECS_PER_VIEW:
@@ -212,21 +243,18 @@ class TrainingEngine(Scheduler):
         with self._lock:
             self._check_open()
             wanted = frozenset(specs)
-            _, before = self._sessions.get(session, (now, frozenset()))
-            self._sessions[session] = (now, wanted)
-            self._last_session_at = now
+            before = self._touch(session, wanted, redraw_s, visitor)
             for spec in before - wanted:
                 self._unwatch(spec, session)
             for spec in specs:
                 job = self._jobs.get(spec)
+                train = job is None or self._wants_training(job, session)
                 if job is None:
                     job = self._jobs[spec] = Job(spec)
-                    self._enqueue(job)
-                elif job.status == CANCELLED and job.abandoned:
-                    job.abandoned = False
-                    self._enqueue(job)
                 job.watchers.add(session)
                 job.seen_at = now
+                if train:
+                    self._admit(job)
             self._schedule()
             self._ensure_ticker()
             return tuple(self._snapshot(self._jobs[spec]) for spec in specs)
@@ -288,7 +316,7 @@ class TrainingEngine(Scheduler):
             job = self._job(spec)
             if job.status in ACTIVE:
                 self._release(job)
-                job.status, job.abandoned = CANCELLED, False
+                job.status, job.abandoned, job.over_share = CANCELLED, False, False
                 job.version += 1
                 self._schedule()
             return self._snapshot(job)
@@ -310,6 +338,14 @@ class TrainingEngine(Scheduler):
                 memo_bytes=sum(job.nbytes for job in self._jobs.values()),
             )
 
+    def worker_of(self, spec: Spec) -> int | None:
+        """The process (or thread) id of the worker holding ``spec``'s job, if one does (for
+        tests and benchmarks)."""
+        with self._lock:
+            job = self._jobs.get(spec)
+            worker = None if job is None else job.worker
+            return None if worker is None else worker.ident
+
     def worker_processes(self) -> tuple[subprocess.Popen[bytes], ...]:
         """The live worker processes (for tests and benchmarks)."""
         with self._lock:
@@ -328,11 +364,12 @@ class TrainingEngine(Scheduler):
         for worker in workers:
             worker.stop()
         self._wake.set()
+        deadline = time.monotonic() + CLOSE_WAIT_S
         for worker in workers:
             if isinstance(worker, ProcessWorker):
                 try:
-                    worker.process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
+                    worker.process.wait(timeout=max(deadline - time.monotonic(), 0.0))
+                except subprocess.TimeoutExpired:  # hung or stopped (SIGSTOP): SIGKILL ends it
                     worker.process.kill()
 
 

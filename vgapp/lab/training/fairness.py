@@ -1,0 +1,137 @@
+"""The training engine's sessions and their fair share among visitors (a visitor: one client
+address, or one session when the page does not say): how long a session may stay silent, who
+is served next when a slot frees, and how many trainings a visitor holds.
+
+Shares are counted, never stored: a visitor is a field of its sessions, so the bookkeeping
+lives and dies with the sessions (each forgotten after its watcher timeout) and no table keyed
+by address can grow.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from vgapp.lab.training.interfaces import Spec
+from vgapp.lab.training.jobs import RUNNING, Job
+from vgapp.lab.training.processes import Worker
+
+J = TypeVar("J")
+
+WATCHER_REDRAWS = 3
+"""A session that says it redraws every ``redraw_s`` is dropped only after this many redraws
+missed (and never before ``watcher_timeout_s``): a late poll must not restart its runs."""
+
+
+@dataclass
+class Session:
+    """A session's heartbeat: when it last viewed, what (specs), how long it may stay silent,
+    and its visitor (``"v:<address>"``, or ``"s:<session>"`` when it is its own)."""
+
+    seen: float
+    specs: frozenset[Spec]
+    timeout: float
+    visitor: str
+
+
+NOBODY = ""
+"""The owner of a queued job no session watches (it is served as one more visitor)."""
+
+
+def service_order(
+    queue: Sequence[J],
+    visitors: Callable[[J], frozenset[str]],
+    running: Counter[str],
+) -> list[J]:
+    """``queue`` (oldest first) in the order its jobs get a slot: round robin across visitors.
+
+    Each turn goes to the visitor with the fewest jobs running or served before it in this
+    order (ties: the one whose next job is oldest), which takes its oldest job; ``running``
+    counts each visitor's running jobs. A job watched by several visitors is served as the
+    one of them with the fewest (a share they have in common)."""
+    owner: dict[int, str] = {}
+    for job in queue:
+        watching = visitors(job)
+        owner[id(job)] = min(watching, key=lambda v: (running[v], v)) if watching else NOBODY
+    lines: defaultdict[str, list[tuple[int, J]]] = defaultdict(list)
+    for index, job in enumerate(queue):
+        lines[owner[id(job)]].append((index, job))
+    heap = [(running[who], line[0][0], who) for who, line in lines.items()]
+    heapq.heapify(heap)
+    heads = dict.fromkeys(lines, 0)
+    order: list[J] = []
+    while heap:
+        served, _, who = heapq.heappop(heap)
+        line, head = lines[who], heads[who]
+        order.append(line[head][1])
+        heads[who] = head + 1
+        if head + 1 < len(line):
+            heapq.heappush(heap, (served + 1, line[head + 1][0], who))
+    return order
+
+
+def sole_visitor_load(jobs: Iterable[J], visitors: Callable[[J], frozenset[str]], who: str) -> int:
+    """How many of ``jobs`` (the queued and running ones) count against visitor ``who``: those
+    only its sessions watch (a job other visitors watch too is shared and counts for nobody)."""
+    mine = frozenset((who,))
+    return sum(1 for job in jobs if visitors(job) == mine)
+
+
+class Visitors:
+    """The sessions of a ``Scheduler`` and their visitors' share (a mixin: the attributes below
+    are the scheduler's, guarded by its lock)."""
+
+    watcher_timeout_s: float
+    max_per_visitor: int
+    _sessions: dict[str, Session]
+    _queue: list[Job]
+    _workers: list[Worker[Job]]
+    _last_session_at: float
+
+    def _touch(
+        self, session: str, specs: frozenset[Spec], redraw_s: float | None, visitor: str | None
+    ) -> frozenset[Spec]:
+        """Record ``session``'s heartbeat (now, watching ``specs``); the specs it watched."""
+        now = time.monotonic()
+        timeout = self.watcher_timeout_s
+        if redraw_s is not None:
+            timeout = max(timeout, WATCHER_REDRAWS * redraw_s)
+        who = f"s:{session}" if visitor is None else f"v:{visitor}"
+        before = self._sessions.get(session)
+        self._sessions[session] = Session(now, specs, timeout, who)
+        self._last_session_at = now
+        return frozenset() if before is None else before.specs
+
+    def _visitors(self, job: Job) -> frozenset[str]:
+        """The visitors of the sessions watching ``job``."""
+        return frozenset(self._sessions[s].visitor for s in job.watchers if s in self._sessions)
+
+    def _over_share(self, job: Job) -> bool:
+        """Whether starting ``job`` would take its one visitor past ``max_per_visitor`` jobs
+        queued or running that only that visitor watches (a job two visitors watch is shared:
+        it counts against neither, and starting it is never over a share)."""
+        who = self._visitors(job)
+        if len(who) != 1:
+            return False
+        active = [j for j in self._queue if j is not job]
+        queued = set(map(id, active))
+        active += [
+            w.job
+            for w in self._workers
+            if w.job is not None and w.job.status == RUNNING and id(w.job) not in queued
+        ]
+        return sole_visitor_load(active, self._visitors, next(iter(who))) >= self.max_per_visitor
+
+    def _fair_order(self, live: list[Worker[Job]]) -> list[Job]:
+        """The queue in the order its jobs get a slot (``service_order``; FIFO by the time
+        each was queued)."""
+        running: Counter[str] = Counter()
+        for worker in live:
+            if worker.job is not None and not worker.held:
+                running.update(self._visitors(worker.job))
+        oldest_first = sorted(self._queue, key=lambda job: job.queued_at)
+        return service_order(oldest_first, self._visitors, running)
