@@ -10,9 +10,10 @@ by address can grow.
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -45,32 +46,34 @@ NOBODY = ""
 def service_order(
     queue: Sequence[J],
     visitors: Callable[[J], frozenset[str]],
-    running: Counter[str],
+    running: Mapping[str, int],
+    last_start: Mapping[str, float],
 ) -> list[J]:
     """``queue`` (oldest first) in the order its jobs get a slot: round robin across visitors.
 
     Each turn goes to the visitor with the fewest jobs running or served before it in this
-    order (ties: the one whose next job is oldest), which takes its oldest job; ``running``
-    counts each visitor's running jobs. A job watched by several visitors is served as the
-    one of them with the fewest (a share they have in common)."""
-    owner: dict[int, str] = {}
+    order; among equals, to the one whose last training started longest ago (``last_start``,
+    a time; never: first), then to the one whose next job is oldest. The visitor takes its
+    oldest job. A job watched by several visitors is served as the one of them that comes
+    first (a share they have in common)."""
+
+    def rank(who: str) -> tuple[int, tuple[int, float], str]:
+        return (running.get(who, 0), (0, last_start.get(who, -math.inf)), who)
+
+    lines: defaultdict[str, list[J]] = defaultdict(list)
     for job in queue:
         watching = visitors(job)
-        owner[id(job)] = min(watching, key=lambda v: (running[v], v)) if watching else NOBODY
-    lines: defaultdict[str, list[tuple[int, J]]] = defaultdict(list)
-    for index, job in enumerate(queue):
-        lines[owner[id(job)]].append((index, job))
-    heap = [(running[who], line[0][0], who) for who, line in lines.items()]
+        lines[min(watching, key=rank) if watching else NOBODY].append(job)
+    index = {id(job): i for i, job in enumerate(queue)}
+    heap = [(*rank(who)[:2], index[id(line[0])], who) for who, line in lines.items()]
     heapq.heapify(heap)
-    heads = dict.fromkeys(lines, 0)
     order: list[J] = []
     while heap:
-        served, _, who = heapq.heappop(heap)
-        line, head = lines[who], heads[who]
-        order.append(line[head][1])
-        heads[who] = head + 1
-        if head + 1 < len(line):
-            heapq.heappush(heap, (served + 1, line[head + 1][0], who))
+        served, _, _, who = heapq.heappop(heap)
+        line = lines[who]
+        order.append(line.pop(0))
+        if line:  # served now: behind every visitor served as often
+            heapq.heappush(heap, (served + 1, (1, len(order)), index[id(line[0])], who))
     return order
 
 
@@ -89,6 +92,7 @@ class Visitors:
     max_per_visitor: int
     _sessions: dict[str, Session]
     _queue: list[Job]
+    _jobs: dict[Spec, Job]
     _workers: list[Worker[Job]]
     _last_session_at: float
 
@@ -133,5 +137,10 @@ class Visitors:
         for worker in live:
             if worker.job is not None and not worker.held:
                 running.update(self._visitors(worker.job))
+        last_start: dict[str, float] = {}
+        for job in self._jobs.values():
+            if job.watchers and job.started_at is not None:
+                for who in self._visitors(job):
+                    last_start[who] = max(last_start.get(who, -math.inf), job.started_at)
         oldest_first = sorted(self._queue, key=lambda job: job.queued_at)
-        return service_order(oldest_first, self._visitors, running)
+        return service_order(oldest_first, self._visitors, running, last_start)

@@ -137,6 +137,7 @@ class Job:
         self.worker: Worker[Job] | None = None
         self.attempt = -1
         self.queued_at = 0.0
+        self.started_at: float | None = None  # when a worker last took it (the fair share's)
         self.seen_at = time.monotonic()
         self.rate: float | None = None
         self.rate_mark: tuple[int, float] | None = None

@@ -261,7 +261,7 @@ class Scheduler(Visitors):
             worker.heard_at = max(worker.heard_at, time.monotonic())
 
     def _assign(self, job: Job, worker: Worker[Job]) -> None:
-        job.attempt = next(self._attempts)
+        job.attempt, job.started_at = next(self._attempts), time.monotonic()
         job.worker, worker.job, worker.held = worker, job, False
         self._restart_stall_clock(worker)
         job.status, job.error = RUNNING, None
