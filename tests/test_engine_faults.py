@@ -11,12 +11,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
 import pytest
 from test_training import assert_trace_equals, reference, settled, spec_of, wait_for
 
+from vgapp.lab.training import health
 from vgapp.lab.training.engine import (
     CANCELLED,
     FAILED,
@@ -203,6 +206,55 @@ def test_more_runs_than_slots_all_complete(faults):
     final = faults.watch("s", specs, settled, "all four")
     assert [s.status for s in final] == [FINISHED] * 4
     assert faults.engine.stats().trainings_started == 4
+
+
+class Silent:
+    """A worker as ``health`` sees it: a process that beat once, ``silent_s`` ago."""
+
+    beats = True
+    job = None
+    held = False
+    heard = True
+
+    def __init__(self, pid: int, silent_s: float) -> None:
+        self.ident = pid
+        self.heard_at = time.monotonic() - silent_s
+        self.cpu_mark = None
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_a_silent_process_that_still_computes_is_starved_not_hung():
+    """Silent past HUNG_AFTER_S: a process computing (its CPU time grows) is spared; one
+    sleeping (deadlocked) or stopped is given up; past STARVED_LIMIT_S, any."""
+    up = "import time\nprint('up', flush=True)\n"
+    code = {"computing": up + "while True: pass", "sleeping": up + "time.sleep(60)"}
+    code["stopped"] = code["computing"]
+    processes = {
+        name: subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE)
+        for name, source in code.items()
+    }
+    try:
+        for process in processes.values():  # each has started up
+            assert process.stdout.readline() == b"up\n"
+        os.kill(processes["stopped"].pid, signal.SIGSTOP)
+        silent_s = health.HUNG_AFTER_S - health.CPU_WINDOW_S + 0.2  # > HUNG_AFTER_S / 2
+        workers = {name: Silent(process.pid, silent_s) for name, process in processes.items()}
+        for worker in workers.values():  # the first look: nothing judged yet
+            assert health.silence_verdict(worker, time.monotonic()) is None
+        time.sleep(health.CPU_WINDOW_S + 0.1)  # now silent past HUNG_AFTER_S
+        verdicts = {
+            name: health.silence_verdict(worker, time.monotonic())
+            for name, worker in workers.items()
+        }
+        assert verdicts["computing"] is None
+        given_up = "the training process stopped answering"
+        assert verdicts["sleeping"] == verdicts["stopped"] == given_up
+        starved = workers["computing"]
+        assert health.silence_verdict(starved, starved.heard_at + health.STARVED_LIMIT_S + 1)
+    finally:
+        for process in processes.values():
+            process.kill()
+            process.wait()
 
 
 # ----------------------------------------------------------------------------- watchers

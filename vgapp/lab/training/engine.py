@@ -10,9 +10,13 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
 * **Jobs keyed by spec.** The first session to view a spec queues its training; later sessions
   watch the same job. A job trains until the stopping rules stop it and then *waits* there
   ("continue" trains on to the budget). Pause, resume, step(n), cancel and continue act on the
-  job, so every watcher sees them.
+  job, so every watcher sees them. A failure is not memoised: a session that starts watching a
+  failed job trains it again, and a failed job nobody watches is forgotten.
 * **Nothing trains that nobody looks at.** A job loses a watcher when the session views other
-  specs or stops polling for ``watcher_timeout_s``; a job with no watchers left is abandoned: a
+  specs or stops polling for its watcher timeout (``watcher_timeout_s``, or ``WATCHER_REDRAWS``
+  = 3 times the ``redraw_s`` it gives ``view``, whichever is longer: a poll a little late never
+  restarts a run); a session that vanishes is forgotten then. A job with no watchers left is
+  abandoned: a
   queued or running one is cancelled (its process freed at the next step), a paused or waiting
   one gives its process back. Viewing it again shows what it had at once and trains on (from
   step 0, the same arithmetic, rows already known are not sent again).
@@ -20,6 +24,15 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
   are ``queued`` with their position in the snapshot. A paused or waiting job keeps its process
   while fewer than ``max_parked`` are parked; beyond that the oldest parked one gives its process
   back (it resumes by retraining, as above).
+* **Fair share.** ``view``'s ``visitor`` (the client's address; None: the session is its own)
+  groups sessions. A visitor may have ``max_per_visitor`` jobs queued or running (default
+  twice ``max_running``, at least 4: two tabs of two runs) counting the jobs only its sessions
+  watch (a job other visitors watch too is shared and counts against no one); a view beyond
+  that starts nothing: its new run is ``queued`` with no position and ``over_share`` set, and
+  starts at a later view once one of the visitor's runs has ended or been left. A freed slot
+  goes round robin: to the visitor with the fewest runs computing, among equals the one whose
+  last run started longest ago, FIFO within a visitor; a shared job is served as its most
+  deserving visitor's. Nothing is kept per visitor beyond its sessions.
 * **Processes.** Each worker is ``python -m vgapp.lab.training.worker`` started with
   ``subprocess.Popen`` in the project root: a fresh interpreter with one BLAS thread, glibc's
   malloc thresholds raised and a lower priority (``os.nice``), talking pickled frames over its
@@ -29,6 +42,18 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
   trains at once; when no session has polled for ``idle_exit_s``, idle workers exit. On
   Windows, or with one core, ``backend="thread"`` trains in threads of the server instead:
   slower (they share the GIL and the server's BLAS threads), never wrong.
+* **Healing.** Each worker process beats (``("alive", pid)`` every second, from a thread of its
+  own, so a niced worker starved by load still beats); one silent for ``HUNG_AFTER_S`` (4 s; 30
+  s before its first word) is killed, whether it trains, holds, idles, starts or is exiting, so
+  a stopped, hung or dead process is found within 5 s (one whose CPU time still grows is
+  starved, not hung, and is spared up to ``STARVED_LIMIT_S``). A job whose process died (killed,
+  crashed or killed for silence) is restarted on a fresh one at the head of its visitor's line,
+  from step 0 with the rows it has skipped, up to ``MAX_RETRIES`` (2) times in
+  ``RETRY_WINDOW_S``; its snapshot says so (``notice``, one sentence, and ``restarts``); one
+  more death fails it. A held job only loses its process (play retrains it); an error raised
+  by the recipe is not retried (``failed``, with its traceback). Idle workers that die are
+  replaced while sessions are alive. Threads cannot be killed: a training thread silent for
+  ``THREAD_STALL_S`` is given up and its job fails, as before.
 * **Memory.** Finished, stopped and abandoned jobs stay memoised (least recently viewed first
   out) up to ``memo_jobs`` jobs and ``memo_bytes`` bytes of traces and parameters: the largest
   lab run (20 x 128, 5,000 steps, float64) takes 6.9 MB (1.8 MB of trace, 2.5 MB for each of
@@ -40,24 +65,29 @@ Wiring it into the page (a sketch; the page owns the Streamlit calls)::
 
     engine = default_engine()                     # one per server process
     session = st.session_state.setdefault("lab_session", uuid.uuid4().hex)
-    engine.view(session, ())                      # at page load: warm the workers
+    visitor = st.context.ip_address               # the fair share's unit (None: per session)
+    engine.view(session, (), visitor=visitor)     # at page load: warm the workers
 
     @st.fragment(run_every=0.25)                  # the lab panel polls while it is on screen
     def lab_panel(values):
         mine = spec_from_controls(values)
         theirs = remedy_spec(mine, values["lab_remedy"])
-        now_mine, now_theirs = engine.view(session, (mine, theirs))
+        now_mine, now_theirs = engine.view(session, (mine, theirs), redraw_s=0.25,
+                                           visitor=visitor)
         # draw now_mine.loss / LAB_SAMPLES, .backprop_norms, .saturation, .x_stop, ...;
         # skip redrawing a chart whose snapshot.version has not changed; buttons call
         # engine.pause(mine), .resume, .step(mine, 10), .cancel, .continue_past_stop;
-        # a "queued" snapshot says queue_position, a "failed" one its error text
+        # a "queued" snapshot says queue_position (or over_share: "you already have N
+        # trainings running in other tabs or windows"), a "failed" one its error text, and
+        # a restarted one its notice (one line)
 
 Units: steps are descent iterations k (the trace holds k = 0 .. step); ``loss`` is the summed
 loss F that the core minimises (divide by ``LAB_SAMPLES`` for the mean the page shows); norms
 as ``vgcore.descent``; seconds are wall-clock seconds.
 
 The package: this module holds the public ``TrainingEngine``; ``scheduling`` its bookkeeping
-under one lock; ``jobs`` a job, its statuses and ``Snapshot``; ``trace`` the per-step trace
+under one lock, with ``fairness`` (sessions, visitors, the fair queue) and ``health`` (silence
+and retries); ``jobs`` a job, its statuses and ``Snapshot``; ``trace`` the per-step trace
 (defined once); ``processes`` the workers; ``worker`` the training loop and the worker process;
 ``messages`` what engine and worker say; ``interfaces`` what the engine asks of the lab (a
 ``Recipe`` and its ``Spec``) and of its workers (``WorkerEvents``). It knows nothing of the

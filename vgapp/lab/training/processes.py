@@ -67,6 +67,7 @@ class Worker(Generic[J]):
         self.ready = False
         self.heard = False  # any message yet: the start timeout applies until then
         self.killed: str | None = None  # why the engine ended it, if it did
+        self.cpu_mark: tuple[int, float, bool] | None = None  # health: its CPU time, silent
         self.alive = True
         self.idle_since = self.heard_at = time.monotonic()
         self.parked_at = 0.0

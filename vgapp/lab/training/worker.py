@@ -19,8 +19,10 @@ its priority, and Linux's niceness is per thread, so it keeps the server's; it n
 few microseconds a second, and the GIL, which the training thread hands over within the
 interpreter's switch interval (5 ms) of the next slice the scheduler gives it (a niced thread
 still gets one: CFS gives every runnable thread a share). Measured under a CPU hog on every
-core: ``bench/heartbeat_gap.py``. Only a stopped (SIGSTOP), dead, or hung-in-C-holding-the-GIL
-process falls silent.
+core: ``bench/heartbeat_gap.py`` (longest silence about 1.1 s at niceness 10, up to 1.7 s at
+niceness 19 while training, where the training thread gets about 1 % of a core and the GIL
+comes late; the engine also spares a silent process whose CPU time grows, ``health``). Only a
+stopped (SIGSTOP), dead or deadlocked process falls silent and stays idle.
 
 Protocol: pickled tuples in frames (``vgapp.lab.training.messages``), engine ->
 child on stdin, child -> engine on stdout (the child's own fd 1 is pointed at stderr, so a stray
