@@ -189,9 +189,10 @@ def lab_button(app: AppTest, key: str) -> Any:
     return button
 
 
-def test_play_resumes_a_paused_run_while_the_other_waits_at_its_stop():
-    """Your run waits at its rules' stop and the remedy is paused: play trains the paused run
-    on, and yours stays at its stop (only "continue" passes a stop)."""
+def test_pause_freezes_this_view_and_play_follows_the_runs_again():
+    """Your run waits at its rules' stop while the remedy trains: Pause freezes this session's
+    view at once (the remedy shown paused at the step drawn), Play follows the runs again, and
+    your run stays at its stop (only "continue to the budget" passes it)."""
     slow = {"lab_depth": "6", "lab_width": "32", "lab_eta": "1e-3", "lab_eps": "1e-4"}
     app = run_app({"section": "lab", "lab_steps": "5000", **slow})
     deadline = time.monotonic() + 60
@@ -201,20 +202,25 @@ def test_play_resumes_a_paused_run_while_the_other_waits_at_its_stop():
             break
         assert time.monotonic() < deadline, (yours, remedy)
         app.run()
-    lab_button(app, "lab_Pause").click().run()
-    while any(s.endswith("training") for s in lab_statuses(app)):  # held at its next step
-        assert time.monotonic() < deadline, lab_statuses(app)
-        time.sleep(0.1)
-        app.run()
-    assert lab_statuses(app)[1].endswith("paused")
-    play = lab_button(app, "lab_Train")
+    shown = remedy
+    pause = lab_button(app, "lab_play")
+    assert pause.label == "Pause"
+    pause.click().run()
+    frozen = lab_statuses(app)
+    assert frozen[1].endswith("paused"), frozen
+    assert frozen[1].split(",")[0] == shown.split(",")[0]  # the step it showed, held there
+    time.sleep(0.5)
+    app.run()
+    assert lab_statuses(app) == frozen  # nothing moves in a paused view
+    play = lab_button(app, "lab_play")
+    assert play.label == "Play"
     assert not play.disabled
     play.click().run()
     run_lab_until_stopped(app)
     yours, remedy = lab_statuses(app)
     assert yours == "stopped by the parameter-change rule at step 8"
     assert remedy.startswith(("stopped by", "ran all")), remedy
-    assert lab_button(app, "lab_Train").disabled
+    assert lab_button(app, "lab_play").disabled
 
 
 @pytest.mark.parametrize("lesson", list(LESSONS))

@@ -10,6 +10,7 @@ from typing import Any
 from vgapp.controls import Control, read_query, shown
 from vgapp.lab import panel as lab
 from vgapp.lab.controls import LAB_LESSONS
+from vgapp.lab.cursor import AT_KEY, PAST_KEY
 from vgapp.layout import Lesson, Panel, Section
 from vgapp.panels import chain, counterexample, curvature, descent, precision, stopped
 
@@ -190,12 +191,14 @@ def lesson_values(key: str) -> dict[str, Any]:
     return {**defaults(), **LESSONS[key].values}
 
 
+CURSOR_KEYS = (AT_KEY, PAST_KEY)
 VIEW_FLAGS = ("projector",)
 """URL parameters of the view, not of the argument: a lesson, "Reset all controls" and "Next"
 keep them. Each is a flag, ``1`` in the link when on and left out when off."""
 FLAG_TEXTS = {"1": True, "0": False}
-PAGE_KEYS = ("section", "lesson", *VIEW_FLAGS)
-"""URL parameters of the page itself (not of a control)."""
+PAGE_KEYS = ("section", "lesson", *VIEW_FLAGS, *CURSOR_KEYS)
+"""URL parameters of the page itself (not of a control): the lab's cursor is read against its
+run's budget (``vgapp.lab.cursor.read_cursor``)."""
 
 
 def read_view(raw: dict[str, list[str]]) -> tuple[dict[str, bool], list[str]]:

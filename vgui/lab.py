@@ -3,6 +3,7 @@ redrawn by a timer while they train) and the runs' columns with the chart choice
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -12,14 +13,22 @@ import streamlit as st
 
 from vgapp import page
 from vgapp.blocks import Columns
+from vgapp.lab import cursor as lab_cursor
 from vgapp.lab import panel as lab_panel
+from vgapp.lab.cursor import Cursor, at_all, rule_stopped
 from vgapp.lab.run_charts import LAB_CHART
 from vgapp.lab.runs import RunSpec
 from vgapp.lab.training import engine as training
 from vgapp.lab.view import continue_label
 from vgapp.layout import Panel
 from vgui.blocks import draw_blocks, draw_downloads
-from vgui.state import current_values, rerun_if_lesson_left, write_link
+from vgui.state import (
+    LAB_CURSOR,
+    current_values,
+    lab_cursor_of,
+    rerun_if_lesson_left,
+    write_link,
+)
 from vgui.widgets import draw_controls
 
 LAB_FRAGMENT = "lab"
@@ -63,52 +72,107 @@ def lab_session() -> str:
 Specs = tuple[RunSpec, ...]
 Snapshots = tuple[training.Snapshot[RunSpec], ...]
 
+LAB_SHOWN = "lab_shown"
+"""Session key: the runs as this session last saw them (what a pause freezes)."""
+KEYS = {"play": "K", "step": "L", "stop": "J"}
+"""Keyboard shortcuts of the transport, as a video player's: K play/pause, L ten steps on,
+J the rules' stop."""
+
 
 def lab_active(snapshots: Snapshots) -> bool:
     return any(s.status in (training.QUEUED, training.RUNNING) for s in snapshots)
 
 
-def draw_transport(engine: training.TrainingEngine, snapshots: Snapshots) -> Any:
-    """Play, pause, step, stop and continue for both runs at once, in one row that ends with a
-    container for the lab's download menu (returned)."""
-    specs = [s.spec for s in snapshots]
-    active = lab_active(snapshots)
-    waiting = any(s.status == training.WAITING for s in snapshots)
-    # Play resumes what a pause, a stop or a failure left; a run waiting at its rules' stop
-    # trains on only by "continue", which says what that costs.
-    held = [s.spec for s in snapshots if s.status in training.RESUMABLE]
-    actions: list[tuple[str, str, Callable[[RunSpec], object], list[RunSpec], bool]] = [
-        ("Train", ":material/play_arrow:", engine.resume, held, not active and bool(held)),
-        ("Pause", ":material/pause:", engine.pause, specs, active),
-        ("10 steps", ":material/skip_next:", lambda spec: engine.step(spec, 10), specs, not active),
-        ("Stop", ":material/stop:", engine.cancel, specs, active),
+Move = Callable[[Snapshots, Cursor], Cursor]
+
+
+def transport(
+    specs: Specs, engine_snaps: Snapshots, views: Snapshots, cursor: Cursor
+) -> list[tuple[str, str, str, Move, bool, str]]:
+    """The buttons of this session's playback: (name, label, icon, move, enabled, help)."""
+    budget = specs[0].budget
+    ends = [v.status in (training.FINISHED, training.FAILED) for v in views]
+    stops = [s.stop_step if rule_stopped(s) else None for s in engine_snaps]
+    back = lab_cursor.back_to_stop(stops, views)
+    playing = cursor.playing
+    can_play = any(v.status == training.PAUSED for v in views) or any(
+        v.status in (training.FAILED, training.CANCELLED) for v in views
+    )
+    at_budget = playing and cursor.past_stop
+    return [
         (
-            continue_label(snapshots),  # the same estimate as the runs' metric
+            "play",
+            "Pause" if playing else "Play",
+            ":material/pause:" if playing else ":material/play_arrow:",
+            (lambda v, c: lab_cursor.pause(v, c)) if playing else (lambda v, c: lab_cursor.play(c)),
+            lab_active(views) if playing else can_play,
+            "Pause: your view stands still (the run trains on for anyone else watching it)."
+            if playing
+            else "Play: follow the runs as they train, from where you are.",
+        ),
+        (
+            "step",
+            f"+{lab_cursor.STEP_BY} steps",
+            ":material/skip_next:",
+            lambda v, c: lab_cursor.step_on(v, c, budget),
+            not all(ends) and min(lab_cursor.shown_steps(views)) < budget,
+            f"Show {lab_cursor.STEP_BY} more steps and pause there; at the rules' stop, past it.",
+        ),
+        (
+            "stop",
+            "The rules' stop",
+            ":material/flag:",
+            lambda v, c: lab_cursor.back_to_stop(stops, v),
+            any(stop is not None for stop in stops) and cursor != back,
+            "Each run at the step where its stopping rules stopped it, paused there.",
+        ),
+        (
+            "budget",
+            continue_label(engine_snaps),
             ":material/fast_forward:",
-            engine.continue_past_stop,
-            specs,
-            waiting,
+            lambda v, c: lab_cursor.to_budget(),
+            not at_budget and not all(ends),
+            "Past the rules' stop, on to the step budget: what the stop cost.",
         ),
     ]
+
+
+def draw_transport(specs: Specs, engine_snaps: Snapshots, views: Snapshots) -> Any:
+    """This session's playback buttons for both runs at once, in one row that ends with a
+    container for the lab's download menu (returned)."""
+    cursor = lab_cursor_of(specs)
     with st.container(horizontal=True, gap="small"):
-        for label, icon, act, acted_on, enabled in actions:
+        for name, label, icon, move, enabled, help_text in transport(
+            specs, engine_snaps, views, cursor
+        ):
+            shortcut = KEYS.get(name)
             st.button(
                 label,
                 icon=icon,
                 disabled=not enabled,
-                key=f"lab_{label.split()[0]}",
+                key=f"lab_{name}",
+                help=f"{help_text} Key: {shortcut}." if shortcut else help_text,
+                shortcut=shortcut,
                 on_click=lab_action,
-                args=(act, acted_on),
+                args=(specs, move),
             )
         return st.container()  # the download menu goes at the end of this row
 
 
-def lab_action(act: Callable[[RunSpec], object], specs: list[RunSpec]) -> None:
-    """A transport button: ``act`` on the runs it acts on, then poll a while (the runs take a
-    moment to react): the lab's fragment reruns, which sets the live redraw's timer (the
-    button's own fragment, the runs', cannot)."""
-    for spec in specs:
-        act(spec)
+def lab_action(specs: Specs, move: Move) -> None:
+    """A transport button: move this session's cursor from what it saw last, then poll a
+    while (the runs may take a moment): the lab's fragment reruns, which sets the live
+    redraw's timer (the button's own fragment, the runs', cannot)."""
+    shown = st.session_state.get(LAB_SHOWN)
+    views: Snapshots = shown[1] if shown is not None and shown[0] == specs else ()
+    cursor = move(views, lab_cursor_of(specs))
+    st.session_state[LAB_CURSOR] = (specs, cursor)
+    if cursor.playing or any(v.status in (training.FAILED, training.CANCELLED) for v in views):
+        engine = lab_engine()
+        for spec in specs:
+            with contextlib.suppress(KeyError):
+                if engine.snapshot(spec).status in (training.FAILED, training.CANCELLED):
+                    engine.resume(spec)
     st.session_state["lab_poll_until"] = time.monotonic() + AFTER_ACTION_S
     st.rerun(LAB_FRAGMENT)
 
@@ -117,26 +181,40 @@ def lab_polling(snapshots: Snapshots) -> bool:
     return lab_active(snapshots) or time.monotonic() < st.session_state.get("lab_poll_until", 0)
 
 
+def watch(specs: Specs) -> tuple[Snapshots, Snapshots]:
+    """The runs as the engine has them, and as this session's cursor shows them (the view is
+    also this session's heartbeat and its demand on the runs)."""
+    cursor = lab_cursor_of(specs)
+    snapshots = lab_engine().view(
+        lab_session(),
+        specs,
+        demands=cursor.demands(len(specs)),
+    )
+    return snapshots, at_all(snapshots, cursor)
+
+
 def lab_snapshots(specs: Specs) -> Snapshots:
-    """The runs as they stand; right after a change, once their first steps are in (at most
-    ``FIRST_PICTURE_S``, or ``FIRST_PICTURE_STARTING_S`` while the training processes start),
-    so that the first picture already shows a loss and a heatmap."""
-    engine = lab_engine()
-    starting = engine.stats().ready == 0
-    snapshots = engine.view(lab_session(), specs)
+    """The runs as this session sees them; right after a change, once their first steps are
+    in (at most ``FIRST_PICTURE_S``, or ``FIRST_PICTURE_STARTING_S`` while the training
+    processes start), so that the first picture already shows a loss and a heatmap."""
+    starting = lab_engine().stats().ready == 0
+    _, views = watch(specs)
     deadline = time.monotonic() + (FIRST_PICTURE_STARTING_S if starting else FIRST_PICTURE_S)
-    while lab_active(snapshots) and snapshots[0].recorded < 2 and time.monotonic() < deadline:
+    while lab_active(views) and views[0].recorded < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
-        snapshots = engine.view(lab_session(), specs)
-    return snapshots
+        _, views = watch(specs)
+    return views
 
 
-def draw_runs(snapshots: Snapshots, remedy: str, chart: str, steps: int) -> None:
-    """The transport buttons and the runs' loss as they stand (``chart``: the chart each run
-    shows, for the download menu; ``steps``: the budget asked for); the runs' columns are
-    ``draw_run_columns``'."""
+def draw_runs(
+    engine_snaps: Snapshots, snapshots: Snapshots, remedy: str, chart: str, steps: int
+) -> None:
+    """The transport buttons and the runs' loss as this session sees them (``engine_snaps``:
+    as the engine has them; ``chart``: the chart each run shows, for the download menu;
+    ``steps``: the budget asked for); the runs' columns are ``draw_run_columns``'."""
     engine = lab_engine()
-    downloads = draw_transport(engine, snapshots)
+    specs = tuple(s.spec for s in snapshots)
+    downloads = draw_transport(specs, engine_snaps, snapshots)
     queued = [s for s in snapshots if s.status == training.QUEUED]
     # Drawn in every run, empty unless queued: a notice drawn only while queued moved the runs'
     # columns fragment below it, and the run that left the queue raised
@@ -148,7 +226,7 @@ def draw_runs(snapshots: Snapshots, remedy: str, chart: str, steps: int) -> None
             f"queue ({engine.stats().running} trainings run at once on this server).",
             icon=":material/hourglass_top:",
         )
-    result = lab_panel.compose(snapshots, remedy, chart, steps)
+    result = lab_panel.compose(snapshots, remedy, chart, steps, lab_cursor_of(specs))
     with downloads:
         draw_downloads(lab_panel.PANEL.key, result.charts)
     draw_blocks(tuple(block for block in result.blocks if not isinstance(block, Columns)))
@@ -164,8 +242,9 @@ def draw_run_columns(chart_box: Any, specs: Specs, remedy: str, steps: int) -> N
     # Within the runs' redraw, the snapshots it drew (its buttons must agree with the runs'
     # statuses); rerun alone (a chart choice), read again, without a heartbeat (the runs'
     # fragment keeps the heartbeat).
-    snapshots = st.session_state.pop(LAB_DRAWN, None) or lab_runs_now(specs, live=False)
-    result = lab_panel.compose(snapshots, remedy, lab_panel.chart_of(values), steps)
+    snapshots = st.session_state.pop(LAB_DRAWN, None) or lab_runs_now(specs, live=False)[1]
+    cursor = lab_cursor_of(specs)
+    result = lab_panel.compose(snapshots, remedy, lab_panel.chart_of(values), steps, cursor)
     draw_blocks(tuple(block for block in result.blocks if isinstance(block, Columns)))
     write_link()
 
@@ -177,17 +256,20 @@ def lab_poll_interval(specs: Specs) -> float:
     return float(min(max(LAB_POLL_S, LAB_POLL_PER_UNIT_S * units), LAB_POLL_MAX_S))
 
 
-def lab_runs_now(specs: Specs, live: bool) -> Snapshots:
-    """The runs as they stand. While they train, through the engine's heartbeat; once they are
-    done, read without one, so that a look at finished runs (a chart choice) never wakes the
-    training processes (the heartbeat only when the engine no longer holds them)."""
+def lab_runs_now(specs: Specs, live: bool) -> tuple[Snapshots, Snapshots]:
+    """The runs as the engine has them and as this session sees them. While they train,
+    through the engine's heartbeat; once they are done, read without one, so that a look at
+    finished runs (a chart choice) never wakes the training processes (the heartbeat only when
+    the engine no longer holds them)."""
     engine = lab_engine()
     if not live:
         try:
-            return tuple(engine.snapshot(spec) for spec in specs)
+            snapshots = tuple(engine.snapshot(spec) for spec in specs)
         except KeyError:
             pass
-    return engine.view(lab_session(), specs)
+        else:
+            return snapshots, at_all(snapshots, lab_cursor_of(specs))
+    return watch(specs)
 
 
 def draw_lab_runs(chart_box: Any, specs: Specs, remedy: str, steps: int, live: bool) -> None:
@@ -197,11 +279,12 @@ def draw_lab_runs(chart_box: Any, specs: Specs, remedy: str, steps: int, live: b
     lab's fragment (a button) or of the page (the end of the runs) starts or cancels the timer
     (a fragment cannot change its own ``run_every``); the run that finds the change draws
     nothing here, the next one does."""
-    snapshots = lab_runs_now(specs, live)
+    engine_snaps, snapshots = lab_runs_now(specs, live)
     if lab_polling(snapshots) != live:
         st.rerun()
-    draw_runs(snapshots, remedy, lab_panel.chart_of(current_values()), steps)
+    draw_runs(engine_snaps, snapshots, remedy, lab_panel.chart_of(current_values()), steps)
     st.session_state[LAB_DRAWN] = snapshots
+    st.session_state[LAB_SHOWN] = (specs, snapshots)
     st.fragment(draw_run_columns)(chart_box, specs, remedy, steps)
 
 

@@ -17,10 +17,32 @@ import streamlit as st
 
 from vgapp import page
 from vgapp.controls import Control, query_of
+from vgapp.lab import panel as lab_panel
+from vgapp.lab.cursor import LIVE, Cursor, cursor_query, read_cursor
+from vgapp.lab.runs import RunSpec
 from vgui.styles import COLLAPSE_ASKED
 
 PROJECTOR = "projector"
 """The view flag (and its toggle's key) of projector mode."""
+LAB_SECTION = lab_panel.PANEL.key
+"""The section that holds the lab (its key is the lab panel's)."""
+LAB_CURSOR = "lab_cursor"
+"""Session key: (the lab runs' specs, this session's ``Cursor`` on them); a changed setting is
+a new run, seen from its live edge."""
+
+
+def lab_specs(values: dict[str, Any]) -> tuple[RunSpec, ...]:
+    """The lab's runs for these control values: yours, and the remedy's where it differs."""
+    mine, theirs, _ = lab_panel.specs(values)
+    return (mine,) if theirs is None else (mine, theirs)
+
+
+def lab_cursor_of(specs: tuple[RunSpec, ...]) -> Cursor:
+    """This session's cursor on these runs (``LIVE`` for runs it has not moved on)."""
+    held = st.session_state.get(LAB_CURSOR)
+    if held is None or held[0] != specs:
+        return LIVE
+    return held[1]  # type: ignore[no-any-return]
 
 
 def control_value(control: Control) -> Any:
@@ -55,7 +77,10 @@ def read_link() -> None:
     forget_folds()
     state["section"] = section or page.SECTION_KEYS[0]
     state["lesson"] = lesson
-    state["url_notices"] = notices
+    specs = lab_specs(current_values())
+    cursor, refused = read_cursor(raw, specs[0].budget, len(specs))
+    state[LAB_CURSOR] = (specs, cursor)
+    state["url_notices"] = notices + refused
     state["url_seen"] = raw
 
 
@@ -70,6 +95,8 @@ def write_link() -> None:
     if state.get("lesson"):
         query["lesson"] = state["lesson"]
     query.update({key: "1" for key in page.VIEW_FLAGS if state.get(key)})
+    if section == LAB_SECTION:
+        query.update(cursor_query(lab_cursor_of(lab_specs(current_values()))))
     wanted = {key: [value] for key, value in query.items()}
     if wanted != raw_query():
         st.query_params.from_dict(query)

@@ -28,9 +28,10 @@ def stopped_at(status: str) -> int | None:
     return int(found.group(1).replace(",", "")) if found else None
 
 
-def test_ten_steps_then_play_are_drawn_live(app: AppPage) -> None:
-    """With both runs at their rules' stop, "10 steps" shows both ten steps on and paused, and
-    "Train" then shows them training on until they stop again, without a reload."""
+def test_the_stop_ten_steps_then_play_are_drawn_live(app: AppPage) -> None:
+    """With both runs at their rules' stop: "The rules' stop" holds each there, "+10 steps"
+    shows each ten steps past it and paused, and "Play" then follows them training on to the
+    budget, without a reload; the link says where the view was."""
     app.open({"section": "lab", "lab_steps": BUDGET})
     app.wait_until(
         lambda: len(s := statuses(app)) == 2 and all(stopped_at(x) for x in s),
@@ -38,19 +39,40 @@ def test_ten_steps_then_play_are_drawn_live(app: AppPage) -> None:
         timeout_s=120,
     )
     at_stop = statuses(app)
-    app.page.locator(".st-key-lab_10 button").click()
+    stops = [stopped_at(status) or 0 for status in at_stop]
+    app.page.locator(".st-key-lab_stop button").first.click()
+    app.wait_until(lambda: app.url().get("lab_at") == ",".join(map(str, stops)), "the stop")
+    app.page.locator(".st-key-lab_step button").first.click()
     # each run's stop and its continuation said separately (#21 item 6)
     paused = [
-        f"{status}; continued: step {(stopped_at(status) or 0) + 10:,} of {BUDGET:,}, paused"
-        for status in at_stop
+        f"{status}; continued: step {stop + 10:,} of {BUDGET:,}, paused"
+        for status, stop in zip(at_stop, stops, strict=True)
     ]
     app.wait_until(lambda: statuses(app) == paused, f"both runs shown as {paused}")
-    app.page.locator(".st-key-lab_Train button").click()
+    assert app.url().get("lab_at") == ",".join(str(stop + 10) for stop in stops)
+    assert app.url().get("lab_past") == "1"
+    app.page.locator(".st-key-lab_play button").first.click()
     app.wait_until(
         lambda: not any(s.endswith(("paused", "training")) for s in statuses(app)),
         "both runs trained on and drawn at their end",
         timeout_s=120,
     )
+    assert "lab_at" not in app.url()
+    assert_clean(app)
+
+
+def test_the_keyboard_pauses_and_plays(app: AppPage) -> None:
+    """K pauses this view and plays it again (the video player's key)."""
+    slow = {"lab_depth": 8, "lab_width": 48, "lab_eta": "1e-3", "lab_eps": "off"}
+    app.open({"section": "lab", "lab_steps": BUDGET, **slow})
+    app.wait_until(lambda: any(s.endswith("training") for s in statuses(app)), "training")
+    app.page.keyboard.press("k")
+    app.wait_until(lambda: all(s.endswith("paused") for s in statuses(app)), "paused by K")
+    frozen = statuses(app)
+    app.page.wait_for_timeout(1500)
+    assert statuses(app) == frozen
+    app.page.keyboard.press("k")
+    app.wait_until(lambda: any(s.endswith("training") for s in statuses(app)), "played by K")
     assert_clean(app)
 
 

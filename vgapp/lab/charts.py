@@ -1,5 +1,4 @@
-"""Charts of the training lab: pure functions from traces (numpy arrays) to frames and
-Vega-Lite specs.
+"""Charts of the training lab: pure functions from traces (numpy arrays) to frames and specs.
 
 Each chart has a frame with every step (the CSV download) and chart data thinned to a few
 hundred steps, so the JSON sent to the browser on every rerun stays small. Log scales only
@@ -143,10 +142,11 @@ def loss_chart(
     title: dict[str, Any],
     keep_steps: tuple[int, ...] = (),
     budget: int | None = None,
+    pause: tuple[int, float, str] | None = None,
 ) -> dict[str, Any]:
     """Mean loss per sample against step, log y (zeros as ticks at the bottom), with a marker
-    where each enabled stopping rule first holds and callouts (where the rules stopped the run,
-    and where it got when continued).
+    where each enabled stopping rule first holds, callouts (dashed: where the rules stopped the
+    run, and where it got when continued) and ``pause`` (solid: where you paused).
 
     ``names`` are the runs in legend order; ``markers`` has columns run, rule, step,
     loss_mean, text; each callout is ``(step, loss, text)``; ``title`` a Vega-Lite title."""
@@ -213,14 +213,14 @@ def loss_chart(
                 ],
             )
         )
-    for index, (at, loss_there, text) in enumerate(callouts):
+    dashed: dict[str, Any] = {"color": VERMILION, "strokeDash": [4, 3]}
+    marks = [(*callout, dashed) for callout in callouts]
+    if pause is not None:
+        marks.append((*pause, {"color": BLACK, "strokeWidth": 2}))
+    for index, (at, loss_there, text, style) in enumerate(marks):
         spot = vl.rows(step=[at], loss_mean=[loss_there], text=[text])
         layers.append(
-            vl.layer(
-                spot,
-                {"type": "rule", "color": VERMILION, "strokeDash": [4, 3]},
-                x=_step_x(budget=budget, short=False),
-            )
+            vl.layer(spot, {"type": "rule", **style}, x=_step_x(budget=budget, short=False))
         )
         if loss_there > 0 and math.isfinite(loss_there):
             layers.append(

@@ -12,6 +12,7 @@ from typing import Any
 
 from vgapp.blocks import PanelView
 from vgapp.lab.controls import LAB_CONTROLS, LAB_DEFAULTS
+from vgapp.lab.cursor import LIVE, Cursor
 from vgapp.lab.run_charts import LAB_CHART
 from vgapp.lab.runs import RunSpec, remedy_spec, spec_from_controls
 from vgapp.lab.training.jobs import Snapshot
@@ -45,11 +46,19 @@ def compose(
     remedy: str,
     chart: str = LAB_CHART.default,
     requested_steps: int | None = None,
+    cursor: Cursor = LIVE,
 ) -> PanelView:
-    """The lab's blocks for these snapshots, each run with its ``chart`` (a ``LAB_CHART``
-    option), memoised on their specs and versions (shared by every session watching the same
-    runs); ``requested_steps``: the step control's value (the budget may be capped below it)."""
-    key = (remedy, chart, requested_steps, *((s.spec, s.version) for s in snapshots))
+    """The lab's blocks for these snapshots (as this session's ``cursor`` shows them), each
+    run with its ``chart`` (a ``LAB_CHART`` option), memoised on their specs, versions and
+    shown steps (shared by every session that sees the same); ``requested_steps``: the step
+    control's value (the budget may be capped below it)."""
+    key = (
+        remedy,
+        chart,
+        requested_steps,
+        cursor,
+        *((s.spec, s.version, s.step, s.status) for s in snapshots),
+    )
     with _MEMO_LOCK:
         if key in _MEMO:
             _MEMO.move_to_end(key)
@@ -61,6 +70,7 @@ def compose(
         remedy=remedy,
         chart=chart,
         requested_steps=requested_steps,
+        paused_at=cursor.until(0),
     )
     with _MEMO_LOCK:
         _MEMO[key] = result

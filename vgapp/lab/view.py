@@ -115,17 +115,32 @@ def continue_label(snapshots: Sequence[Snapshot[RunSpec]]) -> str:
     return f"Continue to the budget ({time_text(max(known))})"
 
 
-def loss_subtitle(*, dots: bool, lines: int) -> str:
+def loss_subtitle(*, dots: bool, lines: int, paused: bool = False) -> str:
     """The loss chart's key, naming only what it draws: the dots where the rules first held,
-    the dashed line where your run stopped and, once continued, the one where it got."""
+    the dashed line where the rules stopped your run and, once continued, the one where it
+    got; the solid line where you paused."""
     said = ["Mean loss per sample (F/n)."]
     if dots:
         said.append("Dots: where each stopping rule first held.")
     if lines == 1:
-        said.append("Dashed line: where your run stopped.")
+        said.append("Dashed line: where the rules stopped your run.")
     elif lines > 1:
-        said.append("Dashed lines: where your run stopped, and where it got when continued.")
+        said.append(
+            "Dashed lines: where the rules stopped your run, and where it got when continued."
+        )
+    if paused:
+        said.append("Solid line: where you paused.")
     return " ".join(said)
+
+
+def pause_mark(you: RunView, paused_at: int | None) -> tuple[int, float, str] | None:
+    """Where you paused, as the loss chart marks it: (step, loss, label); None while playing,
+    before any step, and where the view rests on the rules' stop (marked as that)."""
+    snap = you.snapshot
+    if paused_at is None or not snap.recorded or snap.status != PAUSED:
+        return None
+    loss = float(you.loss_mean[snap.step])
+    return snap.step, loss, f"you paused at step {snap.step:,}"
 
 
 def run_summary(run: RunView) -> str:
@@ -295,11 +310,12 @@ def lab_view(
     remedy: str,
     chart: str = "gradients",
     requested_steps: int | None = None,
+    paused_at: int | None = None,
 ) -> PanelView:
     """The lab's blocks for the two runs as they stand (``theirs`` None when the remedy changes
     nothing for your run): the loss of both, then the runs side by side, each with its metrics
     and its ``chart`` (a ``RUN_CHARTS`` key); a note where the budget is below the
-    ``requested_steps`` (capped)."""
+    ``requested_steps`` (capped); ``paused_at``: the step where you paused (marked)."""
     if chart not in RUN_CHARTS:
         raise ValueError(f"chart must be one of {', '.join(RUN_CHARTS)}, got {chart!r}")
     you = RunView(mine, YOURS)
@@ -317,6 +333,7 @@ def lab_view(
             }
         )
         markers = markers_of(recorded)
+        pause = pause_mark(you, paused_at)
         callouts = []
         if you.rule_stopped and you.loss_at_stop is not None and you.snapshot.stop_step is not None:
             rule = RULE_TEXT[you.snapshot.stopped_by or "max_iter"].symbol
@@ -328,7 +345,7 @@ def lab_view(
                     f"{loss_text(you.loss_at_stop)}",
                 )
             )
-            if you.snapshot.continued and you.loss_now is not None:
+            if you.snapshot.continued and you.loss_now is not None and pause is None:
                 callouts.append(
                     (you.snapshot.step, you.loss_now, f"continued: {loss_text(you.loss_now)}")
                 )
@@ -339,7 +356,7 @@ def lab_view(
         drawable = (marked_loss > 0) & np.isfinite(marked_loss)
         title = titled(
             loss_title(you, other, remedy),
-            loss_subtitle(dots=bool(drawable.any()), lines=len(callouts)),
+            loss_subtitle(dots=bool(drawable.any()), lines=len(callouts), paused=pause is not None),
             wide=True,
         )
         loss_spec = charts.loss_chart(
@@ -350,6 +367,7 @@ def lab_view(
             title=title,
             keep_steps=keep,
             budget=mine.budget,
+            pause=pause,
         )
         blocks.append(
             Chart("lab_loss", loss_spec, verdict(you, other, remedy), frame, caption=False)

@@ -25,14 +25,12 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
   while fewer than ``max_parked`` are parked; beyond that the oldest parked one gives its process
   back (it resumes by retraining, as above).
 * **Fair share.** ``view``'s ``visitor`` (the client's address; None: the session is its own)
-  groups sessions. A visitor may have ``max_per_visitor`` jobs queued or running (default
-  twice ``max_running``, at least 4: two tabs of two runs) counting the jobs only its sessions
-  watch (a job other visitors watch too is shared and counts against no one); a view beyond
-  that starts nothing: its new run is ``queued`` with no position and ``over_share`` set, and
-  starts at a later view once one of the visitor's runs has ended or been left. A freed slot
-  goes round robin: to the visitor with the fewest runs computing, among equals the one whose
-  last run started longest ago, FIFO within a visitor; a shared job is served as its most
-  deserving visitor's. Nothing is kept per visitor beyond its sessions.
+  may have ``max_per_visitor`` jobs queued or running (default twice ``max_running``, at least
+  4: two tabs of two runs) that only its sessions watch (a job other visitors watch too is
+  shared and counts against no one); beyond that a view starts nothing: the run is ``queued``
+  with no position and ``over_share``, until a view finds room. A freed slot goes round robin:
+  to the visitor with the fewest runs computing, among equals the one whose last run started
+  longest ago, FIFO within. Nothing is kept per visitor beyond its sessions.
 * **Processes.** Each worker is ``python -m vgapp.lab.training.worker`` started with
   ``subprocess.Popen`` in the project root: a fresh interpreter with one BLAS thread, glibc's
   malloc thresholds raised and a lower priority (``os.nice``), talking pickled frames over its
@@ -42,18 +40,15 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
   trains at once; when no session has polled for ``idle_exit_s``, idle workers exit. On
   Windows, or with one core, ``backend="thread"`` trains in threads of the server instead:
   slower (they share the GIL and the server's BLAS threads), never wrong.
-* **Healing.** Each worker process beats (``("alive", pid)`` every second, from a thread of its
-  own, so a niced worker starved by load still beats); one silent for ``HUNG_AFTER_S`` (4 s; 30
-  s before its first word) is killed, whether it trains, holds, idles, starts or is exiting, so
-  a stopped, hung or dead process is found within 5 s (one whose CPU time still grows is
-  starved, not hung, and is spared up to ``STARVED_LIMIT_S``). A job whose process died (killed,
-  crashed or killed for silence) is restarted on a fresh one at the head of its visitor's line,
-  from step 0 with the rows it has skipped, up to ``MAX_RETRIES`` (2) times in
-  ``RETRY_WINDOW_S``; its snapshot says so (``notice``, one sentence, and ``restarts``); one
-  more death fails it. A held job only loses its process (play retrains it); an error raised
-  by the recipe is not retried (``failed``, with its traceback). Idle workers that die are
-  replaced while sessions are alive. Threads cannot be killed: a training thread silent for
-  ``THREAD_STALL_S`` is given up and its job fails, as before.
+* **Healing** (``health``). A worker process beats every second from a thread of its own (so
+  a niced worker starved by load still beats); one silent ``HUNG_AFTER_S`` (4 s; 30 s before
+  its first word; a silent one still computing is starved and spared) is killed, whatever it
+  was doing: a stopped, hung or dead process is found within 5 s. A job whose process died is
+  restarted on a fresh one, first in its visitor's line, from step 0 with the rows it has
+  skipped, ``MAX_RETRIES`` (2) times in ``RETRY_WINDOW_S``, its snapshot saying so
+  (``notice``, ``restarts``); one more death fails it. A held job only loses its process; an
+  error the recipe raised is not retried. Idle workers that die are replaced. A training
+  thread (not killable) silent ``THREAD_STALL_S`` is given up and its job fails.
 * **Memory.** Finished, stopped and abandoned jobs stay memoised (least recently viewed first
   out) up to ``memo_jobs`` jobs and ``memo_bytes`` bytes of traces and parameters: the largest
   lab run (20 x 128, 5,000 steps, float64) takes 6.9 MB (1.8 MB of trace, 2.5 MB for each of
@@ -107,6 +102,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vgapp.lab.training.fairness import visitor_jobs
 from vgapp.lab.training.interfaces import Spec
 from vgapp.lab.training.jobs import (
     ACTIVE,
@@ -119,6 +115,7 @@ from vgapp.lab.training.jobs import (
     RUNNING,
     STATUSES,
     WAITING,
+    Demand,
     Job,
     Snapshot,
 )
@@ -134,12 +131,6 @@ CLOSE_WAIT_S = 5.0
 LAB_RECIPE = "vgapp.lab.runs:ENGINE_RECIPE"
 """The recipe an engine trains unless told otherwise: the lab's runs (imported by name, so
 that this package imports nothing of the lab)."""
-
-
-def visitor_jobs(max_running: int) -> int:
-    """``VISITOR_JOBS``, the default ``max_per_visitor``: twice the slots, at least 4 (a
-    visitor's two tabs, each training a run and its comparison)."""
-    return max(2, max_running) * 2
 
 
 def available_cores() -> int:
@@ -247,11 +238,14 @@ class TrainingEngine(Scheduler):
         session: str,
         specs: Sequence[Spec],
         *,
+        demands: Sequence[Demand] | None = None,
         redraw_s: float | None = None,
         visitor: str | None = None,
     ) -> tuple[Snapshot[Any], ...]:
         """Session ``session`` watches exactly ``specs`` now (0 to 4 of them: an empty tuple
         only keeps the session alive and the workers warm); their snapshots, in order.
+        ``demands``: how far this session needs each run (its own cursor on the shared trace,
+        one per spec); without them the session takes the runs as they are played.
 
         Call it a few times a second while the lab is on screen: it is the heartbeat.
         ``redraw_s``: how often this session calls (it stays watching for ``WATCHER_REDRAWS``
@@ -269,6 +263,12 @@ class TrainingEngine(Scheduler):
         for i, spec in enumerate(specs):
             if not self._is_spec(spec):
                 raise ValueError(f"specs[{i}] must be a {self._spec_name()}; got {spec!r:.80}")
+        if demands is not None and (
+            not isinstance(demands, Sequence)
+            or len(demands) != len(specs)
+            or not all(isinstance(d, Demand) for d in demands)
+        ):
+            raise ValueError(f"demands must hold one Demand per spec; got {demands!r:.80}")
         now = time.monotonic()
         with self._lock:
             self._check_open()
@@ -276,15 +276,23 @@ class TrainingEngine(Scheduler):
             before = self._touch(session, wanted, redraw_s, visitor)
             for spec in before - wanted:
                 self._unwatch(spec, session)
-            for spec in specs:
+            for i, spec in enumerate(specs):
                 job = self._jobs.get(spec)
+                fresh = job is None
                 train = job is None or self._wants_training(job, session)
                 if job is None:
                     job = self._jobs[spec] = Job(spec)
+                if demands is not None:
+                    job.demands[session] = demands[i]
+                    needs = job.needs()
+                    if fresh and needs is not None:
+                        job.hold_at, job.rule_wait = needs[0], not needs[1]
                 job.watchers.add(session)
                 job.seen_at = now
-                if train:
+                if train and (fresh or not job.satisfied()):
                     self._admit(job)
+                else:
+                    self._apply_demands(job)
             self._schedule()
             self._ensure_ticker()
             return tuple(self._snapshot(self._jobs[spec]) for spec in specs)
@@ -431,6 +439,7 @@ __all__ = [
     "RUNNING",
     "STATUSES",
     "WAITING",
+    "Demand",
     "EngineStats",
     "Snapshot",
     "TrainingEngine",

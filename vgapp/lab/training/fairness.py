@@ -43,6 +43,12 @@ NOBODY = ""
 """The owner of a queued job no session watches (it is served as one more visitor)."""
 
 
+def visitor_jobs(max_running: int) -> int:
+    """``VISITOR_JOBS``, the default ``max_per_visitor``: twice the slots, at least 4 (a
+    visitor's two tabs, each training a run and its comparison)."""
+    return max(2, max_running) * 2
+
+
 def service_order(
     queue: Sequence[J],
     visitors: Callable[[J], frozenset[str]],

@@ -30,6 +30,25 @@ it reached the budget (or overflowed: ``stopped_by == "non_finite"``)."""
 ACTIVE = frozenset((QUEUED, RUNNING, PAUSED, WAITING))
 RESUMABLE = frozenset((PAUSED, CANCELLED, FAILED))
 """What play trains on (from where it was held, or again from step 0)."""
+PARAMS_KEPT = 64
+"""Parameter vectors a job keeps of those its worker sent (about one a second), so that a
+session looking at an earlier step sees the parameters of that moment..."""
+PARAMS_KEPT_BYTES = 8 << 20
+"""...within this many bytes: past either bound every other one is dropped (the spacing
+doubles; the latest is always kept)."""
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What one session needs of a job: its trace up to step ``until`` (None: to the budget),
+    and whether past the step where the rules stop the run (``past_stop``)."""
+
+    until: int | None = None
+    past_stop: bool = False
+
+    def target(self, budget: int) -> int:
+        """The last step this demand needs (``until`` within 0 .. ``budget``)."""
+        return budget if self.until is None else min(max(self.until, 0), budget)
 
 
 S = TypeVar("S", bound=Spec)
@@ -70,6 +89,9 @@ class Snapshot(Trace, Generic[S]):
     x_now: np.ndarray | None
     """Flat parameters at ``x_now_step`` (sent at most once a second while running)."""
     x_now_step: int | None
+    params: tuple[tuple[int, np.ndarray], ...]
+    """Parameter vectors known so far, (step, flat parameters) by step (``x_stop`` and
+    ``x_now`` among them): a view of an earlier step takes the latest at or before it."""
     steps_per_second: float | None
     """The speed measured while it trained (a moving average; kept while it is held)."""
     seconds_left: float | None
@@ -129,6 +151,8 @@ class Job:
         self.x_stop: np.ndarray | None = None
         self.x_now: np.ndarray | None = None
         self.x_now_step: int | None = None
+        self.params: dict[int, np.ndarray] = {}
+        self.demands: dict[str, Demand] = {}
         self.error: str | None = None
         self.hold_at = self.budget
         self.rule_wait = True
@@ -153,7 +177,7 @@ class Job:
         total = trace.nbytes(self.trace)
         for x in (self.x_stop, self.x_now):
             total += 0 if x is None else x.nbytes
-        return total
+        return total + sum(x.nbytes for x in self.params.values())
 
     @property
     def resident(self) -> bool:
@@ -174,6 +198,7 @@ class Job:
             self.x_stop = rows.x_stop
         if rows.x_now is not None:
             self.x_now, self.x_now_step = rows.x_now, rows.x_now_step
+            self.keep_params(rows.x_now_step, rows.x_now)
         if n > start:
             mark = (rows.first + n - 1, rows.seconds)
             if self.rate_mark is not None and mark[1] > self.rate_mark[1]:
@@ -189,6 +214,38 @@ class Job:
         self.x_stop = final.x_stop
         self.x_now, self.x_now_step = final.x, final.recorded - 1
         self.recorded = final.recorded
+        self.keep_params(self.x_now_step, final.x)
+
+    def keep_params(self, step: int, x: np.ndarray) -> None:
+        """Keep the parameters of ``step`` (thinned past ``PARAMS_KEPT``/``PARAMS_KEPT_BYTES``)."""
+        self.params[step] = x
+        while len(self.params) > 1 and (
+            len(self.params) > PARAMS_KEPT
+            or sum(v.nbytes for v in self.params.values()) > PARAMS_KEPT_BYTES
+        ):
+            steps = sorted(self.params)
+            for k in steps[-2::-2]:  # every other one, the latest kept
+                del self.params[k]
+
+    def needs(self) -> tuple[int, bool] | None:
+        """Where its sessions' demands hold the training: (the last step any needs, whether
+        any needs it past the rules' stop); None when no session states a demand."""
+        if not self.demands:
+            return None
+        target = max(d.target(self.budget) for d in self.demands.values())
+        return target, any(d.past_stop for d in self.demands.values())
+
+    def satisfied(self) -> bool:
+        """The trace already holds what its sessions' demands need (no training needed)."""
+        needs = self.needs()
+        if needs is None or self.status == FINISHED:
+            return self.status == FINISHED
+        target, past_stop = needs
+        last = self.recorded - 1
+        if last >= target:
+            return True
+        rule_stop = self.stopped_by not in (None, "max_iter", "non_finite")
+        return not past_stop and rule_stop and last >= self.stop_iter
 
     def stop_step(self) -> int | None:
         if self.final is not None:
@@ -221,6 +278,7 @@ class Job:
             x_stop=None if self.x_stop is None else read_only(self.x_stop),
             x_now=None if self.x_now is None else read_only(self.x_now),
             x_now_step=self.x_now_step,
+            params=tuple((k, read_only(x)) for k, x in sorted(self.params.items())),
             steps_per_second=self.rate,
             seconds_left=seconds_left,
             error=self.error,

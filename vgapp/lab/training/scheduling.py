@@ -159,6 +159,24 @@ class Scheduler(Visitors):
             job.worker.send(("hold", job.attempt, hold_at, rule_wait))
         self._schedule()
 
+    def _apply_demands(self, job: Job) -> None:
+        """Train ``job`` as far as its sessions' demands need (each session's own cursor on the
+        shared trace): the furthest step any needs, past the rules' stop if any needs that;
+        hold it once none needs more. Nothing changes while the demands do not."""
+        needs = job.needs()
+        if needs is None or job.status == FINISHED:
+            return
+        target, past_stop = needs
+        if (target, not past_stop) == (job.hold_at, job.rule_wait):
+            return  # a failed or cancelled job trains again only when a demand changes
+        if job.satisfied():
+            if job.status in (QUEUED, RUNNING):
+                self._hold(job, target, not past_stop)
+            else:
+                job.hold_at, job.rule_wait = target, not past_stop
+            return
+        self._play(job, target, not past_stop)
+
     def _release(self, job: Job) -> None:
         """Take ``job`` off its worker (which goes idle) and out of the queue."""
         if job in self._queue:
@@ -176,6 +194,8 @@ class Scheduler(Visitors):
         if job is None:
             return
         job.watchers.discard(session)
+        if job.demands.pop(session, None) is not None and job.watchers:
+            self._apply_demands(job)
         if job.watchers:
             return
         if job.status in (QUEUED, RUNNING):
