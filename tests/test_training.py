@@ -20,8 +20,8 @@ import pytest
 from vgapp.lab.controls import LAB_CONTROLS
 from vgapp.lab.runs import LabRun, lab_data, spec_from_controls, train
 from vgapp.lab.training import engine as training
+from vgapp.lab.training import health as training_health
 from vgapp.lab.training import processes as training_processes
-from vgapp.lab.training import scheduling as training_scheduling
 from vgapp.lab.training.engine import (
     CANCELLED,
     FAILED,
@@ -445,8 +445,9 @@ def test_idle_warm_workers_exit_and_come_back_on_demand():
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
 def test_workers_run_niced_with_one_blas_thread_and_leave_the_server_alone():
-    """Each worker: the engine's niceness, and two threads only (its main thread and the one
-    reading commands: no BLAS thread pool); the server's environment and __main__ unchanged."""
+    """Each worker: the engine's niceness, and three threads only (its main thread, the one
+    reading commands and the heartbeat: no BLAS thread pool); the server's environment and
+    __main__ unchanged."""
     environment, main = dict(os.environ), sys.modules["__main__"]
     engine = TrainingEngine(backend="process", niceness=7)
     try:
@@ -454,7 +455,7 @@ def test_workers_run_niced_with_one_blas_thread_and_leave_the_server_alone():
         wait_for(lambda: engine.stats().warm == engine.max_running, "warm workers")
         for process in engine.worker_processes():
             assert os.getpriority(os.PRIO_PROCESS, process.pid) - os.nice(0) == 7
-            assert len(os.listdir(f"/proc/{process.pid}/task")) == 2
+            assert len(os.listdir(f"/proc/{process.pid}/task")) == 3
     finally:
         engine.close()
     assert dict(os.environ) == environment
@@ -464,17 +465,25 @@ def test_workers_run_niced_with_one_blas_thread_and_leave_the_server_alone():
 # ----------------------------------------------------------------------------- failures
 
 
-def test_a_worker_that_dies_surfaces_as_a_failed_snapshot(process_engine):
+def test_a_worker_that_keeps_dying_surfaces_as_a_failed_snapshot_after_the_retries(
+    process_engine,
+):
+    """Its run is restarted on a fresh process MAX_RETRIES times; the next death fails it."""
     spec = spec_of(lab_depth=4, lab_width=32, lab_steps=5000, lab_eps="off")
     process_engine.view("s", (spec,))
     process_engine.continue_past_stop(spec)
-    watch_until(process_engine, "s", (spec,), lambda s: s[0].step >= 1, "a few steps")
-    pids = set(process_engine.stats().workers)
-    busy = [p for p in process_engine.worker_processes() if p.pid in pids]
-    for process in busy:  # kill the busy one (which one it is does not matter: kill both)
-        os.kill(process.pid, signal.SIGKILL)
+    for restarts in range(training_health.MAX_RETRIES + 1):
+        watch_until(
+            process_engine,
+            "s",
+            (spec,),
+            lambda s, r=restarts: s[0].restarts == r and process_engine.worker_of(spec),
+            f"training after {restarts} restarts",
+        )
+        os.kill(process_engine.worker_of(spec), signal.SIGKILL)
     (failed,) = watch_until(process_engine, "s", (spec,), settled, "the failure")
     assert failed.status == FAILED
+    assert failed.restarts == training_health.MAX_RETRIES
     assert "ended unexpectedly (signal 9)" in failed.error
 
 
@@ -492,12 +501,13 @@ def test_a_training_that_raises_surfaces_its_error_text(engine):
 def test_a_worker_that_never_gets_ready_is_killed_and_its_job_fails(monkeypatch):
     # a process that never says it is ready (a real worker may be ready within one tick)
     monkeypatch.setattr(training_processes, "WORKER_ARGS", ("-c", "import time; time.sleep(60)"))
-    monkeypatch.setattr(training_scheduling, "START_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(training_health, "START_TIMEOUT_S", 0.5)
     engine = TrainingEngine(backend="process", max_running=1)
     try:
         (failed,) = watch_until(engine, "s", (spec_of(),), settled, "the failure")
         assert failed.status == FAILED
-        assert "ended unexpectedly" in failed.error
+        assert failed.error == "the training process stopped answering"
+        assert failed.restarts == training_health.MAX_RETRIES
     finally:
         engine.close()
 

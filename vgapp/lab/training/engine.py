@@ -10,9 +10,13 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
 * **Jobs keyed by spec.** The first session to view a spec queues its training; later sessions
   watch the same job. A job trains until the stopping rules stop it and then *waits* there
   ("continue" trains on to the budget). Pause, resume, step(n), cancel and continue act on the
-  job, so every watcher sees them.
+  job, so every watcher sees them. A failure is not memoised: a session that starts watching a
+  failed job trains it again, and a failed job nobody watches is forgotten.
 * **Nothing trains that nobody looks at.** A job loses a watcher when the session views other
-  specs or stops polling for ``watcher_timeout_s``; a job with no watchers left is abandoned: a
+  specs or stops polling for its watcher timeout (``watcher_timeout_s``, or ``WATCHER_REDRAWS``
+  = 3 times the ``redraw_s`` it gives ``view``, whichever is longer: a poll a little late never
+  restarts a run); a session that vanishes is forgotten then. A job with no watchers left is
+  abandoned: a
   queued or running one is cancelled (its process freed at the next step), a paused or waiting
   one gives its process back. Viewing it again shows what it had at once and trains on (from
   step 0, the same arithmetic, rows already known are not sent again).
@@ -20,6 +24,13 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
   are ``queued`` with their position in the snapshot. A paused or waiting job keeps its process
   while fewer than ``max_parked`` are parked; beyond that the oldest parked one gives its process
   back (it resumes by retraining, as above).
+* **Fair share.** ``view``'s ``visitor`` (the client's address; None: the session is its own)
+  may have ``max_per_visitor`` jobs queued or running (default twice ``max_running``, at least
+  4: two tabs of two runs) that only its sessions watch (a job other visitors watch too is
+  shared and counts against no one); beyond that a view starts nothing: the run is ``queued``
+  with no position and ``over_share``, until a view finds room. A freed slot goes round robin:
+  to the visitor with the fewest runs computing, among equals the one whose last run started
+  longest ago, FIFO within. Nothing is kept per visitor beyond its sessions.
 * **Processes.** Each worker is ``python -m vgapp.lab.training.worker`` started with
   ``subprocess.Popen`` in the project root: a fresh interpreter with one BLAS thread, glibc's
   malloc thresholds raised and a lower priority (``os.nice``), talking pickled frames over its
@@ -29,6 +40,15 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
   trains at once; when no session has polled for ``idle_exit_s``, idle workers exit. On
   Windows, or with one core, ``backend="thread"`` trains in threads of the server instead:
   slower (they share the GIL and the server's BLAS threads), never wrong.
+* **Healing** (``health``). A worker process beats every second from a thread of its own (so
+  a niced worker starved by load still beats); one silent ``HUNG_AFTER_S`` (4 s; 30 s before
+  its first word; a silent one still computing is starved and spared) is killed, whatever it
+  was doing: a stopped, hung or dead process is found within 5 s. A job whose process died is
+  restarted on a fresh one, first in its visitor's line, from step 0 with the rows it has
+  skipped, ``MAX_RETRIES`` (2) times in ``RETRY_WINDOW_S``, its snapshot saying so
+  (``notice``, ``restarts``); one more death fails it. A held job only loses its process; an
+  error the recipe raised is not retried. Idle workers that die are replaced. A training
+  thread (not killable) silent ``THREAD_STALL_S`` is given up and its job fails.
 * **Memory.** Finished, stopped and abandoned jobs stay memoised (least recently viewed first
   out) up to ``memo_jobs`` jobs and ``memo_bytes`` bytes of traces and parameters: the largest
   lab run (20 x 128, 5,000 steps, float64) takes 6.9 MB (1.8 MB of trace, 2.5 MB for each of
@@ -40,24 +60,29 @@ Wiring it into the page (a sketch; the page owns the Streamlit calls)::
 
     engine = default_engine()                     # one per server process
     session = st.session_state.setdefault("lab_session", uuid.uuid4().hex)
-    engine.view(session, ())                      # at page load: warm the workers
+    visitor = st.context.ip_address               # the fair share's unit (None: per session)
+    engine.view(session, (), visitor=visitor)     # at page load: warm the workers
 
     @st.fragment(run_every=0.25)                  # the lab panel polls while it is on screen
     def lab_panel(values):
         mine = spec_from_controls(values)
         theirs = remedy_spec(mine, values["lab_remedy"])
-        now_mine, now_theirs = engine.view(session, (mine, theirs))
+        now_mine, now_theirs = engine.view(session, (mine, theirs), redraw_s=0.25,
+                                           visitor=visitor)
         # draw now_mine.loss / LAB_SAMPLES, .backprop_norms, .saturation, .x_stop, ...;
         # skip redrawing a chart whose snapshot.version has not changed; buttons call
         # engine.pause(mine), .resume, .step(mine, 10), .cancel, .continue_past_stop;
-        # a "queued" snapshot says queue_position, a "failed" one its error text
+        # a "queued" snapshot says queue_position (or over_share: "you already have N
+        # trainings running in other tabs or windows"), a "failed" one its error text, and
+        # a restarted one its notice (one line)
 
 Units: steps are descent iterations k (the trace holds k = 0 .. step); ``loss`` is the summed
 loss F that the core minimises (divide by ``LAB_SAMPLES`` for the mean the page shows); norms
 as ``vgcore.descent``; seconds are wall-clock seconds.
 
 The package: this module holds the public ``TrainingEngine``; ``scheduling`` its bookkeeping
-under one lock; ``jobs`` a job, its statuses and ``Snapshot``; ``trace`` the per-step trace
+under one lock, with ``fairness`` (sessions, visitors, the fair queue) and ``health`` (silence
+and retries); ``jobs`` a job, its statuses and ``Snapshot``; ``trace`` the per-step trace
 (defined once); ``processes`` the workers; ``worker`` the training loop and the worker process;
 ``messages`` what engine and worker say; ``interfaces`` what the engine asks of the lab (a
 ``Recipe`` and its ``Spec``) and of its workers (``WorkerEvents``). It knows nothing of the
@@ -77,6 +102,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vgapp.lab.training.fairness import visitor_jobs
 from vgapp.lab.training.interfaces import Spec
 from vgapp.lab.training.jobs import (
     ACTIVE,
@@ -98,6 +124,10 @@ from vgapp.lab.training.scheduling import Scheduler
 
 BACKENDS: tuple[str, ...] = ("process", "thread")
 MAX_SPECS_PER_VIEW = 4
+MAX_REDRAW_S = 60.0
+"""``view``'s ``redraw_s`` is in (0, MAX_REDRAW_S]."""
+CLOSE_WAIT_S = 5.0
+"""``close`` waits this long in all for the workers to exit, then kills the rest."""
 LAB_RECIPE = "vgapp.lab.runs:ENGINE_RECIPE"
 """The recipe an engine trains unless told otherwise: the lab's runs (imported by name, so
 that this package imports nothing of the lab)."""
@@ -153,7 +183,10 @@ class TrainingEngine(Scheduler):
 
     ``max_running``: trainings computing at once (default: the cores this process may use);
     ``max_parked``: paused or waiting jobs that keep their process (default ``max_running``);
-    ``watcher_timeout_s``: a session that has not polled for this long stops watching;
+    ``max_per_visitor``: jobs one visitor may have queued or running (default
+    ``VISITOR_JOBS``, twice ``max_running`` and at least 4: two tabs of two runs);
+    ``watcher_timeout_s``: a session that has not polled for this long stops watching (at
+    least; ``view``'s ``redraw_s`` lengthens it);
     ``idle_exit_s``: idle workers exit when no session has polled for this long;
     ``memo_jobs``, ``memo_bytes``: bounds of the memo of jobs nobody watches;
     ``backend``: ``"process"`` (default where there is ``fork``/``exec`` and a second core) or
@@ -165,6 +198,7 @@ class TrainingEngine(Scheduler):
         *,
         max_running: int | None = None,
         max_parked: int | None = None,
+        max_per_visitor: int | None = None,
         watcher_timeout_s: float = 3.0,
         idle_exit_s: float = 4.0,
         memo_jobs: int = 64,
@@ -179,9 +213,12 @@ class TrainingEngine(Scheduler):
         max_running = _check_count(max_running, "max_running", 1, 64)
         if max_parked is None:
             max_parked = max_running
+        if max_per_visitor is None:
+            max_per_visitor = visitor_jobs(max_running)
         settings: dict[str, Any] = {
             "max_running": max_running,
             "max_parked": _check_count(max_parked, "max_parked", 0, 64),
+            "max_per_visitor": _check_count(max_per_visitor, "max_per_visitor", 1, 256),
             "watcher_timeout_s": _check_positive(watcher_timeout_s, "watcher_timeout_s", 3600),
             "idle_exit_s": _check_positive(idle_exit_s, "idle_exit_s", 3600),
             "memo_jobs": _check_count(memo_jobs, "memo_jobs", 0, 100_000),
@@ -202,14 +239,23 @@ class TrainingEngine(Scheduler):
         specs: Sequence[Spec],
         *,
         demands: Sequence[Demand] | None = None,
+        redraw_s: float | None = None,
+        visitor: str | None = None,
     ) -> tuple[Snapshot[Any], ...]:
         """Session ``session`` watches exactly ``specs`` now (0 to 4 of them: an empty tuple
         only keeps the session alive and the workers warm); their snapshots, in order.
         ``demands``: how far this session needs each run (its own cursor on the shared trace,
         one per spec); without them the session takes the runs as they are played.
 
-        Call it a few times a second while the lab is on screen: it is the heartbeat."""
+        Call it a few times a second while the lab is on screen: it is the heartbeat.
+        ``redraw_s``: how often this session calls (it stays watching for ``WATCHER_REDRAWS``
+        of them, and at least ``watcher_timeout_s``); ``visitor``: who it is (the client's
+        address; None: the session is its own visitor), for the fair share."""
         session = self._check_session(session)
+        if redraw_s is not None:
+            redraw_s = _check_positive(redraw_s, "redraw_s", MAX_REDRAW_S)
+        if visitor is not None:
+            visitor = self._check_session(visitor, "visitor")
         if self._is_spec(specs) or not isinstance(specs, Sequence):
             raise ValueError(f"specs must be a sequence of {self._spec_name()}; got {specs!r:.80}")
         if len(specs) > MAX_SPECS_PER_VIEW:
@@ -227,14 +273,13 @@ class TrainingEngine(Scheduler):
         with self._lock:
             self._check_open()
             wanted = frozenset(specs)
-            _, before = self._sessions.get(session, (now, frozenset()))
-            self._sessions[session] = (now, wanted)
-            self._last_session_at = now
+            before = self._touch(session, wanted, redraw_s, visitor)
             for spec in before - wanted:
                 self._unwatch(spec, session)
             for i, spec in enumerate(specs):
                 job = self._jobs.get(spec)
                 fresh = job is None
+                train = job is None or self._wants_training(job, session)
                 if job is None:
                     job = self._jobs[spec] = Job(spec)
                 if demands is not None:
@@ -242,15 +287,12 @@ class TrainingEngine(Scheduler):
                     needs = job.needs()
                     if fresh and needs is not None:
                         job.hold_at, job.rule_wait = needs[0], not needs[1]
-                if fresh:
-                    self._enqueue(job)
-                elif job.status == CANCELLED and job.abandoned and not job.satisfied():
-                    job.abandoned = False
-                    self._enqueue(job)
-                else:
-                    self._apply_demands(job)
                 job.watchers.add(session)
                 job.seen_at = now
+                if train and (fresh or not job.satisfied()):
+                    self._admit(job)
+                else:
+                    self._apply_demands(job)
             self._schedule()
             self._ensure_ticker()
             return tuple(self._snapshot(self._jobs[spec]) for spec in specs)
@@ -312,7 +354,7 @@ class TrainingEngine(Scheduler):
             job = self._job(spec)
             if job.status in ACTIVE:
                 self._release(job)
-                job.status, job.abandoned = CANCELLED, False
+                job.status, job.abandoned, job.over_share = CANCELLED, False, False
                 job.version += 1
                 self._schedule()
             return self._snapshot(job)
@@ -334,6 +376,14 @@ class TrainingEngine(Scheduler):
                 memo_bytes=sum(job.nbytes for job in self._jobs.values()),
             )
 
+    def worker_of(self, spec: Spec) -> int | None:
+        """The process (or thread) id of the worker holding ``spec``'s job, if one does (for
+        tests and benchmarks)."""
+        with self._lock:
+            job = self._jobs.get(spec)
+            worker = None if job is None else job.worker
+            return None if worker is None else worker.ident
+
     def worker_processes(self) -> tuple[subprocess.Popen[bytes], ...]:
         """The live worker processes (for tests and benchmarks)."""
         with self._lock:
@@ -352,11 +402,12 @@ class TrainingEngine(Scheduler):
         for worker in workers:
             worker.stop()
         self._wake.set()
+        deadline = time.monotonic() + CLOSE_WAIT_S
         for worker in workers:
             if isinstance(worker, ProcessWorker):
                 try:
-                    worker.process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
+                    worker.process.wait(timeout=max(deadline - time.monotonic(), 0.0))
+                except subprocess.TimeoutExpired:  # hung or stopped (SIGSTOP): SIGKILL ends it
                     worker.process.kill()
 
 

@@ -104,6 +104,14 @@ class Snapshot(Trace, Generic[S]):
     """Objective calls of the whole run, once it has finished."""
     version: int
     """Grows whenever anything above changes: skip a redraw when it has not."""
+    notice: str | None = None
+    """One plain sentence for the page when something went wrong and was mended (its training
+    process stopped and the run was restarted on a fresh one); None otherwise."""
+    restarts: int = 0
+    """How many times the run was restarted on a fresh process because its own stopped."""
+    over_share: bool = False
+    """Not started because this visitor already has ``max_per_visitor`` trainings queued or
+    running (in other tabs or windows); status ``queued`` (no position), starts when one ends."""
 
     @property
     def recorded(self) -> int:
@@ -153,9 +161,14 @@ class Job:
         self.worker: Worker[Job] | None = None
         self.attempt = -1
         self.queued_at = 0.0
+        self.started_at: float | None = None  # when a worker last took it (the fair share's)
         self.seen_at = time.monotonic()
         self.rate: float | None = None
         self.rate_mark: tuple[int, float] | None = None
+        self.notice: str | None = None
+        self.restarts = 0
+        self.deaths: list[float] = []  # when its workers died (the retry window's, at most a few)
+        self.over_share = False  # held back by its visitor's share: queued, not in the queue
         self.version = 0
         self.cached: tuple[tuple[int, int | None], Snapshot[Any]] | None = None
 
@@ -271,6 +284,9 @@ class Job:
             error=self.error,
             n_evaluations=None if self.final is None else self.final.n_evaluations,
             version=self.version,
+            notice=self.notice,
+            restarts=self.restarts,
+            over_share=self.over_share,
         )
         self.cached = (key, snapshot)
         return snapshot

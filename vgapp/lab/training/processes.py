@@ -53,6 +53,11 @@ class Worker(Generic[J]):
     ``held`` whether that training is held (paused or waiting at the rules' stop)."""
 
     ids = itertools.count()
+    beats = False
+    """Says ``("alive", pid)`` every ``HEARTBEAT_S`` (a process), so silence means it is hung."""
+    restartable = False
+    """Can be ended, so a job it leaves is retried on a fresh worker (a process: a thread that
+    stops answering cannot be ended, and another would hang the same way beside it)."""
 
     def __init__(self, events: WorkerEvents[Worker[J]]) -> None:
         self.events = events
@@ -60,6 +65,9 @@ class Worker(Generic[J]):
         self.job: J | None = None
         self.held = False
         self.ready = False
+        self.heard = False  # any message yet: the start timeout applies until then
+        self.killed: str | None = None  # why the engine ended it, if it did
+        self.cpu_mark: tuple[int, float, bool] | None = None  # health: its CPU time, silent
         self.alive = True
         self.idle_since = self.heard_at = time.monotonic()
         self.parked_at = 0.0
@@ -74,14 +82,17 @@ class Worker(Generic[J]):
     def stop(self) -> None:
         raise NotImplementedError
 
-    def kill(self) -> None:
-        """End a worker that does not answer (its reader then reports the job failed)."""
+    def kill(self, reason: str) -> None:
+        """End a worker that does not answer (its reader then reports it gone, with
+        ``reason``)."""
         raise NotImplementedError
 
 
 class ProcessWorker(Worker[J]):
     """A ``python -m vgapp.lab.training.worker`` process at ``niceness``, training the recipe
     named ``recipe`` (``"module:name"``)."""
+
+    beats = restartable = True
 
     def __init__(self, events: WorkerEvents[Worker[J]], niceness: int, recipe: str) -> None:
         super().__init__(events)
@@ -120,8 +131,9 @@ class ProcessWorker(Worker[J]):
         with contextlib.suppress(OSError):
             self.stdin.close()
 
-    def kill(self) -> None:
-        self.process.kill()
+    def kill(self, reason: str) -> None:
+        self.killed = reason
+        self.process.kill()  # SIGKILL: a stopped (SIGSTOP) process ends too
 
     def _read(self) -> None:
         stream = self.stdout
@@ -140,7 +152,8 @@ class ProcessWorker(Worker[J]):
             code = self.process.wait()
         stream.close()
         how = f"signal {-code}" if code < 0 else f"exit code {code}"
-        self.events.worker_exited(self, f"the training process ended unexpectedly ({how})")
+        text = self.killed or f"the training process ended unexpectedly ({how})"
+        self.events.worker_exited(self, text)
 
 
 class ThreadWorker(Worker[J]):
@@ -166,9 +179,10 @@ class ThreadWorker(Worker[J]):
         self.alive = False
         self.send(("exit",))
 
-    def kill(self) -> None:
+    def kill(self, reason: str) -> None:
         """A thread cannot be killed; its job is failed and the thread left to end."""
-        self.events.worker_exited(self, "the training thread stopped answering")
+        self.killed = reason
+        self.events.worker_exited(self, reason)
 
     def _serve(self) -> None:
         self.events.worker_message(self, ("ready", threading.get_ident()))

@@ -13,6 +13,8 @@ import threading
 import time
 from typing import Any
 
+from vgapp.lab.training.fairness import Session, Visitors
+from vgapp.lab.training.health import RESTARTED, retry_allowed, silence_verdict
 from vgapp.lab.training.interfaces import Recipe, Spec, load_recipe
 from vgapp.lab.training.jobs import (
     CANCELLED,
@@ -30,15 +32,9 @@ from vgapp.lab.training.processes import LOG, ProcessWorker, ThreadWorker, Worke
 MAX_SESSION_ID = 200
 TICK_S = 0.25
 """The engine's housekeeping period: expired watchers, idle workers, the queue."""
-START_TIMEOUT_S = 60.0
-"""A worker that has not said it is ready after this long is killed (its job fails)."""
-STALL_TIMEOUT_S = 120.0
-"""A worker training (not held) that has sent nothing for this long is killed (its job fails):
-it sends rows every ``ROW_INTERVAL_S`` while it trains, and one step of the largest run takes
-well under a second even with Armijo's trials on a loaded machine."""
 
 
-class Scheduler:
+class Scheduler(Visitors):
     """Jobs, watchers, queue and workers, guarded by ``_lock``: the private methods expect it
     held (but ``_tick``, the ticker thread's loop, which takes it); the ``WorkerEvents`` methods
     take it. Settings as ``TrainingEngine``'s, checked there."""
@@ -48,6 +44,7 @@ class Scheduler:
         *,
         max_running: int,
         max_parked: int,
+        max_per_visitor: int,
         watcher_timeout_s: float,
         idle_exit_s: float,
         memo_jobs: int,
@@ -58,6 +55,7 @@ class Scheduler:
     ) -> None:
         self.max_running = max_running
         self.max_parked = max_parked
+        self.max_per_visitor = max_per_visitor
         self.watcher_timeout_s = watcher_timeout_s
         self.idle_exit_s = idle_exit_s
         self.memo_jobs = memo_jobs
@@ -70,7 +68,7 @@ class Scheduler:
         self._jobs: dict[Spec, Job] = {}
         self._queue: list[Job] = []
         self._workers: list[Worker[Job]] = []
-        self._sessions: dict[str, tuple[float, frozenset[Spec]]] = {}
+        self._sessions: dict[str, Session] = {}
         self._attempts = itertools.count()
         self._started = 0
         self._closed = False
@@ -78,10 +76,10 @@ class Scheduler:
         self._wake = threading.Event()
         self._last_session_at = -math.inf
 
-    def _check_session(self, session: Any) -> str:
+    def _check_session(self, session: Any, name: str = "session") -> str:
         if not isinstance(session, str) or not 0 < len(session) <= MAX_SESSION_ID:
             raise ValueError(
-                f"session must be a string of 1 to {MAX_SESSION_ID} characters; got {session!r:.80}"
+                f"{name} must be a string of 1 to {MAX_SESSION_ID} characters; got {session!r:.80}"
             )
         return session
 
@@ -110,12 +108,34 @@ class Scheduler:
             position = self._queue.index(job) + 1
         return job.snapshot(position)
 
-    def _enqueue(self, job: Job) -> None:
-        """Queue ``job`` to train (again); it keeps the steps it has."""
+    def _wants_training(self, job: Job, session: str) -> bool:
+        """Whether ``session``'s view of ``job`` (before it watches it) should train it: new,
+        held back by its visitor's share, abandoned by its watchers, or failed (a failure is
+        not memoised for the next visitor: a session that starts watching it tries again)."""
+        if job.over_share or (job.status == CANCELLED and job.abandoned):
+            return True
+        return job.status == FAILED and session not in job.watchers
+
+    def _admit(self, job: Job) -> None:
+        """Queue ``job`` for its watchers, unless it is over its visitor's share: then it is
+        held back (``over_share``, status queued, not in the queue) until a view finds room."""
+        if not self._over_share(job):
+            self._enqueue(job)
+        elif not job.over_share:
+            job.status, job.over_share = QUEUED, True
+            job.version += 1
+
+    def _enqueue(self, job: Job, *, retry: bool = False) -> None:
+        """Queue ``job`` to train (again); it keeps the steps it has. A ``retry`` (its process
+        died) keeps its place in line; anything else is a fresh start of the run's luck."""
         if job.status in (FINISHED,) or job in self._queue:
             return
+        if not retry:
+            job.deaths.clear()
+            job.notice = None
+            job.queued_at = time.monotonic()
         job.status, job.error = QUEUED, None
-        job.queued_at = time.monotonic()
+        job.abandoned = job.over_share = False
         job.version += 1
         self._queue.append(job)
 
@@ -186,14 +206,17 @@ class Scheduler:
                 job.status = job.held_as
             else:
                 job.status, job.abandoned = CANCELLED, True
+            job.over_share = False
             job.version += 1
         elif job.status in (PAUSED, WAITING):
             self._release(job)
             job.version += 1
+        elif job.status == FAILED:  # not memoised: the next to view it tries again anyway
+            del self._jobs[spec]
 
     def _drop_session(self, session: str) -> None:
-        _, specs = self._sessions.pop(session, (0.0, frozenset()))
-        for spec in specs:
+        state = self._sessions.pop(session, None)
+        for spec in () if state is None else state.specs:
             self._unwatch(spec, session)
 
     def _start_worker(self) -> Worker[Job]:
@@ -215,12 +238,15 @@ class Scheduler:
             return
         live = [w for w in self._workers if w.alive]
         running = sum(1 for w in live if w.job is not None and not w.held)
+        if len(self._queue) > 1:
+            self._queue = self._fair_order(live)
         for job in list(self._queue):
             if running >= self.max_running:
                 break
             worker = job.worker
             if worker is not None:  # parked: release it
-                worker.held, worker.heard_at = False, time.monotonic()
+                worker.held = False
+                self._restart_stall_clock(worker)
                 job.status = RUNNING
                 worker.send(("hold", job.attempt, job.hold_at, job.rule_wait))
             else:
@@ -249,12 +275,15 @@ class Scheduler:
             for _ in range(max(0, min(wanted, room))):
                 live.append(self._start_worker())
 
+    def _restart_stall_clock(self, worker: Worker[Job]) -> None:
+        """A thread's stall clock runs while it trains only (a process beats anyway)."""
+        if not worker.beats and worker.ready:
+            worker.heard_at = max(worker.heard_at, time.monotonic())
+
     def _assign(self, job: Job, worker: Worker[Job]) -> None:
-        job.attempt = next(self._attempts)
+        job.attempt, job.started_at = next(self._attempts), time.monotonic()
         job.worker, worker.job, worker.held = worker, job, False
-        worker.heard_at = (
-            max(worker.heard_at, time.monotonic()) if worker.ready else worker.heard_at
-        )
+        self._restart_stall_clock(worker)
         job.status, job.error = RUNNING, None
         job.rate_mark = None  # a new clock in the worker; the speed measured so far stays
         self._started += 1
@@ -285,6 +314,9 @@ class Scheduler:
     def _trim_memo(self) -> None:
         idle = [job for job in self._jobs.values() if not job.watchers and not job.resident]
         idle = [job for job in idle if job.status not in (QUEUED, RUNNING)]
+        for job in [job for job in idle if job.status == FAILED]:
+            del self._jobs[job.spec]  # a failure is not memoised
+        idle = [job for job in idle if job.status != FAILED]
         idle.sort(key=lambda job: job.seen_at)
         total = sum(job.nbytes for job in self._jobs.values())
         count = len(idle)
@@ -301,7 +333,9 @@ class Scheduler:
         """A message from ``worker`` (its reader thread): see ``vgapp.lab.training.worker``."""
         kind = message[0]
         with self._lock:
-            worker.heard_at = time.monotonic()
+            worker.heard_at, worker.heard = time.monotonic(), True
+            if kind == "alive":
+                return
             if kind == "ready":
                 worker.ready = True
                 return
@@ -335,20 +369,36 @@ class Scheduler:
             job.version += 1
 
     def worker_exited(self, worker: Worker[Job], text: str) -> None:
-        """``worker`` has ended (or is given up on): its job fails with ``text``."""
+        """``worker`` has ended (or is given up on): its job is retried or fails with
+        ``text``."""
         with self._lock:
             worker.alive = False
             if worker in self._workers:
                 self._workers.remove(worker)
             job = worker.job
-            if job is not None and job.worker is worker:
-                job.worker = None
-                if job in self._queue:
-                    self._queue.remove(job)
-                job.status, job.error = FAILED, text
-                job.version += 1
             worker.job = None
+            if job is not None and job.worker is worker and not self._closed:
+                job.worker = None
+                self._orphaned(job, worker, text)
+                job.version += 1
             self._schedule()
+
+    def _orphaned(self, job: Job, worker: Worker[Job], text: str) -> None:
+        """``job``'s worker is gone. Held (paused, waiting), it has only lost its process, as
+        when parking evicts it: play retrains it. Training, it is queued again (first in its
+        visitor's line) for a fresh worker, from step 0 with the rows it has skipped, up to
+        ``health.MAX_RETRIES`` times in its window; then it fails with ``text``."""
+        if job.status in (PAUSED, WAITING) and job not in self._queue:
+            return
+        if retry_allowed(worker, job.deaths, time.monotonic()):
+            LOG.warning("training worker %s gone (%s): restarting its run", worker.ident, text)
+            job.restarts += 1
+            job.notice = RESTARTED
+            self._enqueue(job, retry=True)
+            return
+        if job in self._queue:
+            self._queue.remove(job)
+        job.status, job.error = FAILED, text
 
     # ------------------------------------------------------------------------- housekeeping
 
@@ -364,8 +414,8 @@ class Scheduler:
                 if self._closed:
                     return
                 now = time.monotonic()
-                for session, (seen, _) in list(self._sessions.items()):
-                    if now - seen > self.watcher_timeout_s:
+                for session, state in list(self._sessions.items()):
+                    if now - state.seen > state.timeout:
                         self._drop_session(session)
                 self._kill_unanswering(now)
                 self._schedule()
@@ -376,13 +426,12 @@ class Scheduler:
                     return
 
     def _kill_unanswering(self, now: float) -> None:
+        """End the workers silent too long (``health``), stopping ones included."""
         for worker in list(self._workers):
-            silent = now - worker.heard_at
-            starting = not worker.ready and silent > START_TIMEOUT_S
-            stalled = worker.job is not None and not worker.held and silent > STALL_TIMEOUT_S
-            if worker.alive and (starting or stalled):
-                LOG.warning("training worker %s does not answer: killing it", worker.ident)
-                worker.kill()
+            verdict = None if worker.killed is not None else silence_verdict(worker, now)
+            if verdict is not None:
+                LOG.warning("training worker %s: %s; killing it", worker.ident, verdict)
+                worker.kill(verdict)
 
     def _stop_idle_workers(self, now: float) -> None:
         """While any session is alive every worker stays (there are at most max_running +
@@ -391,5 +440,4 @@ class Scheduler:
         if self._sessions or now - self._last_session_at <= self.idle_exit_s:
             return
         for worker in [w for w in self._workers if w.alive and w.job is None]:
-            worker.stop()
-            self._workers.remove(worker)
+            worker.stop()  # it stays listed (not alive) until it has gone: killed if it hangs

@@ -9,6 +9,21 @@ that ``-m`` finds ``vgapp``. The child imports the ``Recipe`` named by ``RECIPE`
 (``"module:name"``, the lab's ``vgapp.lab.runs:ENGINE_RECIPE``) and warms it up, lowers its own
 priority (``os.nice``), says ``("ready", pid)`` and then trains one spec at a time as told.
 
+Heartbeat: from its first moment the child says ``("alive", pid)`` every ``HEARTBEAT_S`` from a
+thread of its own, whether it imports, trains, holds or idles; the engine takes a child silent
+for ``HUNG_AFTER_S`` (``vgapp.lab.training.scheduling``) for hung, stopped or dead and kills it.
+The beat is a thread that sleeps, not a check in the training loop, so it tells a live process
+from a dead one and not a fast step from a slow one: a child niced and starved by load (other
+processes on every core) still beats. The heartbeat thread starts before the main thread lowers
+its priority, and Linux's niceness is per thread, so it keeps the server's; it needs the CPU a
+few microseconds a second, and the GIL, which the training thread hands over within the
+interpreter's switch interval (5 ms) of the next slice the scheduler gives it (a niced thread
+still gets one: CFS gives every runnable thread a share). Measured under a CPU hog on every
+core: ``bench/heartbeat_gap.py`` (longest silence about 1.1 s at niceness 10, up to 1.7 s at
+niceness 19 while training, where the training thread gets about 1 % of a core and the GIL
+comes late; the engine also spares a silent process whose CPU time grows, ``health``). Only a
+stopped (SIGSTOP), dead or deadlocked process falls silent and stays idle.
+
 Protocol: pickled tuples in frames (``vgapp.lab.training.messages``), engine ->
 child on stdin, child -> engine on stdout (the child's own fd 1 is pointed at stderr, so a stray
 print cannot corrupt a frame). The same ``Trainer`` runs in a thread of the server where there
@@ -23,9 +38,9 @@ Engine -> child:
     ("cancel", attempt)  abandon the training (at the next step)
     ("exit",)
 Child -> engine:
-    ("ready", pid) | ("rows", attempt, Rows) | ("held", attempt, k, "pause" | "rule")
-    | ("running", attempt, k) | ("done", attempt, Final) | ("failed", attempt, text)
-    | ("cancelled", attempt)
+    ("alive", pid) | ("ready", pid) | ("rows", attempt, Rows)
+    | ("held", attempt, k, "pause" | "rule") | ("running", attempt, k)
+    | ("done", attempt, Final) | ("failed", attempt, text) | ("cancelled", attempt)
 """
 
 from __future__ import annotations
@@ -54,6 +69,8 @@ EARLY_ROWS = 4
 PARAMS_INTERVAL_S = 1.0
 """The current parameters (for the decision boundary) are sent at most this often, and at every
 hold and at the end."""
+HEARTBEAT_S = 1.0
+"""A training process says it is alive this often (its heartbeat thread)."""
 
 
 class Cancelled(Exception):
@@ -216,12 +233,22 @@ class Trainer:
 # ----------------------------------------------------------------------------- the process
 
 
+def beat(emit: Callable[[tuple[Any, ...]], None]) -> None:
+    """Say ``("alive", pid)`` now and every ``HEARTBEAT_S`` until the engine is gone."""
+    pid = os.getpid()
+    try:
+        while True:
+            emit(("alive", pid))
+            time.sleep(HEARTBEAT_S)
+    except (OSError, ValueError):  # our output is closed (BrokenPipeError is an OSError)
+        return
+
+
 def main(argv: list[str]) -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # print() now goes to stderr, never into a frame
     sys.stdout = sys.stderr
     niceness = int(argv[0])
-    recipe = load_recipe(argv[1])
     commands: queue.Queue[Any] = queue.Queue[Any]()
     lock = threading.Lock()
 
@@ -241,6 +268,8 @@ def main(argv: list[str]) -> None:
         commands.put(("exit",))  # the engine is gone: so are we
 
     threading.Thread(target=read, name="commands", daemon=True).start()
+    threading.Thread(target=beat, args=(emit,), name="heartbeat", daemon=True).start()
+    recipe = load_recipe(argv[1])
     # at the server's priority: a third of a second, which a first lab picture awaits
     recipe.warm_up()
     if niceness and hasattr(os, "nice"):
