@@ -36,7 +36,7 @@ import math
 import os
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,6 +140,19 @@ class GuardSettings:
             )
         except ValueError as error:
             raise ValueError(f"the guard's settings in the environment: {error}") from None
+
+
+def address_of(peer: str, forwarded: Sequence[str], trusted: tuple[str, ...]) -> str:
+    """A client's address: ``peer``, or, when the peer is a trusted proxy, the last address in
+    its ``X-Forwarded-For`` headers (``forwarded``, each comma-separated) that is not itself a
+    trusted proxy. The guard and the lab's fair share (one visitor, one share) both use it."""
+    if not _in(peer, trusted):
+        return peer
+    parts = [part.strip() for header in forwarded for part in header.split(",")]
+    for address in reversed(parts):
+        if not _in(address, trusted):
+            return address
+    return peer
 
 
 class Budget:
@@ -289,18 +302,12 @@ class Guard:
         """The client's address: the peer, or, from a trusted proxy, the last address in
         ``X-Forwarded-For`` that is not itself a trusted proxy."""
         peer = str((scope.get("client") or ("unknown", 0))[0])
-        if not _in(peer, self.settings.trusted_proxies):
-            return peer
-        forwarded: list[str] = [
-            part.strip()
+        forwarded = [
+            value.decode("latin-1")
             for name, value in scope.get("headers", ())
             if name.lower() == b"x-forwarded-for"
-            for part in value.decode("latin-1").split(",")
         ]
-        for address in reversed(forwarded):
-            if not _in(address, self.settings.trusted_proxies):
-                return address
-        return peer
+        return address_of(peer, forwarded, self.settings.trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

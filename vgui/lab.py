@@ -21,6 +21,7 @@ from vgapp.lab.runs import RunSpec
 from vgapp.lab.training import engine as training
 from vgapp.lab.view import continue_label
 from vgapp.layout import Panel
+from vgserve.guard import GuardSettings, address_of
 from vgui.blocks import draw_blocks, draw_downloads
 from vgui.state import (
     LAB_CURSOR,
@@ -38,6 +39,8 @@ LAB_DRAWN = "lab_drawn"
 LAB_CHART_GROUP = next(caption for caption, keys in lab_panel.GROUPS if LAB_CHART.key in keys)
 """The lab's group of controls that only choose what is drawn (the runs' fragment draws it)."""
 
+TRUSTED_PROXIES = GuardSettings.from_environment().trusted_proxies
+"""The proxies whose ``X-Forwarded-For`` is believed (``VG_TRUSTED_PROXIES``, as the guard)."""
 LAB_POLL_S = 0.3
 """How often the lab redraws while a small network trains."""
 LAB_POLL_PER_UNIT_S = 0.5 / 512
@@ -177,6 +180,38 @@ def lab_action(specs: Specs, move: Move) -> None:
     st.rerun(LAB_FRAGMENT)
 
 
+def lab_notice(snapshots: Snapshots, share: int, running: int) -> tuple[str, str] | None:
+    """The one line the lab says above its runs, with its icon: a restarted training, a run
+    held back by this visitor's share, or the queue (None: nothing to say)."""
+    restarted = [s for s in snapshots if s.notice]
+    if restarted:
+        return str(restarted[0].notice), ":material/restart_alt:"
+    if any(s.over_share for s in snapshots):
+        return (
+            f"Waiting: you already have {share} trainings running in other tabs or windows of "
+            "this browser's address. Close one, or wait until one is done.",
+            ":material/hourglass_top:",
+        )
+    queued = [s for s in snapshots if s.status == training.QUEUED and s.queue_position]
+    if queued:
+        return (
+            f"Waiting for a free training slot: position {queued[0].queue_position} in the "
+            f"queue ({running} trainings run at once on this server).",
+            ":material/hourglass_top:",
+        )
+    return None
+
+
+def lab_visitor() -> str | None:
+    """Who this session is, for the engine's fair share: the client's address (after the
+    trusted proxies, as the guard reads it); None where Streamlit does not know it."""
+    peer = st.context.ip_address
+    if not isinstance(peer, str) or not peer:  # None locally; not a string under AppTest
+        return None
+    forwarded = [h for h in st.context.headers.get_all("X-Forwarded-For") if isinstance(h, str)]
+    return address_of(peer, forwarded, TRUSTED_PROXIES)[:200]
+
+
 def lab_polling(snapshots: Snapshots) -> bool:
     return lab_active(snapshots) or time.monotonic() < st.session_state.get("lab_poll_until", 0)
 
@@ -189,6 +224,8 @@ def watch(specs: Specs) -> tuple[Snapshots, Snapshots]:
         lab_session(),
         specs,
         demands=cursor.demands(len(specs)),
+        redraw_s=lab_poll_interval(specs),
+        visitor=lab_visitor(),
     )
     return snapshots, at_all(snapshots, cursor)
 
@@ -215,17 +252,13 @@ def draw_runs(
     engine = lab_engine()
     specs = tuple(s.spec for s in snapshots)
     downloads = draw_transport(specs, engine_snaps, snapshots)
-    queued = [s for s in snapshots if s.status == training.QUEUED]
-    # Drawn in every run, empty unless queued: a notice drawn only while queued moved the runs'
-    # columns fragment below it, and the run that left the queue raised
+    # Drawn in every run, empty unless there is something to say: a notice drawn only while
+    # queued moved the runs' columns fragment below it, and the run that left the queue raised
     # StreamlitInvalidLayoutContextError until a full rerun (bench.replicas, 2 replicas).
     notice = st.empty()
-    if queued:
-        notice.info(
-            f"Waiting for a free training slot: position {queued[0].queue_position} in the "
-            f"queue ({engine.stats().running} trainings run at once on this server).",
-            icon=":material/hourglass_top:",
-        )
+    said = lab_notice(snapshots, engine.max_per_visitor, engine.stats().running)
+    if said is not None:
+        notice.info(said[0], icon=said[1])
     result = lab_panel.compose(snapshots, remedy, chart, steps, lab_cursor_of(specs))
     with downloads:
         draw_downloads(lab_panel.PANEL.key, result.charts)

@@ -60,6 +60,10 @@ def status_text(run: RunView) -> str:
     and for a run continued past the rules' stop both: ``"stopped by ... at step 3; continued
     to step 3,000 (the budget)"``."""
     snap = run.snapshot
+    if snap.status == QUEUED and snap.over_share:
+        return "waiting (your other tabs hold your share of the training slots)"
+    if snap.status == QUEUED and snap.queue_position is None:
+        return "waiting for a free training slot"
     if snap.status == QUEUED:
         return f"waiting for a free training slot (position {snap.queue_position} in the queue)"
     if snap.status == FAILED:
