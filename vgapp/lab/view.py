@@ -137,14 +137,20 @@ def loss_subtitle(*, dots: bool, lines: int, paused: bool = False) -> str:
     return " ".join(said)
 
 
-def pause_mark(you: RunView, paused_at: int | None) -> tuple[int, float, str] | None:
-    """Where you paused, as the loss chart marks it: (step, loss, label); None while playing,
-    before any step, and where the view rests on the rules' stop (marked as that)."""
+def pause_mark(
+    you: RunView, other: RunView | None, paused_at: int | None
+) -> tuple[int, float, str] | None:
+    """Where you paused, as the loss chart marks it: (step, loss, label), the label naming the
+    remedy's step where it differs; None while playing, before any step, and where the view
+    rests on the rules' stop (marked as that) or at the end."""
     snap = you.snapshot
     if paused_at is None or not snap.recorded or snap.status != PAUSED:
         return None
     loss = float(you.loss_mean[snap.step])
-    return snap.step, loss, f"you paused at step {snap.step:,}"
+    text = f"you paused at step {snap.step:,}"
+    if other is not None and other.snapshot.recorded and other.snapshot.step != snap.step:
+        text += f" (the remedy at {other.snapshot.step:,})"
+    return snap.step, loss, text
 
 
 def run_summary(run: RunView) -> str:
@@ -337,7 +343,7 @@ def lab_view(
             }
         )
         markers = markers_of(recorded)
-        pause = pause_mark(you, paused_at)
+        pause = pause_mark(you, other, paused_at)
         callouts = []
         if you.rule_stopped and you.loss_at_stop is not None and you.snapshot.stop_step is not None:
             rule = RULE_TEXT[you.snapshot.stopped_by or "max_iter"].symbol
