@@ -69,3 +69,19 @@ def app(browser, app_server) -> Iterator[AppPage]:
     page = new_app_page(browser, app_server)
     yield page
     page.close()
+
+
+@pytest.fixture
+def fresh_server(browser) -> Iterator[StreamlitServer]:
+    """A server of its own for one test (e.g. one whose training processes it breaks)."""
+    server = start_streamlit()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_app(browser, fresh_server) -> Iterator[AppPage]:
+    """A new session of ``fresh_server``'s page, not loaded yet."""
+    page = new_app_page(browser, fresh_server)
+    yield page
+    page.close()

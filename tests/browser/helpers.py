@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from bench.lab_in_page import STATUS_JS as LAB_STATUS_JS
 from pagetools import expect
 from pagetools.driver import AppPage, new_app_page
 from vgapp.page import CONTROLS, SECTION_BY_KEY
@@ -89,3 +90,20 @@ def screen_sessions(
     yield get
     for app in opened.values():
         app.close()
+
+
+TRAINS_A_WHILE = {
+    "section": "lab",
+    "lab_depth": 8,
+    "lab_width": 48,
+    "lab_eta": "1e-3",
+    "lab_steps": 5000,
+    "lab_eps": "off",
+}
+"""A lab setting whose runs both train their whole budget (no stopping rule, neither
+overflows): about 15 s here, long enough to act on them while they train."""
+
+
+def lab_statuses(app: AppPage) -> list[str]:
+    """The status metric of your run and of the remedy's, as shown."""
+    return list(app.page.evaluate(LAB_STATUS_JS).values())

@@ -8,27 +8,18 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench.lab_in_page import STATUS_JS
-from pagetools.driver import AppPage, new_app_page
-from pagetools.harness import StreamlitServer, start_streamlit
+from pagetools.driver import AppPage
+from pagetools.harness import StreamlitServer
 
-from .helpers import assert_clean
+from .helpers import TRAINS_A_WHILE, assert_clean, lab_statuses
 
 pytestmark = pytest.mark.browser
 
-SETTING = {
-    "section": "lab",
-    "lab_depth": 8,
-    "lab_width": 48,
-    "lab_eta": "1e-3",
-    "lab_steps": 3000,
-    "lab_eps": "off",
-}
+SETTING = {**TRAINS_A_WHILE, "lab_steps": 3000}
 """Both runs train their whole budget (about 10 s each here)."""
 WORKER = b"vgapp.lab.training.worker"
 
@@ -57,38 +48,23 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def statuses(app: AppPage) -> list[str]:
-    return list(app.page.evaluate(STATUS_JS).values())
-
-
-@pytest.fixture
-def own_server(browser) -> Iterator[StreamlitServer]:
-    server = start_streamlit()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def lab(browser, own_server) -> Iterator[AppPage]:
-    page = new_app_page(browser, own_server)
-    yield page
-    page.close()
-
-
 @pytest.mark.parametrize("fault", [signal.SIGKILL, signal.SIGSTOP])
 def test_a_training_process_lost_mid_run_is_replaced_and_the_run_completes(
-    lab: AppPage, own_server: StreamlitServer, fault: signal.Signals
+    fresh_app: AppPage, fresh_server: StreamlitServer, fault: signal.Signals
 ) -> None:
+    lab, own_server = fresh_app, fresh_server
     lab.open(SETTING)
-    lab.wait_until(lambda: any(s.endswith("training") for s in statuses(lab)), "training")
+    lab.wait_until(lambda: any(s.endswith("training") for s in lab_statuses(lab)), "training")
     victims = workers(own_server)
     assert victims
     os.kill(victims[0], fault)
     notices: set[str] = set()
     deadline = time.monotonic() + 120
     try:
-        while any(s.endswith(("training", "starting")) or "waiting" in s for s in statuses(lab)):
-            assert time.monotonic() < deadline, statuses(lab)
+        while any(
+            s.endswith(("training", "starting")) or "waiting" in s for s in lab_statuses(lab)
+        ):
+            assert time.monotonic() < deadline, lab_statuses(lab)
             texts = lab.page.locator(".st-key-panel-lab [data-testid='stAlert']")
             notices.update(texts.all_text_contents())
             assert lab.page.get_by_test_id("stException").count() == 0
@@ -96,7 +72,7 @@ def test_a_training_process_lost_mid_run_is_replaced_and_the_run_completes(
     finally:
         if fault == signal.SIGSTOP and alive(victims[0]):
             os.kill(victims[0], signal.SIGCONT)
-    assert all(s.startswith("ran all 3,000 steps") for s in statuses(lab)), statuses(lab)
+    assert all(s.startswith("ran all 3,000 steps") for s in lab_statuses(lab)), lab_statuses(lab)
     assert not alive(victims[0])
     assert all(len(text.splitlines()) <= 1 for text in notices), notices
     assert_clean(lab)

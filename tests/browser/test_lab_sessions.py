@@ -9,26 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.lab_in_page import STATUS_JS
 from pagetools.driver import AppPage, new_app_page
 
-from .helpers import assert_clean
+from .helpers import TRAINS_A_WHILE, assert_clean, lab_statuses
 
 pytestmark = pytest.mark.browser
 
-SETTING = {
-    "section": "lab",
-    "lab_depth": 8,
-    "lab_width": 48,
-    "lab_eta": "1e-3",
-    "lab_steps": 5000,
-    "lab_eps": "off",
-}
-"""Both runs train the whole budget (no stopping rule, neither overflows): about 15 s here."""
-
-
-def statuses(app: AppPage) -> list[str]:
-    return list(app.page.evaluate(STATUS_JS).values())
+SETTING = TRAINS_A_WHILE
 
 
 def steps_of(statuses: list[str]) -> list[int]:
@@ -47,27 +34,27 @@ def second(browser, app_server) -> Iterator[AppPage]:
 def test_one_students_transport_leaves_the_others_view_alone(app: AppPage, second: AppPage):
     app.open(SETTING)
     second.open(SETTING)
-    app.wait_until(lambda: any(s.endswith("training") for s in statuses(app)), "training")
+    app.wait_until(lambda: any(s.endswith("training") for s in lab_statuses(app)), "training")
     seen: list[list[str]] = []  # what the other student sees, read between the clicks
     app.page.locator(".st-key-lab_play button").first.click()  # pause
-    app.wait_until(lambda: all(s.endswith("paused") for s in statuses(app)), "paused")
-    frozen = statuses(app)
+    app.wait_until(lambda: all(s.endswith("paused") for s in lab_statuses(app)), "paused")
+    frozen = lab_statuses(app)
     for _ in range(10):
-        seen.append(statuses(second))
+        seen.append(lab_statuses(second))
         second.page.wait_for_timeout(100)
-    assert statuses(app) == frozen  # the paused view stands still while the run trains on
+    assert lab_statuses(app) == frozen  # the paused view stands still while the run trains on
     app.page.locator(".st-key-lab_step button").first.click()
     expected = [step + 10 for step in steps_of(frozen)]
-    app.wait_until(lambda: steps_of(statuses(app)) == expected, f"at steps {expected}")
+    app.wait_until(lambda: steps_of(lab_statuses(app)) == expected, f"at steps {expected}")
     app.page.locator(".st-key-lab_play button").first.click()  # play
     app.wait_until(
-        lambda: not any(s.endswith(("paused", "training")) for s in statuses(app)),
+        lambda: not any(s.endswith(("paused", "training")) for s in lab_statuses(app)),
         "the first student's runs at their end",
         timeout_s=120,
     )
     second.wait_until(
         lambda: (
-            (seen.append(statuses(second)) or True)
+            (seen.append(lab_statuses(second)) or True)
             and not any(s.endswith(("paused", "training")) for s in seen[-1])
         ),
         "the second student's runs at their end",
@@ -83,14 +70,14 @@ def test_one_students_transport_leaves_the_others_view_alone(app: AppPage, secon
 
 def test_a_link_copied_at_a_pause_reopens_at_that_moment(app: AppPage, second: AppPage):
     app.open({**SETTING, "lab_seed": 1})  # not trained yet on this module's server
-    app.wait_until(lambda: any(s.endswith("training") for s in statuses(app)), "training")
+    app.wait_until(lambda: any(s.endswith("training") for s in lab_statuses(app)), "training")
     app.page.locator(".st-key-lab_play button").first.click()
-    app.wait_until(lambda: all(s.endswith("paused") for s in statuses(app)), "paused")
-    frozen = statuses(app)
+    app.wait_until(lambda: all(s.endswith("paused") for s in lab_statuses(app)), "paused")
+    frozen = lab_statuses(app)
     link = app.page.evaluate("() => location.search").lstrip("?")
     assert "lab_at=" in link
     second.open(link)
-    second.wait_until(lambda: statuses(second) == frozen, f"the link shows {frozen}")
+    second.wait_until(lambda: lab_statuses(second) == frozen, f"the link shows {frozen}")
     second.page.wait_for_timeout(1000)
-    assert statuses(second) == frozen
+    assert lab_statuses(second) == frozen
     assert_clean(second)

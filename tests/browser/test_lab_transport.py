@@ -8,19 +8,13 @@ import re
 
 import pytest
 
-from bench.lab_in_page import STATUS_JS
 from pagetools.driver import AppPage
 
-from .helpers import assert_clean, menu_charts
+from .helpers import TRAINS_A_WHILE, assert_clean, lab_statuses, menu_charts
 
 pytestmark = pytest.mark.browser
 
 BUDGET = 5_000  # your run stops at step 8, the remedy near step 2,400: both well inside it
-
-
-def statuses(app: AppPage) -> list[str]:
-    """The status metric of your run and of the remedy's, as shown."""
-    return list(app.page.evaluate(STATUS_JS).values())
 
 
 def stopped_at(status: str) -> int | None:
@@ -34,11 +28,11 @@ def test_the_stop_ten_steps_then_play_are_drawn_live(app: AppPage) -> None:
     budget, without a reload; the link says where the view was."""
     app.open({"section": "lab", "lab_steps": BUDGET})
     app.wait_until(
-        lambda: len(s := statuses(app)) == 2 and all(stopped_at(x) for x in s),
+        lambda: len(s := lab_statuses(app)) == 2 and all(stopped_at(x) for x in s),
         "both runs at their stop",
         timeout_s=120,
     )
-    at_stop = statuses(app)
+    at_stop = lab_statuses(app)
     stops = [stopped_at(status) or 0 for status in at_stop]
     app.page.locator(".st-key-lab_stop button").first.click()
     app.wait_until(lambda: app.url().get("lab_at") == ",".join(map(str, stops)), "the stop")
@@ -48,12 +42,12 @@ def test_the_stop_ten_steps_then_play_are_drawn_live(app: AppPage) -> None:
         f"{status}; continued: step {stop + 10:,} of {BUDGET:,}, paused"
         for status, stop in zip(at_stop, stops, strict=True)
     ]
-    app.wait_until(lambda: statuses(app) == paused, f"both runs shown as {paused}")
+    app.wait_until(lambda: lab_statuses(app) == paused, f"both runs shown as {paused}")
     assert app.url().get("lab_at") == ",".join(str(stop + 10) for stop in stops)
     assert app.url().get("lab_past") == "1"
     app.page.locator(".st-key-lab_play button").first.click()
     app.wait_until(
-        lambda: not any(s.endswith(("paused", "training")) for s in statuses(app)),
+        lambda: not any(s.endswith(("paused", "training")) for s in lab_statuses(app)),
         "both runs trained on and drawn at their end",
         timeout_s=120,
     )
@@ -63,16 +57,22 @@ def test_the_stop_ten_steps_then_play_are_drawn_live(app: AppPage) -> None:
 
 def test_the_keyboard_pauses_and_plays(app: AppPage) -> None:
     """K pauses this view and plays it again (the video player's key)."""
-    slow = {"lab_depth": 8, "lab_width": 48, "lab_eta": "1e-3", "lab_eps": "off"}
-    app.open({"section": "lab", "lab_steps": BUDGET, **slow})
-    app.wait_until(lambda: any(s.endswith("training") for s in statuses(app)), "training")
+    app.open({**TRAINS_A_WHILE, "lab_seed": 2})
+    app.wait_until(lambda: any(s.endswith("training") for s in lab_statuses(app)), "training")
     app.page.keyboard.press("k")
-    app.wait_until(lambda: all(s.endswith("paused") for s in statuses(app)), "paused by K")
-    frozen = statuses(app)
+
+    def paused() -> bool:
+        shown = lab_statuses(app)
+        return any(s.endswith("paused") for s in shown) and not any(
+            s.endswith("training") for s in shown
+        )
+
+    app.wait_until(paused, "paused by K")
+    frozen = lab_statuses(app)
     app.page.wait_for_timeout(1500)
-    assert statuses(app) == frozen
+    assert lab_statuses(app) == frozen
     app.page.keyboard.press("k")
-    app.wait_until(lambda: any(s.endswith("training") for s in statuses(app)), "played by K")
+    app.wait_until(lambda: any(s.endswith("training") for s in lab_statuses(app)), "played by K")
     assert_clean(app)
 
 
@@ -86,12 +86,13 @@ def test_the_chart_choice_redraws_each_run_with_that_chart(app: AppPage) -> None
     app.open({"section": "lab"})
     app.wait_until(
         lambda: (
-            len(s := statuses(app)) == 2 and not any(x.endswith(("training", "paused")) for x in s)
+            len(s := lab_statuses(app)) == 2
+            and not any(x.endswith(("training", "paused")) for x in s)
         ),
         "both runs done",
         timeout_s=120,
     )
-    done = statuses(app)
+    done = lab_statuses(app)
     for chart, prefix in (("fit", "lab_fit_"), ("gradients", "lab_gradient_norms_")):
         app.choose("lab_chart", chart)
         expected = ["lab_loss", f"{prefix}yours", f"{prefix}remedy"]
@@ -103,5 +104,5 @@ def test_the_chart_choice_redraws_each_run_with_that_chart(app: AppPage) -> None
             ),
             f"each run drawn with {chart}",
         )
-        assert statuses(app) == done
+        assert lab_statuses(app) == done
     assert_clean(app)
