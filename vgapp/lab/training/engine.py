@@ -9,8 +9,14 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
 
 * **Jobs keyed by spec.** The first session to view a spec queues its training; later sessions
   watch the same job. A job trains until the stopping rules stop it and then *waits* there
-  ("continue" trains on to the budget). Pause, resume, step(n), cancel and continue act on the
-  job, so every watcher sees them. A failure is not memoised: a session that starts watching a
+  ("continue" trains on to the budget).
+* **Each session's own cursor** (``view``'s ``demands``, ``vgapp.lab.cursor`` on the page):
+  each session says how far it needs each run (a step, or the budget; past the rules' stop or
+  not); the job trains as far as the furthest demand and holds once none needs more, so one
+  session's pause or step never changes what another sees, and a demand the trace already
+  meets trains nothing. Pause, resume, step(n), cancel and continue act on the job itself
+  (every watcher sees them; for tests and tools, and overridden by the next change of the
+  sessions' demands). A failure is not memoised: a session that starts watching a
   failed job trains it again, and a failed job nobody watches is forgotten.
 * **Nothing trains that nobody looks at.** A job loses a watcher when the session views other
   specs or stops polling for its watcher timeout (``watcher_timeout_s``, or ``WATCHER_REDRAWS``
@@ -69,9 +75,9 @@ Wiring it into the page (a sketch; the page owns the Streamlit calls)::
         theirs = remedy_spec(mine, values["lab_remedy"])
         now_mine, now_theirs = engine.view(session, (mine, theirs), redraw_s=0.25,
                                            visitor=visitor)
+        # with demands=(Demand(until=k, past_stop=...), ...) for a session's own cursor;
         # draw now_mine.loss / LAB_SAMPLES, .backprop_norms, .saturation, .x_stop, ...;
-        # skip redrawing a chart whose snapshot.version has not changed; buttons call
-        # engine.pause(mine), .resume, .step(mine, 10), .cancel, .continue_past_stop;
+        # skip redrawing a chart whose snapshot.version has not changed;
         # a "queued" snapshot says queue_position (or over_share: "you already have N
         # trainings running in other tabs or windows"), a "failed" one its error text, and
         # a restarted one its notice (one line)
