@@ -96,7 +96,6 @@ def transport(
     budget = specs[0].budget
     ends = [v.status in (training.FINISHED, training.FAILED) for v in views]
     stops = [s.stop_step if rule_stopped(s) else None for s in engine_snaps]
-    back = lab_cursor.back_to_stop(stops, views)
     playing = cursor.playing
     can_play = any(v.status == training.PAUSED for v in views) or any(
         v.status in (training.FAILED, training.CANCELLED) for v in views
@@ -126,7 +125,10 @@ def transport(
             "The rules' stop",
             ":material/flag:",
             lambda v, c: lab_cursor.back_to_stop(stops, v),
-            any(stop is not None for stop in stops) and cursor != back,
+            any(
+                stop is not None and view.step != stop
+                for stop, view in zip(stops, views, strict=True)
+            ),
             "Each run at the step where its stopping rules stopped it, paused there.",
         ),
         (
