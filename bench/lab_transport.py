@@ -128,6 +128,7 @@ class Click:
     script: float | None
     changes: int = 0
     later: int = 0
+    triggers: int = 1
 
 
 def statuses(page: Any) -> list[str]:
@@ -150,7 +151,8 @@ def click(page: Any, wire: Wire, name: str, shown: str) -> Click:
             f"lab_{name}: never showed {shown!r}; shows {statuses(page)}; triggers sent {sent}"
         ) from error
     interaction = time.perf_counter() - start
-    return Click(interaction, wire.script(f"lab_{name}", start))
+    sent = sum(1 for t, key in wire.sent if key == f"lab_{name}" and t >= start)
+    return Click(interaction, wire.script(f"lab_{name}", start), triggers=sent)
 
 
 def step_of(status: str) -> list[int]:
@@ -195,12 +197,14 @@ def pauses(page: Any, wire: Wire, url: str, count: int) -> list[Click]:
             timeout=TIMEOUT_MS,
             polling=100,
         )
+        clicked = time.perf_counter()
         done = click(page, wire, "play", "paused$")
         watched = page.evaluate(STANDS_STILL_JS, WATCHED_MS)
         changes = [ms for ms in watched if ms <= STAND_STILL_MS]
         if changes:
             done.interaction += max(changes) / 1e3
         done.changes, done.later = len(changes), len(watched) - len(changes)
+        done.triggers = sum(1 for t, key in wire.sent if key == "lab_play" and t >= clicked)
         clicks.append(done)
     return clicks
 
@@ -289,3 +293,6 @@ def report(found: dict[str, list[Click]], floor: float, target: float) -> None:
             f"shown: changes seen {changes} (expected 0 each); from then to "
             f"{WATCHED_MS / 1e3:.0f} s: {later}"
         )
+    doubled = {key: [c.triggers for c in clicks] for key, clicks in found.items()}
+    if any(n != 1 for counts in doubled.values() for n in counts):
+        print(f"    button triggers the page sent per click (1 expected): {doubled}")
