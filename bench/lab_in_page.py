@@ -14,9 +14,20 @@ one-chart floor (``bench/floor_chart_app.py``) served and measured in the same r
   page itself costs the browser, against the floor's first render;
 * **largest setting** (``--largest``): 20 x 128, 5,000 steps asked for (the lab caps the budget:
   ``vgapp.lab.runs.budget_cap``), in each dtype: until both runs are done, then "continue to
-  the budget" until both have finished.
+  the budget" until both have finished;
+* **the playback buttons** (``--transport N``, only these, ``bench.lab_transport``): N mouse
+  clicks of each, against the floor's interaction measured before and after them: *pause*
+  while both runs train (8 x 48, eta 1e-3, 5,000 steps, no parameter rule) until both statuses
+  read "paused", then the statuses and the loss chart's SVG watched for 2 s (changes counted,
+  expected none; a change moves the pause's end); on the default lab at 3,000 steps, where the
+  rules stop both runs, trained to the budget: *the rules' stop* until both show their stop,
+  *+10 steps* until both show ten steps past it, paused, *to the budget* until both show it
+  (every step exists); and *to the budget* from a fresh seed's stop, until both show a step
+  past their stop (the steps computed). Each also times the server's side: from the click to
+  the end of the rerun it asked for (the page's WebSocket).
 
     python -m bench.lab_in_page [--moves 7] [--fresh 5] [--warm 5] [--largest float16,...]
+    python -m bench.lab_in_page --transport 5
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from typing import Any
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
+from bench import lab_transport
 from pagetools.harness import (
     VIEWPORT,
     bundled_chromium,
@@ -205,6 +217,9 @@ def main() -> None:
     parser.add_argument("--largest", default="", help="dtypes of the largest setting, e.g. float32")
     parser.add_argument("--fresh", type=int, default=5, help="fresh servers for the default")
     parser.add_argument("--warm", type=int, default=5, help="new visitors of the trained lab")
+    parser.add_argument(
+        "--transport", type=int, default=0, help="clicks of each playback button (only these)"
+    )
     args = parser.parse_args()
     load = os.getloadavg()
     floor = start_streamlit(BENCH / "floor_chart_app.py")
@@ -212,6 +227,19 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright, find_chromium() or bundled_chromium(playwright))
+            if args.transport:
+                before = floor_interaction(browser, floor.url, args.moves)
+                found = lab_transport.measure(browser, VIEWPORT, page_server.url, args.transport)
+                after = floor_interaction(browser, floor.url, args.moves)
+                size = f"{VIEWPORT['width']}x{VIEWPORT['height']}"
+                print(f"Chromium {size}; load {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
+                print(
+                    f"  one-chart floor: interaction {before:.3f} s before the clicks, "
+                    f"{after:.3f} s after: the ratios are to their mean"
+                )
+                lab_transport.report(found, (before + after) / 2, 1.3)
+                browser.close()
+                return
             render = floor_first_render(browser, floor.url, args.loads)
             interaction = floor_interaction(browser, floor.url, args.moves)
             trained, page, context = lab_done(browser, page_server.url, "section=lab")

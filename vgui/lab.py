@@ -164,22 +164,43 @@ def draw_transport(specs: Specs, engine_snaps: Snapshots, views: Snapshots) -> A
         return st.container()  # the download menu goes at the end of this row
 
 
+def settled(snapshots: Snapshots, cursor: Cursor) -> bool:
+    """Whether the engine's runs already hold everything ``cursor`` shows: each view paused
+    at the step it is held at, at the rules' stop, or ended (nothing left to train for it)."""
+    for run, view in enumerate(at_all(snapshots, cursor)):
+        held = cursor.until(run)
+        if view.status == training.PAUSED and held is not None and view.step >= held:
+            continue
+        if view.status not in (training.FINISHED, training.WAITING):
+            return False
+    return True
+
+
 def lab_action(specs: Specs, move: Move) -> None:
-    """A transport button: move this session's cursor from what it saw last, then poll a
-    while (the runs may take a moment): the lab's fragment reruns, which sets the live
-    redraw's timer (the button's own fragment, the runs', cannot)."""
+    """A transport button: move this session's cursor from what it saw last. When the runs
+    must still train for it, poll a while (the runs may take a moment): the lab's fragment
+    reruns, which sets the live redraw's timer (the button's own fragment, the runs', cannot);
+    when every step it shows exists, the button's own run draws it at once."""
     shown = st.session_state.get(LAB_SHOWN)
     views: Snapshots = shown[1] if shown is not None and shown[0] == specs else ()
     cursor = move(views, lab_cursor_of(specs))
     st.session_state[LAB_CURSOR] = (specs, cursor)
+    engine = lab_engine()
+    resumed = False
     if cursor.playing or any(v.status in (training.FAILED, training.CANCELLED) for v in views):
-        engine = lab_engine()
         for spec in specs:
             with contextlib.suppress(KeyError):
                 if engine.snapshot(spec).status in (training.FAILED, training.CANCELLED):
                     engine.resume(spec)
-    st.session_state["lab_poll_until"] = time.monotonic() + AFTER_ACTION_S
-    st.rerun(LAB_FRAGMENT)
+                    resumed = True
+    try:
+        snapshots = tuple(engine.snapshot(spec) for spec in specs)
+    except KeyError:
+        snapshots = ()
+    if resumed or not snapshots or not settled(snapshots, cursor):
+        st.session_state[LAB_WAIT_FROM] = (specs, lab_cursor.shown_steps(views))
+        st.session_state["lab_poll_until"] = time.monotonic() + AFTER_ACTION_S
+        st.rerun(LAB_FRAGMENT)
 
 
 def lab_notice(snapshots: Snapshots, share: int, running: int) -> tuple[str, str] | None:
@@ -232,14 +253,29 @@ def watch(specs: Specs) -> tuple[Snapshots, Snapshots]:
     return snapshots, at_all(snapshots, cursor)
 
 
+LAB_WAIT_FROM = "lab_wait_from"
+"""Session key: the steps shown when a button asked for steps still to compute (the runs'
+first draw after it waits for steps past them)."""
+
+
 def lab_snapshots(specs: Specs) -> Snapshots:
     """The runs as this session sees them; right after a change, once their first steps are
     in (at most ``FIRST_PICTURE_S``, or ``FIRST_PICTURE_STARTING_S`` while the training
-    processes start), so that the first picture already shows a loss and a heatmap."""
+    processes start), so that the first picture already shows a loss and a heatmap; after a
+    button that asked for steps still to compute, once each run shows steps past those shown
+    then (at most ``FIRST_PICTURE_S``: the first progress in the button's own redraw)."""
     starting = lab_engine().stats().ready == 0
+    asked = st.session_state.pop(LAB_WAIT_FROM, None)
+    since = asked[1] if asked is not None and asked[0] == specs else None
+
+    def first_steps(views: Snapshots) -> bool:
+        if since is None:
+            return views[0].recorded >= 2
+        return all(v.step > s or not lab_active((v,)) for v, s in zip(views, since, strict=False))
+
     _, views = watch(specs)
     deadline = time.monotonic() + (FIRST_PICTURE_STARTING_S if starting else FIRST_PICTURE_S)
-    while lab_active(views) and views[0].recorded < 2 and time.monotonic() < deadline:
+    while lab_active(views) and not first_steps(views) and time.monotonic() < deadline:
         time.sleep(0.02)
         _, views = watch(specs)
     return views
@@ -312,15 +348,19 @@ def draw_lab_runs(chart_box: Any, specs: Specs, remedy: str, steps: int, live: b
     and the loss, then the runs' columns with the chart choice (a fragment of their own). When
     the runs start or stop training (a transport button, the end of the runs), a rerun of the
     lab's fragment (a button) or of the page (the end of the runs) starts or cancels the timer
-    (a fragment cannot change its own ``run_every``); the run that finds the change draws
-    nothing here, the next one does."""
+    (a fragment cannot change its own ``run_every``): a run that finds the timer must start
+    draws nothing here (the next one does); one that finds it must stop draws, then reruns the
+    page (a pause shows at once)."""
     engine_snaps, snapshots = lab_runs_now(specs, live)
-    if lab_polling(snapshots) != live:
+    polling = lab_polling(snapshots)
+    if polling and not live:
         st.rerun()
     draw_runs(engine_snaps, snapshots, remedy, lab_panel.chart_of(current_values()), steps)
     st.session_state[LAB_DRAWN] = snapshots
     st.session_state[LAB_SHOWN] = (specs, snapshots)
     st.fragment(draw_run_columns)(chart_box, specs, remedy, steps)
+    if live and not polling:  # drawn first (a pause shows at once), then the timer stopped
+        st.rerun()
 
 
 def lab_fragment(panel: Panel, box: Any) -> None:
