@@ -198,13 +198,13 @@ def pauses(page: Any, wire: Wire, url: str, count: int) -> list[Click]:
             polling=100,
         )
         clicked = time.perf_counter()
-        done = click(page, wire, "play", "paused$")
+        done = click(page, wire, "pause", "paused$")
         watched = page.evaluate(STANDS_STILL_JS, WATCHED_MS)
         changes = [ms for ms in watched if ms <= STAND_STILL_MS]
         if changes:
             done.interaction += max(changes) / 1e3
         done.changes, done.later = len(changes), len(watched) - len(changes)
-        done.triggers = sum(1 for t, key in wire.sent if key == "lab_play" and t >= clicked)
+        done.triggers = sum(1 for t, key in wire.sent if key == "lab_pause" and t >= clicked)
         clicks.append(done)
     return clicks
 

@@ -203,7 +203,7 @@ def test_pause_freezes_this_view_and_play_follows_the_runs_again():
         assert time.monotonic() < deadline, (yours, remedy)
         app.run()
     shown = remedy
-    pause = lab_button(app, "lab_play")
+    pause = lab_button(app, "lab_pause")
     assert pause.label == "Pause"
     pause.click().run()
     frozen = lab_statuses(app)
@@ -220,7 +220,7 @@ def test_pause_freezes_this_view_and_play_follows_the_runs_again():
     yours, remedy = lab_statuses(app)
     assert yours == "stopped by the parameter-change rule at step 8"
     assert remedy.startswith(("stopped by", "ran all")), remedy
-    assert lab_button(app, "lab_play").disabled
+    assert lab_button(app, "lab_pause").disabled
 
 
 @pytest.mark.parametrize("lesson", list(LESSONS))

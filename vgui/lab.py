@@ -77,7 +77,7 @@ Snapshots = tuple[training.Snapshot[RunSpec], ...]
 
 LAB_SHOWN = "lab_shown"
 """Session key: the runs as this session last saw them (what a pause freezes)."""
-KEYS = {"play": "K", "step": "L", "stop": "J"}
+KEYS = {"pause": "K", "play": "K", "step": "L", "stop": "J"}
 """Keyboard shortcuts of the transport, as a video player's: K play/pause, L ten steps on,
 J the rules' stop."""
 
@@ -102,15 +102,25 @@ def transport(
     )
     at_budget = playing and cursor.past_stop
     return [
+        # Pause and Play are two buttons, one drawn at a time: a click the page sends twice
+        # (seen in Chromium: two triggers for one click) then pauses twice, never pauses and
+        # plays back (bench.lab_transport counts the triggers).
         (
+            "pause",
+            "Pause",
+            ":material/pause:",
+            lab_cursor.pause,
+            lab_active(views),
+            "Pause: your view stands still (the run trains on for anyone else watching it).",
+        )
+        if playing
+        else (
             "play",
-            "Pause" if playing else "Play",
-            ":material/pause:" if playing else ":material/play_arrow:",
-            (lambda v, c: lab_cursor.pause(v, c)) if playing else (lambda v, c: lab_cursor.play(c)),
-            lab_active(views) if playing else can_play,
-            "Pause: your view stands still (the run trains on for anyone else watching it)."
-            if playing
-            else "Play: follow the runs as they train, from where you are.",
+            "Play",
+            ":material/play_arrow:",
+            lambda v, c: lab_cursor.play(c),
+            can_play,
+            "Play: follow the runs as they train, from where you are.",
         ),
         (
             "step",

@@ -36,7 +36,7 @@ def test_one_students_transport_leaves_the_others_view_alone(app: AppPage, secon
     second.open(SETTING)
     app.wait_until(lambda: any(s.endswith("training") for s in lab_statuses(app)), "training")
     seen: list[list[str]] = []  # what the other student sees, read between the clicks
-    app.page.locator(".st-key-lab_play button").first.click()  # pause
+    app.page.locator(".st-key-lab_pause button").first.click()  # pause
     app.wait_until(lambda: all(s.endswith("paused") for s in lab_statuses(app)), "paused")
     frozen = lab_statuses(app)
     for _ in range(10):
@@ -71,7 +71,7 @@ def test_one_students_transport_leaves_the_others_view_alone(app: AppPage, secon
 def test_a_link_copied_at_a_pause_reopens_at_that_moment(app: AppPage, second: AppPage):
     app.open({**SETTING, "lab_seed": 1})  # not trained yet on this module's server
     app.wait_until(lambda: any(s.endswith("training") for s in lab_statuses(app)), "training")
-    app.page.locator(".st-key-lab_play button").first.click()
+    app.page.locator(".st-key-lab_pause button").first.click()
     app.wait_until(lambda: all(s.endswith("paused") for s in lab_statuses(app)), "paused")
     frozen = lab_statuses(app)
     link = app.page.evaluate("() => location.search").lstrip("?")

@@ -159,7 +159,10 @@ def shown_steps(views: Sequence[Snapshot[RunSpec]]) -> tuple[int, ...]:
 
 
 def pause(views: Sequence[Snapshot[RunSpec]], cursor: Cursor) -> Cursor:
-    """Freeze the view where it is (the runs train on for whoever else needs them)."""
+    """Freeze the view where it is (the runs train on for whoever else needs them); a paused
+    view stays where it was paused (a second pause changes nothing)."""
+    if not cursor.playing:
+        return cursor
     return dataclasses.replace(cursor, at=shown_steps(views))
 
 
