@@ -15,7 +15,10 @@ The runs' findings are in ``vgapp.lab.findings``, their fit in ``vgapp.lab.fit``
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -234,8 +237,7 @@ def run_blocks(
         )
     if not snap.recorded:
         return (Metrics((status,)), Metrics(tuple(metrics)))
-    fit = fit_of(run) if chart == "fit" else None
-    number = fit[3] if fit is not None else fit_metric(run)
+    drawn, number = chart_blocks(run, name, domain, chart)
     if number is not None:
         metrics.append(number)
     zeros = zero_layers(run)
@@ -247,11 +249,47 @@ def run_blocks(
             + (f": {layer_list(zeros)}." if zeros else "."),
         )
     )
-    return (
-        Metrics((status,)),
-        *RUN_CHARTS[chart].block(run, name, domain, fit),
-        Metrics(tuple(metrics)),
+    return (Metrics((status,)), *drawn, Metrics(tuple(metrics)))
+
+
+CHART_MEMO_ENTRIES = 16
+_CHART_MEMO: OrderedDict[tuple[Any, ...], tuple[tuple[Block, ...], Metric | None]] = OrderedDict()
+_CHART_MEMO_LOCK = threading.Lock()
+
+
+def chart_blocks(
+    run: RunView, name: str, domain: tuple[float, float] | None, chart: str
+) -> tuple[tuple[Block, ...], Metric | None]:
+    """A run's ``chart`` and its fit metric, memoised on what they are drawn from (the trace up
+    to the step shown, the stop, the parameters held), not on the run's status: a pause, or
+    another session's view of the same moment, redraws them from the memo."""
+    snap = run.snapshot
+    key = (
+        snap.spec,
+        snap.step,
+        snap.stopped_by,
+        snap.stop_step,
+        snap.continued,
+        snap.x_now_step,
+        tuple(snap.first_fired.items()),
+        snap.budget,
+        run.label,
+        name,
+        domain,
+        chart,
     )
+    with _CHART_MEMO_LOCK:
+        if key in _CHART_MEMO:
+            _CHART_MEMO.move_to_end(key)
+            return _CHART_MEMO[key]
+    fit = fit_of(run) if chart == "fit" else None
+    number = fit[3] if fit is not None else fit_metric(run)
+    result = (RUN_CHARTS[chart].block(run, name, domain, fit), number)
+    with _CHART_MEMO_LOCK:
+        _CHART_MEMO[key] = result
+        while len(_CHART_MEMO) > CHART_MEMO_ENTRIES:
+            _CHART_MEMO.popitem(last=False)
+    return result
 
 
 def loss_title(mine: RunView, theirs: RunView | None, remedy: str) -> str:
