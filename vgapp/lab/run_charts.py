@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from vgapp.blocks import Block, Chart, Fold, Text
 from vgapp.controls import Choice
-from vgapp.lab import charts
+from vgapp.lab import charts, saturation_chart
 from vgapp.lab.findings import (
     heatmap_finding,
     held_parameters,
@@ -77,7 +77,7 @@ def saturation_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -
     axis = SATURATION_AXIS[run.spec.activation]
     chart = Chart(
         f"lab_saturation_{name}",
-        charts.saturation_chart(
+        saturation_chart.saturation_chart(
             snap.saturation,
             title=titled(sat_title),
             y_title=axis,
@@ -85,7 +85,7 @@ def saturation_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -
             budget=snap.budget,
         ),
         f"{sat_title}. {axis} of each hidden layer against step.",
-        charts.saturation_frame(snap.saturation),
+        saturation_chart.saturation_frame(snap.saturation),
         caption=False,
     )
     return (chart,)

@@ -29,6 +29,7 @@ from vgapp.lab.findings import (
     zero_layers,
 )
 from vgapp.lab.fit import fit_metric, fit_of
+from vgapp.lab.overflow import loss_domain, overflow_layers, overflow_note
 from vgapp.lab.run_charts import RUN_CHARTS
 from vgapp.lab.runs import RunSpec
 from vgapp.lab.runview import RunView, loss_text
@@ -275,6 +276,15 @@ def markers_of(runs: list[RunView]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns)).astype(columns)
 
 
+def overflow_notes(mine: RunView, theirs: RunView | None, remedy: str) -> list[Block]:
+    """Under the loss: for each run that overflowed, why and what to change."""
+    named = [(mine, "Your run")] + (
+        [(theirs, f"The remedy ({REMEDIES[remedy]})")] if theirs else []
+    )
+    notes = [overflow_note(run, who) for run, who in named]
+    return [Text(note, "warning") for note in notes if note is not None]
+
+
 def budget_note(spec: RunSpec, requested: int | None) -> str | None:
     """The sentence that says the budget was capped (None when it was not)."""
     budget = spec.rules.max_iter
@@ -342,6 +352,7 @@ def lab_view(
             loss_subtitle(dots=bool(drawable.any()), lines=len(callouts)),
             wide=True,
         )
+        y_domain = loss_domain(recorded)
         loss_spec = charts.loss_chart(
             frame,
             markers,
@@ -350,10 +361,13 @@ def lab_view(
             title=title,
             keep_steps=keep,
             budget=mine.budget,
+            y_domain=y_domain,
+            overflow=overflow_layers(recorded, y_domain[1], mine.budget) if y_domain else None,
         )
         blocks.append(
             Chart("lab_loss", loss_spec, verdict(you, other, remedy), frame, caption=False)
         )
+    blocks += overflow_notes(you, other, remedy)
     capped = budget_note(mine.spec, requested_steps)
     if capped is not None:
         blocks.append(Text(capped, "caption"))
