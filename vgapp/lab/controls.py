@@ -323,9 +323,9 @@ LAB_LESSONS: tuple[Lesson, ...] = (
             "and the parameter-change rule (ε = 10⁻³) stops the run at step 3 with loss 0.693, "
             "ln 2, a coin flip. It is a plateau, not a minimum: continue past the stop and the "
             "same run leaves it after about 1,000 steps and reaches about 0.0044 by the end of "
-            "the 3,000-step budget. ReLU + He, with the same budget and rules, is stopped too, "
-            "by the same rule after about 500 steps at a loss of about 4 × 10⁻⁴; continued, it "
-            "reaches about 3 × 10⁻⁵. Saturation (units pushed into the flat tail of σ, where "
+            "the 3,000-step budget. ReLU + He, with the same budget and rules (and Armijo steps "
+            "from the same η), is stopped too, by the same rule after about 600 steps at a "
+            "loss of about 5 × 10⁻⁴; continued, it reaches about 3 × 10⁻⁵. Saturation (units pushed into the flat tail of σ, where "
             "σ′ is almost 0) plays no part: no sigmoid unit saturates up to the stop (under 2% "
             "of layer 1's after)."
         ),
