@@ -130,6 +130,7 @@ class Setting:
             rules=self.rules,
             dtype=dtype,
             run_past_stop=True,
+            armijo_start="previous",
             **options,
         )
 
@@ -196,7 +197,7 @@ DEEP = "lab_deep_sigmoid"
 
 @cache
 def deep_runs() -> dict[str, DescentResult]:
-    """The student's sigmoid run and the ReLU + He comparison (Armijo steps from the same η,
+    """The student's sigmoid run and the ReLU + He comparison (Armijo steps of at most the same η,
     as the remedy control's help says), trained to the budget."""
     s = setting(DEEP)
     dtype = s.values["lab_dtype"]

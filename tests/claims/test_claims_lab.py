@@ -763,7 +763,7 @@ def core_run(values: dict, activation: str, init: str, step: str = "constant"):
     objective = mlp_objective(sizes, data.X, data.y, activation, "bce", dtype="float32")
     result = gradient_descent(
         objective, x0, eta=float(values["lab_eta"]), rules=rules, dtype="float32",
-        run_past_stop=True, step=step,
+        run_past_stop=True, step=step, armijo_start="previous",
     )  # fmt: skip
     return result, x0, sizes, data
 
@@ -802,6 +802,36 @@ def test_deep_sigmoid_lesson_says_each_runs_stop_and_continuation(deep_lesson):
     verdict = view.chart("lab_loss").alt
     assert verdict.count("stopped by the parameter-change rule") == 2
     assert "ran all" not in verdict
+
+
+def test_remedy_help_backtracks_where_a_constant_step_overflows():
+    """The remedy control's help: a constant η above 2/L makes F grow until it overflows, and
+    the network remedies' Armijo steps (the step rule's help: from η at the first step, then
+    from twice the previous step, at most η, halved until F drops enough) do not. Recomputed
+    by the core's descent on the lab's data (ReLU + He, 10 × 64, moons, seed 0, the default
+    η = 3·10⁻³, float32, 200 steps)."""
+    help_text = CONTROLS["lab_remedy"].help
+    assert "ReLU + He and tanh + Xavier also backtrack" in help_text
+    assert "a constant η above 2/L" in help_text
+    assert "until it overflows" in help_text
+    step_help = CONTROLS["lab_step_rule"].help
+    assert "from twice the previous step after (at most η)" in step_help
+    values = {"lab_dataset": "moons", "lab_seed": 0, "lab_width": 64, "lab_depth": 10,
+              "lab_eps": "1e-3", "lab_steps": 200, "lab_eta": "3e-3"}  # fmt: skip
+    constant, *_ = core_run(values, "relu", "he")
+    assert constant.stopped_by == "non_finite"
+    assert constant.loss.max() > 1e6 * constant.loss[0]  # F grew before it overflowed
+    armijo, *_ = core_run(values, "relu", "he", step="armijo")
+    assert armijo.first_fired["non_finite"] is None
+    assert np.isfinite(armijo.loss).all()
+    assert armijo.loss.max() == armijo.loss[0]
+    eta, t = 3e-3, armijo.step_size
+    for k in range(t.size):  # t_k = start · 2^-j, start = min(η, 2 t_{k-1}) (η after t = 0)
+        start = eta if k == 0 or t[k - 1] == 0 else min(eta, 2 * float(t[k - 1]))
+        ratio = Fraction(float(np.float32(start))) / Fraction(float(t[k]))
+        assert ratio >= 1, k  # never above the start
+        assert ratio.denominator == 1, k
+        assert ratio.numerator & (ratio.numerator - 1) == 0, k
 
 
 def test_deep_sigmoid_lesson_states_both_factors_of_the_shrink():

@@ -146,14 +146,15 @@ def causes_at(run: RunView, flat: np.ndarray, row: np.ndarray) -> tuple[str | No
 
 
 def overflow_words(run: RunView) -> str | None:
-    """``"Overflowed after step 8"`` for a run whose loss or gradient became non-finite (the
-    step is its last finite one; ``"at step 0"`` when none was), else None."""
+    """``"Overflowed after step 8"`` for a run whose loss or gradient became non-finite, also
+    past a rule's stop (the step is its last finite one; ``"at step 0"`` when none was), else
+    None."""
     snap = run.snapshot
-    if snap.stopped_by != "non_finite":
+    if snap.first_fired.get("non_finite") is None:
         return None
-    if snap.recorded == 0 or snap.stop_step is None:
+    if snap.recorded == 0:
         return "Overflowed at step 0"
-    return f"Overflowed after step {snap.stop_step:,}"
+    return f"Overflowed after step {snap.recorded - 1:,}"
 
 
 def with_overflow(run: RunView, finding: str) -> str:

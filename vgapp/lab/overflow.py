@@ -26,8 +26,8 @@ OVERFLOW_HEADROOM = 10.0
 
 
 def overflowed(run: RunView) -> bool:
-    """Whether the run stopped because its loss or gradient became non-finite."""
-    return run.snapshot.stopped_by == "non_finite"
+    """Whether the run's loss or gradient became non-finite (also past a rule's stop)."""
+    return run.snapshot.first_fired.get("non_finite") is not None
 
 
 def _largest(run: RunView) -> float | None:
@@ -58,7 +58,7 @@ def loss_domain(runs: list[RunView]) -> tuple[float, float] | None:
 
 def overflow_label(run: RunView) -> str:
     """``"overflow after step 8"`` (the run's last finite step)."""
-    return f"overflow after step {run.snapshot.stop_step or 0:,}"
+    return f"overflow after step {run.snapshot.recorded - 1:,}"
 
 
 def overflow_layers(runs: list[RunView], high: float, budget: int | None) -> list[dict[str, Any]]:
@@ -68,7 +68,7 @@ def overflow_layers(runs: list[RunView], high: float, budget: int | None) -> lis
     if not marked:
         return []
     data = vl.rows(
-        step=[run.snapshot.stop_step or 0 for run in marked],
+        step=[run.snapshot.recorded - 1 for run in marked],
         loss_mean=[high] * len(marked),
         text=[f"{run.label}: {overflow_label(run)}" for run in marked],
     )
@@ -101,7 +101,7 @@ def overflow_note(run: RunView, who: str) -> str | None:
         said = [f"{who} overflowed at step 0, before any step: its loss or gradient at the "
                 f"initial weights exceeds {largest}."]  # fmt: skip
     else:
-        said = [f"{who} overflowed after step {snap.stop_step or 0:,}: its loss or gradient "
+        said = [f"{who} overflowed after step {snap.recorded - 1:,}: its loss or gradient "
                 f"then exceeded {largest}."]  # fmt: skip
         first, top = float(run.loss_mean[0]), _largest(run)
         if spec.step_rule == "constant" and top is not None and top > first:

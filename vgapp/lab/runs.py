@@ -100,7 +100,7 @@ class RunSpec:
     def describe(self) -> str:
         """``"sigmoid network (standard init, float32)"``; Armijo steps are named."""
         scale = f", loss scale {self.loss_scale:g}" if self.loss_scale != 1 else ""
-        scale += ", Armijo steps from η" if self.step_rule == "armijo" else ""
+        scale += ", Armijo steps" if self.step_rule == "armijo" else ""
         init = INIT_SHORT[self.init] + (
             f" s = {self.init_scale:g}" if self.init == "custom" else ""
         )
@@ -207,6 +207,7 @@ def train(
         "eta": spec.eta,
         "rules": spec.rules,
         "run_past_stop": True,
+        "armijo_start": "previous",
         "progress": progress,
         "observer": observer,
     }
