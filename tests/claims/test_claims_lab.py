@@ -434,6 +434,8 @@ def check_verdict(view, runs) -> None:
             assert f"ran all {snapshot.budget:,} steps, loss {loss_text_oracle(loss[-1])}" in (
                 verdict
             )
+    differ = len(runs) == 2 and runs[0].spec.step_rule != runs[1].spec.step_rule
+    assert ("(Armijo steps)" in verdict) == differ  # the remedy's steps named where not yours
     assert verdict.count("ran all") <= sum(
         1 for s in runs if s.stopped_by == "max_iter" and s.status == FINISHED
     )

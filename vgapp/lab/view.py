@@ -154,8 +154,14 @@ def verdict(mine: RunView, theirs: RunView | None, remedy: str) -> str:
     text = f"Your {mine.spec.describe()}: {run_summary(mine)}"
     if theirs is None:
         return text + f". The remedy ({REMEDIES[remedy]}) changes nothing for this run."
-    other = f"{REMEDIES[remedy]}: {run_summary(theirs)}"
+    other = f"{remedy_name(mine, theirs, remedy)}: {run_summary(theirs)}"
     return f"{text}. {other[0].upper()}{other[1:]}."
+
+
+def remedy_name(mine: RunView, theirs: RunView, remedy: str) -> str:
+    """``"ReLU + He"``, with ``" (Armijo steps)"`` where its step rule is not yours."""
+    steps = " (Armijo steps)" if theirs.spec.step_rule != mine.spec.step_rule else ""
+    return REMEDIES[remedy] + steps
 
 
 def gap_text(run: RunView) -> str:
@@ -237,7 +243,7 @@ def loss_title(mine: RunView, theirs: RunView | None, remedy: str) -> str:
     head = title_part(mine_name, mine)
     if theirs is None or not theirs.snapshot.recorded:
         return head
-    return f"{head}; {title_part(REMEDIES[remedy], theirs)}"
+    return f"{head}; {title_part(remedy_name(mine, theirs, remedy), theirs)}"
 
 
 def title_part(name: str, run: RunView) -> str:
