@@ -26,7 +26,7 @@ from test_panels import settings_of, unit_views, view
 
 from pagetools.contrast import contrast_ratio
 from vgapp import vegalite as vl
-from vgapp.lab import charts
+from vgapp.lab import charts, saturation_chart
 from vgapp.panels.surface import key_values
 
 WHITE = (255, 255, 255)
@@ -239,7 +239,7 @@ def test_the_lab_loss_and_saturation_charts_read_at_a_glance() -> None:
         title=vl.title("t"),
     )  # fmt: skip
     assert check(spec) == []
-    saturation = charts.saturation_chart(
+    saturation = saturation_chart.saturation_chart(
         np.linspace(0, 1, 200 * 5).reshape(200, 5), title=vl.title("t"), y_title="share",
         stop_step=8,
     )  # fmt: skip

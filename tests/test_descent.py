@@ -384,6 +384,35 @@ def test_armijo_inequality_from_trace():
     assert result.n_evaluations > result.n_steps + 1  # some trials were refused
 
 
+def test_armijo_warm_start_searches_from_twice_the_last_step():
+    """``armijo_start="previous"``: each accepted t is the first of min(eta, 2 t_prev), its
+    halvings, ... that passes Armijo's test (recomputed here from the trace), and it takes
+    fewer evaluations than searching from eta every step, to the same kind of stop."""
+    c1, eta = 1e-4, 1.0
+    objective = quadratic([1.0, 10.0])
+    rules = StoppingRules(gatol=1e-10, max_iter=500)
+    warm = gradient_descent(objective, [1.0, 1.0], step="armijo", eta=eta, armijo_c1=c1,
+                            rules=rules, armijo_start="previous", record_path=True)  # fmt: skip
+    cold = gradient_descent(
+        objective, [1.0, 1.0], step="armijo", eta=eta, armijo_c1=c1, rules=rules
+    )
+    assert warm.stopped_by == cold.stopped_by == "gatol"
+    assert warm.n_evaluations < cold.n_evaluations
+    previous = 0.0
+    for k in range(warm.n_steps):
+        x, loss, g = warm.path[k], warm.loss[k], warm.grad_norm[k]
+        trial = min(eta, 2 * previous) if previous else eta
+        while objective(x - trial * objective(x)[1])[0] > loss - c1 * trial * g * g:
+            trial /= 2
+        assert warm.step_size[k] == trial, k
+        previous = trial
+
+
+def test_armijo_start_must_be_a_known_choice():
+    with pytest.raises(ValueError, match="armijo_start"):
+        gradient_descent(quadratic([1.0]), [1.0], step="armijo", armijo_start="last")
+
+
 def test_armijo_no_decrease_takes_no_step():
     """At the minimum of (x - 1)^2 with a noisy gradient no t decreases F: t = 0, stagnation,
     and the 61 trials are not repeated on later steps."""

@@ -494,11 +494,12 @@ def test_every_choice_option_makes_the_run_it_names():
 
 
 def test_remedies_change_one_thing():
-    """Each remedy changes only what its name says."""
+    """Each remedy changes only what its name says, and the two that change the network take
+    Armijo steps (the remedy control's help says so)."""
     spec = spec_from_controls(DEFAULTS)
     changes = {
-        "relu_he": {"activation": "relu", "init": "he"},
-        "tanh_xavier": {"activation": "tanh", "init": "xavier"},
+        "relu_he": {"activation": "relu", "init": "he", "step_rule": "armijo"},
+        "tanh_xavier": {"activation": "tanh", "init": "xavier", "step_rule": "armijo"},
         "float32": {"dtype": "float32"},
         "loss_scale": {"loss_scale": REMEDY_LOSS_SCALE},
     }

@@ -118,15 +118,19 @@ class Setting:
             **{"dtype": self.values["lab_dtype"], **options},
         )
 
-    def descend(self, objective, x0: np.ndarray, dtype: str, **options) -> DescentResult:
+    def descend(
+        self, objective, x0: np.ndarray, dtype: str, step: str | None = None, **options
+    ) -> DescentResult:
+        """The lesson's descent (its step rule unless ``step`` names another)."""
         return gradient_descent(
             objective,
             x0,
-            step=self.values["lab_step_rule"],
+            step=step or self.values["lab_step_rule"],
             eta=self.eta,
             rules=self.rules,
             dtype=dtype,
             run_past_stop=True,
+            armijo_start="previous",
             **options,
         )
 
@@ -193,12 +197,13 @@ DEEP = "lab_deep_sigmoid"
 
 @cache
 def deep_runs() -> dict[str, DescentResult]:
-    """The student's sigmoid run and the ReLU + He comparison, trained to the budget."""
+    """The student's sigmoid run and the ReLU + He comparison (Armijo steps of at most the same η,
+    as the remedy control's help says), trained to the budget."""
     s = setting(DEEP)
     dtype = s.values["lab_dtype"]
     return {
         "sigmoid": s.descend(s.objective(), s.x0, dtype),
-        "relu_he": s.descend(s.objective("relu"), s.start("he"), dtype),
+        "relu_he": s.descend(s.objective("relu"), s.start("he"), dtype, step="armijo"),
     }
 
 

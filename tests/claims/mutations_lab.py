@@ -104,9 +104,23 @@ MUTATIONS: list[Mutation] = [
     Mutation(
         "a remedy's setting changes: the lesson's words must follow (item 6)",
         "vgapp/lab/runs.py",
-        'return dataclasses.replace(spec, activation="relu", init="he")',
-        'return dataclasses.replace(spec, activation="leaky_relu", init="he")',
+        'activation="relu", init="he", step_rule=REMEDY_STEP_RULE',
+        'activation="leaky_relu", init="he", step_rule=REMEDY_STEP_RULE',
         f"{FILE}::test_deep_sigmoid_lesson_says_each_runs_stop_and_continuation",
+    ),
+    Mutation(
+        "the overflow's label names the first non-finite step, not the last finite one",
+        "vgapp/lab/overflow.py",
+        'return f"overflow after step {run.snapshot.recorded - 1:,}"',
+        'return f"overflow after step {run.snapshot.recorded:,}"',
+        f"{FILE}::test_lab_sentences_hold_for_drawn_runs",
+    ),
+    Mutation(
+        "an overflowed run takes the loss axis over again",
+        "vgapp/lab/overflow.py",
+        "kept = [_largest(run) for run in runs if not overflowed(run)]",
+        "kept = [_largest(run) for run in runs]",
+        f"{FILE}::test_lab_sentences_hold_for_drawn_runs",
     ),
     Mutation(
         "a lesson's step size changes: the words must follow (items 6, 7)",

@@ -320,10 +320,10 @@ def check_saturation(view, snapshot, spec, name: str, column) -> None:
     if top < Fraction(1, 100):
         assert not charts
         assert 1 <= len(texts) <= 2  # the sentence, and for the sigmoid its detail folded
-        caption = " ".join(texts)
+        caption = overflow_led(" ".join(texts), snapshot)
         event(f"saturation caption, top share {'0' if top == 0 else '> 0'}")
         if top == 0:
-            assert caption.startswith("No unit saturates in this run")
+            assert caption.startswith("no unit saturates in this run".capitalize())
         else:
             assert "No unit" not in caption
             stated = re.search(r"At most ([\d.]+%)", caption)
@@ -337,6 +337,7 @@ def check_saturation(view, snapshot, spec, name: str, column) -> None:
     else:
         event("saturation chart, top share >= 1%")
         [chart] = charts
+        overflow_led(chart.alt, snapshot)
         assert "No unit" not in chart.alt
         stopped = snapshot.stopped_by not in (None, "max_iter", "non_finite")
         at = snapshot.stop_step if stopped and not snapshot.continued else snapshot.step
@@ -346,6 +347,16 @@ def check_saturation(view, snapshot, spec, name: str, column) -> None:
         layer = int(stated[1]) - 1
         assert row[layer] == row.max()
         assert stated[2] in percent_oracle(Fraction(int(row[layer]), unit_samples))
+
+
+def overflow_led(text: str, snapshot) -> str:
+    """``text`` leads with the overflow exactly when the run overflowed (a non-finite value
+    ended its trace after its last recorded step); returned without that lead, capitalised."""
+    overflow = snapshot.first_fired.get("non_finite") is not None
+    lead = f"Overflowed after step {snapshot.recorded - 1:,} (loss or gradient not finite); "
+    assert text.startswith(lead + "before it: ") == overflow, text
+    rest = text.removeprefix(lead + "before it: ")
+    return rest[0].upper() + rest[1:]
 
 
 NUMBER = r"\d[\d,]*(?:\.\d+)?(?: × 10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?"
@@ -423,6 +434,8 @@ def check_verdict(view, runs) -> None:
             assert f"ran all {snapshot.budget:,} steps, loss {loss_text_oracle(loss[-1])}" in (
                 verdict
             )
+    differ = len(runs) == 2 and runs[0].spec.step_rule != runs[1].spec.step_rule
+    assert ("(Armijo steps)" in verdict) == differ  # the remedy's steps named where not yours
     assert verdict.count("ran all") <= sum(
         1 for s in runs if s.stopped_by == "max_iter" and s.status == FINISHED
     )
@@ -556,7 +569,13 @@ def check_loss_key(view, snapshots, paused: bool = False) -> None:
     )
     layers = spec["layer"]
     dots = any("shape" in layer.get("encoding", {}) and layer["data"]["values"] for layer in layers)
-    lines = [layer for layer in layers if layer["mark"]["type"] == "rule"]
+    # the rules at a stop or a pause, not the overflow's (its own label, ``check_overflow``)
+    lines = [
+        layer
+        for layer in layers
+        if layer["mark"]["type"] == "rule"
+        and "overflow after step" not in str(layer["data"]["values"][0].get("text"))
+    ]
     rules = [line["data"]["values"][0]["step"] for line in lines if "strokeDash" in line["mark"]]
     solid = [
         line["data"]["values"][0]["step"] for line in lines if "strokeDash" not in line["mark"]
@@ -576,11 +595,71 @@ def check_loss_key(view, snapshots, paused: bool = False) -> None:
     assert solid == ([yours.step] if paused and yours.recorded else [])
 
 
+def check_overflow(view, snapshots, chart: str) -> None:
+    """A run that overflowed (its trace ends before the budget on a non-finite value) is said
+    to have: a warning naming its last finite step, the format's largest number (numpy's
+    ``finfo``), the growth of its mean loss where a constant step made it grow, and what to
+    change; its heatmap title leads with it; the loss axis ends 10× above the largest loss of
+    the runs that did not overflow (or of the step-0 losses), and a label at the top names the
+    overflow's step. A run that did not overflow is said to nowhere."""
+    notes = [t.text for t in view.texts if t.kind == "warning" and "overflowed" in t.text]
+    over = [i for i, s in enumerate(snapshots) if s.first_fired.get("non_finite") is not None]
+    assert len(notes) == len(over)
+    for note, index in zip(notes, over, strict=True):
+        event("overflow: a note")
+        snap = snapshots[index]
+        loss = snap.loss / LAB_SAMPLES
+        dtype = "float16" if snap.spec.mixed else snap.spec.dtype
+        mantissa, power = f"{float(np.finfo(dtype).max):.1e}".split("e")
+        assert f"{mantissa} × 10{superscript(int(power))}" in note
+        assert ("at step 0, before any step" in note) == (snap.recorded == 0)
+        if snap.recorded:
+            assert f"overflowed after step {snap.recorded - 1:,}:" in note
+        grew = snap.recorded > 0 and loss.max() > loss[0]
+        constant = snap.spec.step_rule == "constant"
+        if constant and grew:
+            words = f"grew from {loss_text_oracle(loss[0])} to {loss_text_oracle(loss.max())}"
+            assert words in note
+        assert ("2/L" in note) == (constant and grew)
+        assert ("Armijo backtracking" in note) == (constant and snap.recorded > 0)
+        assert ("loss scale" in note) == (snap.spec.loss_scale != 1)
+        assert ("initial scale s" in note) == (snap.spec.init == "custom")
+    for index, snap in enumerate(snapshots):
+        if chart == "gradients" and snap.recorded:
+            title = view.chart(f"lab_gradient_norms_{('yours', 'remedy')[index]}")
+            text = title.spec["description"]
+            if index in over:
+                assert text.startswith(f"Overflowed after step {snap.recorded - 1:,}"), text
+            else:
+                assert "verflow" not in text, text
+    charts = [c for c in view.charts if c.name == "lab_loss"]
+    recorded = [i for i, s in enumerate(snapshots) if s.recorded]
+    if not charts or not set(recorded) & set(over):
+        return
+    layers = charts[0].spec["layer"]
+    domain = layers[0]["encoding"]["y"]["scale"]["domain"]
+    tops = [float(snapshots[i].loss.max()) for i in recorded if i not in over]
+    if not tops:
+        tops = [float(snapshots[i].loss[0]) for i in recorded]
+    assert math.isclose(domain[1], 10 * max(tops) / LAB_SAMPLES, rel_tol=1e-12), (domain, tops)
+    labels = [
+        str(row.get("text"))
+        for layer in layers
+        if layer["mark"]["type"] == "text"
+        for row in layer["data"]["values"]
+    ]
+    for i in set(recorded) & set(over):
+        event("overflow: marked on the loss chart")
+        step = snapshots[i].recorded - 1
+        assert any(label.endswith(f"overflow after step {step:,}") for label in labels), labels
+
+
 def check_view(engine, values: dict, to_budget: bool) -> None:
     """Every sentence the lab shows for the runs of ``values``, against its oracle."""
     snapshots, view, specs = trained(engine, values, to_budget=to_budget)
     check_verdict(view, snapshots)
     check_loss_key(view, snapshots)
+    check_overflow(view, snapshots, chart=lab_panel.chart_of(values))
     [runs] = [b for b in view.blocks if isinstance(b, Columns)]
     chart = lab_panel.chart_of(values)
     for index, (snapshot, spec) in enumerate(zip(snapshots, specs, strict=True)):
@@ -684,8 +763,9 @@ def deep_lesson(engine):
     return values, stopped, snapshots, view, specs
 
 
-def core_run(values: dict, activation: str, init: str):
-    """The lesson's run by the core's descent, with the lesson's rules, past the stop."""
+def core_run(values: dict, activation: str, init: str, step: str = "constant"):
+    """The lesson's run by the core's descent, with the lesson's rules, past the stop (the
+    remedy's with ``step="armijo"``, as the remedy control's help says)."""
     data_seed, init_seed = np.random.SeedSequence(values["lab_seed"]).spawn(2)
     data = make_dataset(
         values["lab_dataset"], LAB_SAMPLES, 0.1, seed=np.random.default_rng(data_seed)
@@ -696,7 +776,7 @@ def core_run(values: dict, activation: str, init: str):
     objective = mlp_objective(sizes, data.X, data.y, activation, "bce", dtype="float32")
     result = gradient_descent(
         objective, x0, eta=float(values["lab_eta"]), rules=rules, dtype="float32",
-        run_past_stop=True,
+        run_past_stop=True, step=step, armijo_start="previous",
     )  # fmt: skip
     return result, x0, sizes, data
 
@@ -717,7 +797,7 @@ def test_deep_sigmoid_lesson_says_each_runs_stop_and_continuation(deep_lesson):
     values, stopped, snapshots, view, _ = deep_lesson
     note = LESSONS["lab_deep_sigmoid"].words
     sigmoid, *_ = core_run(values, "sigmoid", "standard")
-    remedy, *_ = core_run(values, "relu", "he")
+    remedy, *_ = core_run(values, "relu", "he", step="armijo")
     assert sigmoid.stopped_by == remedy.stopped_by == "eps"
     assert f"stops the run at step {sigmoid.stop_iter} with loss " in note
     end = float(sigmoid.loss[-1]) / LAB_SAMPLES
@@ -735,6 +815,36 @@ def test_deep_sigmoid_lesson_says_each_runs_stop_and_continuation(deep_lesson):
     verdict = view.chart("lab_loss").alt
     assert verdict.count("stopped by the parameter-change rule") == 2
     assert "ran all" not in verdict
+
+
+def test_remedy_help_backtracks_where_a_constant_step_overflows():
+    """The remedy control's help: a constant η above 2/L makes F grow until it overflows, and
+    the network remedies' Armijo steps (the step rule's help: from η at the first step, then
+    from twice the previous step, at most η, halved until F drops enough) do not. Recomputed
+    by the core's descent on the lab's data (ReLU + He, 10 × 64, moons, seed 0, the default
+    η = 3·10⁻³, float32, 200 steps)."""
+    help_text = CONTROLS["lab_remedy"].help
+    assert "ReLU + He and tanh + Xavier also backtrack" in help_text
+    assert "a constant η above 2/L" in help_text
+    assert "until it overflows" in help_text
+    step_help = CONTROLS["lab_step_rule"].help
+    assert "from twice the previous step after (at most η)" in step_help
+    values = {"lab_dataset": "moons", "lab_seed": 0, "lab_width": 64, "lab_depth": 10,
+              "lab_eps": "1e-3", "lab_steps": 200, "lab_eta": "3e-3"}  # fmt: skip
+    constant, *_ = core_run(values, "relu", "he")
+    assert constant.stopped_by == "non_finite"
+    assert constant.loss.max() > 1e6 * constant.loss[0]  # F grew before it overflowed
+    armijo, *_ = core_run(values, "relu", "he", step="armijo")
+    assert armijo.first_fired["non_finite"] is None
+    assert np.isfinite(armijo.loss).all()
+    assert armijo.loss.max() == armijo.loss[0]
+    eta, t = 3e-3, armijo.step_size
+    for k in range(t.size):  # t_k = start · 2^-j, start = min(η, 2 t_{k-1}) (η after t = 0)
+        start = eta if k == 0 or t[k - 1] == 0 else min(eta, 2 * float(t[k - 1]))
+        ratio = Fraction(float(np.float32(start))) / Fraction(float(t[k]))
+        assert ratio >= 1, k  # never above the start
+        assert ratio.denominator == 1, k
+        assert ratio.numerator & (ratio.numerator - 1) == 0, k
 
 
 def test_deep_sigmoid_lesson_states_both_factors_of_the_shrink():

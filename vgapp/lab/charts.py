@@ -12,7 +12,8 @@ validate every spec against the Vega-Lite schema.
 
 The loss, the heatmaps and the saturation share the thinning of steps, the step axis (0, powers
 of ten and the budget), the stop markers and the colours of zeros and overflow, so that they
-line up when read side by side. The fit's charts are ``vgapp.lab.fit``'s.
+line up when read side by side. The fit's charts are ``vgapp.lab.fit``'s, the saturation's
+``vgapp.lab.saturation_chart``'s.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from vgapp.vegalite import BLACK, BLUE, CHART_HEIGHT, ORANGE, PURPLE, SKY, VERMI
 MAX_LOSS_POINTS = 300
 MAX_HEATMAP_CELLS = 1000
 MAX_HEATMAP_COLUMNS = 150
-MAX_SATURATION_POINTS = 700
 CHART_DIGITS = 4
 """Significant digits of the values in a chart's data (the CSV frames keep every digit)."""
 ZERO_TEXT = "exactly 0"
@@ -56,9 +56,6 @@ STATE_COLORS = {
     WIDE_ZERO_TEXT: ORANGE,
     INF_TEXT: BLACK,
 }
-SATURATION_EXTENT = 0.55
-"""Share of viridis the saturation lines use: its colour there, #1F9E89, is 3.3:1 on white
-(its green and yellow fall below 3:1)."""
 MARKER = {"type": "point", "filled": True, "size": 110, "stroke": "white", "strokeWidth": 1,
           "opacity": 1}  # fmt: skip
 """Where a rule first holds: opaque (Vega-Lite draws points at 0.7, below 3:1 on white)."""
@@ -94,7 +91,7 @@ def layer_names(n_layers: int) -> list[str]:
     return [f"layer {i}" for i in range(1, n_layers)] + ["output"]
 
 
-def _step_x(
+def step_x(
     with_title: bool = True, budget: int | None = None, short: bool = True
 ) -> dict[str, Any]:
     """The symlog step axis shared by the loss, heatmap and saturation charts; with a budget,
@@ -143,13 +140,17 @@ def loss_chart(
     keep_steps: tuple[int, ...] = (),
     budget: int | None = None,
     pause: tuple[int, float, str] | None = None,
+    y_domain: tuple[float, float] | None = None,
+    overflow: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Mean loss per sample against step, log y (zeros as ticks at the bottom), with a marker
     where each enabled stopping rule first holds, callouts (dashed: where the rules stopped the
     run, and where it got when continued) and ``pause`` (solid: where you paused).
 
     ``names`` are the runs in legend order; ``markers`` has columns run, rule, step,
-    loss_mean, text; each callout is ``(step, loss, text)``; ``title`` a Vega-Lite title."""
+    loss_mean, text; each callout is ``(step, loss, text)``; ``title`` a Vega-Lite title.
+    ``y_domain`` fixes the loss axis (what lies outside is clipped) and ``overflow`` adds the
+    layers that mark an overflowed run (``vgapp.lab.overflow``)."""
     run = frame["run"].to_numpy()
     picked = [np.flatnonzero(run == name) for name in names]
     shown = np.concatenate(
@@ -171,7 +172,7 @@ def loss_chart(
         vl.layer(
             vl.rows(run=run[positive], step=step[positive], loss_mean=loss[positive]),
             {"type": "line", "strokeWidth": 2},
-            x=_step_x(budget=budget, short=False),
+            x=step_x(budget=budget, short=False),
             y=vl.field(
                 "loss_mean",
                 vl.Q,
@@ -190,7 +191,7 @@ def loss_chart(
                     run=run[zeros], step=step[zeros], loss_mean=loss[zeros], text="loss exactly 0"
                 ),
                 {"type": "tick", "thickness": 2, "color": BLACK},
-                x=_step_x(budget=budget, short=False),
+                x=step_x(budget=budget, short=False),
                 tooltip=[vl.field("run", vl.N), vl.field("step", vl.Q), vl.field("text", vl.N)],
             )
         )
@@ -201,7 +202,7 @@ def loss_chart(
             vl.layer(
                 vl.records(marked),
                 MARKER,
-                x=_step_x(budget=budget, short=False),
+                x=step_x(budget=budget, short=False),
                 y=vl.field("loss_mean", vl.Q),
                 color=color(),
                 shape=vl.field("rule", vl.N, title="rule first holds", legend={"orient": "right"}),
@@ -220,7 +221,7 @@ def loss_chart(
     for index, (at, loss_there, text, style) in enumerate(marks):
         spot = vl.rows(step=[at], loss_mean=[loss_there], text=[text])
         layers.append(
-            vl.layer(spot, {"type": "rule", **style}, x=_step_x(budget=budget, short=False))
+            vl.layer(spot, {"type": "rule", **style}, x=step_x(budget=budget, short=False))
         )
         if loss_there > 0 and math.isfinite(loss_there):
             layers.append(
@@ -234,12 +235,17 @@ def loss_chart(
                         "fontSize": 12,
                         "fontWeight": "bold",
                     },
-                    x=_step_x(budget=budget, short=False),
+                    x=step_x(budget=budget, short=False),
                     y=vl.field("loss_mean", vl.Q),
                     text=vl.field("text", vl.N),
                     color={"value": vl.TEXT_COLOR},  # dark text beside the vermilion mark
                 )
             )
+    if y_domain is not None:
+        layers[0]["encoding"]["y"]["scale"]["domain"] = list(y_domain)
+        for each in layers:
+            each["mark"]["clip"] = True
+    layers += overflow or []
     if not positive.any() and not zeros.any():
         layers = [vl.note("no finite loss was recorded: it overflowed at step 0")]
     return vl.chart(layers, title=title, height=CHART_HEIGHT - 100)
@@ -332,7 +338,7 @@ def gradient_heatmap(
         return vl.layer(
             vl.rows(**picked),
             {"type": "rect"},
-            x=_step_x(budget=budget),
+            x=step_x(budget=budget),
             x2={"field": "step_end"},
             y=y,
             color=color,
@@ -384,67 +390,17 @@ def gradient_heatmap(
     )
 
 
-def _stop_rule(step: int, budget: int | None = None, **mark: Any) -> dict[str, Any]:
+def stop_rule(step: int, budget: int | None = None, **mark: Any) -> dict[str, Any]:
     """A dashed vertical rule at ``step`` (white unless ``mark`` says otherwise)."""
     return vl.layer(
         vl.rows(step=[step], text=[f"the rules stopped the run at step {step}"]),
         {"type": "rule", "color": "white", "strokeDash": [4, 3], "strokeWidth": 2, **mark},
-        x=_step_x(with_title=False, budget=budget),
+        x=step_x(with_title=False, budget=budget),
         tooltip=[vl.field("step", vl.Q), vl.field("text", vl.N, title="")],
     )
 
 
 def _heatmap_stop(step: int, budget: int | None) -> list[dict[str, Any]]:
     """The stop on a heatmap: white dashes over a dark rule, seen on all of viridis."""
-    under = _stop_rule(step, budget, color=vl.TEXT_COLOR, strokeDash=[1, 0], strokeWidth=4)
-    return [under, _stop_rule(step, budget)]
-
-
-# ---------------------------------------------------------------- saturation
-
-
-def saturation_frame(saturation: np.ndarray) -> pd.DataFrame:
-    """Every step's share of saturated unit-samples per hidden layer."""
-    names = [f"layer {i}" for i in range(1, saturation.shape[1] + 1)]
-    frame = pd.DataFrame(saturation, columns=names)
-    frame.insert(0, "step", np.arange(saturation.shape[0]))
-    return frame
-
-
-def saturation_chart(
-    saturation: np.ndarray,
-    *,
-    title: dict[str, Any],
-    y_title: str,
-    stop_step: int | None = None,
-    budget: int | None = None,
-) -> dict[str, Any]:
-    """Share of saturated unit-samples (0 to 1) per hidden layer against step."""
-    n_steps, n_hidden = saturation.shape
-    steps = sample_steps(n_steps, max(2, MAX_SATURATION_POINTS // max(n_hidden, 1)))
-    lines = vl.layer(
-        vl.rows(
-            step=np.repeat(steps, n_hidden),
-            layer=np.tile(np.arange(1, n_hidden + 1), steps.size),
-            share=np.round(saturation[steps].reshape(-1), 4),
-        ),
-        {"type": "line", "strokeWidth": 2},
-        x=_step_x(budget=budget),
-        y=vl.field("share", vl.Q, scale={"domain": [0, 1]}, axis={"format": "%"}, title=y_title),
-        color=vl.field(
-            "layer",
-            vl.ORD,
-            scale={"scheme": {"name": "viridis", "extent": [0, SATURATION_EXTENT]}},
-            title="hidden layer",
-            legend={"orient": "bottom", "columns": 6, "symbolLimit": 24},
-        ),
-        tooltip=[
-            vl.field("step", vl.Q),
-            vl.field("layer", vl.ORD, title="hidden layer"),
-            vl.field("share", vl.Q, title="saturated", format=".1%"),
-        ],
-    )
-    layers = [lines]
-    if stop_step is not None:
-        layers.append(_stop_rule(stop_step, budget=budget, color=VERMILION, strokeWidth=1.5))
-    return vl.chart(layers, title=title, height=CHART_HEIGHT - 130)
+    under = stop_rule(step, budget, color=vl.TEXT_COLOR, strokeDash=[1, 0], strokeWidth=4)
+    return [under, stop_rule(step, budget)]

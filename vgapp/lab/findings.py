@@ -145,11 +145,40 @@ def causes_at(run: RunView, flat: np.ndarray, row: np.ndarray) -> tuple[str | No
     return tuple(causes)
 
 
+def overflow_words(run: RunView) -> str | None:
+    """``"Overflowed after step 8"`` for a run whose loss or gradient became non-finite, also
+    past a rule's stop (the step is its last finite one; ``"at step 0"`` when none was), else
+    None."""
+    snap = run.snapshot
+    if snap.first_fired.get("non_finite") is None:
+        return None
+    if snap.recorded == 0:
+        return "Overflowed at step 0"
+    return f"Overflowed after step {snap.recorded - 1:,}"
+
+
+def with_overflow(run: RunView, finding: str) -> str:
+    """``finding`` led by the overflow, for a run that overflowed: a chart's title never reads
+    as the state of a run that did not end in one."""
+    overflow = overflow_words(run)
+    if overflow is None:
+        return finding
+    return f"{overflow} (loss or gradient not finite); before it: {finding[0].lower()}{finding[1:]}"
+
+
 def heatmap_finding(run: RunView, causes: dict[int, list[str | None]] | None = None) -> str:
-    """The heatmap's title: the finding at step 0 (exact zeros with their recomputed cause)."""
+    """The heatmap's title: the finding at step 0 (exact zeros with their recomputed cause),
+    led by the overflow where the run overflowed (``with_overflow``)."""
     norms = run.snapshot.backprop_norms
     if not norms.size:
-        return "No gradient recorded yet"
+        overflow = overflow_words(run)
+        return f"{overflow}: no gradient recorded" if overflow else "No gradient recorded yet"
+    return with_overflow(run, _step0_finding(run, norms, causes))
+
+
+def _step0_finding(
+    run: RunView, norms: np.ndarray, causes: dict[int, list[str | None]] | None
+) -> str:
     first = norms[0]
     if (first == 0).any():
         at_zero = (causes if causes is not None else zero_causes(run)).get(0)
@@ -175,7 +204,8 @@ def saturation_finding(run: RunView) -> tuple[str, bool]:
     saturation = run.snapshot.saturation
     activation = run.spec.activation
     if not saturation.size:
-        return "No step recorded yet", False
+        overflow = overflow_words(run)
+        return (f"{overflow}: no step recorded" if overflow else "No step recorded yet"), False
     shows = bool(saturation.max() >= SATURATION_SHOWN)
     at_stop = run.rule_stopped and not run.snapshot.continued
     at = run.snapshot.stop_step if at_stop else run.snapshot.step
@@ -184,8 +214,9 @@ def saturation_finding(run: RunView) -> tuple[str, bool]:
     when = "At the stop" if at_stop else f"At step {run.snapshot.step:,}"
     word = SATURATED_WORD[activation]
     if not shows:
-        return most_saturated(run)[0], False
-    return f"{when}, layer {worst} has {percent(row[worst - 1])} {word} unit-samples", shows
+        return with_overflow(run, most_saturated(run)[0]), False
+    found = f"{when}, layer {worst} has {percent(row[worst - 1])} {word} unit-samples"
+    return with_overflow(run, found), shows
 
 
 def most_saturated(run: RunView) -> tuple[str, float]:
@@ -213,7 +244,7 @@ def no_saturation_text(run: RunView) -> tuple[str, str | None]:
         head = f"No unit saturates in this run ({derivative} stays at or above 1% of its peak)"
     else:
         head = f"{words}: under {SATURATION_SHOWN:.0%}"
-    text = f"{head}, so no saturation chart."
+    text = with_overflow(run, f"{head}, so no saturation chart.")
     return text, shrink_text(run) if run.spec.activation == "sigmoid" else None
 
 

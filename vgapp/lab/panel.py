@@ -5,6 +5,7 @@ nothing new costs a dictionary lookup)."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -34,7 +35,9 @@ def specs(values: dict[str, Any]) -> tuple[RunSpec, RunSpec | None, str]:
     mine = spec_from_controls(chosen)
     remedy = str(chosen["lab_remedy"])
     theirs = remedy_spec(mine, remedy)
-    return mine, (theirs if theirs != mine else None), remedy
+    # a remedy whose network is yours changes nothing (its Armijo steps are not a remedy)
+    same = dataclasses.replace(theirs, step_rule=mine.step_rule) == mine
+    return mine, (None if same else theirs), remedy
 
 
 _MEMO: OrderedDict[tuple[Any, ...], PanelView] = OrderedDict()

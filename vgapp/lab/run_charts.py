@@ -4,12 +4,15 @@ block that draws it for a run. A new chart from recorded data is its builder in
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from vgapp.blocks import Block, Chart, Fold, Text
+from vgapp.blocks import Block, Chart, Fold, Metric, Text
 from vgapp.controls import Choice
-from vgapp.lab import charts
+from vgapp.lab import charts, saturation_chart
 from vgapp.lab.findings import (
     heatmap_finding,
     held_parameters,
@@ -17,7 +20,7 @@ from vgapp.lab.findings import (
     saturation_finding,
     zero_causes,
 )
-from vgapp.lab.fit import Fit
+from vgapp.lab.fit import Fit, fit_metric, fit_of
 from vgapp.lab.runview import RunView
 from vgapp.vegalite import title as titled
 from vgapp.words import SATURATION_AXIS
@@ -77,7 +80,7 @@ def saturation_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -
     axis = SATURATION_AXIS[run.spec.activation]
     chart = Chart(
         f"lab_saturation_{name}",
-        charts.saturation_chart(
+        saturation_chart.saturation_chart(
             snap.saturation,
             title=titled(sat_title),
             y_title=axis,
@@ -85,7 +88,7 @@ def saturation_block(run: RunView, name: str, domain: Domain, fit: Fit | None) -
             budget=snap.budget,
         ),
         f"{sat_title}. {axis} of each hidden layer against step.",
-        charts.saturation_frame(snap.saturation),
+        saturation_chart.saturation_frame(snap.saturation),
         caption=False,
     )
     return (chart,)
@@ -143,3 +146,43 @@ LAB_CHART = Choice(
     widget="segmented",
 )
 """Which chart each run shows: a control of the lab's view, not of its runs."""
+
+
+CHART_MEMO_ENTRIES = 16
+_CHART_MEMO: OrderedDict[tuple[Any, ...], tuple[tuple[Block, ...], Metric | None]] = OrderedDict()
+_CHART_MEMO_LOCK = threading.Lock()
+
+
+def chart_blocks(
+    run: RunView, name: str, domain: tuple[float, float] | None, chart: str
+) -> tuple[tuple[Block, ...], Metric | None]:
+    """A run's ``chart`` and its fit metric, memoised on what they are drawn from (the trace up
+    to the step shown, the stop, the parameters held), not on the run's status: a pause, or
+    another session's view of the same moment, redraws them from the memo."""
+    snap = run.snapshot
+    key = (
+        snap.spec,
+        snap.step,
+        snap.stopped_by,
+        snap.stop_step,
+        snap.continued,
+        snap.x_now_step,
+        tuple(snap.first_fired.items()),
+        snap.budget,
+        run.label,
+        name,
+        domain,
+        chart,
+    )
+    with _CHART_MEMO_LOCK:
+        if key in _CHART_MEMO:
+            _CHART_MEMO.move_to_end(key)
+            return _CHART_MEMO[key]
+    fit = fit_of(run) if chart == "fit" else None
+    number = fit[3] if fit is not None else fit_metric(run)
+    result = (RUN_CHARTS[chart].block(run, name, domain, fit), number)
+    with _CHART_MEMO_LOCK:
+        _CHART_MEMO[key] = result
+        while len(_CHART_MEMO) > CHART_MEMO_ENTRIES:
+            _CHART_MEMO.popitem(last=False)
+    return result

@@ -6,7 +6,8 @@ step budget, so the first step at which every enabled rule holds is known, and "
 step k" is where the loop *would* have stopped. Thresholds on F, its change and its gradient
 apply to the summed loss F that the core minimises (binary cross-entropy in nats for the
 classification sets, squared error for the regression). A comparison run trains the same data,
-depth, width, step size, budget and rules with one remedy changed (``remedy_spec``).
+depth, width, step size, budget and rules with one remedy changed (``remedy_spec``); the remedies
+that change the network also backtrack from that step size (``REMEDY_STEP_RULE``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from vgapp.lab.controls import (
     OFF,
     REMEDIES,
     REMEDY_LOSS_SCALE,
+    REMEDY_STEP_RULE,
 )
 from vgapp.lab.training.interfaces import Observer, Recipe
 from vgapp.lab.training.trace import FIGURES
@@ -96,8 +98,9 @@ class RunSpec:
         return (n_inputs, *([self.width] * self.depth), 1)
 
     def describe(self) -> str:
-        """``"sigmoid network (standard init, float32)"``."""
+        """``"sigmoid network (standard init, float32)"``; Armijo steps are named."""
         scale = f", loss scale {self.loss_scale:g}" if self.loss_scale != 1 else ""
+        scale += ", Armijo steps" if self.step_rule == "armijo" else ""
         init = INIT_SHORT[self.init] + (
             f" s = {self.init_scale:g}" if self.init == "custom" else ""
         )
@@ -204,6 +207,7 @@ def train(
         "eta": spec.eta,
         "rules": spec.rules,
         "run_past_stop": True,
+        "armijo_start": "previous",
         "progress": progress,
         "observer": observer,
     }
@@ -291,12 +295,15 @@ def spec_from_controls(values: Mapping[str, Any]) -> RunSpec:
 
 
 def remedy_spec(spec: RunSpec, remedy: str) -> RunSpec:
-    """``spec`` with the remedy applied and everything else kept."""
+    """``spec`` with the remedy applied and everything else kept, except that a remedy which
+    changes the network (ReLU + He, tanh + Xavier) chooses its steps by ``REMEDY_STEP_RULE``."""
     check_choice(remedy, REMEDIES, "remedy")
     if remedy == "relu_he":
-        return dataclasses.replace(spec, activation="relu", init="he")
+        return dataclasses.replace(spec, activation="relu", init="he", step_rule=REMEDY_STEP_RULE)
     if remedy == "tanh_xavier":
-        return dataclasses.replace(spec, activation="tanh", init="xavier")
+        return dataclasses.replace(
+            spec, activation="tanh", init="xavier", step_rule=REMEDY_STEP_RULE
+        )
     if remedy == "float32":
         return dataclasses.replace(spec, dtype="float32")
     if remedy == "mixed":

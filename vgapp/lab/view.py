@@ -15,10 +15,7 @@ The runs' findings are in ``vgapp.lab.findings``, their fit in ``vgapp.lab.fit``
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,8 +28,8 @@ from vgapp.lab.findings import (
     layer_list,
     zero_layers,
 )
-from vgapp.lab.fit import fit_metric, fit_of
-from vgapp.lab.run_charts import RUN_CHARTS
+from vgapp.lab.overflow import loss_domain, overflow_layers, overflow_note
+from vgapp.lab.run_charts import RUN_CHARTS, chart_blocks
 from vgapp.lab.runs import RunSpec
 from vgapp.lab.runview import RunView, loss_text
 from vgapp.lab.training.jobs import (
@@ -181,8 +178,14 @@ def verdict(mine: RunView, theirs: RunView | None, remedy: str) -> str:
     text = f"Your {mine.spec.describe()}: {run_summary(mine)}"
     if theirs is None:
         return text + f". The remedy ({REMEDIES[remedy]}) changes nothing for this run."
-    other = f"{REMEDIES[remedy]}: {run_summary(theirs)}"
+    other = f"{remedy_name(mine, theirs, remedy)}: {run_summary(theirs)}"
     return f"{text}. {other[0].upper()}{other[1:]}."
+
+
+def remedy_name(mine: RunView, theirs: RunView, remedy: str) -> str:
+    """``"ReLU + He"``, with ``" (Armijo steps)"`` where its step rule is not yours."""
+    steps = " (Armijo steps)" if theirs.spec.step_rule != mine.spec.step_rule else ""
+    return REMEDIES[remedy] + steps
 
 
 def gap_text(run: RunView) -> str:
@@ -252,46 +255,6 @@ def run_blocks(
     return (Metrics((status,)), *drawn, Metrics(tuple(metrics)))
 
 
-CHART_MEMO_ENTRIES = 16
-_CHART_MEMO: OrderedDict[tuple[Any, ...], tuple[tuple[Block, ...], Metric | None]] = OrderedDict()
-_CHART_MEMO_LOCK = threading.Lock()
-
-
-def chart_blocks(
-    run: RunView, name: str, domain: tuple[float, float] | None, chart: str
-) -> tuple[tuple[Block, ...], Metric | None]:
-    """A run's ``chart`` and its fit metric, memoised on what they are drawn from (the trace up
-    to the step shown, the stop, the parameters held), not on the run's status: a pause, or
-    another session's view of the same moment, redraws them from the memo."""
-    snap = run.snapshot
-    key = (
-        snap.spec,
-        snap.step,
-        snap.stopped_by,
-        snap.stop_step,
-        snap.continued,
-        snap.x_now_step,
-        tuple(snap.first_fired.items()),
-        snap.budget,
-        run.label,
-        name,
-        domain,
-        chart,
-    )
-    with _CHART_MEMO_LOCK:
-        if key in _CHART_MEMO:
-            _CHART_MEMO.move_to_end(key)
-            return _CHART_MEMO[key]
-    fit = fit_of(run) if chart == "fit" else None
-    number = fit[3] if fit is not None else fit_metric(run)
-    result = (RUN_CHARTS[chart].block(run, name, domain, fit), number)
-    with _CHART_MEMO_LOCK:
-        _CHART_MEMO[key] = result
-        while len(_CHART_MEMO) > CHART_MEMO_ENTRIES:
-            _CHART_MEMO.popitem(last=False)
-    return result
-
-
 def loss_title(mine: RunView, theirs: RunView | None, remedy: str) -> str:
     size = f"{mine.spec.depth} × {mine.spec.width}"
     precision = "mixed" if mine.spec.mixed else mine.spec.dtype
@@ -299,7 +262,7 @@ def loss_title(mine: RunView, theirs: RunView | None, remedy: str) -> str:
     head = title_part(mine_name, mine)
     if theirs is None or not theirs.snapshot.recorded:
         return head
-    return f"{head}; {title_part(REMEDIES[remedy], theirs)}"
+    return f"{head}; {title_part(remedy_name(mine, theirs, remedy), theirs)}"
 
 
 def title_part(name: str, run: RunView) -> str:
@@ -336,6 +299,15 @@ def markers_of(runs: list[RunView]) -> pd.DataFrame:
             )
     columns = {"run": str, "rule": str, "step": np.int64, "loss_mean": float, "text": str}
     return pd.DataFrame(rows, columns=list(columns)).astype(columns)
+
+
+def overflow_notes(mine: RunView, theirs: RunView | None, remedy: str) -> list[Block]:
+    """Under the loss: for each run that overflowed, why and what to change."""
+    named = [(mine, "Your run")] + (
+        [(theirs, f"The remedy ({REMEDIES[remedy]})")] if theirs else []
+    )
+    notes = [overflow_note(run, who) for run, who in named]
+    return [Text(note, "warning") for note in notes if note is not None]
 
 
 def budget_note(spec: RunSpec, requested: int | None) -> str | None:
@@ -407,6 +379,7 @@ def lab_view(
             loss_subtitle(dots=bool(drawable.any()), lines=len(callouts), paused=pause is not None),
             wide=True,
         )
+        y_domain = loss_domain(recorded)
         loss_spec = charts.loss_chart(
             frame,
             markers,
@@ -416,10 +389,13 @@ def lab_view(
             keep_steps=keep,
             budget=mine.budget,
             pause=pause,
+            y_domain=y_domain,
+            overflow=overflow_layers(recorded, y_domain[1], mine.budget) if y_domain else None,
         )
         blocks.append(
             Chart("lab_loss", loss_spec, verdict(you, other, remedy), frame, caption=False)
         )
+    blocks += overflow_notes(you, other, remedy)
     capped = budget_note(mine.spec, requested_steps)
     if capped is not None:
         blocks.append(Text(capped, "caption"))

@@ -10,14 +10,12 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
 * **Jobs keyed by spec.** The first session to view a spec queues its training; later sessions
   watch the same job. A job trains until the stopping rules stop it and then *waits* there
   ("continue" trains on to the budget).
-* **Each session's own cursor** (``view``'s ``demands``, ``vgapp.lab.cursor`` on the page):
-  each session says how far it needs each run (a step, or the budget; past the rules' stop or
-  not); the job trains as far as the furthest demand and holds once none needs more, so one
-  session's pause or step never changes what another sees, and a demand the trace already
-  meets trains nothing. Pause, resume, step(n), cancel and continue act on the job itself
-  (every watcher sees them; for tests and tools, and overridden by the next change of the
-  sessions' demands). A failure is not memoised: a session that starts watching a
-  failed job trains it again, and a failed job nobody watches is forgotten.
+* **Each session's own cursor** (``view``'s ``demands``; ``vgapp.lab.cursor``): a session says
+  how far it needs each run (a step or the budget, past the rules' stop or not); the job trains
+  to the furthest demand and holds when none needs more: one session's pause never changes
+  what another sees. Pause, resume, step(n), cancel and continue act on the job itself (for
+  tests and tools; the next change of the demands overrides them). A failure is not memoised:
+  a session that starts watching a failed job trains it again; one nobody watches is dropped.
 * **Nothing trains that nobody looks at.** A job loses a watcher when the session views other
   specs or stops polling for its watcher timeout (``watcher_timeout_s``, or ``WATCHER_REDRAWS``
   = 3 times the ``redraw_s`` it gives ``view``, whichever is longer: a poll a little late never
@@ -74,13 +72,10 @@ Wiring it into the page (a sketch; the page owns the Streamlit calls)::
         mine = spec_from_controls(values)
         theirs = remedy_spec(mine, values["lab_remedy"])
         now_mine, now_theirs = engine.view(session, (mine, theirs), redraw_s=0.25,
-                                           visitor=visitor)
-        # with demands=(Demand(until=k, past_stop=...), ...) for a session's own cursor;
+                                           visitor=visitor, demands=(Demand(), Demand()))
         # draw now_mine.loss / LAB_SAMPLES, .backprop_norms, .saturation, .x_stop, ...;
-        # skip redrawing a chart whose snapshot.version has not changed;
-        # a "queued" snapshot says queue_position (or over_share: "you already have N
-        # trainings running in other tabs or windows"), a "failed" one its error text, and
-        # a restarted one its notice (one line)
+        # a "queued" snapshot says queue_position (or over_share), a "failed" one its
+        # error text, and a restarted one its notice (one line)
 
 Units: steps are descent iterations k (the trace holds k = 0 .. step); ``loss`` is the summed
 loss F that the core minimises (divide by ``LAB_SAMPLES`` for the mean the page shows); norms
