@@ -2,9 +2,9 @@
 
 Each click is a real mouse click on the button (``.first`` of the two Streamlit draws), timed
 from just before the click until the page shows what it must (polled every frame): the
-**interaction**. The page's WebSocket frames are timed too: the **script** is from the click to
-the server's first ``script_finished`` after the frame that carries the button's trigger (the
-rerun the click asked for), the server's side alone.
+**interaction**. The page's WebSocket frames are timed too, recorded in the page (``WIRE_JS``): the
+**script** is from the click to the server's first ``script_finished`` after the frame that
+carries the button's trigger (the rerun the click asked for), the server's side alone.
 """
 
 from __future__ import annotations
@@ -79,41 +79,83 @@ ENABLED_JS = """name => { const b = document.querySelector(`.st-key-lab_${name} 
   return b && !b.disabled; }"""
 
 
+WIRE_JS = """(() => {
+  const frames = (window.__wire = []);
+  const bytes = data => data instanceof ArrayBuffer ? Array.from(new Uint8Array(data))
+    : ArrayBuffer.isView(data) ? Array.from(new Uint8Array(data.buffer, data.byteOffset,
+      data.byteLength)) : null;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    const sent = bytes(data);
+    if (sent) frames.push([performance.timeOrigin + performance.now(), 1, sent]);
+    return send.call(this, data);
+  };
+  window.WebSocket = class extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", event => {
+        const data = event.data;
+        if (data instanceof ArrayBuffer && data.byteLength <= %d)
+          frames.push([performance.timeOrigin + performance.now(), 0, bytes(data)]);
+      });
+    }
+  };
+})()"""
+"""Recorded in the page itself (an init script): each frame the page sends, and each small frame
+it receives (a ``script_finished`` is under 100 bytes), on the page's clock (``timeOrigin +
+now()``, which runs on across a navigation); read back after each click. A Playwright listener on
+every frame relayed the live redraws' ~400 KB/s to Python: on 2 cores that took the CPU the page
+and the server need and delayed the click and its answer (one pause measured 0.60 s median with
+it, 0.16 s without; on the page's own clock, pointerdown to "paused", 0.33 s and 0.15 s)."""
+SMALL_FRAME = 512
+"""The largest received frame recorded, in bytes: more than a ``script_finished``, less than
+any chart."""
+
+
 @dataclass
 class Wire:
-    """The page's WebSocket frames that time a rerun: the triggers sent, the runs finished."""
+    """The page's WebSocket frames that time a rerun: the triggers sent, the runs finished
+    (seconds on the page's clock, ``performance.timeOrigin + now()``: ``now`` reads it)."""
 
     sent: list[tuple[float, str]] = field(default_factory=list)
     finished: list[float] = field(default_factory=list)
 
     def attach(self, page: Any) -> None:
-        page.on("websocket", lambda socket: self._watch(socket))
+        page.add_init_script(WIRE_JS % SMALL_FRAME)
 
-    def _watch(self, socket: Any) -> None:
-        socket.on("framesent", self._sent)
-        socket.on("framereceived", self._received)
+    @staticmethod
+    def now(page: Any) -> float:
+        """The page's clock, in seconds (read just before a click: every frame the click
+        causes comes later)."""
+        return float(page.evaluate("() => performance.timeOrigin + performance.now()")) / 1e3
 
-    def _sent(self, payload: Any) -> None:
-        if isinstance(payload, str):
-            return
+    def collect(self, page: Any) -> None:
+        """Read the frames the page recorded since the last call."""
+        for at_ms, outgoing, data in page.evaluate("() => window.__wire.splice(0)"):
+            at = at_ms / 1e3
+            if outgoing:
+                self._sent(at, bytes(data))
+            else:
+                self._received(at, bytes(data))
+
+    def _sent(self, at: float, payload: bytes) -> None:
         message = BackMsg()
         message.ParseFromString(payload)
         if message.WhichOneof("type") != "rerun_script":
             return
         for widget in message.rerun_script.widget_states.widgets:
             if widget.WhichOneof("value") == "trigger_value" and widget.trigger_value:
-                self.sent.append((time.perf_counter(), widget.id.rsplit("-", 1)[-1]))
+                self.sent.append((at, widget.id.rsplit("-", 1)[-1]))
 
-    def _received(self, payload: Any) -> None:
-        if isinstance(payload, str):
-            return
+    def _received(self, at: float, payload: bytes) -> None:
         message = ForwardMsg()
         message.ParseFromString(payload)
         if message.WhichOneof("type") == "script_finished" and message.script_finished in FINISHED:
-            self.finished.append(time.perf_counter())
+            self.finished.append(at)
 
     def script(self, key: str, start: float) -> float | None:
-        """Seconds from ``start`` (the click) to the end of the run its trigger asked for."""
+        """Seconds from ``start`` (the click, on the page's clock) to the end of the run its
+        trigger asked for."""
         sent = next((t for t, k in self.sent if k == key and t >= start), None)
         if sent is None:
             return None
@@ -141,18 +183,21 @@ def click(page: Any, wire: Wire, name: str, shown: str) -> Click:
     page.wait_for_function(ENABLED_JS, arg=name, timeout=TIMEOUT_MS, polling="raf")
     count = len(statuses(page))
     box = page.locator(f".st-key-lab_{name} button").first.bounding_box()
+    clicked = wire.now(page)
     start = time.perf_counter()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     try:
         page.wait_for_function(SHOWN_JS, arg=[shown, count], timeout=TIMEOUT_MS, polling="raf")
     except PlaywrightTimeout as error:
-        sent = [k for t, k in wire.sent if t >= start]
+        wire.collect(page)
+        sent = [k for t, k in wire.sent if t >= clicked]
         raise RuntimeError(
             f"lab_{name}: never showed {shown!r}; shows {statuses(page)}; triggers sent {sent}"
         ) from error
     interaction = time.perf_counter() - start
-    sent = sum(1 for t, key in wire.sent if key == f"lab_{name}" and t >= start)
-    return Click(interaction, wire.script(f"lab_{name}", start), triggers=sent)
+    wire.collect(page)
+    sent = sum(1 for t, key in wire.sent if key == f"lab_{name}" and t >= clicked)
+    return Click(interaction, wire.script(f"lab_{name}", clicked), triggers=sent)
 
 
 def step_of(status: str) -> list[int]:
@@ -197,13 +242,14 @@ def pauses(page: Any, wire: Wire, url: str, count: int) -> list[Click]:
             timeout=TIMEOUT_MS,
             polling=100,
         )
-        clicked = time.perf_counter()
+        clicked = wire.now(page)
         done = click(page, wire, "pause", "paused$")
         watched = page.evaluate(STANDS_STILL_JS, WATCHED_MS)
         changes = [ms for ms in watched if ms <= STAND_STILL_MS]
         if changes:
             done.interaction += max(changes) / 1e3
         done.changes, done.later = len(changes), len(watched) - len(changes)
+        wire.collect(page)
         done.triggers = sum(1 for t, key in wire.sent if key == "lab_pause" and t >= clicked)
         clicks.append(done)
     return clicks
