@@ -22,10 +22,11 @@ def stopped_at(status: str) -> int | None:
     return int(found.group(1).replace(",", "")) if found else None
 
 
-def test_the_stop_ten_steps_then_play_are_drawn_live(app: AppPage) -> None:
-    """With both runs at their rules' stop: "The rules' stop" holds each there, "+10 steps"
-    shows each ten steps past it and paused, and "Play" then follows them training on to the
-    budget, without a reload; the link says where the view was."""
+def test_ten_steps_the_stop_then_play_are_drawn_live(app: AppPage) -> None:
+    """With both runs at their rules' stop ("The rules' stop" has nothing to do): "+10 steps"
+    shows each ten steps past it and paused, "The rules' stop" brings each back, and "Play"
+    after ten more steps follows them training on to the budget, without a reload; the link
+    says where the view was at each moment."""
     app.open({"section": "lab", "lab_steps": BUDGET})
     app.wait_until(
         lambda: len(s := lab_statuses(app)) == 2 and all(stopped_at(x) for x in s),
@@ -34,17 +35,22 @@ def test_the_stop_ten_steps_then_play_are_drawn_live(app: AppPage) -> None:
     )
     at_stop = lab_statuses(app)
     stops = [stopped_at(status) or 0 for status in at_stop]
-    app.page.locator(".st-key-lab_stop button").first.click()
-    app.wait_until(lambda: app.url().get("lab_at") == ",".join(map(str, stops)), "the stop")
-    app.page.locator(".st-key-lab_step button").first.click()
+    assert app.page.locator(".st-key-lab_stop button").first.is_disabled()
     # each run's stop and its continuation said separately (#21 item 6)
     paused = [
         f"{status}; continued: step {stop + 10:,} of {BUDGET:,}, paused"
         for status, stop in zip(at_stop, stops, strict=True)
     ]
+    app.page.locator(".st-key-lab_step button").first.click()
     app.wait_until(lambda: lab_statuses(app) == paused, f"both runs shown as {paused}")
     assert app.url().get("lab_at") == ",".join(str(stop + 10) for stop in stops)
     assert app.url().get("lab_past") == "1"
+    app.page.locator(".st-key-lab_stop button").first.click()
+    app.wait_until(lambda: lab_statuses(app) == at_stop, "both runs back at their stop")
+    assert app.url().get("lab_at") == ",".join(map(str, stops))
+    assert "lab_past" not in app.url()
+    app.page.locator(".st-key-lab_step button").first.click()
+    app.wait_until(lambda: lab_statuses(app) == paused, "ten steps past the stops again")
     app.page.locator(".st-key-lab_play button").first.click()
     app.wait_until(
         lambda: not any(s.endswith(("paused", "training")) for s in lab_statuses(app)),
@@ -87,7 +93,7 @@ def test_the_chart_choice_redraws_each_run_with_that_chart(app: AppPage) -> None
     app.wait_until(
         lambda: (
             len(s := lab_statuses(app)) == 2
-            and not any(x.endswith(("training", "paused")) for x in s)
+            and not any(x.startswith(("step", "starting", "waiting")) for x in s)
         ),
         "both runs done",
         timeout_s=120,
