@@ -54,18 +54,15 @@ serves as its heartbeat and returns one ``Snapshot`` per spec. Everything else f
   error the recipe raised is not retried. Idle workers that die are replaced. A training
   thread (not killable) silent ``THREAD_STALL_S`` is given up and its job fails.
 * **Memory.** Finished, stopped and abandoned jobs stay memoised (least recently viewed first
-  out) up to ``memo_jobs`` jobs and ``memo_bytes`` bytes of traces and parameters: the largest
-  lab run (20 x 128, 5,000 steps, float64) takes 6.9 MB (1.8 MB of trace, 2.5 MB for each of
-  the two parameter vectors kept), so the default 256 MiB holds at least 39 of them (86 in
-  float16; a default-sized job takes 0.3 MB, so there the 64 jobs bound first). Jobs being
-  watched are not in the memo: at most 4 per live session.
+  out) up to ``memo_jobs`` jobs and ``memo_bytes`` bytes: the largest lab run (20 x 128, float64)
+  takes at most 14.8 MB (1.8 MB of trace, 2.5 MB for each of x_stop and x_now, at most 8 MB of
+  earlier parameters), so the default 256 MiB holds at least 18. Watched jobs are not in it.
 
 Wiring it into the page (a sketch; the page owns the Streamlit calls)::
 
     engine = default_engine()                     # one per server process
     session = st.session_state.setdefault("lab_session", uuid.uuid4().hex)
     visitor = st.context.ip_address               # the fair share's unit (None: per session)
-    engine.view(session, (), visitor=visitor)     # at page load: warm the workers
 
     @st.fragment(run_every=0.25)                  # the lab panel polls while it is on screen
     def lab_panel(values):
@@ -77,9 +74,8 @@ Wiring it into the page (a sketch; the page owns the Streamlit calls)::
         # a "queued" snapshot says queue_position (or over_share), a "failed" one its
         # error text, and a restarted one its notice (one line)
 
-Units: steps are descent iterations k (the trace holds k = 0 .. step); ``loss`` is the summed
-loss F that the core minimises (divide by ``LAB_SAMPLES`` for the mean the page shows); norms
-as ``vgcore.descent``; seconds are wall-clock seconds.
+Units: steps k (the trace holds k = 0 .. step); ``loss`` is the summed loss F (the page shows
+F / ``LAB_SAMPLES``); norms as ``vgcore.descent``; seconds are wall-clock seconds.
 
 The package: this module holds the public ``TrainingEngine``; ``scheduling`` its bookkeeping
 under one lock, with ``fairness`` (sessions, visitors, the fair queue) and ``health`` (silence
@@ -416,15 +412,20 @@ _DEFAULT: TrainingEngine | None = None
 _DEFAULT_LOCK = threading.Lock()
 
 
+_SETTINGS = ("VG_MAX_TRAININGS", "VG_TRAININGS_PER_VISITOR")
+
+
 def default_engine() -> TrainingEngine:
     """The server's one engine, created on first use (``VG_MAX_TRAININGS`` overrides
-    ``max_running``) and closed at exit."""
+    ``max_running``, ``VG_TRAININGS_PER_VISITOR`` ``max_per_visitor``) and closed at exit."""
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
-            setting = os.environ.get("VG_MAX_TRAININGS")
-            max_running = int(setting) if setting else None
-            _DEFAULT = TrainingEngine(max_running=max_running)
+            running, share = (os.environ.get(name) for name in _SETTINGS)
+            _DEFAULT = TrainingEngine(
+                max_running=int(running) if running else None,
+                max_per_visitor=int(share) if share else None,
+            )
             atexit.register(_DEFAULT.close)
         return _DEFAULT
 
