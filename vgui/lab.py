@@ -33,7 +33,7 @@ from vgui.state import (
 from vgui.widgets import draw_controls
 
 LAB_FRAGMENT = "lab"
-"""The lab's fragment, by key (a transport button reruns it)."""
+"""The lab's fragment, by key."""
 LAB_DRAWN = "lab_drawn"
 """Session key: the snapshots the runs' fragment drew, handed to the runs' columns."""
 LAB_CHART_GROUP = next(caption for caption, keys in lab_panel.GROUPS if LAB_CHART.key in keys)
@@ -187,10 +187,9 @@ def settled(snapshots: Snapshots, cursor: Cursor) -> bool:
 
 
 def lab_action(specs: Specs, move: Move) -> None:
-    """A transport button: move this session's cursor from what it saw last. When the runs
-    must still train for it, poll a while (the runs may take a moment): the lab's fragment
-    reruns, which sets the live redraw's timer (the button's own fragment, the runs', cannot);
-    when every step it shows exists, the button's own run draws it at once."""
+    """A transport button: move this session's cursor from what it saw last; the button's own
+    fragment, the runs', then draws it. When the runs must still train for it, that run waits
+    for their first new steps and the lab polls a while (``draw_lab_runs`` starts the timer)."""
     shown = st.session_state.get(LAB_SHOWN)
     views: Snapshots = shown[1] if shown is not None and shown[0] == specs else ()
     cursor = move(views, lab_cursor_of(specs))
@@ -210,7 +209,6 @@ def lab_action(specs: Specs, move: Move) -> None:
     if resumed or not snapshots or not settled(snapshots, cursor):
         st.session_state[LAB_WAIT_FROM] = (specs, lab_cursor.shown_steps(views))
         st.session_state["lab_poll_until"] = time.monotonic() + AFTER_ACTION_S
-        st.rerun(LAB_FRAGMENT)
 
 
 def lab_notice(snapshots: Snapshots, share: int, running: int) -> tuple[str, str] | None:
@@ -268,7 +266,7 @@ LAB_WAIT_FROM = "lab_wait_from"
 first draw after it waits for steps past them)."""
 
 
-def lab_snapshots(specs: Specs) -> Snapshots:
+def lab_snapshots(specs: Specs) -> tuple[Snapshots, Snapshots]:
     """The runs as this session sees them; right after a change, once their first steps are
     in (at most ``FIRST_PICTURE_S``, or ``FIRST_PICTURE_STARTING_S`` while the training
     processes start), so that the first picture already shows a loss and a heatmap; after a
@@ -283,12 +281,12 @@ def lab_snapshots(specs: Specs) -> Snapshots:
             return views[0].recorded >= 2
         return all(v.step > s or not lab_active((v,)) for v, s in zip(views, since, strict=False))
 
-    _, views = watch(specs)
+    snapshots, views = watch(specs)
     deadline = time.monotonic() + (FIRST_PICTURE_STARTING_S if starting else FIRST_PICTURE_S)
     while lab_active(views) and not first_steps(views) and time.monotonic() < deadline:
         time.sleep(0.02)
-        _, views = watch(specs)
-    return views
+        snapshots, views = watch(specs)
+    return snapshots, views
 
 
 def draw_runs(
@@ -358,25 +356,25 @@ def draw_lab_runs(chart_box: Any, specs: Specs, remedy: str, steps: int, live: b
     and the loss, then the runs' columns with the chart choice (a fragment of their own). When
     the runs start or stop training (a transport button, the end of the runs), a rerun of the
     lab's fragment (a button) or of the page (the end of the runs) starts or cancels the timer
-    (a fragment cannot change its own ``run_every``): a run that finds the timer must start
-    draws nothing here (the next one does); one that finds it must stop draws, then reruns the
-    page (a pause shows at once)."""
-    engine_snaps, snapshots = lab_runs_now(specs, live)
-    polling = lab_polling(snapshots)
-    if polling and not live:
-        st.rerun()
+    (a fragment cannot change its own ``run_every``): a run that finds the timer must start or
+    stop draws first, then reruns the page (a pause, or the first steps a button asked for,
+    show at once)."""
+    if LAB_WAIT_FROM in st.session_state:  # a button asked for steps still to compute
+        engine_snaps, snapshots = lab_snapshots(specs)
+    else:
+        engine_snaps, snapshots = lab_runs_now(specs, live)
     draw_runs(engine_snaps, snapshots, remedy, lab_panel.chart_of(current_values()), steps)
     st.session_state[LAB_DRAWN] = snapshots
     st.session_state[LAB_SHOWN] = (specs, snapshots)
     st.fragment(draw_run_columns)(chart_box, specs, remedy, steps)
-    if live and not polling:  # drawn first (a pause shows at once), then the timer stopped
+    if lab_polling(snapshots) != live:  # drawn first (it shows at once), then the timer set
         st.rerun()
 
 
 def lab_fragment(panel: Panel, box: Any) -> None:
     """The lab panel (a fragment): its training controls, and the runs, live while they train.
-    A training control or a transport button reruns this fragment, which starts the live
-    redraw at once; the chart choice reruns only the runs' columns."""
+    A training control reruns this fragment, which starts the live redraw at once; a transport
+    button reruns the runs' fragment, the chart choice only the runs' columns."""
     values = current_values()
     with box:
         chart_box = st.container()  # the chart choice heads the lab's controls
@@ -385,7 +383,7 @@ def lab_fragment(panel: Panel, box: Any) -> None:
     mine, theirs, remedy = lab_panel.specs(arguments)
     steps = lab_panel.requested_steps(arguments)
     specs = (mine,) if theirs is None else (mine, theirs)
-    live = lab_polling(lab_snapshots(specs))
+    live = lab_polling(lab_snapshots(specs)[1])
     with st.container(key=f"panel-{panel.key}"):
         st.markdown(f"#### {panel.title}")
         every = lab_poll_interval(specs) if live else None
@@ -395,7 +393,7 @@ def lab_fragment(panel: Panel, box: Any) -> None:
 
 
 def draw_lab(panel: Panel, box: Any) -> None:
-    """The lab panel, as the fragment a transport button reruns by key."""
+    """The lab panel, as a fragment with its key."""
     st.fragment(lab_fragment, key=LAB_FRAGMENT)(panel, box)
 
 
