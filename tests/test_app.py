@@ -223,6 +223,19 @@ def test_pause_freezes_this_view_and_play_follows_the_runs_again():
     assert lab_button(app, "lab_pause").disabled
 
 
+def test_a_links_moment_holds_with_a_control_that_does_not_apply():
+    """A link at a pause, carrying a value of a control that does not apply (a custom scale
+    with the standard initialisation), opens at that moment and writes it back: the cursor is
+    keyed by the runs as the lab reads them (the inactive control at its default)."""
+    app = run_app({"section": "lab", "lab_init_scale": "2", "lab_at": "2,5"})
+    deadline = time.monotonic() + 60
+    while lab_statuses(app) != ["step 2 of 3,000, paused", "step 5 of 3,000, paused"]:
+        assert time.monotonic() < deadline, lab_statuses(app)
+        time.sleep(0.1)
+        app.run()
+    assert url(app).get("lab_at") == "2,5"
+
+
 @pytest.mark.parametrize("lesson", list(LESSONS))
 def test_each_lesson_opens_its_section_and_sets_its_controls(lesson):
     app = run_app()

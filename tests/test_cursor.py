@@ -204,3 +204,32 @@ def test_a_cursor_goes_into_the_link_and_back():
     for cursor in cursors:
         query = {key: [value] for key, value in lab_cursor.cursor_query(cursor).items()}
         assert read_cursor(query, BUDGET, 2) == (cursor, [])
+
+
+def test_a_queued_run_whose_pause_is_already_recorded_leaves_the_queue():
+    """A run viewed again after its watchers left is queued behind another; a pause within the
+    steps it has takes it out of the queue (it would retrain from step 0 only to hold)."""
+    engine = TrainingEngine(backend="thread", max_running=1, watcher_timeout_s=30.0)
+    try:
+        first = spec_of(lab_eps="off", lab_seed=5, lab_steps=5000, lab_depth=4, lab_width=32)
+        other = spec_of(lab_eps="off", lab_seed=6, lab_steps=5000, lab_depth=4, lab_width=32)
+        until(engine, "a", first, LIVE, lambda s, v: v.step >= 5, "five steps")
+        engine.view("a", (other,), demands=LIVE.demands(1))  # the first one is abandoned
+        wait_for(
+            lambda: engine.view("a", (other,), demands=LIVE.demands(1))[0].status == RUNNING,
+            "the other run training",
+        )
+        snap, _ = watch(engine, "b", first, LIVE)
+        assert snap.status == QUEUED
+        started = engine.stats().trainings_started
+        snap, view = watch(engine, "b", first, Cursor(at=(3,)))
+        assert snap.status == PAUSED
+        assert snap.queue_position is None
+        assert view.status == PAUSED
+        assert view.step == 3
+        engine.view("a", (), demands=())  # the other run is left: its slot frees
+        time.sleep(0.3)
+        watch(engine, "b", first, Cursor(at=(3,)))
+        assert engine.stats().trainings_started == started
+    finally:
+        engine.close()

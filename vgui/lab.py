@@ -96,10 +96,9 @@ def transport(
     budget = specs[0].budget
     ends = [v.status in (training.FINISHED, training.FAILED) for v in views]
     stops = [s.stop_step if rule_stopped(s) else None for s in engine_snaps]
-    playing = cursor.playing
-    can_play = any(v.status == training.PAUSED for v in views) or any(
-        v.status in (training.FAILED, training.CANCELLED) for v in views
-    )
+    failed = any(v.status in (training.FAILED, training.CANCELLED) for v in views)
+    playing = cursor.playing and not failed  # a failed run is played again (retried) by Play
+    can_play = failed or any(v.status == training.PAUSED for v in views)
     at_budget = playing and cursor.past_stop
     return [
         # Pause and Play are two buttons, one drawn at a time: a click the page sends twice
@@ -192,6 +191,8 @@ def lab_action(specs: Specs, move: Move) -> None:
     for their first new steps and the lab polls a while (``draw_lab_runs`` starts the timer)."""
     shown = st.session_state.get(LAB_SHOWN)
     views: Snapshots = shown[1] if shown is not None and shown[0] == specs else ()
+    if not views:  # nothing drawn for these runs in this session yet: as the engine has them
+        views = lab_runs_now(specs, live=False)[1]
     cursor = move(views, lab_cursor_of(specs))
     st.session_state[LAB_CURSOR] = (specs, cursor)
     engine = lab_engine()
@@ -217,7 +218,7 @@ def lab_notice(snapshots: Snapshots, share: int, running: int) -> tuple[str, str
     restarted = [s for s in snapshots if s.notice]
     if restarted:
         return str(restarted[0].notice), ":material/restart_alt:"
-    if any(s.over_share for s in snapshots):
+    if any(s.status == training.QUEUED and s.over_share for s in snapshots):
         return (
             f"Waiting: you already have {share} trainings running in other tabs or windows of "
             "this browser's address. Close one, or wait until one is done.",

@@ -32,8 +32,9 @@ a new run, seen from its live edge."""
 
 
 def lab_specs(values: dict[str, Any]) -> tuple[RunSpec, ...]:
-    """The lab's runs for these control values: yours, and the remedy's where it differs."""
-    mine, theirs, _ = lab_panel.specs(values)
+    """The lab's runs for these control values (a control that does not apply takes its
+    default, as the lab panel reads them): yours, and the remedy's where it differs."""
+    mine, theirs, _ = lab_panel.specs(lab_panel.PANEL.arguments(values))
     return (mine,) if theirs is None else (mine, theirs)
 
 

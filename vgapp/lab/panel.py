@@ -60,7 +60,7 @@ def compose(
         chart,
         requested_steps,
         cursor,
-        *((s.spec, s.version, s.step, s.status) for s in snapshots),
+        *((s.spec, s.version, s.step, s.status, s.queue_position) for s in snapshots),
     )
     with _MEMO_LOCK:
         if key in _MEMO:

@@ -170,7 +170,14 @@ class Scheduler(Visitors):
         if (target, not past_stop) == (job.hold_at, job.rule_wait):
             return  # a failed or cancelled job trains again only when a demand changes
         if job.satisfied():
-            if job.status in (QUEUED, RUNNING):
+            if job.status == QUEUED and job.worker is None:  # it would retrain only to hold
+                if job in self._queue:
+                    self._queue.remove(job)
+                job.status = job.held_as = PAUSED
+                job.over_share = False
+                job.hold_at, job.rule_wait = target, not past_stop
+                job.version += 1
+            elif job.status in (QUEUED, RUNNING):
                 self._hold(job, target, not past_stop)
             else:
                 job.hold_at, job.rule_wait = target, not past_stop
