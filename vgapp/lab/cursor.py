@@ -23,6 +23,7 @@ from vgapp.lab.training.jobs import (
     CANCELLED,
     FAILED,
     FINISHED,
+    NOT_A_RULE,
     PAUSED,
     QUEUED,
     RUNNING,
@@ -37,7 +38,6 @@ AT_KEY, PAST_KEY = "lab_at", "lab_past"
 the rules' stop."""
 STEP_BY = 10
 """Steps the "+10 steps" button moves the cursor."""
-NOT_A_RULE = ("max_iter", "non_finite")
 STEP_TEXT = re.compile(r"[0-9]{1,7}")
 """A step number as a link may hold it (ASCII digits; the budget bounds it further)."""
 """What ends a run without a stopping rule (the budget, an overflow)."""

@@ -12,7 +12,7 @@ import numpy as np
 from vgapp.formatting import sci
 from vgapp.lab.controls import LAB_SAMPLES
 from vgapp.lab.runs import RunSpec, lab_data
-from vgapp.lab.training.jobs import Snapshot
+from vgapp.lab.training.jobs import NOT_A_RULE, Snapshot
 from vgcore.datasets import Dataset
 
 CACHED_SETTINGS = 64
@@ -57,7 +57,7 @@ class RunView:
     @property
     def rule_stopped(self) -> bool:
         """Stopped by a stopping rule (not by the step limit or an overflow)."""
-        return self.stopped and self.snapshot.stopped_by not in ("max_iter", "non_finite")
+        return self.stopped and self.snapshot.stopped_by not in NOT_A_RULE
 
     @property
     def loss_at_stop(self) -> float | None:

@@ -30,6 +30,9 @@ it reached the budget (or overflowed: ``stopped_by == "non_finite"``)."""
 ACTIVE = frozenset((QUEUED, RUNNING, PAUSED, WAITING))
 RESUMABLE = frozenset((PAUSED, CANCELLED, FAILED))
 """What play trains on (from where it was held, or again from step 0)."""
+NOT_A_RULE = ("max_iter", "non_finite")
+"""What ends a run without a stopping rule (the step budget, an overflow): ``stopped_by``
+values that are not a rule's stop."""
 PARAMS_KEPT = 64
 """Parameter vectors a job keeps of those its worker sent (about one a second), so that a
 session looking at an earlier step sees the parameters of that moment..."""
@@ -244,7 +247,7 @@ class Job:
         last = self.recorded - 1
         if last >= target:
             return True
-        rule_stop = self.stopped_by not in (None, "max_iter", "non_finite")
+        rule_stop = self.stopped_by not in (None, *NOT_A_RULE)
         return not past_stop and rule_stop and last >= self.stop_iter
 
     def stop_step(self) -> int | None:
