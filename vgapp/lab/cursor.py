@@ -40,7 +40,6 @@ STEP_BY = 10
 """Steps the "+10 steps" button moves the cursor."""
 STEP_TEXT = re.compile(r"[0-9]{1,7}")
 """A step number as a link may hold it (ASCII digits; the budget bounds it further)."""
-"""What ends a run without a stopping rule (the budget, an overflow)."""
 
 
 @dataclass(frozen=True)
