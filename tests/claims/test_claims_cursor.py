@@ -13,10 +13,11 @@ the solid line where you paused, iff you paused before your run's stop and end).
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from claims.test_claims_lab import (
+    DEFAULTS,
     PROPERTY,
     check_loss_key,
     check_verdict,
@@ -59,6 +60,13 @@ CURSORS = st.one_of(
 )
 
 
+@example(  # found: the remedy paused exactly on its stop after going past it
+    values={**DEFAULTS, "lab_dataset": "xor", "lab_depth": 3, "lab_width": 8, "lab_steps": 10,
+            "lab_dtype": "float16", "lab_eps": "1e-1", "lab_remedy": "tanh_xavier",
+            "lab_chart": "gradients"},
+    at=(0, 2),
+    past_stop=True,
+)  # fmt: skip
 @given(
     values=settings_strategy(lab_steps=st.sampled_from([10, 30, 50])),
     at=CURSORS,
@@ -86,6 +94,8 @@ def test_a_cursor_shows_exactly_its_moment_and_says_so(engine, values, at, past_
         if at_stop:
             assert "stopped by" in words
             assert "continued" not in words
+        elif paused and rule and last == snapshot.stop_step:  # past the stop, back on it
+            assert words.endswith(f"at step {last:,}; paused there.")
         elif paused:
             assert words.endswith(f"step {last:,} of {snapshot.budget:,}, paused.")
         if rule and snapshot.stop_step is not None and last < snapshot.stop_step:

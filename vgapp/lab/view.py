@@ -80,8 +80,8 @@ def status_text(run: RunView) -> str:
     )
     if run.rule_stopped:
         stop = f"{stop_phrase(run)} at step {snap.stop_step:,}"
-        if not snap.continued:
-            return stop
+        if not snap.continued:  # paused exactly at the stop after going past it: say so
+            return f"{stop}; paused there" if snap.status == PAUSED else stop
         if snap.status == FINISHED:
             return f"{stop}; continued to step {snap.step:,} (the budget)"
         return f"{stop}; continued: {where}, {state}"
