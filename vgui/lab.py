@@ -138,7 +138,8 @@ def transport(
                 stop is not None and view.step != stop
                 for stop, view in zip(stops, views, strict=True)
             ),
-            "Each run at the step where its stopping rules stopped it, paused there.",
+            "Each run at the step where its stopping rules stopped it, paused there (a run they "
+            "have not stopped stays where it is shown).",
         ),
         (
             "budget",

@@ -593,6 +593,21 @@ def check_loss_key(view, snapshots, paused: bool = False) -> None:
         assert rules[1] == yours.step
     assert ("Solid line: where you paused." in key) == bool(solid)
     assert solid == ([yours.step] if paused and yours.recorded else [])
+    labels = [
+        str(row.get("text"))
+        for layer in layers
+        if layer["mark"]["type"] == "text"
+        for row in layer["data"]["values"]
+    ]
+    said = [label for label in labels if label.startswith("you paused")]
+    if solid:
+        other = snapshots[1] if len(snapshots) > 1 else None
+        expected = f"you paused at step {yours.step:,}"
+        if other is not None and other.recorded and other.step != yours.step:
+            expected += f" (the remedy at {other.step:,})"
+        assert said == [expected]
+    else:
+        assert said == []
 
 
 def check_overflow(view, snapshots, chart: str) -> None:
