@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.runtime_util import MESSAGE_FLUSH_INTERVAL_SECS
 
 from vgapp import page
 from vgapp.blocks import Columns
@@ -58,6 +59,13 @@ FIRST_PICTURE_STARTING_S = 0.6
 send their first steps ~0.4 s after the page's run starts them): the first run then carries the
 first picture, and the browser does not lay the lab out twice."""
 AFTER_ACTION_S = 2.0
+"""After a button, the lab polls at least this long (the runs take a moment to react)."""
+FLUSH_BEFORE_RERUN_S = 4 * MESSAGE_FLUSH_INTERVAL_SECS
+"""How long the runs' fragment lets the server send what it drew before it reruns the page to
+start or stop the timer: a page run that starts drops every message not yet sent
+(``ForwardMsgQueue.clear``), so the picture the click asked for then waited for the whole
+page's rerun (Streamlit's ``st.switch_page`` sleeps twice the flush interval for the same
+reason)."""
 """After a button, the lab polls at least this long (the runs take a moment to react)."""
 
 
@@ -370,6 +378,7 @@ def draw_lab_runs(chart_box: Any, specs: Specs, remedy: str, steps: int, live: b
     st.session_state[LAB_SHOWN] = (specs, snapshots)
     st.fragment(draw_run_columns)(chart_box, specs, remedy, steps)
     if lab_polling(snapshots) != live:  # drawn first (it shows at once), then the timer set
+        time.sleep(FLUSH_BEFORE_RERUN_S)
         st.rerun()
 
 
