@@ -159,7 +159,7 @@ def hessian_hides(block: Block) -> Block | None:
     (the chart itself stays, retitled: the surface is what a prediction is made from)."""
     if isinstance(block, Chart):
         title = vl.title(
-            "What is the point ◆? Answer the question above to see",
+            "What kind of point is the ◆? Answer the question above to see the verdict",
             "Arrows point downhill (−∇F).",
         )
         retitled = vl.chart([], title=title)
