@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import example, given, settings
@@ -96,6 +98,12 @@ def test_the_chain_question_answers_by_the_float32_loop(values: dict) -> None:
     assert asked.numbers == (2, depth)
     assert f"from 2 to {depth:,}" in asked.text
     assert asked.choices == ((NEVER, f"never, up to L = {depth:,}"),)
+    if v["w_mode"] == "constant":  # the weight as the question states it (3 digits)
+        stated = re.search(r"with every weight w = (\S+)\?", asked.text)
+        assert stated, asked.text
+        assert abs(float(stated[1].replace("−", "-")) - v["w"]) <= 5e-3 * max(abs(v["w"]), 1)
+    else:
+        assert f", seed {v['seed']}?" in asked.text
     if zero_at is None:
         assert asked.answer == NEVER
         value = chain.full_value(wd, a)
@@ -223,7 +231,12 @@ def test_the_floating_point_question_answers_by_numpy_in_the_dtype(values: dict)
         return
     assert asked is not None
     assert asked.answer == truth
-    assert dtype in asked.text
+    asked_w = re.search(r"for w = (.+) and η·g = (.+)\?$", asked.text)
+    assert asked_w, asked.text
+    assert precision.number(asked_w[1]) == Fraction(Decimal(repr(float(values["fp_w"]))))
+    step = Fraction(values["fp_eta"] * 10.0 ** values["fp_grad_exp"])
+    assert abs(precision.number(asked_w[2]) - step) <= step * Fraction(5001, 10**6)
+    assert f"differ from w in {dtype}, " in asked.text
     reason = asked.reason
     if u == 0:
         assert truth == "lost"
