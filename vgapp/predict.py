@@ -21,6 +21,11 @@ from vgapp.panels.precision import Outcome, rule_text, stored_text, typed_text
 from vgapp.words import ACTIVATION_LABELS, SURFACE_FORMULAS
 from vgcore.precision import float_facts
 
+TOGGLE_HELP = (
+    "The deep chain, the Hessian and the floating-point sections each ask you a question and "
+    "hide the part that answers it until you have answered. Kept in the link, and by the "
+    'lessons, "Next" and "Reset all controls".'
+)
 COVER = "Hidden until you answer the question above: this part gives the answer away."
 NEVER = "never"
 """The chain's answer when float32 is not exactly 0 at any depth up to L."""

@@ -12,6 +12,7 @@ import streamlit as st
 from vgapp import page
 from vgapp.blocks import PanelView
 from vgapp.layout import Panel, Section
+from vgapp.predict import TOGGLE_HELP
 from vgui.blocks import draw_blocks, draw_downloads
 from vgui.lab import draw_lab
 from vgui.predict import PREDICT, ask
@@ -168,9 +169,7 @@ def draw_title(fold_lessons: bool) -> Any:
         st.toggle(
             ":material/quiz: Predict first",
             key=PREDICT,
-            help="The deep chain, the Hessian and the floating-point sections each ask you a "
-            "question and hide the part that answers it until you have answered. Kept in the "
-            'link, and by the lessons, "Next" and "Reset all controls".',
+            help=TOGGLE_HELP,
             width="content",
         )
     return fold

@@ -21,8 +21,8 @@ from claims import test_claims_chain as chain
 from claims import test_claims_curvature as hessian
 from claims import test_claims_precision as precision
 from vgapp.blocks import Chart, Metrics, PanelView, Table, Text
-from vgapp.page import PANELS
-from vgapp.predict import COVER, NEVER, QUESTIONS, Asked, covered, reveal
+from vgapp.page import PANELS, SECTION_BY_KEY, SECTION_OF_PANEL
+from vgapp.predict import COVER, NEVER, QUESTIONS, TOGGLE_HELP, Asked, covered, reveal
 
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 DEAD = "the ReLU unit of layer {} is dead (z ≤ 0)"
@@ -298,3 +298,16 @@ def test_covering_keeps_every_block_that_does_not_give_the_answer_away() -> None
     assert all(any(b == h for h in hidden.blocks) for b in kept)
     assert hidden.blocks[0] == Text(COVER, "info")
     assert hidden.facts is view.facts
+
+
+def test_the_toggle_help_names_the_panels_that_ask() -> None:
+    """ "The deep chain, the Hessian and the floating-point sections each ask you a question":
+    exactly those panels have a question, each in the section named."""
+    assert set(QUESTIONS) == {"chain", "curvature", "precision"}
+    assert {SECTION_OF_PANEL[p] for p in QUESTIONS} == {"answer", "hessian", "floating_point"}
+    assert PANELS["chain"].title == "The deep chain"
+    assert "Hessian" in SECTION_BY_KEY["hessian"].intro
+    assert SECTION_BY_KEY["floating_point"].label.endswith("Floating point")
+    assert TOGGLE_HELP.startswith(
+        "The deep chain, the Hessian and the floating-point sections each ask you a question"
+    )
