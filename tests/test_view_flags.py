@@ -39,36 +39,42 @@ def test_any_other_text_is_named_in_one_notice_and_ignored(texts):
 
 
 def test_a_lesson_next_and_reset_keep_the_view_flags():
-    """Projector mode from the link: its toggle on; then a lesson, "Next" and the reset each
-    leave it on and in the URL, beside the lesson and its section."""
-    app = run_app({"projector": "1"})
-    assert set(VIEW_FLAGS) == {"projector"}
-    [toggle] = [t for t in app.toggle if t.key == "projector"]
-    assert toggle.value is True
+    """Every view flag from the link (projector mode, predict first): its toggle on; then a
+    lesson, "Next" and the reset each leave it on and in the URL, beside the lesson and its
+    section."""
+    on = {flag: "1" for flag in VIEW_FLAGS}
+    app = run_app(on)
+    assert {"projector", "predict"} <= set(VIEW_FLAGS)
+    for flag in VIEW_FLAGS:
+        [toggle] = [t for t in app.toggle if t.key == flag]
+        assert toggle.value is True
     lesson = "saddle"
     [pills] = [w for w in app.button_group if w.key == "lesson"]
     pills.set_value(lesson).run()
-    assert app.session_state["projector"] is True
+    assert all(app.session_state[flag] is True for flag in VIEW_FLAGS)
     section = LESSONS[lesson].section
-    assert url(app)["projector"] == "1"
+    assert on.items() <= url(app).items()
     assert url(app)["lesson"] == lesson
     assert app.session_state["gd_x0"] == lesson_values(lesson)["gd_x0"]
     [following] = [b for b in app.button if b.key == f"next_{section}"]
     following.click().run()
-    assert app.session_state["projector"] is True
-    assert url(app)["projector"] == "1"
+    assert all(app.session_state[flag] is True for flag in VIEW_FLAGS)
+    assert on.items() <= url(app).items()
     [reset] = [b for b in app.sidebar.button if "Reset" in b.label]
     reset.click().run()
     assert not app.exception
-    assert app.session_state["projector"] is True
-    assert url(app) == {"section": app.session_state["section"], "projector": "1"}
+    assert all(app.session_state[flag] is True for flag in VIEW_FLAGS)
+    assert url(app) == {"section": app.session_state["section"], **on}
 
 
-def test_the_toggle_writes_and_clears_the_flag():
+@pytest.mark.parametrize("flag", VIEW_FLAGS)
+def test_the_toggle_writes_and_clears_the_flag(flag):
+    """Each flag is off by default; its toggle writes it into the link and clears it."""
     app = run_app({})
-    [toggle] = [t for t in app.toggle if t.key == "projector"]
+    [toggle] = [t for t in app.toggle if t.key == flag]
+    assert toggle.value is False
     toggle.set_value(True).run()
-    assert url(app) == {"projector": "1"}
-    [toggle] = [t for t in app.toggle if t.key == "projector"]
+    assert url(app) == {flag: "1"}
+    [toggle] = [t for t in app.toggle if t.key == flag]
     toggle.set_value(False).run()
     assert url(app) == {}

@@ -192,9 +192,10 @@ def lesson_values(key: str) -> dict[str, Any]:
 
 
 CURSOR_KEYS = (AT_KEY, PAST_KEY)
-VIEW_FLAGS = ("projector",)
+VIEW_FLAGS = ("projector", "predict")
 """URL parameters of the view, not of the argument: a lesson, "Reset all controls" and "Next"
-keep them. Each is a flag, ``1`` in the link when on and left out when off."""
+keep them. Each is a flag, ``1`` in the link when on and left out when off: ``predict`` asks
+the student a question before a panel shows its answer (``vgapp.predict``)."""
 FLAG_TEXTS = {"1": True, "0": False}
 PAGE_KEYS = ("section", "lesson", *VIEW_FLAGS, *CURSOR_KEYS)
 """URL parameters of the page itself (not of a control): the lab's cursor is read against its

@@ -12,8 +12,10 @@ import streamlit as st
 from vgapp import page
 from vgapp.blocks import PanelView
 from vgapp.layout import Panel, Section
+from vgapp.predict import TOGGLE_HELP
 from vgui.blocks import draw_blocks, draw_downloads
 from vgui.lab import draw_lab
+from vgui.predict import PREDICT, ask
 from vgui.state import (
     PROJECTOR,
     apply_lesson,
@@ -54,6 +56,7 @@ def panel_fragment(key: str, box: Any) -> None:
         heading = result.heading or panel.title
         if heading:  # a lead picture's chart title is its heading
             st.markdown(f"#### {heading}")
+        result = ask(key, result, values)  # predict first: its question, and what it covers
         draw_blocks(result.blocks)
         with st.container(horizontal=True, gap="small") if panel.lesson else nullcontext():
             draw_downloads(key, result.charts)
@@ -161,6 +164,12 @@ def draw_title(fold_lessons: bool) -> Any:
             help="For a projector or a zoomed screen: larger type, the sidebar collapsed, one "
             "panel per row, the lessons in a fold. Kept in the link, and by the lessons, "
             '"Next" and "Reset all controls".',
+            width="content",
+        )
+        st.toggle(
+            ":material/quiz: Predict first",
+            key=PREDICT,
+            help=TOGGLE_HELP,
             width="content",
         )
     return fold
