@@ -14,6 +14,7 @@ from vgapp.blocks import PanelView
 from vgapp.layout import Panel, Section
 from vgui.blocks import draw_blocks, draw_downloads
 from vgui.lab import draw_lab
+from vgui.race import draw_extras
 from vgui.state import (
     PROJECTOR,
     apply_lesson,
@@ -49,6 +50,8 @@ def panel_fragment(key: str, box: Any) -> None:
     values = current_values()
     if panel.controls:
         draw_controls(panel, box, values)
+    if panel.extras:
+        draw_extras(panel, box, values)
     result = view_of(panel, values)
     with st.container(key=f"panel-{key}"):
         heading = result.heading or panel.title
