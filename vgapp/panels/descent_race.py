@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -96,8 +97,15 @@ def second_order_test(surface: str, ending: descent.Ending, end: Point) -> str:
     return describe_point(surface, *point).classification
 
 
+RUN_MEMO = 32
+"""Race runs kept per process (about 0.3 MB each at 5,000 steps): adding a start to a race
+computes that start's run alone, not the others' again."""
+
+
+@lru_cache(maxsize=RUN_MEMO)
 def race_run(surface: str, start: Point, rule: str, eta: float, iters: int) -> RaceRun:
-    """The panel's descent (same rule, step, iteration cap and ‖∇F‖ ≤ 10⁻¹⁰) from ``start``."""
+    """The panel's descent (same rule, step, iteration cap and ‖∇F‖ ≤ 10⁻¹⁰) from ``start``
+    (memoised: a run is read-only once made)."""
     result = gradient_descent(
         example_objective(surface),
         np.array(start, dtype=np.float64),
@@ -126,13 +134,9 @@ def stop_text(result: DescentResult) -> str:
     return f"{rule} after {count(result.n_steps, 'step')}"
 
 
-def outcome_key(ending: descent.Ending) -> str:
-    return "oscillates" if ending.cycle is not None else ending.verdict
-
-
 def summary(runs: list[RaceRun]) -> str:
     """The race's finding: how many starts ended each way, in the order first seen."""
-    counts = Counter(outcome_key(run.ending) for run in runs)
+    counts = Counter(run.ending.verdict for run in runs)
     parts = [f"{n} {OUTCOME[key][0 if n == 1 else 1]}" for key, n in counts.items()]
     return f"Race of {count(len(runs), 'start')}: " + ", ".join(parts)
 
@@ -208,9 +212,9 @@ def race_layers(surface: str, runs: list[RaceRun], scale: dict[str, Any]) -> lis
     first = [row for row in path_rows if row["k"] == 0]
     starts = vl.layer(
         first, {"type": "point", "filled": True, "fill": "white", "size": 60, "strokeWidth": 2,
-                "clip": True},
+                "opacity": 1, "clip": True},
         x=x, y=y, stroke=vl.field("start", vl.N, scale=colors, legend=legend),
-        tooltip=[vl.field("start", vl.N, title="race start")],
+        tooltip=[vl.field("start", vl.N, title="race start"), *where],
     )  # fmt: skip
     ends = vl.layer(
         end_rows, {"type": "point", "filled": True, "size": 150, "opacity": 1, "stroke": "white",
