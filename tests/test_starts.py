@@ -167,3 +167,18 @@ def test_the_buttons_add_remove_and_clear_starts_and_the_url_follows():
     assert "gd_race" not in app.query_params
     assert not race_table_shown(app)
     assert not app.exception
+
+
+def test_a_lesson_sets_the_race_and_reset_clears_it():
+    app = AppTest.from_file(APP, default_timeout=300)
+    app.run()
+    [pills] = [w for w in app.button_group if w.key == "lesson"]
+    pills.set_value("race").run()
+    assert app.session_state["gd_race"] == lesson_values("race")["gd_race"]
+    assert str(app.query_params["gd_race"]) == "0.6_-0.55~0.6_-0.6~0.55_-0.6"
+    assert race_table_shown(app)
+    [reset] = [b for b in app.button if b.label == "Reset all controls"]
+    reset.click().run()
+    assert app.session_state["gd_race"] == ()
+    assert "gd_race" not in app.query_params
+    assert not app.exception

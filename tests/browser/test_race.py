@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from pagetools import expect
+from pagetools.chart_layout import layout_problems
 from pagetools.driver import AppPage, new_app_page
-from vgapp.page import EXTRAS
+from vgapp.page import EXTRAS, lesson_values
 
 from .helpers import assert_clean
 from .test_phone_controls import PHONE
@@ -96,3 +97,20 @@ def test_a_bad_race_in_a_link_is_named_and_the_rest_kept(app: AppPage) -> None:
     assert "repeated start (0.6, -0.55)" in notice
     wait_race(app, ((0.6, -0.55), (-0.6, 0.6)))
     assert_clean(app)
+
+
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_the_race_lessons_chart_text_is_neither_cut_nor_overlapping(
+    browser, app_server, device
+) -> None:
+    """The race lesson's chart (three race starts, their legend under the contour's key): no
+    title, legend entry or axis label cut or overlapping, on a desktop and on the phone."""
+    app = new_app_page(browser, app_server, **VIEWPORTS[device])
+    try:
+        app.open({"lesson": "race"})
+        app.wait_for_panel("descent", lesson_values("race"))
+        assert "race starts" in str(app.panel("descent").inner_html())
+        assert layout_problems(app.page) == []
+        assert_clean(app)
+    finally:
+        app.close()
