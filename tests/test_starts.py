@@ -5,16 +5,18 @@ under AppTest."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from altair.vegalite.v6.schema.core import TopLevelSpec
 from hypothesis import given
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from vgapp.controls import Number, PartlyRefused, query_of, read_query
-from vgapp.page import EXTRAS, LESSONS, SETTINGS, defaults, lesson_values, read_url
+from vgapp.page import EXTRAS, LESSONS, PANELS, SETTINGS, defaults, lesson_values, read_url
 
 RACE = EXTRAS["gd_race"]
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -131,6 +133,30 @@ def test_check_refuses_what_a_button_could_never_make():
                 tuple((0.05 * i, 0.0) for i in range(6)), ((float("nan"), 0.0),)]:  # fmt: skip
         with pytest.raises(ValueError, match="gd_race"):
             RACE.check(bad)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {
+            "gd_surface": "every_kind",
+            "gd_race": ((-1.0, -1.0), (0.0, 0.0), (-1.5, 0.5), (2.0, 2.0)),
+        },
+        {"gd_surface": "saddle", "gd_eta": 2.0, "gd_race": ((0.5, 0.0), (0.0, 0.0))},
+        {"gd_surface": "bowl", "gd_eta": 1.0, "gd_race": ((0.6, -0.6),), "gd_iters": 1},
+    ],
+    ids=["every kind", "divergence", "cycle"],
+)
+def test_the_race_chart_is_valid_vega_lite_with_strict_json(values):
+    """The contour chart with its race (divergent paths, cycles, every kind of end) against
+    the Vega-Lite schema, in strict JSON (no NaN or ∞), its CSV holding every start's path."""
+    panel = PANELS["descent"]
+    chart = panel.view(**panel.arguments({**panel.defaults(), **values})).chart("descent_path")
+    TopLevelSpec.validate(chart.spec)
+    json.dumps(chart.spec, allow_nan=False)
+    starts = set(chart.frame["start"])
+    assert len(starts) == len(values["gd_race"]) + 1
+    assert "sliders" in starts
 
 
 # ---------------------------------------------------------------- the buttons (AppTest)
