@@ -18,7 +18,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from vgapp.blocks import PanelView
 from vgapp.controls import Choice, Control, Number, Toggle, query_of
-from vgapp.page import CONTROLS, PANELS, SECTION_BY_KEY, SECTION_KEYS, SECTION_OF_PANEL, defaults
+from vgapp.page import (
+    CONTROLS,
+    PANELS,
+    SECTION_BY_KEY,
+    SECTION_KEYS,
+    SECTION_OF_PANEL,
+    SETTINGS,
+    defaults,
+)
 
 Signature = dict[str, Any]
 """``{"heading": str | None, "metrics": [[label, value], ...], "titles": [[line, ...], ...]}``"""
@@ -117,7 +125,7 @@ def query(
 ) -> dict[str, str]:
     """The URL parameters the page writes for this state: every non-default control value, the
     section unless it is the first, the lesson if any."""
-    found = query_of(full(values), tuple(CONTROLS.values()))
+    found = query_of(full(values), tuple(SETTINGS.values()))
     if section and section != SECTION_KEYS[0]:
         found["section"] = section
     if lesson:

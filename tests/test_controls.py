@@ -27,6 +27,7 @@ from vgapp.page import (
     PANELS,
     SECTION_KEYS,
     SECTIONS,
+    SETTINGS,
     defaults,
     lesson_values,
     read_url,
@@ -71,10 +72,10 @@ def value_lists() -> st.SearchStrategy[list[str]]:
 
 
 def assert_valid(values: dict) -> None:
-    """Every value is one its control accepts (what a widget may receive)."""
-    assert set(values) <= set(CONTROLS)
+    """Every value is one its control (or panel extra) accepts (what a widget may receive)."""
+    assert set(values) <= set(SETTINGS)
     for key, value in values.items():
-        CONTROLS[key].check(value)
+        SETTINGS[key].check(value)
 
 
 # ---------------------------------------------------------------- the registry
@@ -82,10 +83,11 @@ def assert_valid(values: dict) -> None:
 
 def test_keys_are_unique_and_views_take_exactly_their_controls():
     """A URL parameter names exactly one control, and each view's keyword arguments are its
-    panel's control keys (one mapping for the page, the tests and the browser helpers)."""
+    panel's control keys and extras (one mapping for the page, the tests and the browser
+    helpers)."""
     import inspect
 
-    keys = [c.key for panel in PANELS.values() for c in panel.controls]
+    keys = [c.key for panel in PANELS.values() for c in (*panel.controls, *panel.extras)]
     assert len(keys) == len(set(keys))
     assert not {"section", "lesson"} & set(keys)
     for panel in PANELS.values():
@@ -93,7 +95,7 @@ def test_keys_are_unique_and_views_take_exactly_their_controls():
         named = {n for n, p in parameters.items() if p.kind == p.KEYWORD_ONLY}
         if any(p.kind == p.VAR_KEYWORD for p in parameters.values()):  # the lab: **values
             continue
-        assert named == {c.key for c in panel.controls}, panel.key
+        assert named == {c.key for c in (*panel.controls, *panel.extras)}, panel.key
 
 
 def test_groups_cover_their_panel_and_folds_name_groups_with_keys_of_their_own():
@@ -258,7 +260,12 @@ def test_lessons_set_every_control_and_name_only_their_own_sections():
     page_defaults = defaults()
     for lesson in LESSONS.values():
         values = lesson_values(lesson.key)
-        section_keys = {c.key for s in SECTIONS if s.key == lesson.section for c in s.controls}
+        section_keys = {
+            c.key
+            for s in SECTIONS
+            if s.key == lesson.section
+            for c in (*s.controls, *(e for p in s.every_panel for e in p.extras))
+        }
         assert set(values) == set(page_defaults), lesson.key
         assert set(lesson.values) <= section_keys, lesson.key
         assert {k: v for k, v in values.items() if k not in lesson.values} == {

@@ -3,6 +3,8 @@
 Three kinds of control, one type each: ``Number`` (a slider or a number box), ``Choice`` (one of
 a few options) and ``Toggle``. A control's ``key`` names its widget, its URL parameter and the
 view's keyword argument, so the page, the tests and the browser helpers share one mapping.
+A panel may also hold ``Starts``, a list of points set by its own buttons (not a sidebar
+widget), read from and written to the link the same way.
 
 Everything a visitor can type into a URL goes through ``read_query`` before any widget or view
 sees it: a value the page cannot use is named in a notice and replaced by the default.
@@ -180,6 +182,117 @@ class Toggle:
 Control = Number | Choice | Toggle
 
 
+class PartlyRefused(ValueError):
+    """A URL text of which only a part could be used: ``kept`` is that part's value."""
+
+    def __init__(self, message: str, kept: Any) -> None:
+        super().__init__(message)
+        self.kept = kept
+
+
+Point = tuple[float, float]
+POINT_SEPARATOR, COORDINATE_SEPARATOR = "~", "_"
+"""A list of points in a URL: ``0.6_-0.6~-0.6_0.6`` (both characters need no escaping)."""
+
+
+@dataclass(frozen=True)
+class Starts:
+    """Up to ``most`` distinct points, each coordinate in ``[low, high]`` on a grid of ``step``,
+    in the order they were added; the panel's buttons add the point held by the controls
+    ``source`` (its two coordinates). Not a sidebar widget: ``vgui`` draws its buttons."""
+
+    key: str
+    label: str
+    help: str
+    source: tuple[str, str]
+    low: float
+    high: float
+    step: float
+    most: int = 5
+    default: tuple[Point, ...] = ()
+    when: When | None = None
+
+    def parse(self, text: str) -> tuple[Point, ...]:
+        """The points a URL text lists; a start off the grid or out of range, a repeated one
+        and those past ``most`` are dropped and named (``PartlyRefused``); ValueError when
+        none is left."""
+        text = text.strip()
+        if not text or len(text) > self.most * 2 * (MAX_NUMBER_TEXT + 1) * 2:
+            raise ValueError(f"{self.key} must list up to {self.most} starts x_y, joined by ~")
+        kept: list[Point] = []
+        problems: list[str] = []
+        for part in text.split(POINT_SEPARATOR):
+            try:
+                point = self.parse_point(part)
+            except ValueError as error:
+                problems.append(f"start “{shown(part.replace(COORDINATE_SEPARATOR, ' '))}” "
+                                f"dropped ({error})")  # fmt: skip
+                continue
+            if point in kept:
+                problems.append(f"the repeated start {self.value_text((point,))} dropped")
+            elif len(kept) == self.most:
+                problems.append(f"starts after the {self.most}th dropped (at most {self.most})")
+                break
+            else:
+                kept.append(point)
+        if not kept:
+            raise ValueError("; ".join(problems))
+        if problems:
+            raise PartlyRefused("; ".join(problems), tuple(kept))
+        return tuple(kept)
+
+    def parse_point(self, text: str) -> Point:
+        """One start ``x_y``: each coordinate a number in range on the grid."""
+        parts = text.strip().split(COORDINATE_SEPARATOR)
+        if len(parts) != 2:
+            raise ValueError("a start is two numbers x_y")
+        return (self.parse_coordinate(parts[0]), self.parse_coordinate(parts[1]))
+
+    def parse_coordinate(self, text: str) -> float:
+        allowed = f"each coordinate from {self.low:g} to {self.high:g} in steps of {self.step:g}"
+        text = text.strip()
+        if len(text) > MAX_NUMBER_TEXT or not _NUMBER.fullmatch(text):
+            raise ValueError(allowed)
+        exact = Decimal(text)
+        low, step = Decimal(repr(self.low)), Decimal(repr(self.step))
+        if not self.low <= float(exact) <= self.high or (exact - low) % step != 0:
+            raise ValueError(allowed)
+        return round(float(exact), _decimals(self.step)) + 0.0
+
+    def canonical(self, value: Any) -> tuple[Point, ...]:
+        """Points as the page holds them: a tuple of ``(x, y)`` on the grid (never −0)."""
+        return tuple((self._on_grid(float(x)), self._on_grid(float(y))) for x, y in value)
+
+    def _on_grid(self, value: float) -> float:
+        steps = round((value - self.low) / self.step)
+        return round(self.low + steps * self.step, _decimals(self.step)) + 0.0
+
+    def url_text(self, value: tuple[Point, ...]) -> str:
+        return POINT_SEPARATOR.join(f"{x!r}{COORDINATE_SEPARATOR}{y!r}" for x, y in value)
+
+    def check(self, value: Any) -> None:
+        """ValueError unless ``value`` is a tuple of at most ``most`` distinct points in range."""
+        if not isinstance(value, tuple) or len(value) > self.most:
+            raise ValueError(f"{self.key} must be a tuple of at most {self.most} points")
+        for point in value:
+            if not (isinstance(point, tuple) and len(point) == 2) or not all(
+                isinstance(v, float) and math.isfinite(v) and self.low <= v <= self.high
+                for v in point
+            ):
+                raise ValueError(f"{self.key}: {point!r} is not a point in range")
+        if len(set(value)) != len(value):
+            raise ValueError(f"{self.key} holds a point twice")
+
+    def value_text(self, value: Any) -> str:
+        if not value:
+            return "none"
+        return ", ".join(f"({x:g}, {y:g})" for x, y in value)
+
+
+Setting = Control | Starts
+"""Everything a link sets: a control, or a panel's list of starts."""
+
+
 _FIXED = re.compile(r"%\.(\d+)f")
 """A number box's fixed-point format (``%.2f``): the decimals it shows."""
 
@@ -205,7 +318,7 @@ def shown(raw: str, limit: int = 24) -> str:
 
 
 def read_query(
-    raw: Mapping[str, Sequence[str]], controls: Mapping[str, Control]
+    raw: Mapping[str, Sequence[str]], controls: Mapping[str, Setting]
 ) -> tuple[dict[str, Any], list[str]]:
     """Split a URL's parameters (each key with all its values) into accepted values and
     notices naming what was refused and why; nothing else is ever read from the URL."""
@@ -225,6 +338,9 @@ def read_query(
             continue
         try:
             accepted[key] = control.parse(distinct[0])
+        except PartlyRefused as error:
+            accepted[key] = error.kept
+            notices.append(f"{control.label}: {error}")
         except ValueError as error:
             notices.append(
                 f"“{shown(distinct[0])}” is not valid for {control.label} ({error}); "
@@ -233,7 +349,7 @@ def read_query(
     return accepted, notices
 
 
-def query_of(values: Mapping[str, Any], controls: Sequence[Control]) -> dict[str, str]:
+def query_of(values: Mapping[str, Any], controls: Sequence[Setting]) -> dict[str, str]:
     """The URL parameters for ``values``: every control whose value is not its default."""
     return {
         c.key: c.url_text(values[c.key])

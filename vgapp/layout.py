@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vgapp.controls import Control, applies
+from vgapp.controls import Control, Starts, applies
 
 if TYPE_CHECKING:  # the training worker imports this module: it must not load pandas
     from vgapp.blocks import PanelView
@@ -37,6 +37,9 @@ class Panel:
     layer then redraws it on a timer while they run, instead of drawing a memoised view."""
     lesson: str | None = None
     """A lesson that shows this panel's point at work (a button beside the panel opens it)."""
+    extras: tuple[Starts, ...] = ()
+    """Values the panel's own buttons set (not sidebar widgets): read from and written to the
+    link like the controls, reset with them, and passed to the view by keyword."""
 
     def grouped(self) -> tuple[tuple[str, tuple[Control, ...]], ...]:
         """The controls by group: ``(caption, controls)``; one uncaptioned group by default."""
@@ -64,10 +67,11 @@ class Panel:
     def arguments(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The view's keyword arguments: each control's value, None where it does not apply
         (so that a memo does not recompute when only an inactive control changes)."""
-        return {c.key: values[c.key] if applies(c, values) else None for c in self.controls}
+        found = {c.key: values[c.key] if applies(c, values) else None for c in self.controls}
+        return found | {e.key: values.get(e.key, e.default) for e in self.extras}
 
     def defaults(self) -> dict[str, Any]:
-        return {c.key: c.default for c in self.controls}
+        return {c.key: c.default for c in (*self.controls, *self.extras)}
 
 
 @dataclass(frozen=True)

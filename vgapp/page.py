@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from vgapp.controls import Control, read_query, shown
+from vgapp.controls import Control, Setting, Starts, read_query, shown
 from vgapp.lab import panel as lab
 from vgapp.lab.controls import LAB_LESSONS
 from vgapp.lab.cursor import AT_KEY, PAST_KEY
 from vgapp.layout import Lesson, Panel, Section
-from vgapp.panels import chain, counterexample, curvature, descent, precision, stopped
+from vgapp.panels import chain, counterexample, curvature, descent_race, precision, stopped
 
 TITLE = "Vanishing Gradient Explorer"
 QUESTION = (
@@ -52,7 +52,7 @@ SECTIONS: tuple[Section, ...] = (
         "Step 2 of the argument (the source's analytical answer to question 2)",
         "Gradient descent converges to a stationary point, whatever its kind: on (1 − ab)², "
         "started on the line a = −b near the origin, it settles on the saddle there.",
-        (descent.PANEL,),
+        (descent_race.PANEL,),
     ),
     Section(
         "floating_point",
@@ -76,6 +76,9 @@ SECTION_KEYS: tuple[str, ...] = tuple(section.key for section in SECTIONS)
 SECTION_BY_KEY: dict[str, Section] = {section.key: section for section in SECTIONS}
 PANELS: dict[str, Panel] = {panel.key: panel for s in SECTIONS for panel in s.every_panel}
 CONTROLS: dict[str, Control] = {c.key: c for panel in PANELS.values() for c in panel.controls}
+EXTRAS: dict[str, Starts] = {e.key: e for panel in PANELS.values() for e in panel.extras}
+SETTINGS: dict[str, Setting] = {**CONTROLS, **EXTRAS}
+"""Everything a link sets and the page writes back: the controls and the panels' extras."""
 SECTION_OF_PANEL: dict[str, str] = {p.key: s.key for s in SECTIONS for p in s.every_panel}
 FOLD_KEYS: tuple[str, ...] = tuple(key for panel in PANELS.values() for key in panel.fold_keys())
 """Session-state keys of every fold on the page (forgotten when a lesson, a link or the reset
@@ -164,6 +167,18 @@ LESSONS: dict[str, Lesson] = {
             more="It stops by the rule ‖∇F‖ ≤ 10⁻¹⁰.",
         ),
         Lesson(
+            "race",
+            "② Starts either side of a saddle",
+            "Three starts race on (1 − ab)²: the two just either side of the line a = −b end at "
+            "two different minima, one near (1, 1) and one near (−1, −1); the one on the line "
+            "slides into the saddle at the origin and stops there.",
+            "descent",
+            {"gd_x0": 0.6, "gd_y0": -0.6, "gd_race": ((0.6, -0.55), (0.6, -0.6), (0.55, -0.6))},
+            more="Each run stops by the rule ‖∇F‖ ≤ 10⁻¹⁰. At the minima the second-order test "
+            "is inconclusive (they form the valley ab = 1, so the Hessian has a zero "
+            "eigenvalue); at the saddle its eigenvalues are 2 and −2.",
+        ),
+        Lesson(
             "lost_update",
             "③ A lost update",
             "An update of 10⁻⁴ is lost on a float16 weight of 1: the step is smaller than half "
@@ -180,8 +195,9 @@ LESSON_KEYS: tuple[str, ...] = tuple(LESSONS)
 
 
 def defaults(section: str | None = None) -> dict[str, Any]:
-    """Default values of one section's controls, or of every control on the page."""
-    chosen = SECTION_BY_KEY[section].controls if section else tuple(CONTROLS.values())
+    """Default values of one section's controls, or of every setting on the page (the panels'
+    extras too: a lesson or the reset clears them)."""
+    chosen = SECTION_BY_KEY[section].controls if section else tuple(SETTINGS.values())
     return {control.key: control.default for control in chosen}
 
 
@@ -222,7 +238,7 @@ def read_url(raw: dict[str, list[str]]) -> tuple[dict[str, Any], str | None, str
 
     A lesson sets its section and its controls first; explicit parameters override them."""
     controls = {key: values for key, values in raw.items() if key not in PAGE_KEYS}
-    values, notices = read_query(controls, CONTROLS)
+    values, notices = read_query(controls, SETTINGS)
     chosen: dict[str, str | None] = {}
     for key, options in (("lesson", LESSON_KEYS), ("section", SECTION_KEYS)):
         given = list(dict.fromkeys(text.strip() for text in raw.get(key, [])))

@@ -16,6 +16,7 @@ from vgapp.predict import TOGGLE_HELP
 from vgui.blocks import draw_blocks, draw_downloads
 from vgui.lab import draw_lab
 from vgui.predict import PREDICT, ask
+from vgui.race import draw_extras
 from vgui.state import (
     PROJECTOR,
     apply_lesson,
@@ -51,6 +52,8 @@ def panel_fragment(key: str, box: Any) -> None:
     values = current_values()
     if panel.controls:
         draw_controls(panel, box, values)
+    if panel.extras:
+        draw_extras(panel, box, values)
     result = view_of(panel, values)
     with st.container(key=f"panel-{key}"):
         heading = result.heading or panel.title

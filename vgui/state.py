@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from vgapp import page
-from vgapp.controls import Control, query_of
+from vgapp.controls import Setting, query_of
 from vgapp.lab import panel as lab_panel
 from vgapp.lab.cursor import LIVE, Cursor, cursor_query, read_cursor
 from vgapp.lab.runs import RunSpec
@@ -46,14 +46,14 @@ def lab_cursor_of(specs: tuple[RunSpec, ...]) -> Cursor:
     return held[1]  # type: ignore[no-any-return]
 
 
-def control_value(control: Control) -> Any:
+def control_value(control: Setting) -> Any:
     """A control's current value: its widget's, else its default (before the widget exists)."""
     raw = st.session_state.get(control.key, control.default)
     return control.canonical(raw) if raw is not None else control.default
 
 
 def current_values() -> dict[str, Any]:
-    return {key: control_value(control) for key, control in page.CONTROLS.items()}
+    return {key: control_value(control) for key, control in page.SETTINGS.items()}
 
 
 def raw_query() -> dict[str, list[str]]:
@@ -68,7 +68,7 @@ def read_link() -> None:
     if state.get("url_seen") == raw:
         return
     values, section, lesson, notices = page.read_url(raw)
-    for key, control in page.CONTROLS.items():
+    for key, control in page.SETTINGS.items():
         state[key] = values.get(key, control.default)
     flags, _ = page.read_view(raw)  # read_url's notices name the refused flags
     for key in page.VIEW_FLAGS:
@@ -89,7 +89,7 @@ def write_link() -> None:
     """Put the page's state into the URL: every non-default value, the section, the lesson,
     the view flags that are on."""
     state = st.session_state
-    query = query_of(current_values(), tuple(page.CONTROLS.values()))
+    query = query_of(current_values(), tuple(page.SETTINGS.values()))
     section = state.get("section") or page.SECTION_KEYS[0]
     if section != page.SECTION_KEYS[0]:
         query["section"] = section
