@@ -61,8 +61,8 @@ MACHINE_RTOL = 0.2
 """A float16-lesson loss the note states ("about 4.5 × 10⁻⁵") is within 20% of the run's: the
 runs' last digits depend on the order in which the machine's BLAS adds float32 products (its
 OpenBLAS kernel), and 2,000 steps amplify that. Measured for the float16 run: 4.62e-4 on a
-Haswell kernel, 4.87e-4 on the machine the note was first written on; mixed precision 4.11e-5
-and 4.78e-5."""
+Haswell kernel, 4.87e-4 on an AMD EPYC (AVX2) and on the machine the note was first written
+on; mixed precision 4.11e-5 and 4.78e-5."""
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)(?: × 10([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+))?")
 _SUPERSCRIPTS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
@@ -402,10 +402,12 @@ def test_float16_falls_slowly_where_mixed_precision_trains_on():
         assert result.stopped_by == "max_iter"
     end16, end_mixed = mean_loss(half, -1), mean_loss(mixed, -1)
     assert end16 / end_mixed > 5
-    assert one_significant(mean_loss(half, LESSON_STEP)) == "6 × 10⁻⁴"
-    assert f"about 6 × 10⁻⁴ at step {thousands(LESSON_STEP)}" in text
-    assert one_significant(end16) == "5 × 10⁻⁴"
-    assert f"about 5 × 10⁻⁴ at step {thousands(half.loss.size - 1)}" in text
+    # "about": within MACHINE_RTOL (the loss at step 1,000 is 6.53e-4 on an AMD EPYC AVX2
+    # kernel, which one significant digit writes 7 × 10⁻⁴, and was under 6.5e-4 before)
+    assert_about(mean_loss(half, LESSON_STEP), text, "slowly: about ")
+    assert f"at step {thousands(LESSON_STEP)}, about " in text
+    assert_about(end16, text, f"at step {thousands(LESSON_STEP)}, about ")
+    assert f"at step {thousands(half.loss.size - 1)}; " in text
     assert mean_loss(half, -1) < mean_loss(half, LESSON_STEP)  # still falling: no stall
     assert_about(end_mixed, text, "mixed precision reaches about ")
     assert_about(end16 / end_mixed, text, ", some ")
