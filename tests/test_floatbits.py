@@ -14,7 +14,7 @@ from claims.edges import DTYPES, all_dtype_edges, powers_of_two_and_neighbours, 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vgcore.floatbits import flipped, float_bits, half_gaps, neighbours
+from vgcore.floatbits import all_flips, flipped, float_bits, half_gaps, neighbours
 
 UINT = {"float16": np.uint16, "float32": np.uint32, "float64": np.uint64}
 PACK = {"float16": "e", "float32": "f", "float64": "d"}
@@ -153,3 +153,17 @@ def test_a_nan_has_all_ones_in_its_exponent_and_a_nonzero_mantissa() -> None:
         assert bits.kind == "nan"
         assert set(bits.exponent) == {"1"}
         assert "1" in bits.mantissa
+
+
+@settings(max_examples=200, deadline=None)
+@given(stored())
+def test_all_flips_are_each_flip(case: tuple[float, str]) -> None:
+    """``all_flips`` gives, at index k, the word with bit k flipped (numpy's view)."""
+    value, dtype = case
+    width = np.dtype(dtype).itemsize * 8
+    word = int(np.array(value, dtype).view(UINT[dtype]))
+    for position, result in enumerate(all_flips(value, dtype)):
+        expected = np.array(word ^ (1 << position), UINT[dtype]).view(dtype)
+        assert view_bits(result, dtype) == format(word ^ (1 << position), f"0{width}b") or (
+            math.isnan(result) and math.isnan(expected)
+        )

@@ -114,6 +114,13 @@ def flipped(value: float, dtype: Any, position: int) -> float:
     return float(pattern.view(resolved))
 
 
+def all_flips(value: float, dtype: Any = "float64") -> tuple[float, ...]:
+    """``flipped(value, dtype, k)`` for every bit ``k`` (the tuple's index), in one pass."""
+    resolved, word = _word(value, dtype)
+    words = [word ^ (1 << bit) for bit in range(int(np.finfo(resolved).bits))]
+    return tuple(float(v) for v in np.array(words, _UINT[resolved.name]).view(resolved))
+
+
 def neighbours(value: float, dtype: Any = "float64") -> tuple[float, float]:
     """The ``dtype`` values next below and next above the finite ``value`` (±∞ past the
     largest finite value; ±0 count as one value). ValueError for ∞, NaN or a value that is not

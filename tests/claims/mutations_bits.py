@@ -8,7 +8,7 @@ CORE = "vgcore/floatbits.py"
 
 MUTATIONS: list[Mutation] = [
     Mutation("bits: a flip sets the bit instead of flipping it", CORE,
-             "word ^ (1 << bit)", "word | (1 << bit)", T),
+             "words = [word ^ (1 << bit)", "words = [word | (1 << bit)", T),
     Mutation("bits: subnormal exponent read as E − bias (not 1 − bias)", CORE,
              "return max(self.biased, 1) - self.bias", "return self.biased - self.bias", T),
     Mutation("bits: the bias one too large", CORE,

@@ -15,7 +15,7 @@ import pandas as pd
 from vgapp import vegalite as vl
 from vgapp.blocks import Block, Chart, Pick, PickOption, Text
 from vgapp.formatting import count, exact_text, num, superscript
-from vgcore.floatbits import FloatBits, flipped, float_bits, half_gaps, neighbours
+from vgcore.floatbits import FloatBits, all_flips, float_bits, half_gaps, neighbours
 
 INTRO = (
     "**The bits.** A float is stored as a sign, an exponent and a mantissa. "
@@ -108,9 +108,11 @@ def changed_sentence(w: FloatBits, result: FloatBits) -> str:
     return f"{differ}: the update was applied."
 
 
-def flip_option(w: float, dtype: str, position: int, field: str, low: float, high: float) -> Any:
-    """The button of bit ``position`` of w: the flipped value, or why it is not set."""
-    value = flipped(w, dtype, position)
+def flip_option(
+    value: float, dtype: str, position: int, field: str, low: float, high: float
+) -> Any:
+    """The button of bit ``position`` of w, whose flip gives ``value``: the value, or why it is
+    not set."""
     what = f"Flipping {field} bit {position}"
     if math.isnan(value):
         return None, f"{what} gives NaN (not a number): w is not changed."
@@ -129,7 +131,7 @@ def bit_picks(w: float, dtype: str, low: float, high: float) -> tuple[Pick, ...]
     """w's bits as three rows of buttons (sign, exponent, mantissa): a click flips the bit."""
     bits = float_bits(w, dtype)
     width = len(bits.bits)
-    picks = []
+    picks, flips = [], all_flips(w, dtype)
     fields = (
         ("sign", 0, 1),
         ("exponent", 1, 1 + bits.exponent_width),
@@ -139,7 +141,7 @@ def bit_picks(w: float, dtype: str, low: float, high: float) -> tuple[Pick, ...]
         options = []
         for index in range(first, end):
             position = width - 1 - index
-            value, refusal = flip_option(w, dtype, position, field, low, high)
+            value, refusal = flip_option(flips[position], dtype, position, field, low, high)
             bit = bits.bits[index]
             options.append(PickOption(f"**{bit}**" if bit == "1" else bit, value, refusal))
         top, last = width - 1 - first, width - end
@@ -181,6 +183,7 @@ def bits_blocks(
 
 # ---------------------------------------------------------------- the number line
 
+COLUMNS = ("distance", "mark", "value", "row")
 VALUE = vl.field("value", vl.N, title="value")
 DISTANCE = vl.field("distance", vl.Q, title="distance from w (units)", format=".3~g")
 
@@ -230,13 +233,13 @@ def number_line(w: float, update: float, result: float, dtype: str) -> Chart:
         (-down / 2, "half-gap", f"{num(float(half_below))} below w", 0.0),
         (up / 2, "half-gap", f"{num(float(half_above))} above w", 0.0),
     ]
-    frame = pd.DataFrame(points, columns=["distance", "mark", "value", "row"])
+    frame = pd.DataFrame(points, columns=list(COLUMNS))
+    marks = vl.rows(**{k: [p[i] for p in points[:3]] for i, k in enumerate(COLUMNS)})
+    halves = vl.rows(**{k: [p[i] for p in points[3:]] for i, k in enumerate(COLUMNS)})
     exact_text = "−∞" if exact is None else f"w − {num(update)}"
     where = "← w − η·g (further left)" if off else "w − η·g (exact)"
     scale = {"domain": [left, right]}
     x_title = f"distance from w, in units of 2{superscript(power)}"
-    marks = frame[frame["row"] == 1.0]
-    halves = frame[frame["row"] == 0.0]
     layers = [
         vl.layer(
             vl.rows(start=[-down / 2], end=[up / 2], text=["every value here rounds back to w"]),
@@ -250,20 +253,20 @@ def number_line(w: float, update: float, result: float, dtype: str) -> Chart:
             ],
         ),
         vl.layer(
-            vl.records(halves),
+            halves,
             {"type": "rule", "strokeDash": [4, 3], "color": vl.BLACK},
             x=vl.field("distance", vl.Q),
             tooltip=[vl.field("mark", vl.N, title=""), vl.field("value", vl.N, title=""), DISTANCE],
         ),
         vl.layer(
-            vl.records(marks),
+            marks,
             {"type": "point", "filled": True, "size": 120, "color": vl.BLACK, "opacity": 1},
             x=vl.field("distance", vl.Q),
             y={"value": 40},
             tooltip=[vl.field("mark", vl.N, title=""), VALUE, DISTANCE],
         ),
         vl.layer(
-            vl.records(marks),
+            marks,
             {"type": "text", "dy": -14, "color": vl.TEXT_COLOR},
             x=vl.field("distance", vl.Q),
             y={"value": 40},
