@@ -105,3 +105,18 @@ def test_the_bits_wrap_within_the_screen_with_touch_sized_buttons(
     assert shown["scroll"] <= shown["page"]
     assert_clean(app)
     app.close()
+
+
+def test_a_bit_flips_from_the_keyboard(browser, app_server) -> None:
+    """The bits are buttons: focused and pressed with Space (no pointer), the last mantissa bit
+    of float16's 1 flips to 1 + 2⁻¹⁰ (numpy's flip of the word)."""
+    app = open_bits(browser, app_server, "desktop", "fp_dtype=float16")
+    word = np.array(1.0, np.float16).view(np.uint16)
+    expected = float(np.array(word ^ np.uint16(1), np.uint16).view(np.float16))
+    bit_button(app, "mantissa", 9).focus()
+    app.page.keyboard.press("Space")
+    app.wait_until(lambda: app.url().get("fp_w") == repr(expected), "fp_w in the link")
+    app.settle()
+    assert app.control_value("fp_w") == expected
+    assert_clean(app)
+    app.close()
