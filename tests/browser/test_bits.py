@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from pagetools.driver import AppPage, new_app_page
 
@@ -118,5 +119,34 @@ def test_a_bit_flips_from_the_keyboard(browser, app_server) -> None:
     app.wait_until(lambda: app.url().get("fp_w") == repr(expected), "fp_w in the link")
     app.settle()
     assert app.control_value("fp_w") == expected
+    assert_clean(app)
+    app.close()
+
+
+def test_a_click_reruns_the_panels_fragment_alone(browser, app_server) -> None:
+    """The click asks the server for one rerun, and of a fragment (the panel's), not of the
+    page: read from the rerun requests the page sends on its WebSocket."""
+    reruns: list[str] = []
+
+    def listen(socket: Any) -> None:
+        def sent(payload: Any) -> None:
+            if isinstance(payload, bytes | bytearray):
+                message = BackMsg()
+                message.ParseFromString(bytes(payload))
+                if message.WhichOneof("type") == "rerun_script":
+                    reruns.append(message.rerun_script.fragment_id)
+
+        socket.on("framesent", sent)
+
+    app = new_app_page(browser, app_server, **SCREENS["desktop"])
+    app.page.on("websocket", listen)
+    app.open("section=floating_point&fp_dtype=float32")
+    app.panel("precision").locator(".st-key-fp_bits_mantissa").wait_for()
+    reruns.clear()
+    bit_button(app, "mantissa", 22).click()
+    app.wait_until(lambda: "fp_w" in app.url(), "fp_w in the link")
+    app.settle()
+    assert len(reruns) == 1
+    assert reruns[0] != ""  # a fragment's id: the page itself did not rerun
     assert_clean(app)
     app.close()
