@@ -206,7 +206,7 @@ def line_title(w: float, update: float, result: float, dtype: str) -> tuple[str,
     if result == below:
         return (
             "w − η·g is half a gap or more below w: it rounds to the neighbour below",
-            f"w − η·g = {landed}: the last bits change.",
+            f"{equals('w − η·g', result, dtype)}: the last bits change.",
         )
     return (
         "w − η·g lies beyond w's neighbour below (off this line, to the left)",
