@@ -94,7 +94,29 @@ class Fold:
     blocks: tuple[Block, ...]
 
 
-Block = Metrics | Chart | Table | Text | Columns | Fold
+@dataclass(frozen=True)
+class PickOption:
+    """One button of a ``Pick``: its label (markdown), and the value a click sets the control
+    to, or None and ``refusal``, the sentence a click shows instead."""
+
+    label: str
+    value: Any
+    refusal: str = ""
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A row of buttons (wrapping where narrow) each of which sets control ``control`` to its
+    option's value when clicked, or shows why it cannot; ``key`` names the widget."""
+
+    key: str
+    label: str
+    control: str
+    options: tuple[PickOption, ...]
+    help: str = ""
+
+
+Block = Metrics | Chart | Table | Text | Columns | Fold | Pick
 
 
 @dataclass(frozen=True)

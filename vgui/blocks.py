@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from vgapp import figures
-from vgapp.blocks import Block, Chart, Columns, Fold, Metrics, Table, Text
+from vgapp.blocks import Block, Chart, Columns, Fold, Metrics, Pick, Table, Text
+from vgui.state import leave_lesson
 
 
 def draw_blocks(blocks: tuple[Block, ...]) -> None:
@@ -39,6 +40,8 @@ def draw_block(block: Block) -> None:
             st.warning(block.text)
         else:
             st.markdown(block.text)
+    elif isinstance(block, Pick):
+        draw_pick(block)
     elif isinstance(block, Fold):
         with st.expander(block.label, expanded=False):
             draw_blocks(block.blocks)
@@ -52,6 +55,46 @@ def draw_block(block: Block) -> None:
         for column, blocks in zip(st.columns(widths, gap="medium"), block.columns, strict=True):
             with column:
                 draw_blocks(blocks)
+
+
+INVISIBLE = "\u200b"
+"""A zero-width space: Streamlit identifies a pill by its label's text, so equal labels ("0")
+are told apart by a different number of these (invisible) after each."""
+
+
+def draw_pick(block: Pick) -> None:
+    """A ``Pick`` as pills (one button per option, keyboard reachable, wrapping): a click sets
+    the control in a callback, before the panel's fragment reruns, and the pills clear again;
+    a refused option's sentence is shown once, under the pills."""
+    refused = st.session_state.pop(f"{block.key}_refused", None)
+    st.pills(
+        block.label,
+        range(len(block.options)),
+        format_func=lambda index: block.options[index].label + INVISIBLE * index,
+        key=block.key,
+        help=block.help or None,
+        on_change=picked,
+        args=(block,),
+        wrap=True,
+    )
+    if refused:
+        st.warning(refused, icon=":material/block:")
+
+
+def picked(block: Pick) -> None:
+    """Callback of a ``Pick``: the clicked option's value into its control, or its refusal
+    into the session for the next draw."""
+    state = st.session_state
+    index = state.get(block.key)
+    state[block.key] = None
+    if index is None:
+        return
+    option = block.options[index]
+    if option.value is None:
+        state[f"{block.key}_refused"] = option.refusal
+    else:
+        state[block.control] = option.value
+        leave_lesson()
 
 
 def table_markdown(table: Table) -> str:

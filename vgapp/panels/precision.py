@@ -23,14 +23,9 @@ from vgapp.blocks import Block, Chart, Columns, Fold, Metric, Metrics, PanelView
 from vgapp.controls import Choice, Number
 from vgapp.formatting import count, exact_text, sci, superscript
 from vgapp.layout import Panel
+from vgapp.panels.precision_bits import bits_blocks
 from vgcore.exact import scientific
-from vgcore.precision import (
-    DTYPES,
-    Stored,
-    lost_update_curve,
-    lost_update_rule,
-    store,
-)
+from vgcore.precision import DTYPES, Stored, lost_update_curve, lost_update_rule, store
 from vgcore.step_count import StepCount, steps_to_move
 
 CONTROLS = (
@@ -75,6 +70,7 @@ SLOW_STEPS_SHARE = Fraction(1, 100)
 STORED_DIGITS = {"float16": 5, "float32": 9, "float64": 17}
 """Significant digits that name every value of a precision (its round-trip digits)."""
 
+BOUNDS = (CONTROLS[0].low, CONTROLS[0].high)
 Verdict = Literal["lost", "applied", "overflow", "none"]
 
 
@@ -381,6 +377,7 @@ def view(*, fp_w: float, fp_eta: float, fp_grad_exp: int, fp_dtype: str) -> Pane
             ),
             (3, 2),
         ),
+        *bits_blocks(stored, chosen.update, chosen.result, fp_dtype, *BOUNDS),
     )
     facts = {
         "lost": chosen.verdict == "lost",
