@@ -203,3 +203,29 @@ def test_the_page_keeps_the_class_view_through_a_lesson_next_and_reset():
     back.click().run()
     assert url(app)["show"] == "hessian,descent"
     assert sidebar_keys(app) == {"gd_x0"}
+
+
+def test_the_builder_writes_the_link_it_was_asked_for():
+    """The teacher's fold: two sections, one control, projector mode, from the page's own
+    settings; the link it shows opens that class view with those settings, silently."""
+    app = run_app({"depth": "50"})
+    [sections] = [w for w in app.sidebar.multiselect if w.key == "class_link_sections"]
+    sections.set_value(["hessian", "descent"]).run()
+    [controls] = [w for w in app.sidebar.multiselect if w.key.startswith("class_link_controls")]
+    assert list(controls.value) == [
+        "surface",
+        "pt_x",
+        "pt_y",
+        *[c.key for c in SECTIONS[2].controls],
+    ]
+    controls.set_value(["pt_x"]).run()
+    [flag] = [w for w in app.sidebar.checkbox if w.key == "class_link_flag_projector"]
+    flag.check().run()
+    [code] = app.sidebar.code
+    assert code.value == "?depth=50&show=hessian,descent&controls=pt_x&projector=1"
+    opened = run_app({key: values[0] for key, values in parse_qs(code.value[1:]).items()})
+    assert not opened.warning
+    assert opened.session_state["depth"] == 50
+    assert opened.session_state["projector"] is True
+    assert sidebar_keys(opened) == {"pt_x"}
+    assert not opened.sidebar.multiselect  # the builder is not drawn in a class view

@@ -99,6 +99,8 @@ def builder_fragment() -> None:
         format_func=SECTION_LABELS.__getitem__,
         key="class_link_sections",
     )
+    if not sections:
+        st.caption("No section chosen: the link shows every section.")
     chosen = sections or list(page.SECTION_KEYS)
     offered = [c.key for key in chosen for c in page.SECTION_BY_KEY[key].controls]
     controls = st.multiselect(
@@ -127,6 +129,7 @@ def builder_fragment() -> None:
     view = make_view(chosen, controls, page.SECTIONS)
     dropped = (*page.VIEW_FLAGS, *CLASS_KEYS, *page.CURSOR_KEYS)
     query = class_link(page_query() if settings else {}, view, flags, LESSON_SECTIONS, dropped)
-    st.code((st.context.url or "") + query, language=None, wrap_lines=True)
+    base = st.context.url
+    st.code((base.rstrip("/") + "/" if base else "") + query, language=None, wrap_lines=True)
     if view.on:
         st.caption(f"Students will read: “{banner(view, page.SECTIONS)}”")
