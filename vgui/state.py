@@ -203,8 +203,10 @@ def scroll_to_top_if_asked() -> None:
 
 
 def linked_section() -> str:
-    """The section the URL opens (directly, or through its lesson), before the page is drawn."""
+    """The section the URL opens (directly, through its lesson, or as a class link's first),
+    before the page is drawn."""
     lesson = str(st.query_params.get("lesson", ""))
     if lesson in page.LESSONS:
         return page.LESSONS[lesson].section
-    return str(st.query_params.get("section", page.SECTION_KEYS[0]))
+    first = shown_sections(read_class(raw_query(), page.SECTIONS)[0], page.SECTIONS)[0]
+    return str(st.query_params.get("section", first.key))
