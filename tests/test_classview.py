@@ -209,6 +209,9 @@ def test_the_builder_writes_the_link_it_was_asked_for():
     """The teacher's fold: two sections, one control, projector mode, from the page's own
     settings; the link it shows opens that class view with those settings, silently."""
     app = run_app({"depth": "50"})
+    assert not app.sidebar.multiselect  # the fold is closed: nothing of it drawn
+    app.session_state["class_link_fold"] = True
+    app.run()
     [sections] = [w for w in app.sidebar.multiselect if w.key == "class_link_sections"]
     sections.set_value(["hessian", "descent"]).run()
     [controls] = [w for w in app.sidebar.multiselect if w.key.startswith("class_link_controls")]

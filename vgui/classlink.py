@@ -20,6 +20,8 @@ from vgui.state import CLASS_VIEW, CLASS_VIEW_LEFT, class_view, page_query
 FLAG_LABELS = {"projector": "Projector mode (larger type, the sidebar collapsed)"}
 """The builder's checkbox of each view flag (``page.VIEW_FLAGS``); a flag without one here is
 offered by its key."""
+BUILDER_FOLD = "class_link_fold"
+"""Session key of the builder's fold (whether it is open)."""
 LESSON_SECTIONS = {key: lesson.section for key, lesson in page.LESSONS.items()}
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}
 CONTROL_LABELS = {
@@ -80,8 +82,15 @@ def draw_builder() -> None:
     class view is on: the students' page stays plain)."""
     if class_view().on:
         return
-    with st.sidebar.expander("Class link: choose what students see", icon=":material/share:"):
-        builder_fragment()
+    fold = st.sidebar.expander(
+        "Class link: choose what students see",
+        icon=":material/share:",
+        key=BUILDER_FOLD,
+        on_change="rerun",
+    )
+    if fold.open:  # closed, it draws nothing (the page's first render stays as light)
+        with fold:
+            builder_fragment()
 
 
 @st.fragment

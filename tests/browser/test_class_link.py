@@ -154,3 +154,32 @@ def test_a_link_that_names_nothing_usable_shows_everything_and_says_so(app: AppP
     assert sidebar_controls(app) == set()  # "none": every control hidden, the values apply
     assert app.url() == {"controls": "none"}
     assert_clean(app)
+
+
+def test_the_teachers_fold_writes_a_link_that_opens_its_class_view(app: AppPage) -> None:
+    """The sidebar's fold, as a teacher uses it: three sections removed, projector mode ticked;
+    the link it shows keeps the page's settings, and opened, shows that choice (the controls'
+    choice is written as the AppTest test of the builder checks)."""
+    app.open({"depth": "50", "section": "hessian"})
+    sidebar = app.page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Class link: choose what students see").click()
+    app.settle()
+    for key in ("answer", "floating_point", "lab"):
+        label = SECTION_BY_KEY[key].label
+        sidebar.get_by_role("button", name=f"Remove {label}", exact=True).first.click()
+        app.settle()
+    sidebar.locator(".st-key-class_link_flag_projector label").first.click()
+    app.settle()
+    query = "?depth=50&section=hessian&show=hessian,descent&projector=1"
+    code = sidebar.get_by_test_id("stCode").first
+    app.wait_until(lambda: code.inner_text().strip().endswith(query), "the link")
+    link = code.inner_text().strip()
+    assert link == app.server.url.rstrip("/") + "/" + query
+    app.page.goto(link)
+    app.settle()
+    assert app.url_notice() is None
+    assert sections_offered(app) == list(SHOWN)
+    assert app.projector()
+    assert sidebar_controls(app) == {"surface", "pt_x", "pt_y"}
+    assert app.page.locator(".st-key-class_banner").count() == 1
+    assert_clean(app)
