@@ -14,6 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from vgapp import page
+from vgapp.classview import shown_sections
 from vgui import lab, sections, state, styles
 
 SECTION_LABELS = {section.key: section.label for section in page.SECTIONS}
@@ -27,7 +28,7 @@ def main() -> None:
     sections.draw_header()
     chosen = st.segmented_control(
         "Sections of the argument, one open at a time",
-        page.SECTION_KEYS,
+        [shown.key for shown in shown_sections(state.class_view(), page.SECTIONS)],
         format_func=SECTION_LABELS.__getitem__,
         key="section",
         required=True,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vgapp.classview import CLASS_KEYS, read_class
 from vgapp.controls import Control, Setting, Starts, read_query, shown
 from vgapp.lab import panel as lab
 from vgapp.lab.controls import LAB_LESSONS
@@ -213,7 +214,7 @@ VIEW_FLAGS = ("projector", "predict")
 keep them. Each is a flag, ``1`` in the link when on and left out when off: ``predict`` asks
 the student a question before a panel shows its answer (``vgapp.predict``)."""
 FLAG_TEXTS = {"1": True, "0": False}
-PAGE_KEYS = ("section", "lesson", *VIEW_FLAGS, *CURSOR_KEYS)
+PAGE_KEYS = ("section", "lesson", *VIEW_FLAGS, *CLASS_KEYS, *CURSOR_KEYS)
 """URL parameters of the page itself (not of a control): the lab's cursor is read against its
 run's budget (``vgapp.lab.cursor.read_cursor``)."""
 
@@ -234,7 +235,8 @@ def read_view(raw: dict[str, list[str]]) -> tuple[dict[str, bool], list[str]]:
 
 def read_url(raw: dict[str, list[str]]) -> tuple[dict[str, Any], str | None, str | None, list[str]]:
     """A shared link's parameters checked: (control values, section, lesson, notices); the
-    notices name the view flags refused too (``read_view`` reads the flags).
+    notices name the view flags and the class link's names refused too (``read_view`` and
+    ``vgapp.classview.read_class`` read them).
 
     A lesson sets its section and its controls first; explicit parameters override them."""
     controls = {key: values for key, values in raw.items() if key not in PAGE_KEYS}
@@ -247,6 +249,15 @@ def read_url(raw: dict[str, list[str]]) -> tuple[dict[str, Any], str | None, str
             notices.append(f"unknown {key} “{shown(given[0])}” ignored")
     notices += read_view(raw)[1]
     lesson, section = chosen["lesson"], chosen["section"]
+    # A class link (vgapp.classview): a lesson or section it hides is refused, named.
+    view, refused = read_class(raw, SECTIONS)
+    notices += refused
+    if lesson is not None and not view.shows_section(LESSONS[lesson].section):
+        notices.append(f"lesson “{lesson}” is in a section this class link hides")
+        lesson = None
+    if section is not None and not view.shows_section(section):
+        notices.append(f"section “{section}” is hidden by this class link")
+        section = None
     if lesson is not None:
         values = {**lesson_values(lesson), **values}
         section = section or LESSONS[lesson].section

@@ -11,15 +11,18 @@ import streamlit as st
 
 from vgapp import page
 from vgapp.blocks import PanelView
+from vgapp.classview import next_shown
 from vgapp.layout import Panel, Section
 from vgapp.predict import TOGGLE_HELP
 from vgui.blocks import draw_blocks, draw_downloads
+from vgui.classlink import draw_banner, draw_builder
 from vgui.lab import draw_lab
 from vgui.predict import PREDICT, ask
 from vgui.race import draw_extras
 from vgui.state import (
     PROJECTOR,
     apply_lesson,
+    class_view,
     current_values,
     open_section,
     projector,
@@ -72,7 +75,9 @@ def panel_fragment(key: str, box: Any) -> None:
 def lesson_button(panel: str, lesson: str) -> None:
     """The button that opens a panel's lesson (``Panel.lesson``). It is drawn in the panel's
     fragment, so its click reruns the fragment alone: the page is then rerun to open the
-    lesson's section."""
+    lesson's section. Not drawn when a class link hides that section."""
+    if not class_view().shows_section(page.LESSONS[lesson].section):
+        return
     clicked = st.button(
         "See it train",
         on_click=open_lesson,
@@ -142,6 +147,7 @@ def draw_header() -> None:
             "Some settings in this link could not be used: " + "; ".join(notices) + ".",
             icon=":material/link_off:",
         )
+    draw_banner()
 
 
 def draw_title(fold_lessons: bool) -> Any:
@@ -180,12 +186,13 @@ def draw_title(fold_lessons: bool) -> Any:
 
 def draw_lessons(where: Any) -> None:
     """The lesson pills and the chosen lesson's note, in ``where`` (under the answer, or the
-    lessons' fold in projector mode)."""
+    lessons' fold in projector mode); a class link shows only its sections' lessons."""
     chosen = page.LESSONS.get(st.session_state.get("lesson") or "")
+    view = class_view()
     with where:
         st.pills(
             "Lessons: presets in the order of the argument (one click opens its section)",
-            page.LESSON_KEYS,
+            [key for key in page.LESSON_KEYS if view.shows_section(page.LESSONS[key].section)],
             format_func=lambda key: page.LESSONS[key].label,
             key="lesson",
             on_change=apply_lesson,
@@ -200,7 +207,10 @@ def draw_lessons(where: Any) -> None:
 
 def sidebar_box(panel: Panel) -> Any:
     """Where a panel's controls go in the sidebar: under its title, in a fold of its own unless
-    it has folds (Streamlit does not nest them)."""
+    it has folds (Streamlit does not nest them); an empty container when a class link hides
+    all its controls."""
+    if not any(class_view().shows_control(c.key) for c in panel.controls):
+        return st.sidebar.container()
     if not panel.folds:
         return st.sidebar.expander(panel.title, expanded=True)
     box = st.sidebar.container()
@@ -212,15 +222,19 @@ def draw_section(section: Section) -> None:
     """The open section: its step of the argument, its panels and the way on."""
     if section.intro:
         st.markdown(f"*{section.step}.* {section.intro}")
-    with st.sidebar:
-        st.markdown(f"**Controls: {section.label}**")
-        st.button(
-            "Reset all controls",
-            on_click=reset_controls,
-            icon=":material/restart_alt:",
-            help="Every control of every section back to its default.",
-            type="tertiary",
-        )
+    view = class_view()
+    if any(view.shows_control(c.key) for c in section.controls):  # a class link may hide all
+        with st.sidebar:
+            st.markdown(f"**Controls: {section.label}**")
+            st.button(
+                "Reset all controls",
+                on_click=reset_controls,
+                icon=":material/restart_alt:",
+                help="Every control you can see back to its default; hidden ones keep the link's."
+                if view.on
+                else "Every control of every section back to its default.",
+                type="tertiary",
+            )
     boxes = [sidebar_box(panel) for panel in section.panels]
     if section.side_by_side and not projector():  # projector mode: one panel per row
         for column, panel, box in zip(
@@ -231,7 +245,8 @@ def draw_section(section: Section) -> None:
     else:
         for panel, box in zip(section.panels, boxes, strict=True):
             draw_panel(panel, box)
-    following = page.next_section(section.key)
+    draw_builder()
+    following = next_shown(view, section.key, page.SECTIONS)
     if following is not None:
         st.button(
             f"Next: {following.label}",

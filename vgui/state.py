@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from vgapp import page
+from vgapp.classview import EVERYTHING, ClassView, read_class, shown_sections
 from vgapp.controls import Setting, query_of
 from vgapp.lab import panel as lab_panel
 from vgapp.lab.cursor import LIVE, Cursor, cursor_query, read_cursor
@@ -29,6 +30,11 @@ LAB_SECTION = lab_panel.PANEL.key
 LAB_CURSOR = "lab_cursor"
 """Session key: (the lab runs' specs, this session's ``Cursor`` on them); a changed setting is
 a new run, seen from its live edge."""
+CLASS_VIEW = "class_view"
+"""Session key: the class link's ``ClassView`` (what it shows), kept by lessons, "Next" and the
+reset; set only by a new link and by "Show everything" (``vgui.classlink``)."""
+CLASS_VIEW_LEFT = "class_view_left"
+"""Session key: the class view this session left by "Show everything" (it may go back)."""
 
 
 def lab_specs(values: dict[str, Any]) -> tuple[RunSpec, ...]:
@@ -76,7 +82,9 @@ def read_link() -> None:
     if projector():
         state[COLLAPSE_ASKED] = uuid.uuid4().hex
     forget_folds()
-    state["section"] = section or page.SECTION_KEYS[0]
+    view = state[CLASS_VIEW] = read_class(raw, page.SECTIONS)[0]  # refusals: in read_url's
+    state.pop(CLASS_VIEW_LEFT, None)
+    state["section"] = section or shown_sections(view, page.SECTIONS)[0].key
     state["lesson"] = lesson
     specs = lab_specs(current_values())
     cursor, refused = read_cursor(raw, specs[0].budget, len(specs))
@@ -86,8 +94,17 @@ def read_link() -> None:
 
 
 def write_link() -> None:
-    """Put the page's state into the URL: every non-default value, the section, the lesson,
-    the view flags that are on."""
+    """Put the page's state into the URL (``page_query``), when it changed."""
+    query = page_query()
+    wanted = {key: [value] for key, value in query.items()}
+    if wanted != raw_query():
+        st.query_params.from_dict(query)
+    st.session_state["url_seen"] = wanted
+
+
+def page_query() -> dict[str, str]:
+    """The page's state as URL parameters: every non-default value, the section, the lesson,
+    the view flags that are on, the class view, the lab's cursor."""
     state = st.session_state
     query = query_of(current_values(), tuple(page.SETTINGS.values()))
     section = state.get("section") or page.SECTION_KEYS[0]
@@ -96,12 +113,10 @@ def write_link() -> None:
     if state.get("lesson"):
         query["lesson"] = state["lesson"]
     query.update({key: "1" for key in page.VIEW_FLAGS if state.get(key)})
+    query.update(class_view().query())
     if section == LAB_SECTION:
         query.update(cursor_query(lab_cursor_of(lab_specs(current_values()))))
-    wanted = {key: [value] for key, value in query.items()}
-    if wanted != raw_query():
-        st.query_params.from_dict(query)
-    state["url_seen"] = wanted
+    return query
 
 
 def apply_lesson() -> None:
@@ -112,6 +127,12 @@ def apply_lesson() -> None:
         state.update(page.lesson_values(lesson))
         state["section"] = page.LESSONS[lesson].section
         forget_folds()
+
+
+def class_view() -> ClassView:
+    """What this session's class link shows (everything without one)."""
+    view: ClassView = st.session_state.get(CLASS_VIEW) or EVERYTHING
+    return view
 
 
 def projector() -> bool:
@@ -140,8 +161,10 @@ def rerun_if_lesson_left() -> None:
 
 
 def reset_controls() -> None:
-    """Callback of the reset button: every control back to its default, no lesson."""
-    st.session_state.update(page.defaults())
+    """Callback of the reset button: every control back to its default, no lesson; in a class
+    view only the controls it shows (the hidden ones keep what the link or a lesson set)."""
+    view = class_view()
+    st.session_state.update({k: v for k, v in page.defaults().items() if view.shows_control(k)})
     st.session_state["lesson"] = None
     forget_folds()
 
@@ -180,8 +203,10 @@ def scroll_to_top_if_asked() -> None:
 
 
 def linked_section() -> str:
-    """The section the URL opens (directly, or through its lesson), before the page is drawn."""
+    """The section the URL opens (directly, through its lesson, or as a class link's first),
+    before the page is drawn."""
     lesson = str(st.query_params.get("lesson", ""))
     if lesson in page.LESSONS:
         return page.LESSONS[lesson].section
-    return str(st.query_params.get("section", page.SECTION_KEYS[0]))
+    first = shown_sections(read_class(raw_query(), page.SECTIONS)[0], page.SECTIONS)[0]
+    return str(st.query_params.get("section", first.key))

@@ -9,7 +9,7 @@ import streamlit as st
 
 from vgapp.controls import Choice, Control, Number, applies
 from vgapp.layout import Panel
-from vgui.state import leave_lesson
+from vgui.state import class_view, leave_lesson
 
 
 def draw_control(control: Control, values: dict[str, Any]) -> Any:
@@ -60,10 +60,13 @@ def draw_controls(
 ) -> None:
     """A panel's controls in its sidebar box, by group (each group under its caption, or in a
     fold: ``Panel.folds``); only the groups whose caption ``groups`` accepts (default: all).
-    A fold draws its controls only while open; opening it reruns the panel's fragment."""
+    A fold draws its controls only while open; opening it reruns the panel's fragment. A control
+    a class link hides is not drawn (its value still applies), nor a group left empty."""
     folds = dict(panel.folds)
-    for caption, controls in panel.grouped():
-        if groups is not None and not groups(caption):
+    view = class_view()
+    for caption, every in panel.grouped():
+        controls = [control for control in every if view.shows_control(control.key)]
+        if not controls or (groups is not None and not groups(caption)):
             continue
         where = box
         if caption in folds:

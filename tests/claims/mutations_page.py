@@ -3,6 +3,7 @@
 from claims.mutation import Mutation
 
 PAGE = "vgapp/page.py"
+CLASS = "vgapp/classview.py"
 T = "tests/claims/test_claims_page.py"
 
 MUTATIONS = [
@@ -24,4 +25,14 @@ MUTATIONS = [
     Mutation("the plain second-order test: a maximum called a minimum",
              "vgapp/panels/curvature.py", "down in every direction, a maximum",
              "down in every direction, a minimum", "tests/claims/test_claims_curvature.py"),
+    Mutation("class banner: the first hidden section left out", CLASS,
+             'for s in sections if not view.shows_section(s.key)]',
+             'for s in sections if not view.shows_section(s.key)][1:]', T),
+    Mutation("class banner: the hidden controls of hidden sections counted too", CLASS,
+             "        if view.shows_section(s.key)\n        for c in s.controls\n",
+             "        for c in s.controls\n", T),
+    Mutation("class link: a hidden control loses the link's value", PAGE,
+             "    notices += refused\n",
+             "    notices += refused\n"
+             "    values = {k: v for k, v in values.items() if view.shows_control(k)}\n", T),
 ]  # fmt: skip

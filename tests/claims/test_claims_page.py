@@ -8,11 +8,16 @@ fails here until the words follow.
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 import numpy as np
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from vgapp.page import ANSWER, CONTROLS, LESSONS, SECTION_BY_KEY, lesson_values
+from claims.edges import control_values
+from vgapp.classview import banner, read_class
+from vgapp.page import ANSWER, CONTROLS, LESSONS, SECTION_BY_KEY, SECTIONS, lesson_values, read_url
 
 
 def sigmoid(t: float) -> float:
@@ -201,3 +206,76 @@ def test_the_descent_intro_start_on_a_equals_minus_b_settles_on_the_saddle():
             r = 1 - x * y
             x, y = x + eta * 2 * y * r, y + eta * 2 * x * r
         assert math.hypot(x, y) < 1e-6, (a, x, y)
+
+
+# The class link's banner (vgapp.classview.banner), against an oracle that reads the link's two
+# parameters by hand: split on commas, keys of the registry, nothing of the view's code.
+
+SECTION_NAMES = [section.key for section in SECTIONS]
+LIST_NAMES = st.sampled_from([*SECTION_NAMES, *CONTROLS, "none", "nowhere", " Hessian "])
+
+
+def oracle_hidden(show: str | None, controls: str | None) -> tuple[list[str], int]:
+    """(labels of the sections the link hides, in the argument's order; how many controls of
+    the sections it shows it hides), from the parameters' text alone."""
+    named = [name.strip().lower() for name in (show or "").split(",")]
+    shown = [key for key in SECTION_NAMES if key in named] or SECTION_NAMES
+    kept = [name.strip().lower() for name in (controls or "").split(",")]
+    every = [c.key for s in SECTIONS if s.key in shown for c in s.controls]
+    if controls is not None and kept != ["none"] and not set(kept) & set(CONTROLS):
+        kept = every  # nothing usable named: every control shown
+    hidden = 0 if controls is None else sum(key not in kept for key in every)
+    return [s.label for s in SECTIONS if s.key not in shown], hidden
+
+
+@given(
+    st.one_of(st.none(), st.lists(LIST_NAMES, max_size=6).map(",".join)),
+    st.one_of(st.none(), st.lists(LIST_NAMES, max_size=10).map(",".join)),
+)
+@example("hessian,descent", "pt_x,gd_x0")
+@example("answer", "none")
+@example(None, "depth")
+@example("lab,answer", None)
+def test_the_class_banner_names_exactly_the_hidden_sections_and_counts_the_hidden_controls(
+    show, controls
+):
+    """ "A class view: this link hides the sections “…” and “…”, and N controls. Hidden controls
+    still apply.": every hidden section's label in the argument's order, no shown one's; N the
+    hidden controls of the shown sections; no banner when nothing is hidden."""
+    given = (("show", show), ("controls", controls))
+    raw = {key: [text] for key, text in given if text is not None}
+    view = read_class(raw, SECTIONS)[0]
+    labels, count = oracle_hidden(show, controls)
+    assert view.on == bool(labels or count)
+    if not view.on:
+        return
+    text = banner(view, SECTIONS)
+    assert text.startswith("A class view: this link hides ")
+    quoted = re.findall(r"“([^”]*)”", text)
+    assert quoted == labels
+    if labels:
+        assert ("the section " if len(labels) == 1 else "the sections ") in text
+    counted = re.search(r"(\d+) controls?\.", text)
+    assert (int(counted[1]) if counted else 0) == count
+    if count:
+        assert f"{count} control{'s' if count > 1 else ''}." in text
+        assert text.endswith(" Hidden controls still apply.")
+
+
+@given(
+    st.lists(LIST_NAMES, max_size=6).map(",".join),
+    st.lists(LIST_NAMES, max_size=10).map(",".join),
+    st.sampled_from(list(CONTROLS)),
+    st.data(),
+)
+def test_a_class_link_changes_no_value_of_the_controls_it_hides(show, controls, key, data):
+    """ "Hidden controls still apply": the values a link sets are the same with or without its
+    class view, whatever it hides, for a value drawn over the control's full range."""
+    control = CONTROLS[key]
+    value = data.draw(control_values(control))
+    plain = {key: [control.url_text(value)]}
+    assert (
+        read_url({**plain, "show": [show], "controls": [controls]})[0]
+        == read_url(plain)[0]
+        == {key: control.canonical(value)}
+    )
