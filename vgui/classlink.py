@@ -17,7 +17,10 @@ from vgapp.classview import (
 )
 from vgui.state import CLASS_VIEW, CLASS_VIEW_LEFT, class_view, page_query
 
-FLAG_LABELS = {"projector": "Projector mode (larger type, the sidebar collapsed)"}
+FLAG_LABELS = {
+    "projector": "Projector mode (larger type, the sidebar collapsed)",
+    "predict": "Predict first (a question before the chain, the Hessian and the floating point)",
+}
 """The builder's checkbox of each view flag (``page.VIEW_FLAGS``); a flag without one here is
 offered by its key."""
 BUILDER_FOLD = "class_link_fold"
