@@ -267,9 +267,9 @@ def click_grid(
     step)`` on both axes (the outer ones reach the plot's edge), with a point selection
     ``param`` on a click: a click anywhere on the plot selects the grid point nearest to it and
     returns its coordinates as ``fields``. ``axes``: the plot's x and y encodings of fields
-    ``_x0`` and ``_y0`` (their scales' domains are the plot's edges). Only a click on this layer selects: marks drawn on
-    top of it (arrows, paths) keep their clicks. The cells are made in the browser from a
-    sequence, so the spec sent on every move stays small."""
+    ``_x0`` and ``_y0`` (their scales' domains are the plot's edges). Only a click on this
+    layer selects: marks drawn on top of it (arrows, paths) keep their clicks. The cells are
+    made in the browser from a sequence, so the spec sent on every move stays small."""
     low, high, step = grid
     count = round((high - low) / step) + 1
     name = f"{param}_layer"

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -78,7 +78,7 @@ def draw_chart(chart: Chart) -> None:
     The alternative replaces the spec's description, which is left out: with both, Streamlit
     logs a warning with a stack trace on every draw."""
     spec = {key: value for key, value in chart.spec.items() if key != "description"}
-    width = "stretch" if chart.stretch else "content"
+    width: Literal["stretch", "content"] = "stretch" if chart.stretch else "content"
     if chart.click is None:
         st.vega_lite_chart(spec=spec, width=width, alt=chart.alt)
     else:
@@ -104,7 +104,7 @@ def apply_click(click: Click, key: str) -> None:
     chosen = clicked_datum(st.session_state.get(key), click.param)
     if chosen is None:
         return
-    for name, control_key in click.sets:
+    for name in click.fields:
         value = chosen.get(name)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return

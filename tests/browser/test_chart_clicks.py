@@ -10,12 +10,20 @@ in exact rationals."""
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any
 
 import pytest
 
 from pagetools import expect
+from pagetools.clicks import (
+    CLICKS,
+    PLOT_JS,
+    TARGETS,
+    data_at,
+    domain,
+    expected,
+    plot_point,
+)
 from pagetools.driver import AppPage, new_app_page
 from vgapp import vegalite as vl
 from vgapp.page import CONTROLS
@@ -31,22 +39,6 @@ PHONE: dict[str, Any] = {
     "is_mobile": True,
     "has_touch": True,
 }
-TARGETS = {  # panel: (section, chart, x control, y control)
-    "curvature": ("hessian", "hessian_surface", "pt_x", "pt_y"),
-    "descent": ("descent", "descent_path", "gd_x0", "gd_y0"),
-}
-# The plot area of the panel's first chart (Vega's root group background), in CSS pixels.
-PLOT_JS = """panel => {
-  const chart = document.querySelector(`.st-key-panel-${panel} [data-testid='stVegaLiteChart']`);
-  chart.scrollIntoView({block: 'center'});
-  const r = chart.querySelector('g.mark-group.role-frame.root path.background')
-    .getBoundingClientRect();
-  return {x: r.x, y: r.y, width: r.width, height: r.height};
-}"""
-
-
-CLICKS = ((0.7, 0.3), (0.14, 0.86), (0.46, 0.54), (0.94, 0.06))
-"""Where the tests click, as fractions of the plot's width and height from its top left."""
 CLEAR_PX = 8
 """A click at least this far from the centre of an arrow or a drawn point of the path lands
 on the clickable surface, not on them (an arrow is about 10 px across)."""
@@ -55,7 +47,7 @@ on the clickable surface, not on them (an arrow is about 10 px across)."""
 def clear_of_marks(panel: str, app: AppPage, at: tuple[float, float], scale: float) -> bool:
     """Whether data point ``at`` is at least CLEAR_PX pixels from every arrow and every
     drawn point of the path of the settings the page shows (``scale``: pixels per unit)."""
-    section, chart, x_key, y_key = TARGETS[panel]
+    _, chart, x_key, y_key = TARGETS[panel]
     surface_key = "surface" if panel == "curvature" else "gd_surface"
     values = app.control_values((x_key, y_key))
     _, field = surface_layers(expect.full()[surface_key])
@@ -65,23 +57,6 @@ def clear_of_marks(panel: str, app: AppPage, at: tuple[float, float], scale: flo
         drawn = vl.plot_indices(len(frame), max_points=150)
         points += list(zip(frame["x"].iloc[drawn], frame["y"].iloc[drawn], strict=True))
     return all(math.hypot(at[0] - x, at[1] - y) * scale >= CLEAR_PX for x, y in points)
-
-
-def domain(panel: str) -> tuple[float, float]:
-    """The square plot's axis domain, from the chart's spec (both axes share it)."""
-    section, chart, *_ = TARGETS[panel]
-    spec = expect.view_of(panel).chart(chart).spec
-    low, high = spec["layer"][0]["encoding"]["x"]["scale"]["domain"]
-    assert spec["layer"][0]["encoding"]["y"]["scale"]["domain"] == [low, high]
-    return low, high
-
-
-def nearest(key: str, value: float) -> float:
-    """The control's grid point nearest to ``value`` (exact rationals), within its range."""
-    control = CONTROLS[key]
-    low, step = Fraction(control.low), Fraction(str(control.step))
-    k = round((min(max(Fraction(value), low), Fraction(control.high)) - low) / step)
-    return float(low + k * step)
 
 
 def pixel(plot: dict[str, float], bounds: tuple[float, float], x: float, y: float):
@@ -108,17 +83,14 @@ def settled_values(app: AppPage, keys: tuple[str, str]) -> dict[str, Any]:
 def check_clicks(app: AppPage, panel: str, touch: bool) -> None:
     section, _, x_key, y_key = TARGETS[panel]
     app.open({"section": section})
-    bounds = domain(panel)
-    low, high = bounds
-    for fx, fy in CLICKS:
+    low, high = domain(panel)
+    for fractions in CLICKS:
         plot = app.page.evaluate(PLOT_JS, panel)
         assert min(plot["width"], plot["height"]) >= 24  # a touch target at least 24 px
-        at = (plot["x"] + fx * plot["width"], plot["y"] + fy * plot["height"])
-        u, v = low + fx * (high - low), high - fy * (high - low)
-        assert clear_of_marks(panel, app, (u, v), plot["width"] / (high - low))
-        x, y = nearest(x_key, u), nearest(y_key, v)
-        click(app, at, touch)
-        wanted = {x_key: x, y_key: y}
+        scale = plot["width"] / (high - low)
+        assert clear_of_marks(panel, app, data_at(panel, fractions), scale)
+        wanted = expected(panel, fractions)
+        click(app, plot_point(app.page, panel, fractions), touch)
         app.wait_until(lambda w=wanted: settled_values(app, (x_key, y_key)) == w,
                        f"the sliders to show {wanted}")  # fmt: skip
         shown = app.url()

@@ -60,7 +60,7 @@ def cells(layer_json: str) -> list[dict[str, Any]]:
             if code.startswith('"'):
                 d[name] = json.loads(code)
             else:
-                d[name] = eval(code, names, {"d": d})  # noqa: S307 - the spec's own arithmetic
+                d[name] = eval(code, names, {"d": d})  # the spec's own arithmetic
         rows.append(d)
     return rows
 
@@ -110,7 +110,8 @@ def check_click(panel: str, values: dict[str, Any], u: float, v: float) -> None:
     spec = chart.spec
     # the hint under the title names exactly the controls a click sets
     hint = HINT.search(spec["description"])
-    assert hint and hint[1] == NOUNS[panel], spec["description"]
+    assert hint, spec["description"]
+    assert hint[1] == NOUNS[panel], spec["description"]
     named = {c.key for c in PANELS[panel].controls if c.label.lower().startswith(hint[1] + ":")}
     assert set(chart.click.controls) == named
     index, layer = click_layer(spec)
@@ -119,7 +120,8 @@ def check_click(panel: str, values: dict[str, Any], u: float, v: float) -> None:
     assert set(select["select"]["fields"]) == set(chart.click.fields)
     # only this layer's clicks select, and every other mark but the heat map is drawn on top
     assert select["select"]["on"]["markname"] == f"{layer['name']}_marks"
-    assert index == 1 and spec["layer"][0]["mark"]["type"] == "rect"
+    assert index == 1
+    assert spec["layer"][0]["mark"]["type"] == "rect"
     assert layer["mark"]["cursor"] == "pointer"
     rows = cells(json.dumps(layer, sort_keys=True))
     action = rows[0]["click"]
