@@ -131,8 +131,10 @@ def check_click(panel: str, values: dict[str, Any], u: float, v: float) -> None:
     assert under, (u, v)
     controls = {c.key: c for c in PANELS[panel].controls}
     for row in under:  # on a shared edge, either cell is a nearest point
-        for (name, key), position in zip(chart.click.sets, (u, v), strict=True):
+        for name, key in chart.click.sets:
             control = controls[key]
+            # the first coordinate is the plot's x, the second its y (the controls' labels)
+            position = u if control.label.endswith("first coordinate") else v
             set_to = control.canonical(row[name])
             assert control.low <= set_to <= control.high
             expected = nearest_on_grid(position, control.low, control.high, control.step)
