@@ -29,16 +29,10 @@ from vgapp import vegalite as vl
 from vgapp.page import CONTROLS
 from vgapp.panels.surface import surface_layers
 
-from .helpers import assert_clean
+from .helpers import PHONE, assert_clean
 
 pytestmark = pytest.mark.browser
 
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
-    "is_mobile": True,
-    "has_touch": True,
-}
 CLEAR_PX = 8
 """A click at least this far from the centre of an arrow or a drawn point of the path lands
 on the clickable surface, not on them (an arrow is about 10 px across)."""
