@@ -262,6 +262,7 @@ def click_grid(
     grid: tuple[float, float, float],
     axes: tuple[dict[str, Any], dict[str, Any]],
     tooltip: list[dict[str, Any]],
+    action: str,
 ) -> dict[str, Any]:
     """An invisible layer of square cells, one centred on each point of the grid ``(low, high,
     step)`` on both axes (the outer ones reach the plot's edge), with a point selection
@@ -269,7 +270,8 @@ def click_grid(
     returns its coordinates as ``fields``. ``axes``: the plot's x and y encodings of fields
     ``_x0`` and ``_y0`` (their scales' domains are the plot's edges). Only a click on this
     layer selects: marks drawn on top of it (arrows, paths) keep their clicks. The cells are
-    made in the browser from a sequence, so the spec sent on every move stays small."""
+    made in the browser from a sequence, so the spec sent on every move stays small.
+    ``action``: what a click does (field ``click``, for the tooltip)."""
     low, high, step = grid
     count = round((high - low) / step) + 1
     name = f"{param}_layer"
@@ -287,6 +289,7 @@ def click_grid(
             {"calculate": f"{index} == {count - 1} ? {edge_high!r} : datum.{column} + {step / 2!r}",
              "as": f"_{axis}1"},
         ]  # fmt: skip
+    transform.append({"calculate": string_literal(action), "as": "click"})
     return {
         "name": name,
         "data": {"sequence": {"start": 0, "stop": count * count, "as": "_i"}},

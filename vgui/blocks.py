@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal
@@ -82,19 +81,12 @@ def draw_chart(chart: Chart) -> None:
     if chart.click is None:
         st.vega_lite_chart(spec=spec, width=width, alt=chart.alt)
     else:
-        key = click_key(chart.name, chart.click)
+        key = f"click_{chart.name}"
         st.vega_lite_chart(spec=spec, width=width, alt=chart.alt, key=key,
                            on_select=partial(apply_click, chart.click, key),
                            selection_mode=[chart.click.param])  # fmt: skip
     if chart.caption:
         st.caption(chart.alt)
-
-
-def click_key(name: str, click: Click) -> str:
-    """The clickable chart's widget key, new for each value of the controls it sets: a click
-    on the point it selected before (then moved away from with a slider) must select anew."""
-    values = "_".join(str(st.session_state.get(key)) for key in click.controls)
-    return f"click_{name}_" + re.sub(r"[^0-9a-z]+", "_", values.replace("-", "m").lower())
 
 
 def apply_click(click: Click, key: str) -> None:

@@ -131,3 +131,20 @@ def test_a_click_on_the_path_or_an_arrow_sets_nothing(app: AppPage) -> None:
         assert settled_values(app, keys) == before
         assert not {"gd_x0", "gd_y0"} & set(app.url())
     assert_clean(app)
+
+
+def test_the_keyboard_still_moves_the_point_after_a_click(app: AppPage) -> None:
+    """After a click, ArrowRight on the slider moves the point one step; a click on another
+    spot then sets it again."""
+    app.open({"section": "hessian"})
+    keys = ("pt_x", "pt_y")
+    for spot, press in ((CLICKS[0], True), (CLICKS[2], False)):
+        wanted = expected("curvature", spot)
+        app.page.mouse.click(*plot_point(app.page, "curvature", spot))
+        app.wait_until(lambda w=wanted: settled_values(app, keys) == w, f"the sliders at {wanted}")
+        if press:
+            app.press("pt_x")
+            moved = {**wanted, "pt_x": expect.stepped("pt_x", wanted["pt_x"], 1)}
+            app.wait_until(lambda m=moved: settled_values(app, keys) == m, f"the slider at {moved}")
+            assert float(str(app.url()["pt_x"])) == moved["pt_x"]
+    assert_clean(app)

@@ -7,6 +7,8 @@ saddles and points the test cannot decide, all on the sliders' grid.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from vgapp import vegalite as vl
@@ -121,7 +123,7 @@ def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
             SUBTITLE,
         ),
         point=(pt_x, pt_y),
-        click=CLICK,
+        click=replace(CLICK, action=f"{CLICK.action} from ({num(pt_x)}, {num(pt_y)})"),
     )
     cells, _ = surface_layers(surface)
     alt = explanation[:1].upper() + explanation[1:] + "."

@@ -9,7 +9,7 @@ Hessian test at a point that is merely close to one.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -67,7 +67,7 @@ CONTROLS = (
 CLICK = ClickToSet(
     Click("click_start", (("gd_x0", "gd_x0"), ("gd_y0", "gd_y0"))),
     CONTROLS[1],
-    "starts the descent here",
+    "moves the start here",
 )
 """A click on the contours sets the start (both sliders share their grid)."""
 CLICK_HINT = "Click the surface to move the start."
@@ -382,12 +382,13 @@ def view(
         title = f"Descent ends at {where}: {ending.verdict}"
         alt = f"Descent ends at {where}: {ending.explanation}."
         verdict_value = ending.verdict
+    start = f"({point_text(gd_x0)}, {point_text(gd_y0)})"
     path_spec = surface_chart(
         gd_surface,
         SURFACE_FORMULAS[gd_surface],
         title=vl.title(title, f"{subtitle} {CLICK_HINT}"),
         path=path,
-        click=CLICK,
+        click=replace(CLICK, action=f"{CLICK.action} from {start}"),
     )
     final = float(result.grad_norm[-1])
     norm_spec = norm_chart(frame, bound_label, vl.title(ending.headline, bound_note))

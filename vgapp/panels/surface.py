@@ -27,7 +27,7 @@ GRID = 25
 class ClickToSet:
     """What a click on the surface sets: ``click`` maps the clicked point's two coordinates
     (fields, x then y) to their controls, which share the slider ``grid``; ``action`` says what
-    the click does (its tooltip)."""
+    the click does, from where (its tooltip)."""
 
     click: Click
     grid: Number
@@ -151,9 +151,9 @@ def surface_chart(
                     vl.field(x_field, vl.Q, title=x_name, format=".3~g"),
                     vl.field(y_field, vl.Q, title=y_name, format=".3~g"),
                 ],
+                click.action,
             ),
         )
-        layers[1]["transform"].append({"calculate": vl.string_literal(click.action), "as": "click"})
     if path is not None and len(path):
         keep = vl.plot_indices(len(path), max_points=150)
         layers.append(
