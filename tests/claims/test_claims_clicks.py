@@ -125,7 +125,12 @@ def check_click(panel: str, values: dict[str, Any], u: float, v: float) -> None:
     assert layer["mark"]["cursor"] == "pointer"
     rows = cells(json.dumps(layer, sort_keys=True))
     action = rows[0]["click"]
-    assert NOUNS[panel] in action  # the tooltip says what a click moves
+    assert NOUNS[panel] in action  # the tooltip says what a click moves, and from where
+    now = re.search(r"from \((\S+), (\S+)\)$", action)
+    assert now, action
+    shown = [float(t.replace("−", "-")) for t in now.groups()]
+    here = [values.get(key, PANELS[panel].defaults()[key]) for key in chart.click.controls]
+    assert shown == [float(f"{v:.3g}") for v in here], (action, here)
     # the click at (u, v): the cell under it, its fields set the controls
     under = [r for r in rows if r["_x0"] <= u <= r["_x1"] and r["_y0"] <= v <= r["_y1"]]
     assert under, (u, v)
