@@ -251,6 +251,73 @@ def chart(
     return spec
 
 
+def string_literal(text: str) -> str:
+    """``text`` as a Vega expression's string literal."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def click_grid(
+    param: str,
+    fields: tuple[str, str],
+    grid: tuple[float, float, float],
+    axes: tuple[dict[str, Any], dict[str, Any]],
+    tooltip: list[dict[str, Any]],
+    action: str,
+) -> dict[str, Any]:
+    """An invisible layer of square cells, one centred on each point of the grid ``(low, high,
+    step)`` on both axes (the outer ones reach the plot's edge), with a point selection
+    ``param`` on a click: a click anywhere on the plot selects the grid point nearest to it and
+    returns its coordinates as ``fields``. ``axes``: the plot's x and y encodings of fields
+    ``_x0`` and ``_y0`` (their scales' domains are the plot's edges). Only a click on this
+    layer selects: marks drawn on top of it (arrows, paths) keep their clicks. The cells are
+    made in the browser from a sequence, so the spec sent on every move stays small.
+    ``action``: what a click does (field ``click``, for the tooltip)."""
+    low, high, step = grid
+    count = round((high - low) / step) + 1
+    name = f"{param}_layer"
+    transform: list[dict[str, Any]] = [
+        {"calculate": f"datum._i % {count}", "as": "_kx"},
+        {"calculate": f"floor(datum._i / {count})", "as": "_ky"},
+    ]
+    for axis, column, encoding in zip("xy", fields, axes, strict=True):
+        edge_low, edge_high = encoding["scale"]["domain"]
+        index = f"datum._k{axis}"
+        transform += [
+            {"calculate": f"round(({low!r} + {step!r} * {index}) * 1e9) / 1e9", "as": column},
+            {"calculate": f"{index} == 0 ? {edge_low!r} : datum.{column} - {step / 2!r}",
+             "as": f"_{axis}0"},
+            {"calculate": f"{index} == {count - 1} ? {edge_high!r} : datum.{column} + {step / 2!r}",
+             "as": f"_{axis}1"},
+        ]  # fmt: skip
+    transform.append({"calculate": string_literal(action), "as": "click"})
+    return {
+        "name": name,
+        "data": {"sequence": {"start": 0, "stop": count * count, "as": "_i"}},
+        "transform": transform,
+        "mark": {"type": "rect", "fill": "transparent", "strokeWidth": 0, "cursor": "pointer",
+                 "aria": False},
+        "encoding": {
+            "x": axes[0],
+            "x2": {"field": "_x1"},
+            "y": axes[1],
+            "y2": {"field": "_y1"},
+            "tooltip": tooltip,
+        },
+        "params": [
+            {
+                "name": param,
+                "select": {
+                    "type": "point",
+                    "on": {"type": "click", "markname": f"{name}_marks"},
+                    "fields": list(fields),
+                    "clear": False,
+                    "toggle": False,
+                },
+            }
+        ],
+    }  # fmt: skip
+
+
 def color_scale(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """A fixed colour per series name, from the Okabe–Ito palette."""
     colors = [SERIES_COLORS.get(name) or PALETTE[i % len(PALETTE)] for i, name in enumerate(names)]
