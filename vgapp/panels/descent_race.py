@@ -234,11 +234,10 @@ def with_race(spec: dict[str, Any], surface: str, runs: list[RaceRun]) -> dict[s
     """The contour chart with the race drawn over the contours and arrows, under the sliders'
     own path (drawn last, so it stays on top)."""
     layers = list(spec["layer"])
-    heat, arrows = layers[0], layers[1]
-    assert heat["mark"]["type"] == "rect"
-    assert arrows["mark"].get("shape") == "arrow"
+    heat = layers[0]  # the heat map, whose scales every layer shares
+    arrows = next(i for i, layer in enumerate(layers) if layer["mark"].get("shape") == "arrow")
     scale = {"x": heat["encoding"]["x"]["scale"], "y": heat["encoding"]["y"]["scale"]}
-    layers[2:2] = race_layers(surface, runs, scale)
+    layers[arrows + 1 : arrows + 1] = race_layers(surface, runs, scale)
     return {**spec, "layer": layers}
 
 
