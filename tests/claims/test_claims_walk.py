@@ -23,6 +23,7 @@ from claims.test_claims_chain import (
     MP,
     PANEL,
     dtype_forward,
+    exact_layer,
     parse,
     weights_of,
 )
@@ -74,19 +75,7 @@ def exact_walk(w: np.ndarray, activation: str) -> tuple[list, list]:
     factors = [MP.mpf(1)]
     for i in range(1, w.size):
         wi = MP.mpf(float(w[i]))
-        z = wi * o
-        if activation == "sigmoid":
-            e = MP.exp(-abs(z))
-            o = 1 / (1 + e) if z >= 0 else e / (1 + e)
-            d = e / (1 + e) ** 2
-        elif activation == "tanh":
-            o = MP.tanh(z)
-            e = MP.exp(-2 * abs(z))
-            d = 4 * e / (1 + e) ** 2
-        elif activation == "relu":
-            o, d = (z, MP.mpf(1)) if z > 0 else (MP.mpf(0), MP.mpf(0))
-        else:
-            o, d = (z, MP.mpf(1)) if z > 0 else (MP.mpf("0.01") * z, MP.mpf("0.01"))
+        o, d = exact_layer(wi * o, activation)
         factors.append(wi * d)
     products = [MP.mpf(0)] * w.size
     running = MP.mpf(1)

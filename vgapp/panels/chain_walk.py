@@ -135,10 +135,10 @@ def _sub(n: int) -> str:
     return str(n).translate(_SUBSCRIPTS)
 
 
-def layer_table(walk: BackwardWalk, layer: int, symbol: str) -> pd.DataFrame:
+def layer_table(walk: BackwardWalk, layer: int) -> pd.DataFrame:
     """One row per precision and the exact value: the factor and the running product."""
     k = layer - 1
-    factor_name = "factor" if layer == 1 else f"factor w{_sub(layer)}·{symbol}(z{_sub(layer)})"
+    factor_name = "factor"  # the sentence above names it
     rows = [
         {
             "value": "exact",
@@ -178,7 +178,7 @@ def view(report: ChainReport, requested: int) -> PanelView:
         )
     blocks += [
         Text(layer_sentence(walk, layer, symbol)),
-        Table(layer_table(walk, layer, symbol)),
+        Table(layer_table(walk, layer)),
         Text(first_zero_sentence(walk), "caption"),
     ]
     layers = walk_layers(depth, walk.first_zero)
