@@ -98,6 +98,9 @@ def main() -> None:
         base, walk = (statistics.median(figures[name]) for name in trees)
         ratio = walk / base
         print(f"{title}: baseline {base:.4g} {unit}, walk {walk:.4g} {unit}, ratio {ratio:.3f}")
+        pairs = [b / a for a, b in zip(figures["baseline"], figures["walk"], strict=True)]
+        spread = ", ".join(f"{r:.2f}" for r in sorted(pairs))
+        print(f"  per round (walk / baseline, sorted): {spread}")
 
 
 if __name__ == "__main__":

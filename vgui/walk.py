@@ -25,8 +25,12 @@ PLAYING = "walk_playing"
 BOX = "walk_box"
 """The walk's container key (``.st-key-walk_box`` in the page)."""
 SLIDER = "walk_layer_slider"
-"""The slider's widget key (its options are the sampled layers; the control's value, which may
-be the default "top", lives under ``walk_layer``)."""
+"""The slider's widget key, with a number that changes whenever the page itself moves the
+cursor (a button, a tick of the play): the page never writes into a widget the browser holds,
+whose older value, sent back with the next run (a tick, a rerun), would read as a move. The
+control's value (which may be the default, "the top") lives under ``walk_layer``."""
+MOVES = "walk_moves"
+"""Session key: how many times the page moved the cursor (the slider's key number)."""
 
 
 def draw_walk_fold(view_of_chain: ChainView) -> None:
@@ -69,19 +73,20 @@ def draw_walk(view_of_chain: ChainView, playing: bool) -> None:
     if playing:
         following = next_layer(layers, layer, 1)
         state[WALK_LAYER.key] = stored_layer(following, depth)
+        state[MOVES] = state.get(MOVES, 0) + 1
         if following == layer or following == 1:
             state[PLAYING] = False
         result, depth = walk_of(view_of_chain)
         layer = result.facts["layer"]
     with st.container(key=BOX):
         draw_buttons(depth, layers, layer, playing and bool(state.get(PLAYING)))
-        state[SLIDER] = layer
+        slider = f"{SLIDER}_{state.get(MOVES, 0)}"
         label = WALK_LAYER.label
         if depth > len(layers):
             label += f": {len(layers)} of the {depth} layers"
         st.select_slider(
-            label, sorted({*layers, layer}, reverse=True), key=SLIDER, on_change=slid,
-            args=(depth,), help=WALK_LAYER.help,
+            label, sorted({*layers, layer}, reverse=True), value=layer, key=slider,
+            on_change=slid, args=(depth, slider), help=WALK_LAYER.help,
         )  # fmt: skip
         draw_blocks(result.blocks)
     write_link()
@@ -126,13 +131,14 @@ def move(depth: int, layers: list[int], step: int | None) -> None:
     layer = shown_layer(state.get(WALK_LAYER.key, WALK_LAYER.default), depth)
     target = depth if step is None else next_layer(layers, layer, step)
     state[WALK_LAYER.key] = stored_layer(target, depth)
+    state[MOVES] = state.get(MOVES, 0) + 1
     if state.get(PLAYING):
         play(False)
 
 
-def slid(depth: int) -> None:
+def slid(depth: int, slider: str) -> None:
     """The slider moved: the control follows; it pauses."""
-    st.session_state[WALK_LAYER.key] = stored_layer(int(st.session_state[SLIDER]), depth)
+    st.session_state[WALK_LAYER.key] = stored_layer(int(st.session_state[slider]), depth)
     if st.session_state.get(PLAYING):
         play(False)
 
@@ -143,4 +149,5 @@ def play(on: bool, restart: bool = False, depth: int = 0) -> None:
     st.session_state[PLAYING] = on
     if restart:
         st.session_state[WALK_LAYER.key] = stored_layer(depth, depth)
+        st.session_state[MOVES] = st.session_state.get(MOVES, 0) + 1
     st.rerun(WALK_FRAGMENT)

@@ -5,6 +5,7 @@ with the layer reopens it there; Play walks on by itself. At 1440x900 and on a 3
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from pagetools.driver import AppPage, new_app_page
+from vgapp.page import PANELS
 
 from .helpers import assert_clean
 from .test_phone_controls import PHONE
@@ -21,6 +23,7 @@ pytestmark = pytest.mark.browser
 DEPTH, W = 30, 0.5
 """A sigmoid chain of 30 layers, every weight 0.5: every layer is a stop of the cursor."""
 FOLD = "Walk the backward pass, layer by layer"
+PANEL = PANELS["chain"]
 _SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -37,6 +40,12 @@ def factor_text(layer: int) -> str:
     exponent = math.floor(math.log10(factor))
     mantissa = factor / 10**exponent
     return f"{mantissa:.3f} × 10{str(exponent).translate(_SUP)}"
+
+
+def chain_view() -> Any:
+    """The chain panel's view at this test's setting (its chart is what a rerun would resend)."""
+    values = {**PANEL.defaults(), "depth": DEPTH, "w": W}
+    return PANEL.view(**PANEL.arguments(values))
 
 
 def layer_sentence(layer: int) -> str:
@@ -82,8 +91,10 @@ def press(app: AppPage, name: str) -> None:
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_steps_move_the_layer_the_factor_and_the_url(browser, app_server, viewport) -> None:
     """Open the fold: the walk stands at the top layer L; Down twice and Up once: each time the
-    slider, the sentence's factor (the literal loop's) and the URL's ``walk_layer`` follow; a
-    reload of that URL shows the same layer with the fold open."""
+    slider, the sentence's factor (the literal loop's) and the URL's ``walk_layer`` follow, and
+    the server sends less than half the chain chart's spec (the walk's fragment alone reran);
+    a reload of that URL shows the same layer with the fold open, and the slider's arrow key
+    moves it one layer further back."""
     options = PHONE if viewport == "phone" else {}
     app = new_app_page(browser, app_server, **options)
     try:
@@ -92,9 +103,14 @@ def test_steps_move_the_layer_the_factor_and_the_url(browser, app_server, viewpo
         wait_for_layer(app, DEPTH)
         assert shown_layer(app) == DEPTH
         assert "walk_layer" not in app.url()  # the top is the default
+        chart_bytes = len(json.dumps(chain_view().chart("chain").spec, ensure_ascii=False))
         for button, layer in (("down", DEPTH - 1), ("down", DEPTH - 2), ("up", DEPTH - 1)):
+            app.page.evaluate("() => Object.assign(window.__vg, {bytes: 0, messages: 0})")
             press(app, button)
             wait_for_layer(app, layer)
+            app.wait_idle()
+            sent = app.page.evaluate("() => window.__vg.bytes")
+            assert sent < chart_bytes / 2, (sent, chart_bytes)  # the walk alone was redrawn
             assert shown_layer(app) == layer
             app.wait_until(lambda: app.url().get("walk_layer") == str(layer), "the URL")  # noqa: B023
         url = app.page.url
@@ -104,6 +120,11 @@ def test_steps_move_the_layer_the_factor_and_the_url(browser, app_server, viewpo
         wait_for_layer(app, DEPTH - 1)
         assert shown_layer(app) == DEPTH - 1
         assert app.url()["walk_layer"] == str(DEPTH - 1)
+        thumb = walk_box(app).locator("input[type='range']").first
+        thumb.focus()
+        thumb.press("ArrowRight")  # the slider runs from L (left) down to 1 (right)
+        wait_for_layer(app, DEPTH - 2)
+        app.wait_until(lambda: app.url().get("walk_layer") == str(DEPTH - 2), "the URL")
         assert_clean(app)
     finally:
         app.close()
@@ -135,4 +156,20 @@ def test_a_layer_above_the_depth_is_shown_at_the_top_with_a_notice(app: AppPage)
     wait_for_layer(app, DEPTH)
     text = walk_box(app).inner_text()
     assert re.search(rf"Layer 500 is above this chain's top layer L = {DEPTH}", text)
+    assert_clean(app)
+
+
+def test_play_ends_at_layer_one_and_stops_its_timer(app: AppPage) -> None:
+    """On a 4-layer chain, Play walks 4, 3, 2, 1 by itself and stops there: the Play button is
+    back, and the layer stays at 1 (its timer is gone)."""
+    app.open({"depth": 4, "w": W})
+    open_walk(app)
+    press(app, "play")
+    app.wait_until(lambda: shown_layer(app) == 1, "the walk to reach layer 1")
+    walk_box(app).locator(".st-key-walk_play").wait_for()
+    app.settle()
+    assert app.url().get("walk_layer") == "1"
+    app.page.wait_for_timeout(2000)  # longer than two ticks: nothing moves any more
+    assert shown_layer(app) == 1
+    assert "Layer 1 is the input weight" in walk_box(app).inner_text()
     assert_clean(app)
