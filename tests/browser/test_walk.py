@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pagetools.driver import AppPage, new_app_page
+from pagetools.readability import text_problems
 from vgapp.page import PANELS
 
 from .helpers import assert_clean
@@ -94,7 +95,7 @@ def test_steps_move_the_layer_the_factor_and_the_url(browser, app_server, viewpo
     slider, the sentence's factor (the literal loop's) and the URL's ``walk_layer`` follow, and
     the server sends less than half the chain chart's spec (the walk's fragment alone reran);
     a reload of that URL shows the same layer with the fold open, and the slider's arrow key
-    moves it one layer further back."""
+    moves it one layer further back; no text is clipped and the page does not scroll sideways."""
     options = PHONE if viewport == "phone" else {}
     app = new_app_page(browser, app_server, **options)
     try:
@@ -125,6 +126,7 @@ def test_steps_move_the_layer_the_factor_and_the_url(browser, app_server, viewpo
         thumb.press("ArrowRight")  # the slider runs from L (left) down to 1 (right)
         wait_for_layer(app, DEPTH - 2)
         app.wait_until(lambda: app.url().get("walk_layer") == str(DEPTH - 2), "the URL")
+        assert text_problems(app.page) == []  # nothing clipped, no sideways scroll
         assert_clean(app)
     finally:
         app.close()
