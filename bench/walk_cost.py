@@ -55,13 +55,14 @@ def view_time(tree: Path, views: int) -> float:
     return float(done.stdout.strip())
 
 
-def first_render(browser: object, url: str) -> float:
-    """Milliseconds from navigation start until the default page is drawn."""
+def first_render(browser: object, url: str) -> dict:
+    """From navigation start until the default page is drawn: ``now`` (ms), and the bytes and
+    messages the server sent (the same in every load of one tree: the cost without the noise)."""
     page = new_page(browser)
     try:
         page.goto(url, timeout=120_000)
         expected = expect.signature("chain", None)
-        return float(wait_drawn(page, panel_scope("chain"), expected, changed=False)["now"])
+        return dict(wait_drawn(page, panel_scope("chain"), expected, changed=False))
     finally:
         page.context.close()
 
@@ -74,6 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     trees = {"baseline": args.baseline.resolve(), "walk": REPO_ROOT}
     renders: dict[str, list[float]] = {name: [] for name in trees}
+    sent: dict[str, list[tuple[int, int]]] = {name: [] for name in trees}
     views: dict[str, list[float]] = {name: [] for name in trees}
     servers = {name: serve(tree / "app.py", cwd=tree) for name, tree in trees.items()}
     try:
@@ -84,13 +86,17 @@ def main() -> None:
                 first_render(browser, server.url)
             for _ in range(args.loads):
                 for name, server in servers.items():
-                    renders[name].append(first_render(browser, server.url))
+                    drawn = first_render(browser, server.url)
+                    renders[name].append(float(drawn["now"]))
+                    sent[name].append((int(drawn["bytes"]), int(drawn["messages"])))
                     views[name].append(view_time(trees[name], args.views))
             browser.close()
     finally:
         for server in servers.values():
             server.stop()
     print(f"load average {os.getloadavg()[0]:.2f}; {args.loads} alternating rounds")
+    for name in trees:
+        print(f"{name}: first render sent (bytes, messages) {sorted(set(sent[name]))}")
     for title, figures, unit in (
         ("first render of the default page", renders, "ms"),
         ("chain panel view at its defaults (uncached)", views, "s"),
