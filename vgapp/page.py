@@ -13,7 +13,15 @@ from vgapp.lab import panel as lab
 from vgapp.lab.controls import LAB_LESSONS
 from vgapp.lab.cursor import AT_KEY, PAST_KEY
 from vgapp.layout import Lesson, Panel, Section
-from vgapp.panels import chain, counterexample, curvature, descent_race, precision, stopped
+from vgapp.panels import (
+    chain,
+    chain_walk,
+    counterexample,
+    curvature,
+    descent_race,
+    precision,
+    stopped,
+)
 
 TITLE = "Vanishing Gradient Explorer"
 QUESTION = (
@@ -76,7 +84,13 @@ SECTIONS: tuple[Section, ...] = (
 SECTION_KEYS: tuple[str, ...] = tuple(section.key for section in SECTIONS)
 SECTION_BY_KEY: dict[str, Section] = {section.key: section for section in SECTIONS}
 PANELS: dict[str, Panel] = {panel.key: panel for s in SECTIONS for panel in s.every_panel}
-CONTROLS: dict[str, Control] = {c.key: c for panel in PANELS.values() for c in panel.controls}
+INLINE_CONTROLS: tuple[Control, ...] = (chain_walk.WALK_LAYER,)
+"""Controls drawn in a panel, not in the sidebar (the chain's walk cursor): in the link, checked,
+reset and set by lessons like every other, but no view's argument."""
+CONTROLS: dict[str, Control] = {
+    **{c.key: c for panel in PANELS.values() for c in panel.controls},
+    **{c.key: c for c in INLINE_CONTROLS},
+}
 EXTRAS: dict[str, Starts] = {e.key: e for panel in PANELS.values() for e in panel.extras}
 SETTINGS: dict[str, Setting] = {**CONTROLS, **EXTRAS}
 """Everything a link sets and the page writes back: the controls and the panels' extras."""

@@ -233,6 +233,8 @@ class ChainReport:
     """dtype name -> chain_gradient in that dtype, as float64 (zeros and infs kept)"""
     backprops: dict[str, np.ndarray]
     """dtype name -> chain_backprop in that dtype, as float64"""
+    derivatives: dict[str, np.ndarray]
+    """dtype name -> act'(z_i), i = 2..L, as that dtype's pass computes it, as float64"""
     underflow_depths: dict[str, int | None]
     """dtype name -> underflow_depth of the whole weight vector"""
     decomposition: ChainDecomposition
@@ -261,11 +263,12 @@ def chain_report(weights: Any, activation: str = "sigmoid", prefix_depths: Any =
         passes[name] = dtype_pass(w, act, np.dtype(name), coarser)
         coarser = passes[name].outputs
     logs = log_pass(w, act, passes["float64"])
-    gradients, backprops, zero_depths, prefixes = {}, {}, {}, {}
+    gradients, backprops, derivatives, zero_depths, prefixes = {}, {}, {}, {}, {}
     for name in DTYPES:
         p = passes[name]
         gradients[name] = _readonly(p.gradient().astype(np.float64))
         backprops[name] = _readonly(p.backprop().astype(np.float64))
+        derivatives[name] = _readonly(p.derivatives.astype(np.float64))
         zero_depths[name] = search_underflow_depth(p)
     if depths.size:
         edges = [d for z in zero_depths.values() if z is not None for d in (z - 1, z) if d >= 2]
@@ -283,6 +286,7 @@ def chain_report(weights: Any, activation: str = "sigmoid", prefix_depths: Any =
         log10_abs_backprop=_readonly(logs.backprop() / _LN10),
         gradients=gradients,
         backprops=backprops,
+        derivatives=derivatives,
         underflow_depths=zero_depths,
         decomposition=decomposition,
         prefix_depths=_readonly(depths),

@@ -31,9 +31,12 @@ from vgui.state import (
     switch_projector,
     write_link,
 )
+from vgui.walk import draw_walk_fold
 from vgui.widgets import draw_controls
 
 VIEW_CACHE_ENTRIES = 256
+WALKED_PANEL = "chain"
+"""The panel with the backward walk's fold under its view (``vgui.walk``)."""
 
 
 @st.cache_resource(max_entries=VIEW_CACHE_ENTRIES, show_spinner=False)
@@ -64,6 +67,8 @@ def panel_fragment(key: str, box: Any) -> None:
             st.markdown(f"#### {heading}")
         result = ask(key, result, values)  # predict first: its question, and what it covers
         draw_blocks(result.blocks)
+        if key == WALKED_PANEL:
+            draw_walk_fold(view_of)
         with st.container(horizontal=True, gap="small") if panel.lesson else nullcontext():
             draw_downloads(key, result.charts)
             if panel.lesson is not None:

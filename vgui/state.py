@@ -21,6 +21,7 @@ from vgapp.controls import Setting, query_of
 from vgapp.lab import panel as lab_panel
 from vgapp.lab.cursor import LIVE, Cursor, cursor_query, read_cursor
 from vgapp.lab.runs import RunSpec
+from vgapp.panels.chain_walk import FOLD_KEY as WALK_FOLD_KEY
 from vgui.styles import COLLAPSE_ASKED
 
 PROJECTOR = "projector"
@@ -172,7 +173,7 @@ def reset_controls() -> None:
 def forget_folds() -> None:
     """The controls were set from outside (a lesson, a link, the reset): each fold opens again
     by what it holds (``Panel.starts_open``) when next drawn."""
-    for key in page.FOLD_KEYS:
+    for key in (*page.FOLD_KEYS, WALK_FOLD_KEY):
         st.session_state.pop(key, None)
 
 

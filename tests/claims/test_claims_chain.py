@@ -38,6 +38,20 @@ def weights_of(v: dict) -> np.ndarray:
 # ---------------------------------------------------------------- exact (mpmath)
 
 
+def exact_layer(z: mpmath.mpf, activation: str) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """act(z) and act′(z) exactly (80 bits)."""
+    if activation == "sigmoid":
+        e = MP.exp(-abs(z))
+        o = 1 / (1 + e) if z >= 0 else e / (1 + e)
+        return o, e / (1 + e) ** 2  # σ(1 − σ) without the cancellation of 1 − σ
+    if activation == "tanh":
+        e = MP.exp(-2 * abs(z))
+        return MP.tanh(z), 4 * e / (1 + e) ** 2  # 1 − tanh² without the cancellation
+    if activation == "relu":
+        return (z, MP.mpf(1)) if z > 0 else (MP.mpf(0), MP.mpf(0))
+    return (z, MP.mpf(1)) if z > 0 else (MP.mpf("0.01") * z, MP.mpf("0.01"))
+
+
 def exact_chain(w: np.ndarray, activation: str) -> tuple[mpmath.mpf, int | None, list[str]]:
     """|dF/dw₁| of the whole chain exactly (80 bits), the first layer (2..L) whose factor
     wᵢ·act′(zᵢ) is exactly 0, and that layer's cause ("weight" or "dead")."""
@@ -46,19 +60,7 @@ def exact_chain(w: np.ndarray, activation: str) -> tuple[mpmath.mpf, int | None,
     first_zero, cause = None, []
     for i in range(1, w.size):
         wi = MP.mpf(float(w[i]))
-        z = wi * o
-        if activation == "sigmoid":
-            e = MP.exp(-abs(z))
-            o = 1 / (1 + e) if z >= 0 else e / (1 + e)
-            d = e / (1 + e) ** 2  # σ(1 − σ) without the cancellation of 1 − σ
-        elif activation == "tanh":
-            o = MP.tanh(z)
-            e = MP.exp(-2 * abs(z))
-            d = 4 * e / (1 + e) ** 2  # 1 − tanh² without the cancellation
-        elif activation == "relu":
-            o, d = (z, MP.mpf(1)) if z > 0 else (MP.mpf(0), MP.mpf(0))
-        else:
-            o, d = (z, MP.mpf(1)) if z > 0 else (MP.mpf("0.01") * z, MP.mpf("0.01"))
+        o, d = exact_layer(wi * o, activation)
         factor = wi * d
         if factor == 0 and first_zero is None:
             first_zero, cause = i + 1, ["weight" if wi == 0 else "dead"]
