@@ -31,7 +31,8 @@ from vgapp.page import (
     read_url,
 )
 
-CONTROL_KEYS = list(CONTROLS)
+CONTROL_KEYS = [c.key for section in SECTIONS for c in section.controls]
+"""The controls a class link can name: the sections' (not the walk's layer, drawn in its fold)."""
 LESSON_SECTIONS = {key: lesson.section for key, lesson in LESSONS.items()}
 MARKUP = set("<>*[]`")
 

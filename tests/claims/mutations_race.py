@@ -17,7 +17,7 @@ MUTATIONS: list[Mutation] = [
     Mutation("race: plural after 1 in the title", VIEW, "OUTCOME[key][0 if n == 1 else 1]",
              "OUTCOME[key][1]", T),
     Mutation("race: the sliders' path drawn under the race", VIEW,
-             "    layers[2:2] = race_layers(surface, runs, scale)\n",
+             "    layers[arrows + 1 : arrows + 1] = race_layers(surface, runs, scale)\n",
              "    layers += race_layers(surface, runs, scale)\n", T),
     Mutation("race: the end marker at the start", VIEW, "x=vl.rounded(path[-1:, 0], 4),",
              "x=vl.rounded(path[:1, 0], 4),", T),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,6 +144,25 @@ def loss_figure(value: float) -> str:
     return f"{value:.3g}"
 
 
+MACHINE_RTOL = 5e-3
+"""The oracle's loop and the core's matrix products add in different orders, and 3,000 steps
+amplify that: on an AMD EPYC the oracle ends at 0.0043995 and the page's run at 0.00441 (which 3
+digits write 0.0044 and 0.00441; the same figure on the machine the claim was written on), so a
+figure may be the rounding of any value this close."""
+
+
+def figures(value: float) -> set[str]:
+    """The 3-digit figures of every value within ``MACHINE_RTOL`` of ``value``."""
+    return {loss_figure(value * (1 + d * MACHINE_RTOL)) for d in (-1, -0.5, 0, 0.5, 1)}
+
+
+def stated(pattern: str, text: str) -> list[str]:
+    """The figures ``pattern``'s groups capture in ``text`` (it must match)."""
+    found = re.search(pattern, text)
+    assert found, (pattern, text)
+    return list(found.groups())
+
+
 @pytest.fixture(scope="module")
 def drawn():
     """The view as the page draws it."""
@@ -167,18 +187,20 @@ def test_title_and_labels_state_the_oracles_stop_and_end(oracle, drawn):
     """The title, the stop's rule and label and the end's label: the step at which the rule
     holds on the oracle's own parameter changes, the loss there and at the end of the budget."""
     stop, end = oracle.stop, oracle.loss.size - 1
-    at_stop, at_end = loss_figure(oracle.loss[stop]), loss_figure(oracle.loss[end])
+    at_stop, at_end = figures(oracle.loss[stop]), figures(oracle.loss[end])
     chart = drawn.chart("stopped")
-    assert chart.spec["description"] == (
-        f"Stopped on a plateau at step {stop} (loss {at_stop}); continued, it reaches {at_end}"
+    title = (
+        r"^Stopped on a plateau at step (\d+) \(loss ([\d.]+)\); continued, it reaches ([\d.]+)$"
     )
+    shown_stop, shown_loss, shown_end = stated(title, chart.spec["description"])
+    assert (int(shown_stop), shown_loss in at_stop, shown_end in at_end) == (stop, True, True)
     layers_ = chart.spec["layer"]
     [rule] = [unit for unit in layers_ if unit["mark"]["type"] == "rule"]
     assert [row["step"] for row in rule["data"]["values"]] == [stop]
     texts = [unit for unit in layers_ if unit["mark"]["type"] == "text"]
-    labels = [unit["data"]["values"][0]["text"] for unit in texts]
-    assert labels == [f"the rule stops here:\nstep {stop}, loss {at_stop}",
-                      f"continued: {at_end}\nat step {end:,}"]  # fmt: skip
+    first, second = (unit["data"]["values"][0]["text"] for unit in texts)
+    assert stated(rf"^the rule stops here:\nstep {stop}, loss ([\d.]+)$", first)[0] in at_stop
+    assert stated(rf"^continued: ([\d.]+)\nat step {end:,}$", second)[0] in at_end
 
 
 def test_it_is_a_plateau_far_from_the_optimum(oracle, drawn):
@@ -193,8 +215,11 @@ def test_it_is_a_plateau_far_from_the_optimum(oracle, drawn):
     assert oracle.loss[-1] < oracle.loss[stop] / 100
     alt = drawn.chart("stopped").alt
     assert f"stays within {PLATEAU:.0%} of it until step {leaves:,}," in alt
-    assert f"stops the run at step {stop}, loss {loss_figure(oracle.loss[stop])}." in alt
-    assert f"falls to {loss_figure(oracle.loss[-1])} at step {oracle.loss.size - 1:,}." in alt
+    assert stated(rf"stops the run at step {stop}, loss ([\d.]+)\.", alt)[0] in figures(
+        oracle.loss[stop]
+    )
+    end = rf"falls to ([\d.]+) at step {oracle.loss.size - 1:,}\."
+    assert stated(end, alt)[0] in figures(oracle.loss[-1])
     depth, width = VALUES["lab_depth"], VALUES["lab_width"]
     assert f"on {depth} sigmoid layers of {width} units" in alt
     assert VALUES["lab_activation"] == "sigmoid"

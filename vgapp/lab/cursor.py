@@ -107,7 +107,9 @@ def status_at(snap: Snapshot[RunSpec], cursor: Cursor, run: int, last: int) -> s
         return snap.status
     if snap.status == WAITING and cursor.past_stop:
         return RUNNING  # the engine is told to go on: it will at its next look
-    return RUNNING if snap.status in (RUNNING, WAITING, FINISHED) else snap.status
+    # The engine's run paused for what the views asked before (a hold it reports just as this
+    # view asks for more): this view's demand trains it on, so its steps are being computed.
+    return RUNNING if snap.status in (RUNNING, WAITING, FINISHED, PAUSED) else snap.status
 
 
 def at_cursor(snap: Snapshot[RunSpec], cursor: Cursor, run: int = 0) -> Snapshot[RunSpec]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Block, Chart, Pick, PickOption, Text
+from vgapp.blocks import Block, Chart, Columns, Pick, PickOption, Text
 from vgapp.formatting import count, exact_text, num, superscript
 from vgcore.floatbits import FloatBits, all_flips, float_bits, half_gaps, neighbours
 
@@ -164,21 +164,23 @@ def bits_blocks(
     changed = {
         i for i, (a, b) in enumerate(zip(w_bits.bits, result_bits.bits, strict=True)) if a != b
     }
-    blocks: list[Block] = [
-        Text(INTRO),
+    mine: list[Block] = [
         Text(f"{equals('w', w, dtype)} in {dtype}. " + meaning("w", w_bits), "caption"),
+        *bit_picks(w, dtype, low, high),
     ]
-    blocks.extend(bit_picks(w, dtype, low, high))
+    after: list[Block] = []
     for name, value, bits, marks in (
         ("η·g", update, update_bits, None),
         ("w − η·g", result, result_bits, changed),
     ):
-        blocks.append(Text(f"**{equals(name, value, dtype)}**: {row_markdown(bits, marks)}"))
-        blocks.append(Text(meaning(name, bits), "caption"))
-    blocks.append(Text(changed_sentence(w_bits, result_bits), "info"))
+        after.append(Text(f"**{equals(name, value, dtype)}**: {row_markdown(bits, marks)}"))
+        after.append(Text(meaning(name, bits), "caption"))
+    after.append(Text(changed_sentence(w_bits, result_bits), "info"))
     if math.isfinite(w):
-        blocks.append(number_line(w, update, result, dtype))
-    return tuple(blocks)
+        after.append(number_line(w, update, result, dtype))
+    # w's bits beside what the update does to them: the section fits two screens (a phone
+    # stacks the columns)
+    return (Text(INTRO), Columns((tuple(mine), tuple(after)), (1, 1)))
 
 
 # ---------------------------------------------------------------- the number line
