@@ -11,9 +11,6 @@ cannot beat the second floor, so the targets compare with it.
   in it changed after the key press (the page's clock, from the key press). In the lab, the
   chart each run shows (the one lab control that retrains nothing), once the default runs are
   done: until a chart in the lab was redrawn and everything is drawn.
-* a click on each clickable chart (the Hessian surface, the descent contours; two spots in turn,
-  halfway between arrows; the clock starts at the pointer press) until the panel shows what its
-  view computes for the clicked point;
 * where the time goes: the WebSocket's first and last message after the key press (the server's
   run), the drawing after the last message, messages and bytes per interaction;
 * server CPU per interaction (user + system from ``/proc``, from the key press until the page
@@ -47,7 +44,7 @@ from typing import Any
 from playwright.sync_api import sync_playwright
 
 from bench.lab_in_page import DONE_JS as LAB_DONE_JS
-from pagetools import clicks, expect
+from pagetools import expect
 from pagetools.driver import DRAWN_JS, IDLE_JS, INSTRUMENT_JS, QUIET_MS, panel_scope
 from pagetools.harness import (
     REPO_ROOT,
@@ -121,29 +118,6 @@ def lab_chart_press(page: Any, i: int) -> None:
     option.press("Enter")
 
 
-CLICK_CLOCK_JS = """document.addEventListener('pointerdown', () => Object.assign(window.__vg, {
-    t0: performance.now(), bytes: 0, messages: 0, firstMsg: null, lastMsg: null}), true);"""
-"""Installed after the page's instrument: a pointer press starts the clock, as a key press does."""
-
-
-def click_target(server: StreamlitServer, panel: str) -> Target:
-    """A click on the panel's clickable chart, at two spots in turn (each sets a new point)."""
-    section = clicks.TARGETS[panel][0]
-    spots = (clicks.CLICKS[0], clicks.CLICKS[2])
-
-    def act(page: Any, i: int) -> None:
-        page.mouse.click(*clicks.plot_point(page, panel, spots[i % 2]))
-
-    return Target(
-        f"{section}: click on the chart",
-        server,
-        f"section={section}",
-        panel_scope(panel),
-        lambda i: expect.signature(panel, clicks.expected(panel, spots[i % 2]) if i else None),
-        act,
-    )
-
-
 def floor_signature(i: int) -> dict:
     return {"heading": None, "metrics": [["twice the depth", str(2 * (600 + i))]], "titles": []}
 
@@ -177,8 +151,6 @@ def page_targets(server: StreamlitServer) -> list[Target]:
         slider_target(server, "answer", "depth", CONTROLS["depth"].default),
         slider_target(server, "hessian", "pt_x", -1.5),
         slider_target(server, "descent", "gd_x0", -1.0),
-        click_target(server, "curvature"),
-        click_target(server, "descent"),
         Target(
             "floating_point: fp_w (typed)",
             server,
@@ -202,7 +174,6 @@ def page_targets(server: StreamlitServer) -> list[Target]:
 def new_page(browser: Any) -> Any:
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(INSTRUMENT_JS)
-    context.add_init_script(CLICK_CLOCK_JS)
     return context.new_page()
 
 

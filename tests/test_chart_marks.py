@@ -100,7 +100,7 @@ def legend_problems(spec: dict) -> list[str]:
     """Legend entries (a scale's domain on a channel with a legend) not in the chart's data."""
     values: dict[str, set] = {}
     for unit in unit_views(spec):
-        for row in unit["data"].get("values", ()):  # a generated layer has none
+        for row in unit["data"]["values"]:
             for key, value in row.items():
                 values.setdefault(key, set()).add(value)
     problems = []

@@ -53,7 +53,7 @@ def assert_browser_ready(spec: dict) -> None:
     assert spec["description"]  # the title's finding, also what a screen reader reads
     assert spec["config"]["axis"]["labelFontSize"] >= vl.FONT_SIZE >= 12
     for unit in unit_views(spec):
-        rows = unit["data"].get("values", ())  # a generated layer (a sequence) has none
+        rows = unit["data"]["values"]
         mark = unit["mark"]
         if mark.get("type") == "text":
             assert mark.get("fontSize", vl.CONFIG["text"]["fontSize"]) >= 12

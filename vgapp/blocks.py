@@ -31,38 +31,18 @@ class Metrics:
 
 
 @dataclass(frozen=True)
-class Click:
-    """A chart that sets controls when clicked: its point selection ``param`` returns the
-    clicked datum's fields, and each field in ``sets`` (field, control key) sets that control
-    (snapped to the control's grid and range by the page)."""
-
-    param: str
-    sets: tuple[tuple[str, str], ...]
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.sets)
-
-    @property
-    def controls(self) -> tuple[str, ...]:
-        return tuple(key for _, key in self.sets)
-
-
-@dataclass(frozen=True)
 class Chart:
     """A Vega-Lite chart with its text alternative and the data behind it.
 
     ``name`` names the downloads (``<name>.csv``); ``data`` is the data behind the chart, or a
     function that makes it (run once, when the data is first asked for: a download);
-    ``caption`` shows the text alternative under the chart too; ``click``, what a click on it
-    sets (None: a chart only to look at)."""
+    ``caption`` shows the text alternative under the chart too."""
 
     name: str
     spec: dict[str, Any]
     alt: str
     data: pd.DataFrame | Callable[[], pd.DataFrame]
     caption: bool = True
-    click: Click | None = None
 
     @cached_property
     def frame(self) -> pd.DataFrame:

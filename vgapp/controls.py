@@ -74,26 +74,20 @@ class Number:
         return self.canonical(number)
 
     def canonical(self, value: float) -> int | float:
-        """``value`` (finite) as the page holds it, clamped to the range (a chart click may
-        land past an end): an int; a float at the nearest point of the slider's grid rounded
-        to the step's decimals (a browser slider reports 0.6000000000000001 for 0.6); a typed
-        number rounded to the decimals its box shows (``%.2f``: a link's 1.055 would be shown
-        as 1.05 and computed as 1.055), any other typed number as it is."""
+        """``value`` as the page holds it: an int; a float on the slider's grid rounded to the
+        step's decimals (a browser slider reports 0.6000000000000001 for 0.6); a typed number
+        rounded to the decimals its box shows (``%.2f``: a link's 1.055 would be shown as 1.05
+        and computed as 1.055), any other typed number as it is."""
         if self.integer:
-            return min(max(round(value), math.ceil(self.low)), math.floor(self.high))
+            return round(value)
         if self.widget == "slider":
-            steps = min(max(round((value - self.low) / self.step), 0), self.steps)
+            steps = round((value - self.low) / self.step)
             value = self.low + steps * self.step
             return round(value, _decimals(self.step))
         shown = _FIXED.fullmatch(self.format or "")
         if not shown:
-            return float(min(max(value, self.low), self.high))
+            return float(value)
         return min(max(round(value, int(shown[1])), self.low), self.high)
-
-    @property
-    def steps(self) -> int:
-        """Steps of the grid from ``low`` to ``high``."""
-        return math.floor((self.high - self.low) / self.step + 1e-9)
 
     def url_text(self, value: int | float) -> str:
         return str(int(value)) if self.integer else repr(float(value))

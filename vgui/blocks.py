@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
 
-from vgapp import figures, page
-from vgapp.blocks import Block, Chart, Click, Columns, Fold, Metrics, Pick, Table, Text
+from vgapp import figures
+from vgapp.blocks import Block, Chart, Columns, Fold, Metrics, Pick, Table, Text
 from vgui.state import leave_lesson
 
 
@@ -119,45 +117,9 @@ def draw_chart(chart: Chart) -> None:
     The alternative replaces the spec's description, which is left out: with both, Streamlit
     logs a warning with a stack trace on every draw."""
     spec = {key: value for key, value in chart.spec.items() if key != "description"}
-    width: Literal["stretch", "content"] = "stretch" if chart.stretch else "content"
-    if chart.click is None:
-        st.vega_lite_chart(spec=spec, width=width, alt=chart.alt)
-    else:
-        key = f"click_{chart.name}"
-        st.vega_lite_chart(spec=spec, width=width, alt=chart.alt, key=key,
-                           on_select=partial(apply_click, chart.click, key),
-                           selection_mode=[chart.click.param])  # fmt: skip
+    st.vega_lite_chart(spec=spec, width="stretch" if chart.stretch else "content", alt=chart.alt)
     if chart.caption:
         st.caption(chart.alt)
-
-
-def apply_click(click: Click, key: str) -> None:
-    """Callback of a click on a chart: the clicked point's fields set their controls, each
-    snapped to its control's grid and range (a field that is not a finite number is ignored).
-    Like a slider's move, it leaves the lesson; the panel's fragment then reruns."""
-    chosen = clicked_datum(st.session_state.get(key), click.param)
-    if chosen is None:
-        return
-    for name in click.fields:
-        value = chosen.get(name)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return
-        if not math.isfinite(value):
-            return
-    for name, control_key in click.sets:
-        st.session_state[control_key] = page.CONTROLS[control_key].canonical(chosen[name])
-    leave_lesson()
-
-
-def clicked_datum(state: Any, param: str) -> dict[str, Any] | None:
-    """The datum the point selection ``param`` holds (the last one), or None."""
-    try:
-        selected = state["selection"][param]
-    except (KeyError, TypeError):
-        return None
-    if isinstance(selected, list) and selected and isinstance(selected[-1], dict):
-        return dict(selected[-1])
-    return None
 
 
 def csv_text(frame: pd.DataFrame) -> str:

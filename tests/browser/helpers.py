@@ -13,14 +13,6 @@ from pagetools import expect
 from pagetools.driver import AppPage, new_app_page
 from vgapp.page import CONTROLS, SECTION_BY_KEY
 
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
-    "is_mobile": True,
-    "has_touch": True,
-}
-"""A phone's browser context (390x844, device scale 3, touch)."""
-
 
 def widget_mismatches(app: AppPage, values: Mapping[str, Any], section: str) -> dict[str, Any]:
     """The open section's widgets that do not show ``values`` (the rest at their defaults):

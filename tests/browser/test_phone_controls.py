@@ -5,16 +5,24 @@ the sheet is moved."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pagetools import expect
 from pagetools.driver import AppPage, new_app_page
 from vgapp.page import CONTROLS
 
-from .helpers import PHONE, assert_clean
+from .helpers import assert_clean
 
 pytestmark = pytest.mark.browser
 
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
 SHEET_SHARE = 0.5
 """The opened sidebar covers at most this share of the phone's height."""
 SECTION, PANEL, CONTROL, VALUE = "hessian", "curvature", "surface", "monkey"

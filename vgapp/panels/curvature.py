@@ -7,16 +7,14 @@ saddles and points the test cannot decide, all on the sliders' grid.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Chart, Click, Columns, Fold, Metric, Metrics, PanelView, Text
+from vgapp.blocks import Chart, Columns, Fold, Metric, Metrics, PanelView, Text
 from vgapp.controls import Number
 from vgapp.formatting import num, plain, sci, signed
 from vgapp.layout import Panel
-from vgapp.panels.surface import ClickToSet, surface_chart, surface_control, surface_layers
+from vgapp.panels.surface import surface_chart, surface_control, surface_layers
 from vgapp.words import LINE_TEXT, SURFACE_FORMULAS, VERDICT_TEXT
 from vgcore.curvature import EXAMPLES, PointReport, describe_point
 
@@ -36,15 +34,6 @@ CONTROLS = (
         "Move the point (in steps of 0.05, which reach every stationary point listed).",
     ),
 )  # fmt: skip
-
-CLICK = ClickToSet(
-    Click("click_point", (("pt_x", "pt_x"), ("pt_y", "pt_y"))),
-    CONTROLS[1],
-    "moves the point ◆ here",
-)
-"""A click on the surface sets the point (both sliders share their grid)."""
-CLICK_HINT = "Click the surface to move the point ◆."
-SUBTITLE = f"Arrows point downhill (−∇F). {CLICK_HINT}"
 
 TEST_TEXT = (
     "In one variable: F′(p) = 0 and F″(p) ≠ 0 make p a strict local extremum, a minimum when "
@@ -120,14 +109,13 @@ def view(*, surface: str, pt_x: float, pt_y: float) -> PanelView:
         SURFACE_FORMULAS[surface],
         title=vl.title(
             f"At ({num(pt_x + 0.0)}, {num(pt_y + 0.0)}): {point.classification}",
-            SUBTITLE,
+            "Arrows point downhill (−∇F); the ◆ is the point you move.",
         ),
         point=(pt_x, pt_y),
-        click=replace(CLICK, action=f"{CLICK.action} from ({num(pt_x)}, {num(pt_y)})"),
     )
     cells, _ = surface_layers(surface)
     alt = explanation[:1].upper() + explanation[1:] + "."
-    chart = Chart("hessian_surface", spec, alt, cells, click=CLICK.click)
+    chart = Chart("hessian_surface", spec, alt, cells)
     right = (Metrics(metrics[:2]), Metrics(metrics[2:3]), Metrics(metrics[3:]))
     blocks = (
         Text(PLAIN_TEST),

@@ -9,18 +9,18 @@ Hessian test at a point that is merely close to one.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Chart, Click, Columns, Fold, Metric, Metrics, PanelView, Text
+from vgapp.blocks import Chart, Columns, Fold, Metric, Metrics, PanelView, Text
 from vgapp.controls import Choice, Number
 from vgapp.formatting import article, count, num, sci
 from vgapp.layout import Panel
 from vgapp.panels.descent_chart import norm_chart
-from vgapp.panels.surface import ClickToSet, surface_chart, surface_control
+from vgapp.panels.surface import surface_chart, surface_control
 from vgapp.words import ORIGIN_TEXT, PLACE_TEXT, POINT_TEXT, RULE_TEXT, SURFACE_FORMULAS
 from vgcore.curvature import (
     COORDINATE_LIMIT,
@@ -64,13 +64,6 @@ CONTROLS = (
     Number("gd_iters", "Iterations", 500, 1, 5000, 1,
            "Maximum number of gradient-descent steps.", integer=True),
 )  # fmt: skip
-CLICK = ClickToSet(
-    Click("click_start", (("gd_x0", "gd_x0"), ("gd_y0", "gd_y0"))),
-    CONTROLS[1],
-    "moves the start here",
-)
-"""A click on the contours sets the start (both sliders share their grid)."""
-CLICK_HINT = "Click the surface to move the start."
 
 DESCENT_GATOL = 1e-10
 THEOREM = (
@@ -382,13 +375,8 @@ def view(
         title = f"Descent ends at {where}: {ending.verdict}"
         alt = f"Descent ends at {where}: {ending.explanation}."
         verdict_value = ending.verdict
-    start = f"({point_text(gd_x0)}, {point_text(gd_y0)})"
     path_spec = surface_chart(
-        gd_surface,
-        SURFACE_FORMULAS[gd_surface],
-        title=vl.title(title, f"{subtitle} {CLICK_HINT}"),
-        path=path,
-        click=replace(CLICK, action=f"{CLICK.action} from {start}"),
+        gd_surface, SURFACE_FORMULAS[gd_surface], title=vl.title(title, subtitle), path=path
     )
     final = float(result.grad_norm[-1])
     norm_spec = norm_chart(frame, bound_label, vl.title(ending.headline, bound_note))
@@ -398,9 +386,7 @@ def view(
         Metric("‖∇F‖ at the end", sci(final), "The gradient norm where the run stopped."),
         Metric("end point", verdict_value, ending.explanation),
     )
-    path_chart = Chart(
-        "descent_path", path_spec, alt, frame[["k", "x", "y", "F"]], click=CLICK.click
-    )
+    path_chart = Chart("descent_path", path_spec, alt, frame[["k", "x", "y", "F"]])
     columns = ["k", "gradient_norm", "best_gradient_norm_so_far"]
     if drawn:
         columns.append("rate_bound")

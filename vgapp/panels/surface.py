@@ -3,7 +3,6 @@ Hessian panel and the descent panel (each has its own function control)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -11,8 +10,7 @@ import numpy as np
 import pandas as pd
 
 from vgapp import vegalite as vl
-from vgapp.blocks import Click
-from vgapp.controls import Choice, Number
+from vgapp.controls import Choice
 from vgapp.words import SURFACE_LABELS
 from vgcore.curvature import gradient_field, grid_values
 
@@ -21,17 +19,6 @@ SURFACE_SIZE = 250
 """Plot side in CSS pixels: the two axes share their units, so the plot is square."""
 GRID = 25
 """Cells per side of the contour grid (a 10 px cell on the 250 px plot)."""
-
-
-@dataclass(frozen=True)
-class ClickToSet:
-    """What a click on the surface sets: ``click`` maps the clicked point's two coordinates
-    (fields, x then y) to their controls, which share the slider ``grid``; ``action`` says what
-    the click does, from where (its tooltip)."""
-
-    click: Click
-    grid: Number
-    action: str
 
 
 def surface_control(key: str, help_text: str) -> Choice:
@@ -69,11 +56,8 @@ def surface_chart(
     title: dict[str, Any],
     point: tuple[float, float] | None = None,
     path: np.ndarray | None = None,
-    click: ClickToSet | None = None,
 ) -> dict[str, Any]:
-    """Filled contours of F with arrows of −∇F, and a point (◆) or a descent path; with
-    ``click``, a click on the contours (not on an arrow or the path) sets the nearest point of
-    the sliders' grid."""
+    """Filled contours of F with arrows of −∇F, and a point (◆) or a descent path."""
     cells, field = surface_layers(surface)
     x_name, y_name = axis_names(surface)
     xs, ys = np.unique(cells["x"]), np.unique(cells["y"])
@@ -136,24 +120,6 @@ def surface_chart(
         tooltip=[*where, vl.field("gradient_norm", vl.Q, title="‖∇F‖", format=".3g")],
     )  # fmt: skip
     layers = [heat, arrows]
-    if click is not None:  # under the arrows and the path: a click on them selects nothing
-        grid = click.grid
-        x_field, y_field = click.click.fields
-        layers.insert(
-            1,
-            vl.click_grid(
-                click.click.param,
-                (x_field, y_field),
-                (grid.low, grid.high, grid.step),
-                (x, y),
-                [
-                    vl.field("click", vl.N, title="click"),
-                    vl.field(x_field, vl.Q, title=x_name, format=".3~g"),
-                    vl.field(y_field, vl.Q, title=y_name, format=".3~g"),
-                ],
-                click.action,
-            ),
-        )
     if path is not None and len(path):
         keep = vl.plot_indices(len(path), max_points=150)
         layers.append(
